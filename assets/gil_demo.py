@@ -1,0 +1,37 @@
+"""The seed's GIL interleaving: a Python thread and a Rust thread on one list.
+
+`scenario(double_list)` runs the seed's script with the Rust function it is
+given (`gil.double_list`, which holds the GIL, or `gil.double_list_released`).
+Every print is flushed as it happens, so the lab can timestamp each line.
+"""
+
+import functools
+import threading
+import time
+
+print = functools.partial(print, flush=True)  # noqa: A001 - timestamps need every line at once
+
+
+def double_list_py(list, result, idx):  # noqa: A002 - the seed's names
+    print("Py: Enter double_list_py...")
+    time.sleep(0.1)
+    result[idx] = [x * 2 for x in list]
+    print("Py: Exit...")
+
+
+def scenario(double_list):
+    result = [[], []]
+    nums = [1, 2, 3]
+
+    t1 = threading.Thread(target=double_list_py, args=(nums, result, 0))
+    t2 = threading.Thread(target=double_list, args=(nums, result, 1))
+
+    t1.start()
+    t2.start()
+
+    t1.join()
+    t2.join()
+
+    print(f"Py: {result[0]}")
+    print(f"Rust: {result[1]}")
+    return result

@@ -1,0 +1,80 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::home::DEFAULT_HOME;
+use crate::engine::race::{DEFAULT_N, MAX_N};
+
+/// Race Python against its PyO3 port, live, and watch what the GIL does to threads.
+///
+/// With no options, opens the lab in the terminal. `--check` runs the whole
+/// pipeline headless (set-up, builds, race, GIL demo), prints a report and
+/// exits 0 only when every build, result and GIL order is right.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+pub struct Cli {
+    /// Run headless: build, race, run the GIL demo, print a report; exit 1 if any check fails.
+    #[arg(long)]
+    pub check: bool,
+
+    #[command(flatten)]
+    pub lab: LabArgs,
+
+    #[command(flatten)]
+    pub race: RaceArgs,
+
+    /// With --check: write the whole report as JSON (hyperfine's layout, extended).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// Where the lab keeps its venv, builds and log.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_HOME)]
+    pub home: PathBuf,
+
+    /// The Python to make the venv from (default: the one pyo3-lab embeds).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+
+    /// The project holding lab/ and assets/ (default: here, else pyo3-lab's source tree).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RaceArgs {
+    /// N of fib(N); the Rust function's u64 holds up to fib(93).
+    #[arg(long, default_value_t = DEFAULT_N,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_N))]
+    pub n: u64,
+
+    /// Measured runs per lane.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub runs: u64,
+
+    /// Unmeasured warm-up runs per lane, before the measured ones.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=100))]
+    pub warmup: u64,
+
+    /// Stop a lane whose single run takes longer than this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Internal: the embedded-Python worker a lab process starts.
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        /// Directories to put first on sys.path.
+        #[arg(long = "path")]
+        paths: Vec<PathBuf>,
+    },
+}

@@ -1,0 +1,320 @@
+//! Steps 2, 4 and 6 of the chapter: maturin builds of the experiment crates in
+//! debug and release, kept side by side, streamed line by line, and skipped
+//! when nothing they are built from has changed.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::bootstrap::Toolchain;
+use super::cancel::Cancel;
+use super::event::{Event, Sink};
+use super::home::{Home, Project};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    Debug,
+    Release,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 2] = [Variant::Debug, Variant::Release];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Debug => "debug",
+            Variant::Release => "release",
+        }
+    }
+
+    /// Cargo's own words for the profile, as the chapter shows them.
+    pub fn profile(self) -> &'static str {
+        match self {
+            Variant::Debug => "unoptimized + debuginfo",
+            Variant::Release => "optimized",
+        }
+    }
+
+    pub fn toggled(self) -> Self {
+        match self {
+            Variant::Debug => Variant::Release,
+            Variant::Release => Variant::Debug,
+        }
+    }
+}
+
+/// One build: a crate of `lab/` in one variant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub krate: String,
+    pub variant: Variant,
+}
+
+impl Target {
+    pub fn new(krate: &str, variant: Variant) -> Self {
+        Self {
+            krate: krate.to_owned(),
+            variant,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.krate, self.variant.name())
+    }
+}
+
+/// A successful build, as recorded in its manifest once the wheel is unpacked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// Hash of everything the build is made from; equal hashes mean no rebuild.
+    pub inputs: String,
+    pub seconds: f64,
+    pub wheel_bytes: u64,
+    /// The extension module (`.so`) inside the unpacked wheel.
+    pub module: PathBuf,
+    pub module_bytes: u64,
+    pub module_sha256: String,
+    /// True when this run reused the build instead of compiling.
+    #[serde(skip)]
+    pub fresh: bool,
+}
+
+/// Hash of a crate's sources plus what else shapes the build (variant, Python,
+/// maturin), in a stable order. Cargo's own outputs are left out.
+pub fn inputs_hash(crate_dir: &Path, salt: &str) -> Result<String> {
+    let mut files = Vec::new();
+    collect_files(crate_dir, crate_dir, &mut files)?;
+    files.sort();
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    for rel in files {
+        let bytes = fs::read(crate_dir.join(&rel))?;
+        hasher.update(rel.to_string_lossy().as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn collect_files(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "target" || name == "__pycache__" {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_files(base, &path, out)?;
+        } else {
+            out.push(path.strip_prefix(base)?.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_sha256(path: &Path) -> Result<String> {
+    Ok(hex(&Sha256::digest(fs::read(path)?)))
+}
+
+/// The recorded build, if it was made from these inputs and its module is still
+/// there, byte for byte: a deleted or corrupted output means a rebuild.
+pub fn reusable(manifest: &Path, inputs: &str) -> Option<BuildInfo> {
+    let info: BuildInfo = serde_json::from_slice(&fs::read(manifest).ok()?).ok()?;
+    let intact = info.inputs == inputs
+        && fs::metadata(&info.module).is_ok_and(|m| m.len() == info.module_bytes)
+        && file_sha256(&info.module).is_ok_and(|h| h == info.module_sha256);
+    intact.then_some(BuildInfo {
+        fresh: true,
+        ..info
+    })
+}
+
+/// Everything a build needs to know about its surroundings.
+pub struct Builder<'a> {
+    pub home: &'a Home,
+    pub project: &'a Project,
+    pub toolchain: &'a Toolchain,
+    pub sink: &'a Sink,
+    pub cancel: &'a Cancel,
+}
+
+impl Builder<'_> {
+    fn salt(&self, variant: Variant) -> String {
+        format!(
+            "{}|python {}|maturin {}",
+            variant.name(),
+            self.toolchain.python_version,
+            self.toolchain.maturin_version
+        )
+    }
+
+    /// Builds `target` unless an intact build of the same inputs exists.
+    /// Reports on the sink either way; the error is a one-line summary.
+    pub fn build(&self, target: &Target, force: bool) -> Result<BuildInfo, String> {
+        self.sink.as_ref()(Event::BuildStarted(target.clone()));
+        let result = self
+            .build_inner(target, force)
+            .map_err(|e| format!("{e:#}"));
+        self.sink.as_ref()(Event::BuildFinished(target.clone(), result.clone()));
+        result
+    }
+
+    fn build_inner(&self, target: &Target, force: bool) -> Result<BuildInfo> {
+        let crate_dir = self.project.crate_dir(&target.krate);
+        let inputs = inputs_hash(&crate_dir, &self.salt(target.variant))?;
+        let manifest = self.home.manifest(target);
+        if !force && let Some(info) = reusable(&manifest, &inputs) {
+            return Ok(info);
+        }
+        // From here on the old build no longer counts: a half-finished one never will.
+        let _ = fs::remove_file(&manifest);
+        let started = Instant::now();
+        let wheel = self.run_maturin(target, &crate_dir)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let site = self.home.site(target);
+        let module = unpack(&wheel, &site)?;
+        let info = BuildInfo {
+            inputs,
+            seconds,
+            wheel_bytes: fs::metadata(&wheel)?.len(),
+            module_bytes: fs::metadata(&module)?.len(),
+            module_sha256: file_sha256(&module)?,
+            module,
+            fresh: false,
+        };
+        fs::create_dir_all(manifest.parent().unwrap())?;
+        fs::write(&manifest, serde_json::to_vec_pretty(&info)?)?;
+        Ok(info)
+    }
+
+    /// Runs `maturin build` with its output streamed to the sink; returns the wheel.
+    fn run_maturin(&self, target: &Target, crate_dir: &Path) -> Result<PathBuf> {
+        let out_dir = self.home.wheels(target);
+        if out_dir.exists() {
+            fs::remove_dir_all(&out_dir)?;
+        }
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "build".into(),
+            "--manifest-path".into(),
+            crate_dir.join("Cargo.toml").into(),
+            "--interpreter".into(),
+            self.toolchain.venv_python.clone().into(),
+            "--out".into(),
+            out_dir.clone().into(),
+            // A wheel that stays on this machine: no manylinux audit needed.
+            "--auditwheel".into(),
+            "skip".into(),
+        ];
+        if target.variant == Variant::Release {
+            args.push("--release".into());
+        }
+        let handle = duct::cmd(&self.toolchain.maturin, args)
+            .dir(crate_dir)
+            .env("CARGO_TARGET_DIR", self.home.cargo_target())
+            .env("CARGO_TERM_COLOR", "never")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never")
+            .stdin_null()
+            .stderr_to_stdout()
+            .unchecked()
+            .before_spawn(|cmd| {
+                cmd.process_group(0);
+                Ok(())
+            })
+            .reader()
+            .context("cannot start maturin")?;
+        let _group = self.cancel.register(handle.pids()[0] as i32);
+        let mut first_error = None;
+        let mut reader = BufReader::new(&handle);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
+            if first_error.is_none() && is_error_line(&line) {
+                first_error = Some(line.clone());
+            }
+            self.sink.as_ref()(Event::BuildLine(target.clone(), line));
+        }
+        let status = handle
+            .try_wait()?
+            .map(|o| o.status)
+            .ok_or_else(|| anyhow!("maturin closed its output but did not exit"))?;
+        if self.cancel.is_cancelled() {
+            bail!("cancelled");
+        }
+        if !status.success() {
+            match first_error {
+                Some(e) => bail!("{e}"),
+                None => bail!("maturin failed ({status}); see the build log"),
+            }
+        }
+        find_with_extension(&out_dir, "whl").ok_or_else(|| {
+            anyhow!(
+                "maturin succeeded but left no wheel in {}",
+                out_dir.display()
+            )
+        })
+    }
+}
+
+/// Cargo's and maturin's error lines: `error: ...`, `error[E0308]: ...`, `💥 maturin failed`.
+fn is_error_line(line: &str) -> bool {
+    line.starts_with("error") || line.contains("maturin failed")
+}
+
+fn find_with_extension(dir: &Path, ext: &str) -> Option<PathBuf> {
+    fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+}
+
+/// Unpacks a wheel into `site` (replacing what was there) and returns the
+/// extension module in it. Unpacking into a fresh directory first means a
+/// failure leaves no half-written site behind.
+pub fn unpack(wheel: &Path, site: &Path) -> Result<PathBuf> {
+    let staging = site.with_extension("unpacking");
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?;
+    }
+    let file = fs::File::open(wheel)?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a readable wheel", wheel.display()))?;
+    archive.extract(&staging)?;
+    if site.exists() {
+        fs::remove_dir_all(site)?;
+    }
+    fs::rename(&staging, site)?;
+    find_module(site).ok_or_else(|| anyhow!("no extension module (.so) in {}", wheel.display()))
+}
+
+fn find_module(dir: &Path) -> Option<PathBuf> {
+    for entry in fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_module(&path) {
+                return Some(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "so") {
+            return Some(path);
+        }
+    }
+    None
+}

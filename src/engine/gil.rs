@@ -1,0 +1,253 @@
+//! Steps 7 and 8 of the chapter: the two-thread scenario, run with the Rust
+//! function that holds the GIL and with the one that releases it, every printed
+//! line timestamped, and the order each must show checked.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::cancel::Cancel;
+use super::event::{Event, Sink};
+use super::protocol::{Reply, Request};
+use super::worker::Worker;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GilMode {
+    Held,
+    Released,
+}
+
+impl GilMode {
+    pub const ALL: [GilMode; 2] = [GilMode::Held, GilMode::Released];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GilMode::Held => "held",
+            GilMode::Released => "released",
+        }
+    }
+
+    /// The function of the `gil` extension that the scenario's Rust thread runs.
+    pub fn function(self) -> &'static str {
+        match self {
+            GilMode::Held => "double_list",
+            GilMode::Released => "double_list_released",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            GilMode::Held => "Rust holds the GIL (the chapter's double_list)",
+            GilMode::Released => "Rust releases the GIL (py.detach)",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Thread {
+    Python,
+    Rust,
+}
+
+/// One printed line of the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Seconds since the scenario started.
+    pub t: f64,
+    pub thread: Thread,
+    pub text: String,
+}
+
+impl LogLine {
+    /// The scenario's lines say who prints them: "Py: ..." or "Rust: ...".
+    pub fn new(t: f64, text: String) -> Self {
+        let thread = if text.starts_with("Rust") {
+            Thread::Rust
+        } else {
+            Thread::Python
+        };
+        Self { t, thread, text }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GilRun {
+    pub mode: GilMode,
+    pub function: String,
+    pub events: Vec<LogLine>,
+    pub seconds: f64,
+    pub result: Option<String>,
+    /// What the run shows, in one line.
+    pub verdict: String,
+    pub ok: bool,
+}
+
+const PY_ENTER: &str = "Py: Enter double_list_py...";
+const PY_EXIT: &str = "Py: Exit...";
+const RUST_ENTER: &str = "Rust: Enter double_list...";
+const RUST_ACQUIRE: &str = "Rust: Acquire GIL...";
+const RUST_EXIT: &str = "Rust: Exit...";
+/// How long the Python thread sleeps before it wants the GIL back.
+const PY_SLEEP: f64 = 0.1;
+const RESULT: &str = "[[2, 4, 6], [2, 4, 6]]";
+
+fn at<'a>(events: &'a [LogLine], text: &str) -> Option<(usize, &'a LogLine)> {
+    events.iter().enumerate().find(|(_, e)| e.text == text)
+}
+
+/// Checks the order a mode must show and says what it means.
+pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result<String, String> {
+    let find = |text: &str| at(events, text).ok_or_else(|| format!("no \"{text}\" line"));
+    let py_enter = find(PY_ENTER)?;
+    let py_exit = find(PY_EXIT)?;
+    let rust_enter = find(RUST_ENTER)?;
+    let rust_acquire = find(RUST_ACQUIRE)?;
+    let rust_exit = find(RUST_EXIT)?;
+    if result != Some(RESULT) {
+        return Err(format!(
+            "the threads returned {}, not {RESULT}",
+            result.unwrap_or("nothing")
+        ));
+    }
+    let late = py_exit.1.t - py_enter.1.t - PY_SLEEP;
+    match mode {
+        GilMode::Held => {
+            let order = [py_enter, rust_enter, rust_acquire, rust_exit, py_exit];
+            if !order.windows(2).all(|w| w[0].0 < w[1].0) {
+                return Err(format!(
+                    "expected the chapter's order ({PY_ENTER} / {RUST_ENTER} / {RUST_ACQUIRE} / \
+                     {RUST_EXIT} / {PY_EXIT}), got: {}",
+                    texts(events)
+                ));
+            }
+            Ok(format!(
+                "Python thread blocked {late:.2} s: \"{PY_EXIT}\" waited for the GIL while Rust \
+                 slept holding it"
+            ))
+        }
+        GilMode::Released => {
+            if py_exit.0 > rust_acquire.0 {
+                return Err(format!(
+                    "expected \"{PY_EXIT}\" before \"{RUST_ACQUIRE}\", got: {}",
+                    texts(events)
+                ));
+            }
+            Ok(format!(
+                "Python thread ran on time (\"{PY_EXIT}\" {:.2} s after its start, {late:+.2} s \
+                 late): Rust slept without the GIL",
+                py_exit.1.t - py_enter.1.t
+            ))
+        }
+    }
+}
+
+fn texts(events: &[LogLine]) -> String {
+    events
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// Runs the scenario once in a fresh worker; `paths` holds `assets/` and the
+/// unpacked `gil` build.
+pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> GilRun {
+    sink(Event::GilStarted(mode));
+    let mut events = Vec::new();
+    let mut record = |reply: &Reply| {
+        if let Reply::Line { t, text } = reply {
+            let line = LogLine::new(*t, text.clone());
+            sink(Event::GilLine(mode, line.clone()));
+            events.push(line);
+        }
+    };
+    let request = Request::Gil {
+        scenario_module: "gil_demo".into(),
+        scenario_function: "scenario".into(),
+        module: "gil".into(),
+        function: mode.function().into(),
+    };
+    let outcome =
+        Worker::spawn(paths, cancel).and_then(|mut w| w.call(&request, None, &mut record));
+    let (seconds, result, verdict) = match outcome {
+        Ok((seconds, result)) => {
+            let verdict = verify(mode, &events, Some(&result));
+            (seconds, Some(result), verdict)
+        }
+        Err(e) => (0.0, None, Err(format!("the scenario {e}"))),
+    };
+    GilRun {
+        mode,
+        function: mode.function().into(),
+        events,
+        seconds,
+        result,
+        ok: verdict.is_ok(),
+        verdict: verdict.unwrap_or_else(|e| e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: &[(f64, &str)]) -> Vec<LogLine> {
+        lines
+            .iter()
+            .map(|&(t, s)| LogLine::new(t, s.into()))
+            .collect()
+    }
+
+    fn held() -> Vec<LogLine> {
+        log(&[
+            (0.0, PY_ENTER),
+            (0.001, RUST_ENTER),
+            (1.0, RUST_ACQUIRE),
+            (2.0, RUST_EXIT),
+            (2.0, PY_EXIT),
+            (2.0, "Py: [2, 4, 6]"),
+            (2.0, "Rust: [2, 4, 6]"),
+        ])
+    }
+
+    #[test]
+    fn the_chapters_order_passes_when_held() {
+        let verdict = verify(GilMode::Held, &held(), Some(RESULT)).unwrap();
+        assert!(verdict.contains("blocked 1.90 s"), "{verdict}");
+        assert!(verify(GilMode::Released, &held(), Some(RESULT)).is_err());
+    }
+
+    #[test]
+    fn released_needs_py_exit_before_rust_acquires() {
+        let events = log(&[
+            (0.0, PY_ENTER),
+            (0.001, RUST_ENTER),
+            (0.1, PY_EXIT),
+            (1.0, RUST_ACQUIRE),
+            (2.0, RUST_EXIT),
+        ]);
+        assert!(verify(GilMode::Released, &events, Some(RESULT)).is_ok());
+        let err = verify(GilMode::Held, &events, Some(RESULT)).unwrap_err();
+        assert!(err.contains("expected the chapter's order"), "{err}");
+    }
+
+    #[test]
+    fn missing_lines_or_wrong_results_fail() {
+        let mut events = held();
+        events.retain(|e| e.text != RUST_ACQUIRE);
+        assert!(
+            verify(GilMode::Held, &events, Some(RESULT))
+                .unwrap_err()
+                .contains(RUST_ACQUIRE)
+        );
+        assert!(verify(GilMode::Held, &held(), Some("[[], []]")).is_err());
+    }
+
+    #[test]
+    fn lines_are_told_apart_by_thread() {
+        assert_eq!(LogLine::new(0.0, RUST_EXIT.into()).thread, Thread::Rust);
+        assert_eq!(LogLine::new(0.0, PY_EXIT.into()).thread, Thread::Python);
+    }
+}

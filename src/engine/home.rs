@@ -1,0 +1,131 @@
+//! Where things live: the lab home (venv, build outputs, logs) and the project
+//! root (the experiment crates in `lab/`, the Python reference code in `assets/`).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::build::Target;
+
+/// The default lab home, relative to the working directory.
+pub const DEFAULT_HOME: &str = ".pyo3-lab";
+
+#[derive(Clone, Debug)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    /// Creates the home directory if needed and proves it writable, so a
+    /// read-only place fails here with its name rather than deep in a build.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let root = std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve the lab home {}", dir.display()))?;
+        fs::create_dir_all(&root).with_context(|| {
+            format!(
+                "cannot create the lab home {}: choose a writable directory with --home DIR",
+                root.display()
+            )
+        })?;
+        let probe = root.join(".write-test");
+        if let Err(e) = File::create(&probe) {
+            bail!(
+                "the lab home {} is not writable ({e}): choose a writable directory with --home DIR",
+                root.display()
+            );
+        }
+        let _ = fs::remove_file(probe);
+        Ok(Self { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn venv(&self) -> PathBuf {
+        self.root.join("venv")
+    }
+
+    pub fn venv_bin(&self, tool: &str) -> PathBuf {
+        self.venv().join("bin").join(tool)
+    }
+
+    /// Cargo's target directory for the extension crates, shared by all of them
+    /// (they use the same pyo3 build) and apart from the binary's own.
+    pub fn cargo_target(&self) -> PathBuf {
+        self.root.join("target")
+    }
+
+    pub fn wheels(&self, target: &Target) -> PathBuf {
+        self.root
+            .join("wheels")
+            .join(&target.krate)
+            .join(target.variant.name())
+    }
+
+    /// The unpacked wheel of one build: a directory to put on `sys.path`.
+    pub fn site(&self, target: &Target) -> PathBuf {
+        self.root
+            .join("site")
+            .join(&target.krate)
+            .join(target.variant.name())
+    }
+
+    pub fn manifest(&self, target: &Target) -> PathBuf {
+        self.root
+            .join("builds")
+            .join(format!("{}-{}.json", target.krate, target.variant.name()))
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.root.join("pyo3-lab.log")
+    }
+
+    /// Serialises set-up and builds between lab processes sharing this home.
+    pub fn lock(&self) -> Result<fd_lock::RwLock<File>> {
+        let path = self.root.join("lock");
+        let file =
+            File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(fd_lock::RwLock::new(file))
+    }
+}
+
+/// The project tree holding `lab/` and `assets/`.
+#[derive(Clone, Debug)]
+pub struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    /// `dir` if given, else the working directory if it holds a lab, else the
+    /// source tree this binary was built from.
+    pub fn locate(dir: Option<&Path>) -> Result<Self> {
+        let candidates: Vec<PathBuf> = match dir {
+            Some(d) => vec![d.to_path_buf()],
+            None => vec![
+                std::env::current_dir()?,
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            ],
+        };
+        for c in &candidates {
+            if c.join("lab").is_dir() && c.join("assets").is_dir() {
+                return Ok(Self {
+                    root: std::path::absolute(c)?,
+                });
+            }
+        }
+        bail!(
+            "no pyo3-lab project (a folder with lab/ and assets/) at {}: pass --project DIR",
+            candidates[0].display()
+        )
+    }
+
+    pub fn crate_dir(&self, krate: &str) -> PathBuf {
+        self.root.join("lab").join(krate)
+    }
+
+    pub fn assets(&self) -> PathBuf {
+        self.root.join("assets")
+    }
+}

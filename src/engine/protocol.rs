@@ -1,0 +1,147 @@
+//! The worker protocol: one JSON object per line, requests on the worker's
+//! stdin, replies on a descriptor of their own (never the stdout that Python's
+//! `print` and the extensions' `println!` write to).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Request {
+    /// Call `module.function(c)` for each chunk `c` in turn and sum the results,
+    /// reporting after each call (never from inside one).
+    Race {
+        module: String,
+        function: String,
+        chunks: Vec<u64>,
+    },
+    /// Run `scenario_module.scenario_function(module.function)`, timestamping
+    /// every line it prints.
+    Gil {
+        scenario_module: String,
+        scenario_function: String,
+        module: String,
+        function: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "ev", rename_all = "snake_case")]
+pub enum Reply {
+    /// The interpreter is up; sent once, before any request is read.
+    Ready { python: String },
+    /// `done` chunks of the current race request are finished.
+    Progress { done: usize },
+    /// A line printed on stdout, `t` seconds after the request started.
+    Line { t: f64, text: String },
+    /// The request finished: time of the work alone, and `repr()` of its result.
+    Finished { seconds: f64, result: String },
+    /// The request raised. The worker goes on serving requests.
+    Failed { kind: FailKind, message: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailKind {
+    /// The module or function could not be loaded.
+    Import,
+    /// A Rust panic, surfaced by PyO3 as `PanicException`.
+    Panic,
+    Overflow,
+    Exception,
+}
+
+impl FailKind {
+    /// Sorts a Python exception by its type name.
+    pub fn of_exception(type_name: &str) -> Self {
+        match type_name {
+            "PanicException" => FailKind::Panic,
+            "OverflowError" => FailKind::Overflow,
+            "ImportError" | "ModuleNotFoundError" | "AttributeError" => FailKind::Import,
+            _ => FailKind::Exception,
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            FailKind::Import => "could not load",
+            FailKind::Panic => "panicked",
+            FailKind::Overflow => "overflowed",
+            FailKind::Exception => "raised",
+        }
+    }
+}
+
+pub fn encode<T: Serialize>(msg: &T) -> String {
+    let mut line = serde_json::to_string(msg).expect("protocol messages always serialise");
+    line.push('\n');
+    line
+}
+
+pub fn decode<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(line.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_round_trip_as_one_line_each() {
+        let replies = [
+            Reply::Ready {
+                python: "3.11.7".into(),
+            },
+            Reply::Progress { done: 3 },
+            Reply::Line {
+                t: 0.25,
+                text: "Py: Exit...".into(),
+            },
+            Reply::Finished {
+                seconds: 1.5,
+                result: "9227465".into(),
+            },
+            Reply::Failed {
+                kind: FailKind::Panic,
+                message: "boom".into(),
+            },
+        ];
+        for reply in replies {
+            let line = encode(&reply);
+            assert_eq!(line.matches('\n').count(), 1, "{line}");
+            assert_eq!(decode::<Reply>(&line).unwrap(), reply);
+        }
+    }
+
+    #[test]
+    fn the_wire_format_is_tagged_json() {
+        let line = encode(&Reply::Progress { done: 2 });
+        assert_eq!(line, "{\"ev\":\"progress\",\"done\":2}\n");
+        let req: Request =
+            decode(r#"{"cmd":"race","module":"m","function":"f","chunks":[3,2]}"#).unwrap();
+        assert_eq!(
+            req,
+            Request::Race {
+                module: "m".into(),
+                function: "f".into(),
+                chunks: vec![3, 2]
+            }
+        );
+    }
+
+    #[test]
+    fn a_broken_line_is_an_error_not_a_panic() {
+        assert!(decode::<Reply>("{\"ev\":\"progress\"").is_err());
+        assert!(decode::<Reply>("Rust: Enter double_list...").is_err());
+    }
+
+    #[test]
+    fn exceptions_are_sorted_by_type() {
+        assert_eq!(FailKind::of_exception("PanicException"), FailKind::Panic);
+        assert_eq!(FailKind::of_exception("OverflowError"), FailKind::Overflow);
+        assert_eq!(
+            FailKind::of_exception("ModuleNotFoundError"),
+            FailKind::Import
+        );
+        assert_eq!(FailKind::of_exception("ValueError"), FailKind::Exception);
+    }
+}

@@ -1,0 +1,156 @@
+//! The report of a headless run: what was built, what each lane measured, what
+//! the GIL runs showed, and what failed. Serialised as JSON in hyperfine's
+//! layout (`results[]` with `command`, `mean`, `stddev`, `median`, `min`,
+//! `max`, `times`), extended with pyo3-lab's own fields.
+
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::build::{BuildInfo, Target};
+use crate::engine::gil::GilRun;
+use crate::engine::race::{Lane, LaneRecord};
+use crate::engine::stats::{Summary, ratio};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub tool: String,
+    pub machine: Machine,
+    pub n: u64,
+    pub runs: usize,
+    pub warmup: usize,
+    pub builds: Vec<BuildRow>,
+    pub results: Vec<LaneResult>,
+    pub gil: Option<GilReport>,
+    /// Every check that failed, in words; empty when all passed.
+    pub problems: Vec<String>,
+    pub ok: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Machine {
+    pub python: String,
+    pub pyo3: String,
+    pub maturin: String,
+    pub cpu: String,
+    pub cores: usize,
+}
+
+impl Machine {
+    pub fn here(python: &str, maturin: &str) -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, name)| name.trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown CPU".into());
+        Self {
+            python: python.into(),
+            pyo3: PYO3_VERSION.into(),
+            maturin: maturin.into(),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// The pyo3 the lab crates and the embedding binary are built with.
+pub const PYO3_VERSION: &str = "0.30.1";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BuildRow {
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub variant: String,
+    pub profile: String,
+    pub ok: bool,
+    /// Reused from an earlier run: the inputs had not changed.
+    pub reused: bool,
+    /// Compile time of the build in use (the earlier one's when reused).
+    pub seconds: Option<f64>,
+    pub wheel_bytes: Option<u64>,
+    pub module_bytes: Option<u64>,
+    pub error: Option<String>,
+}
+
+impl BuildRow {
+    pub fn new(target: &Target, result: &Result<BuildInfo, String>) -> Self {
+        let info = result.as_ref().ok();
+        Self {
+            krate: target.krate.clone(),
+            variant: target.variant.name().into(),
+            profile: target.variant.profile().into(),
+            ok: info.is_some(),
+            reused: info.is_some_and(|i| i.fresh),
+            seconds: info.map(|i| i.seconds),
+            wheel_bytes: info.map(|i| i.wheel_bytes),
+            module_bytes: info.map(|i| i.module_bytes),
+            error: result.as_ref().err().cloned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LaneResult {
+    pub lane: Lane,
+    pub command: String,
+    pub mean: Option<f64>,
+    pub stddev: Option<f64>,
+    pub median: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub times: Vec<f64>,
+    pub result: Option<String>,
+    pub expected: String,
+    pub correct: bool,
+    /// How many times faster than the `python` lane (mean over mean), ± error.
+    pub speedup: Option<f64>,
+    pub speedup_error: Option<f64>,
+    pub failure: Option<String>,
+}
+
+impl LaneResult {
+    pub fn summary(&self) -> Option<Summary> {
+        Summary::of(&self.times)
+    }
+}
+
+/// Builds the per-lane rows, with speed-ups against the `python` lane.
+pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
+    let python = records
+        .iter()
+        .find(|r| r.lane == Lane::Python)
+        .and_then(|r| Summary::of(&r.times));
+    records
+        .iter()
+        .map(|r| {
+            let s = Summary::of(&r.times);
+            let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
+            LaneResult {
+                lane: r.lane,
+                command: r.command.clone(),
+                mean: s.map(|s| s.mean),
+                stddev: s.map(|s| s.stddev),
+                median: s.map(|s| s.median),
+                min: s.map(|s| s.min),
+                max: s.map(|s| s.max),
+                times: r.times.clone(),
+                result: r.result.clone(),
+                expected: r.expected.clone(),
+                correct: r.correct,
+                speedup: speed.map(|(r, _)| r),
+                speedup_error: speed.map(|(_, e)| e),
+                failure: r.failure.clone(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GilReport {
+    pub held: GilRun,
+    pub released: GilRun,
+}

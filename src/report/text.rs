@@ -1,0 +1,143 @@
+//! The report as plain text, for a terminal or a CI log.
+
+use std::fmt::Write;
+
+use super::{BuildRow, LaneResult, Report};
+use crate::engine::gil::{GilRun, Thread};
+use crate::engine::race::Lane;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let m = &report.machine;
+    let _ = writeln!(
+        out,
+        "{}: Python {} (embedded), pyo3 {}, maturin {}\nmachine: {}, {} cores\n",
+        report.tool, m.python, m.pyo3, m.maturin, m.cpu, m.cores
+    );
+    out.push_str("Builds\n");
+    for b in &report.builds {
+        out.push_str(&build_line(b));
+    }
+    let _ = writeln!(
+        out,
+        "\nRace: fib({}), {} warm-up + {} measured run(s) per lane, lanes interleaved",
+        report.n, report.warmup, report.runs
+    );
+    let _ = writeln!(
+        out,
+        "  {:<13} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
+        "lane", "median", "mean ± σ", "min", "max", "vs python"
+    );
+    for r in &report.results {
+        out.push_str(&lane_line(r));
+    }
+    if let Some(gil) = &report.gil {
+        for run in [&gil.held, &gil.released] {
+            out.push_str(&gil_block(run));
+        }
+    }
+    out.push('\n');
+    if report.ok {
+        out.push_str("check: all passed\n");
+    } else {
+        out.push_str("check: FAILED\n");
+        for p in &report.problems {
+            let _ = writeln!(out, "  - {p}");
+        }
+    }
+    out
+}
+
+pub fn seconds(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+pub fn bytes(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / (1 << 20) as f64)
+    } else {
+        format!("{:.0} KiB", b as f64 / 1024.0)
+    }
+}
+
+fn build_line(b: &BuildRow) -> String {
+    let what = format!("{:<10} {:<8}", b.krate, b.variant);
+    match (&b.error, b.seconds) {
+        (Some(e), _) => format!("  {what} FAILED: {e}\n"),
+        (None, Some(s)) => format!(
+            "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]\n",
+            if b.reused {
+                format!("reused (built {})", seconds(s))
+            } else {
+                format!("built in {}", seconds(s))
+            },
+            bytes(b.wheel_bytes.unwrap_or(0)),
+            bytes(b.module_bytes.unwrap_or(0)),
+            b.profile
+        ),
+        (None, None) => format!("  {what} not built\n"),
+    }
+}
+
+fn lane_line(r: &LaneResult) -> String {
+    let name = r.lane.name();
+    let (Some(median), Some(mean), Some(sd), Some(min), Some(max)) =
+        (r.median, r.mean, r.stddev, r.min, r.max)
+    else {
+        return format!(
+            "  {name:<13} {}\n",
+            r.failure.as_deref().unwrap_or("no measured run")
+        );
+    };
+    let speed = match (r.speedup, r.speedup_error) {
+        _ if r.lane == Lane::Python => "baseline".into(),
+        (Some(s), Some(e)) => format!("{s:.1} ± {e:.1}x"),
+        _ => "-".into(),
+    };
+    let verdict = match (&r.result, r.correct) {
+        (Some(res), true) => format!("{res} (right)"),
+        (Some(res), false) => format!("{res} (WRONG, expected {})", r.expected),
+        (None, _) => "none".into(),
+    };
+    let failure = r
+        .failure
+        .as_ref()
+        .map(|f| format!("  then {f}"))
+        .unwrap_or_default();
+    format!(
+        "  {name:<13} {:>10} {:>21} {:>10} {:>10} {speed:>16}  {verdict}{failure}\n",
+        seconds(median),
+        format!("{} ± {}", seconds(mean), seconds(sd)),
+        seconds(min),
+        seconds(max),
+    )
+}
+
+fn gil_block(run: &GilRun) -> String {
+    let mut out = format!(
+        "\nGIL {}: {}  [gil.{}]\n",
+        run.mode.name(),
+        run.mode.title(),
+        run.function
+    );
+    for e in &run.events {
+        let thread = match e.thread {
+            Thread::Python => "python",
+            Thread::Rust => "rust",
+        };
+        let _ = writeln!(out, "  {:>8.3} s  {thread:<6}  {}", e.t, e.text);
+    }
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        if run.ok { "verdict" } else { "FAILED" },
+        run.verdict
+    );
+    out
+}

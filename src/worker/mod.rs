@@ -1,0 +1,115 @@
+//! The worker: `pyo3-lab` started again in a hidden mode, with CPython embedded.
+//! It imports the modules it is asked for and runs them, so that whatever an
+//! extension does (panic, crash, loop forever) happens in this process and not
+//! in the lab's.
+
+mod capture;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::engine::protocol::{FailKind, Reply, Request, decode};
+use capture::Channel;
+
+pub fn main(paths: &[PathBuf]) -> Result<()> {
+    let channel = Channel::install()?;
+    let python = Python::attach(|py| setup(py, paths)).map_err(|e| anyhow!("{e}"))?;
+    channel.send(&Reply::Ready { python });
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let request: Request = decode(&line)?;
+        let reply = Python::attach(|py| {
+            serve(py, &channel, request).unwrap_or_else(|err| failure(py, &err))
+        });
+        channel.send(&reply);
+    }
+    Ok(())
+}
+
+/// Puts the given directories first on `sys.path` and returns the Python version.
+fn setup(py: Python<'_>, paths: &[PathBuf]) -> PyResult<String> {
+    let sys = py.import("sys")?;
+    let sys_path = sys.getattr("path")?;
+    for path in paths.iter().rev() {
+        sys_path.call_method1("insert", (0, path.to_string_lossy()))?;
+    }
+    // Every line must reach the pipe as it is printed, or its timestamp lies;
+    // but whole, or an extension's `println!` could land inside it.
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("line_buffering", true)?;
+    kwargs.set_item("write_through", false)?;
+    sys.getattr("stdout")?
+        .call_method("reconfigure", (), Some(&kwargs))?;
+    let version = sys.getattr("version")?.extract::<String>()?;
+    Ok(version.split_whitespace().next().unwrap_or("").to_owned())
+}
+
+fn function<'py>(py: Python<'py>, module: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import(module)?.getattr(name)
+}
+
+fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply> {
+    match request {
+        Request::Race {
+            module,
+            function: name,
+            chunks,
+        } => {
+            let f = function(py, &module, &name)?;
+            let mut total = 0u8.into_pyobject(py)?.into_any();
+            let started = Instant::now();
+            for (i, chunk) in chunks.iter().enumerate() {
+                total = total.add(f.call1((*chunk,))?)?;
+                channel.send(&Reply::Progress { done: i + 1 });
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            Ok(Reply::Finished {
+                seconds,
+                result: total.repr()?.to_string(),
+            })
+        }
+        Request::Gil {
+            scenario_module,
+            scenario_function,
+            module,
+            function: name,
+        } => {
+            let rust = function(py, &module, &name)?;
+            let scenario = function(py, &scenario_module, &scenario_function)?;
+            channel.restart_clock();
+            let started = Instant::now();
+            let result = scenario.call1((rust,));
+            let seconds = started.elapsed().as_secs_f64();
+            py.import("sys")?.getattr("stdout")?.call_method0("flush")?;
+            // Release the GIL while waiting: the reader thread needs none, but
+            // a still-running Python thread might want to print.
+            py.detach(|| channel.sync());
+            Ok(Reply::Finished {
+                seconds,
+                result: result?.repr()?.to_string(),
+            })
+        }
+    }
+}
+
+fn failure(py: Python<'_>, err: &PyErr) -> Reply {
+    let type_name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let value = err
+        .value(py)
+        .str()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    Reply::Failed {
+        kind: FailKind::of_exception(&type_name),
+        message: format!("{type_name}: {value}"),
+    }
+}
