@@ -318,3 +318,62 @@ fn find_module(dir: &Path) -> Option<PathBuf> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crate_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("src")).unwrap();
+        fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        fs::write(dir.path().join("src/lib.rs"), "fn a() {}\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_hash_follows_sources_not_outputs() {
+        let dir = crate_dir();
+        let before = inputs_hash(dir.path(), "debug").unwrap();
+        fs::create_dir_all(dir.path().join("target/debug")).unwrap();
+        fs::write(dir.path().join("target/debug/junk"), "x").unwrap();
+        assert_eq!(inputs_hash(dir.path(), "debug").unwrap(), before, "target/ ignored");
+        assert_ne!(inputs_hash(dir.path(), "release").unwrap(), before, "variant counts");
+        fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
+        assert_ne!(inputs_hash(dir.path(), "debug").unwrap(), before, "a source edit counts");
+        fs::rename(dir.path().join("src/lib.rs"), dir.path().join("src/other.rs")).unwrap();
+        fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
+        let with_new_file = inputs_hash(dir.path(), "debug").unwrap();
+        fs::remove_file(dir.path().join("src/other.rs")).unwrap();
+        assert_ne!(inputs_hash(dir.path(), "debug").unwrap(), with_new_file, "a new file counts");
+    }
+
+    #[test]
+    fn a_build_is_reused_only_when_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = dir.path().join("m.so");
+        fs::write(&module, b"\x7fELF module").unwrap();
+        let info = BuildInfo {
+            inputs: "abc".into(),
+            seconds: 1.0,
+            wheel_bytes: 10,
+            module_bytes: fs::metadata(&module).unwrap().len(),
+            module_sha256: file_sha256(&module).unwrap(),
+            module: module.clone(),
+            fresh: false,
+        };
+        let manifest = dir.path().join("manifest.json");
+        fs::write(&manifest, serde_json::to_vec(&info).unwrap()).unwrap();
+
+        let reused = reusable(&manifest, "abc").expect("intact and same inputs");
+        assert!(reused.fresh);
+        assert!(reusable(&manifest, "abd").is_none(), "other inputs");
+
+        fs::write(&module, b"\x7fELF modulX").unwrap();
+        assert!(reusable(&manifest, "abc").is_none(), "corrupted, same size");
+        fs::remove_file(&module).unwrap();
+        assert!(reusable(&manifest, "abc").is_none(), "deleted");
+        fs::write(&manifest, b"{ half a manifest").unwrap();
+        assert!(reusable(&manifest, "abc").is_none(), "unreadable manifest");
+    }
+}

@@ -1,0 +1,122 @@
+//! `pyo3-lab --check` end to end: real venv, real maturin builds, real
+//! embedded CPython racing the real extensions.
+
+mod common;
+
+use serde_json::Value;
+
+fn check(n: &str) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let out = common::lab(&[
+        "--check",
+        "--n",
+        n,
+        "--runs",
+        "2",
+        "--warmup",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let stdout = common::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "--check failed ({:?})\n{stdout}\n{}",
+        out.status,
+        common::text(&out.stderr)
+    );
+    let report = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (report, stdout)
+}
+
+#[test]
+fn check_races_three_right_lanes_and_shows_both_gil_orders() {
+    let (report, stdout) = check("27");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["n"], 27);
+
+    let lanes: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["lane"].as_str().unwrap())
+        .collect();
+    assert_eq!(lanes, ["python", "rust-debug", "rust-release"]);
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["result"], "196418", "{r}");
+        assert_eq!(r["correct"], true);
+        assert_eq!(r["times"].as_array().unwrap().len(), 2);
+        for key in ["command", "mean", "stddev", "median", "min", "max"] {
+            assert!(!r[key].is_null(), "{key} missing in {r}");
+        }
+        let (min, median, max) = (
+            r["min"].as_f64().unwrap(),
+            r["median"].as_f64().unwrap(),
+            r["max"].as_f64().unwrap(),
+        );
+        assert!(0.0 < min && min <= median && median <= max, "{r}");
+    }
+
+    let order = |mode: &str| -> Vec<String> {
+        report["gil"][mode]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let held = order("held");
+    assert_eq!(
+        held[..5],
+        [
+            "Py: Enter double_list_py...",
+            "Rust: Enter double_list...",
+            "Rust: Acquire GIL...",
+            "Rust: Exit...",
+            "Py: Exit..."
+        ]
+    );
+    let released = order("released");
+    let pos = |text: &str| released.iter().position(|l| l == text).unwrap();
+    assert!(
+        pos("Py: Exit...") < pos("Rust: Acquire GIL..."),
+        "{released:?}"
+    );
+
+    // Timestamps: ascending, and the held run's Python thread really waited.
+    let events = report["gil"]["held"]["events"].as_array().unwrap();
+    let times: Vec<f64> = events.iter().map(|e| e["t"].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let py_exit = events.iter().find(|e| e["text"] == "Py: Exit...").unwrap();
+    assert_eq!(py_exit["thread"], "python");
+    assert!(py_exit["t"].as_f64().unwrap() > 1.5, "{py_exit}");
+
+    assert!(stdout.contains("check: all passed"), "{stdout}");
+    assert!(stdout.contains("rust-release"), "{stdout}");
+}
+
+#[test]
+fn a_second_check_reuses_every_build() {
+    check("20");
+    let (report, stdout) = check("20");
+    for b in report["builds"].as_array().unwrap() {
+        assert_eq!(b["ok"], true, "{b}");
+        assert_eq!(
+            b["reused"], true,
+            "rebuilt although nothing changed: {b}\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn an_n_past_u64_is_a_usage_error() {
+    for bad in ["94", "-1", "ten"] {
+        let out = common::lab(&["--check", &format!("--n={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "--n {bad}");
+        let err = common::text(&out.stderr);
+        assert!(err.contains("--n"), "{err}");
+    }
+    let err = common::text(&common::lab(&["--check", "--n", "94"]).stderr);
+    assert!(err.contains("0..=93"), "the valid range is named: {err}");
+}

@@ -1,0 +1,100 @@
+//! The worker's event stream, spoken to directly: requests in on stdin, one
+//! JSON reply per line out, printed lines captured apart from the protocol.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+fn worker(
+    paths: &[&std::path::Path],
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut cmd = Command::new(common::bin());
+    cmd.arg("__worker");
+    for p in paths {
+        cmd.arg("--path").arg(p);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    (child, out)
+}
+
+fn next(out: &mut BufReader<std::process::ChildStdout>) -> Value {
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+}
+
+#[test]
+fn a_race_request_streams_progress_then_the_result() {
+    let assets = common::project().join("assets");
+    let (mut child, mut out) = worker(&[&assets]);
+    let ready = next(&mut out);
+    assert_eq!(ready["ev"], "ready");
+    assert!(ready["python"].as_str().unwrap().starts_with("3."));
+
+    let stdin = child.stdin.as_mut().unwrap();
+    let request = json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "chunks": [20, 19, 18]});
+    writeln!(stdin, "{request}").unwrap();
+    for done in 1..=3 {
+        assert_eq!(next(&mut out), json!({"ev": "progress", "done": done}));
+    }
+    let finished = next(&mut out);
+    assert_eq!(finished["ev"], "finished");
+    // fib(20) + fib(19) + fib(18) = 6765 + 4181 + 2584
+    assert_eq!(finished["result"], "13530");
+    assert!(finished["seconds"].as_f64().unwrap() > 0.0);
+
+    // A missing function is a reply, and the worker keeps serving.
+    writeln!(
+        stdin,
+        "{}",
+        json!({"cmd": "race", "module": "fib_reference", "function": "nope", "chunks": [1]})
+    )
+    .unwrap();
+    let failed = next(&mut out);
+    assert_eq!(failed["ev"], "failed");
+    assert_eq!(failed["kind"], "import");
+    assert!(failed["message"].as_str().unwrap().contains("nope"));
+
+    drop(child.stdin.take());
+    assert!(
+        child.wait().unwrap().success(),
+        "EOF on stdin ends the worker"
+    );
+}
+
+#[test]
+fn printed_lines_become_timestamped_line_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("chatty.py"),
+        "import time\ndef scenario(f):\n    print('first')\n    time.sleep(0.2)\n    print('second', end='')\n    print(' half')\n    return f(3)\n",
+    )
+    .unwrap();
+    let (mut child, mut out) = worker(&[dir.path()]);
+    assert_eq!(next(&mut out)["ev"], "ready");
+    let request = json!({"cmd": "gil", "scenario_module": "chatty", "scenario_function": "scenario", "module": "math", "function": "factorial"});
+    writeln!(child.stdin.as_mut().unwrap(), "{request}").unwrap();
+    let first = next(&mut out);
+    let second = next(&mut out);
+    let finished = next(&mut out);
+    assert_eq!(
+        (first["ev"].as_str(), first["text"].as_str()),
+        (Some("line"), Some("first"))
+    );
+    assert_eq!(second["text"], "second half", "a line arrives whole");
+    let gap = second["t"].as_f64().unwrap() - first["t"].as_f64().unwrap();
+    assert!(gap >= 0.19, "timestamps taken as lines are printed: {gap}");
+    assert_eq!(
+        finished,
+        json!({"ev": "finished", "seconds": finished["seconds"], "result": "6"})
+    );
+    child.kill().unwrap();
+}
