@@ -16,7 +16,7 @@ use crate::engine::{FIBONACCI, GIL, Lab, all_targets};
 use crate::report::{self, BuildRow, GilReport, Machine, Report};
 
 /// Progress goes to stderr, one line per step, so stdout holds the report alone.
-fn progress_printer() -> Sink {
+pub fn progress_printer() -> Sink {
     Arc::new(|event| match event {
         Event::Status(s) => eprintln!("[setup] {s}"),
         Event::BuildStarted(t) => eprintln!("[build] {t}: checking"),
@@ -64,10 +64,6 @@ pub fn run(cli: &Cli, lab: Lab) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-pub fn lab_sink() -> Sink {
-    progress_printer()
 }
 
 fn check(cli: &Cli, lab: Lab) -> Result<Report> {

@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod engine;
 mod report;
+mod tui;
 mod worker;
 
 use std::process::ExitCode;
@@ -25,30 +26,34 @@ fn main() -> ExitCode {
             }
         };
     }
-    let lab = match open_lab(&cli) {
-        Ok(lab) => lab,
+    let (home, project) = match locate(&cli) {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::FAILURE;
         }
     };
+    let python = cli
+        .lab
+        .python
+        .clone()
+        .unwrap_or_else(engine::bootstrap::default_python);
+    let lab = |sink| Lab {
+        home,
+        project,
+        python,
+        sink,
+    };
     if cli.check {
-        check::run(&cli, lab)
+        check::run(&cli, lab(check::progress_printer()))
     } else {
-        eprintln!("the terminal UI is not built yet: use --check");
-        ExitCode::FAILURE
+        tui::run(lab)
     }
 }
 
-fn open_lab(cli: &Cli) -> anyhow::Result<Lab> {
-    Ok(Lab {
-        home: Home::open(&cli.lab.home)?,
-        project: Project::locate(cli.lab.project.as_deref())?,
-        python: cli
-            .lab
-            .python
-            .clone()
-            .unwrap_or_else(engine::bootstrap::default_python),
-        sink: check::lab_sink(),
-    })
+fn locate(cli: &Cli) -> anyhow::Result<(Home, Project)> {
+    Ok((
+        Home::open(&cli.lab.home)?,
+        Project::locate(cli.lab.project.as_deref())?,
+    ))
 }

@@ -163,6 +163,13 @@ impl Builder<'_> {
         )
     }
 
+    /// The current build of `target`, if it is intact and made from today's inputs.
+    pub fn existing(&self, target: &Target) -> Option<BuildInfo> {
+        let crate_dir = self.project.crate_dir(&target.krate);
+        let inputs = inputs_hash(&crate_dir, &self.salt(target.variant)).ok()?;
+        reusable(&self.home.manifest(target), &inputs)
+    }
+
     /// Builds `target` unless an intact build of the same inputs exists.
     /// Reports on the sink either way; the error is a one-line summary.
     pub fn build(&self, target: &Target, force: bool) -> Result<BuildInfo, String> {
@@ -337,15 +344,35 @@ mod tests {
         let before = inputs_hash(dir.path(), "debug").unwrap();
         fs::create_dir_all(dir.path().join("target/debug")).unwrap();
         fs::write(dir.path().join("target/debug/junk"), "x").unwrap();
-        assert_eq!(inputs_hash(dir.path(), "debug").unwrap(), before, "target/ ignored");
-        assert_ne!(inputs_hash(dir.path(), "release").unwrap(), before, "variant counts");
+        assert_eq!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            before,
+            "target/ ignored"
+        );
+        assert_ne!(
+            inputs_hash(dir.path(), "release").unwrap(),
+            before,
+            "variant counts"
+        );
         fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
-        assert_ne!(inputs_hash(dir.path(), "debug").unwrap(), before, "a source edit counts");
-        fs::rename(dir.path().join("src/lib.rs"), dir.path().join("src/other.rs")).unwrap();
+        assert_ne!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            before,
+            "a source edit counts"
+        );
+        fs::rename(
+            dir.path().join("src/lib.rs"),
+            dir.path().join("src/other.rs"),
+        )
+        .unwrap();
         fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
         let with_new_file = inputs_hash(dir.path(), "debug").unwrap();
         fs::remove_file(dir.path().join("src/other.rs")).unwrap();
-        assert_ne!(inputs_hash(dir.path(), "debug").unwrap(), with_new_file, "a new file counts");
+        assert_ne!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            with_new_file,
+            "a new file counts"
+        );
     }
 
     #[test]

@@ -17,8 +17,6 @@ pub enum Event {
     BuildFinished(Target, Result<BuildInfo, String>),
     LaneStarted {
         lane: Lane,
-        run: usize,
-        warmup: bool,
     },
     LaneProgress {
         lane: Lane,

@@ -11,7 +11,7 @@ use super::event::{Event, Sink};
 use super::protocol::{Reply, Request};
 use super::worker::Worker;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GilMode {
     Held,
@@ -19,8 +19,6 @@ pub enum GilMode {
 }
 
 impl GilMode {
-    pub const ALL: [GilMode; 2] = [GilMode::Held, GilMode::Released];
-
     pub fn name(self) -> &'static str {
         match self {
             GilMode::Held => "held",

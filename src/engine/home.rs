@@ -39,10 +39,6 @@ impl Home {
         Ok(Self { root })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     pub fn venv(&self) -> PathBuf {
         self.root.join("venv")
     }

@@ -54,6 +54,21 @@ impl Lab {
         bootstrap::ensure(&self.home, &self.python, &self.sink)
     }
 
+    fn builder<'a>(&'a self, toolchain: &'a Toolchain, cancel: &'a Cancel) -> Builder<'a> {
+        Builder {
+            home: &self.home,
+            project: &self.project,
+            toolchain,
+            sink: &self.sink,
+            cancel,
+        }
+    }
+
+    /// What is built already and still current, without building anything.
+    pub fn existing(&self, toolchain: &Toolchain, target: &Target) -> Option<BuildInfo> {
+        self.builder(toolchain, &Cancel::new()).existing(target)
+    }
+
     pub fn build(
         &self,
         toolchain: &Toolchain,
@@ -63,14 +78,7 @@ impl Lab {
     ) -> Result<BuildInfo, String> {
         let mut lock = self.home.lock().map_err(|e| e.to_string())?;
         let _held = lock.write().map_err(|e| e.to_string())?;
-        Builder {
-            home: &self.home,
-            project: &self.project,
-            toolchain,
-            sink: &self.sink,
-            cancel,
-        }
-        .build(target, force)
+        self.builder(toolchain, cancel).build(target, force)
     }
 
     /// Races the lanes of `cfg`; each Rust lane loads the current build of its variant.

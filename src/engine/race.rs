@@ -177,7 +177,7 @@ pub fn run(
             let (lane, Some(w)) = (record.lane, worker.as_mut()) else {
                 continue;
             };
-            sink(Event::LaneStarted { lane, run, warmup });
+            sink(Event::LaneStarted { lane });
             let (module, function) = lane.function();
             let request = Request::Race {
                 module: module.into(),

@@ -112,12 +112,6 @@ pub struct LaneResult {
     pub failure: Option<String>,
 }
 
-impl LaneResult {
-    pub fn summary(&self) -> Option<Summary> {
-        Summary::of(&self.times)
-    }
-}
-
 /// Builds the per-lane rows, with speed-ups against the `python` lane.
 pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
     let python = records

@@ -1,0 +1,538 @@
+//! The lab's state as the screen shows it, and the one place it changes:
+//! key actions and engine events come in, effects for the runner go out.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::engine::bootstrap::Toolchain;
+use crate::engine::build::{BuildInfo, Target, Variant};
+use crate::engine::event::Event;
+use crate::engine::gil::{GilMode, GilRun, LogLine};
+use crate::engine::race::{DEFAULT_N, Lane, MAX_N, RunOutcome, fib};
+use crate::engine::{FIBONACCI, GIL, all_targets};
+
+use super::keys::Action;
+
+/// Lines of build log kept; older ones scroll away.
+const LOG_LIMIT: usize = 5000;
+
+/// Work the runner does in the background, one job at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
+    /// Set up the venv and learn which builds are up to date.
+    Setup,
+    Build(Vec<Target>),
+    Race {
+        n: u64,
+    },
+    Gil {
+        variant: Variant,
+    },
+}
+
+impl Job {
+    pub fn describe(&self) -> String {
+        match self {
+            Job::Setup => "set-up".into(),
+            Job::Build(targets) if targets.len() == 1 => format!("build of {}", targets[0]),
+            Job::Build(targets) => format!("build of {} targets", targets.len()),
+            Job::Race { n } => format!("race of fib({n})"),
+            Job::Gil { .. } => "GIL demo".into(),
+        }
+    }
+
+    /// The builds this job needs before it can run.
+    pub fn needs(&self) -> Vec<Target> {
+        match self {
+            Job::Setup => vec![],
+            Job::Build(targets) => targets.clone(),
+            Job::Race { .. } => Variant::ALL.map(|v| Target::new(FIBONACCI, v)).to_vec(),
+            Job::Gil { variant } => vec![Target::new(GIL, *variant)],
+        }
+    }
+}
+
+/// What the runner must do after an update.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Start(Job),
+    Cancel,
+    Quit,
+}
+
+/// Everything the runner reports, the engine's events among it.
+#[derive(Clone, Debug)]
+pub enum AppEvent {
+    Engine(Event),
+    Toolchain(Toolchain),
+    /// What set-up found of a build: intact and current, or not there.
+    BuildKnown(Target, Option<BuildInfo>),
+    GilDone(GilRun),
+    JobDone(Result<(), String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BuildState {
+    Unknown,
+    NotBuilt,
+    Building {
+        since: Instant,
+        last: Option<BuildInfo>,
+    },
+    Ready(BuildInfo),
+    /// The failure, and the last good build, which stays usable.
+    Failed(String, Option<BuildInfo>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LaneState {
+    Idle,
+    Waiting,
+    Running {
+        since: Instant,
+        fraction: f64,
+    },
+    Done {
+        seconds: f64,
+        result: String,
+        correct: bool,
+    },
+    Failed(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GilView {
+    pub lines: Vec<LogLine>,
+    pub running: bool,
+    /// Whether the order held, and what it means.
+    pub verdict: Option<(bool, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+pub struct App {
+    pub n: u64,
+    /// The N of the race on screen (it may differ from the knob).
+    pub race_n: u64,
+    pub variant: Variant,
+    pub toolchain: Option<Toolchain>,
+    pub setup_status: String,
+    pub builds: BTreeMap<Target, BuildState>,
+    pub log: Vec<String>,
+    pub log_target: Option<Target>,
+    /// Lines scrolled up from the bottom; 0 follows the log.
+    pub log_scroll: usize,
+    pub lanes: Vec<(Lane, LaneState)>,
+    pub gil: BTreeMap<GilMode, GilView>,
+    pub running: Option<(Job, Instant)>,
+    pub pending: Option<Job>,
+    pub message: Option<(Level, String)>,
+    pub show_help: bool,
+    pub quit: bool,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        Self {
+            n: DEFAULT_N,
+            race_n: DEFAULT_N,
+            variant: Variant::Release,
+            toolchain: None,
+            setup_status: "starting".into(),
+            builds: all_targets()
+                .into_iter()
+                .map(|t| (t, BuildState::Unknown))
+                .collect(),
+            log: Vec::new(),
+            log_target: None,
+            log_scroll: 0,
+            lanes: Lane::ALL.map(|l| (l, LaneState::Idle)).to_vec(),
+            gil: [GilMode::Held, GilMode::Released]
+                .map(|m| (m, GilView::default()))
+                .into_iter()
+                .collect(),
+            running: None,
+            pending: None,
+            message: None,
+            show_help: false,
+            quit: false,
+        }
+    }
+}
+
+impl App {
+    pub fn is_busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    pub fn expected(&self) -> String {
+        fib(self.race_n).to_string()
+    }
+
+    pub fn on_action(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::Build => self.request(Job::Build(
+                [FIBONACCI, GIL]
+                    .map(|c| Target::new(c, self.variant))
+                    .to_vec(),
+            )),
+            Action::BuildAll => self.request(Job::Build(all_targets())),
+            Action::ToggleVariant => {
+                self.variant = self.variant.toggled();
+                None
+            }
+            Action::Race => self.request(Job::Race { n: self.n }),
+            Action::Gil => self.request(Job::Gil {
+                variant: self.variant,
+            }),
+            Action::NUp | Action::NDown => {
+                let wanted = if action == Action::NUp {
+                    self.n.checked_add(1)
+                } else {
+                    self.n.checked_sub(1)
+                };
+                match wanted.filter(|&n| n <= MAX_N) {
+                    Some(n) => self.n = n,
+                    None => self.inform(
+                        Level::Info,
+                        format!("N stays within 0..={MAX_N}: fib(94) no longer fits the Rust function's u64"),
+                    ),
+                }
+                None
+            }
+            Action::ScrollUp => {
+                self.log_scroll = (self.log_scroll + 10).min(self.log.len().saturating_sub(1));
+                None
+            }
+            Action::ScrollDown => {
+                self.log_scroll = self.log_scroll.saturating_sub(10);
+                None
+            }
+            Action::Cancel => {
+                self.show_help = false;
+                let running = self.running.as_ref()?;
+                self.pending = None;
+                self.inform(
+                    Level::Info,
+                    format!("cancelling the {}", running.0.describe()),
+                );
+                Some(Effect::Cancel)
+            }
+            Action::Help => {
+                self.show_help = !self.show_help;
+                None
+            }
+            Action::Quit => {
+                self.quit = true;
+                Some(Effect::Quit)
+            }
+        }
+    }
+
+    /// One job at a time: the same job twice is ignored, another one waits
+    /// (a newer request replaces a waiting one).
+    pub fn request(&mut self, job: Job) -> Option<Effect> {
+        match &self.running {
+            None => {
+                self.begin(job.clone());
+                Some(Effect::Start(job))
+            }
+            Some((current, _)) if *current == job => {
+                self.inform(
+                    Level::Info,
+                    format!("the {} is already running", job.describe()),
+                );
+                None
+            }
+            Some((current, _)) => {
+                self.inform(
+                    Level::Info,
+                    format!(
+                        "{} queued: it starts when the {} ends (Esc cancels both)",
+                        job.describe(),
+                        current.describe()
+                    ),
+                );
+                self.pending = Some(job);
+                None
+            }
+        }
+    }
+
+    fn begin(&mut self, job: Job) {
+        match &job {
+            Job::Race { n } => {
+                self.race_n = *n;
+                for (_, state) in &mut self.lanes {
+                    *state = LaneState::Waiting;
+                }
+            }
+            Job::Gil { .. } => {
+                for view in self.gil.values_mut() {
+                    *view = GilView::default();
+                }
+            }
+            _ => {}
+        }
+        if job != Job::Setup {
+            self.message = None;
+        }
+        self.running = Some((job, Instant::now()));
+    }
+
+    fn inform(&mut self, level: Level, text: String) {
+        self.message = Some((level, text));
+    }
+
+    pub fn on_event(&mut self, event: AppEvent) -> Option<Effect> {
+        match event {
+            AppEvent::Engine(e) => self.on_engine(e),
+            AppEvent::Toolchain(tc) => {
+                self.setup_status = "ready".into();
+                self.toolchain = Some(tc);
+                None
+            }
+            AppEvent::BuildKnown(target, info) => {
+                self.builds
+                    .insert(target, info.map_or(BuildState::NotBuilt, BuildState::Ready));
+                None
+            }
+            AppEvent::GilDone(run) => {
+                let view = self.gil.entry(run.mode).or_default();
+                view.running = false;
+                view.verdict = Some((run.ok, run.verdict));
+                None
+            }
+            AppEvent::JobDone(result) => {
+                let finished = self.running.take();
+                match result {
+                    Err(e) => self.inform(Level::Error, e),
+                    Ok(()) => {
+                        if let Some((Job::Race { .. }, _)) = finished {
+                            self.inform(Level::Info, self.race_summary());
+                        }
+                    }
+                }
+                for (_, state) in &mut self.lanes {
+                    if matches!(state, LaneState::Waiting | LaneState::Running { .. }) {
+                        *state = LaneState::Failed("cancelled".into());
+                    }
+                }
+                for view in self.gil.values_mut() {
+                    view.running = false;
+                }
+                let next = self.pending.take()?;
+                self.begin(next.clone());
+                Some(Effect::Start(next))
+            }
+        }
+    }
+
+    fn on_engine(&mut self, event: Event) -> Option<Effect> {
+        match event {
+            Event::Status(s) => self.setup_status = s,
+            Event::BuildStarted(t) => {
+                let last = self.last_good(&t);
+                let since = Instant::now();
+                self.builds.insert(t, BuildState::Building { since, last });
+            }
+            Event::BuildLine(t, line) => {
+                if self.log_target.as_ref() != Some(&t) {
+                    self.log.clear();
+                    self.log_scroll = 0;
+                    self.log_target = Some(t);
+                }
+                if self.log.len() == LOG_LIMIT {
+                    self.log.remove(0);
+                }
+                self.log.push(line);
+            }
+            Event::BuildFinished(t, result) => {
+                let state = match result {
+                    Ok(info) => BuildState::Ready(info),
+                    Err(e) => BuildState::Failed(e, self.last_good(&t)),
+                };
+                self.builds.insert(t, state);
+            }
+            Event::LaneStarted { lane, .. } => {
+                self.set_lane(
+                    lane,
+                    LaneState::Running {
+                        since: Instant::now(),
+                        fraction: 0.0,
+                    },
+                );
+            }
+            Event::LaneProgress { lane, fraction } => {
+                if let Some((_, LaneState::Running { fraction: f, .. })) =
+                    self.lanes.iter_mut().find(|(l, _)| *l == lane)
+                {
+                    *f = fraction;
+                }
+            }
+            Event::LaneFinished { lane, outcome, .. } => {
+                let state = match outcome {
+                    RunOutcome::Done {
+                        seconds,
+                        result,
+                        correct,
+                    } => LaneState::Done {
+                        seconds,
+                        result,
+                        correct,
+                    },
+                    RunOutcome::Failed(why) => LaneState::Failed(why),
+                };
+                self.set_lane(lane, state);
+            }
+            Event::GilStarted(mode) => {
+                let view = self.gil.entry(mode).or_default();
+                *view = GilView {
+                    running: true,
+                    ..GilView::default()
+                };
+            }
+            Event::GilLine(mode, line) => self.gil.entry(mode).or_default().lines.push(line),
+        }
+        None
+    }
+
+    /// A build that stays usable while a rebuild of it runs or after one fails.
+    fn last_good(&self, target: &Target) -> Option<BuildInfo> {
+        match self.builds.get(target) {
+            Some(BuildState::Ready(info)) => Some(info.clone()),
+            Some(BuildState::Failed(_, last) | BuildState::Building { last, .. }) => last.clone(),
+            _ => None,
+        }
+    }
+
+    fn set_lane(&mut self, lane: Lane, state: LaneState) {
+        if let Some((_, s)) = self.lanes.iter_mut().find(|(l, _)| *l == lane) {
+            *s = state;
+        }
+    }
+
+    /// Lane times of the finished race, fastest first.
+    pub fn finishing_order(&self) -> Vec<(Lane, f64)> {
+        let mut done: Vec<(Lane, f64)> = self
+            .lanes
+            .iter()
+            .filter_map(|(l, s)| match s {
+                LaneState::Done { seconds, .. } => Some((*l, *seconds)),
+                _ => None,
+            })
+            .collect();
+        done.sort_by(|a, b| a.1.total_cmp(&b.1));
+        done
+    }
+
+    pub fn python_time(&self) -> Option<f64> {
+        self.lanes.iter().find_map(|(l, s)| match (l, s) {
+            (Lane::Python, LaneState::Done { seconds, .. }) => Some(*seconds),
+            _ => None,
+        })
+    }
+
+    fn race_summary(&self) -> String {
+        let order = self.finishing_order();
+        let Some(python) = self.python_time() else {
+            return format!("race of fib({}) done", self.race_n);
+        };
+        let parts: Vec<String> = order
+            .iter()
+            .filter(|(l, _)| *l != Lane::Python)
+            .map(|(l, s)| format!("{} {:.1}x", l.name(), python / s))
+            .collect();
+        format!(
+            "fib({}): {} faster than python",
+            self.race_n,
+            parts.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_job_at_a_time_and_the_same_job_never_stacks() {
+        let mut app = App::default();
+        let race = Job::Race { n: 35 };
+        assert_eq!(
+            app.on_action(Action::Race),
+            Some(Effect::Start(race.clone()))
+        );
+        assert_eq!(app.on_action(Action::Race), None, "same job ignored");
+        assert!(app.pending.is_none());
+        assert_eq!(app.on_action(Action::Gil), None, "another job waits");
+        assert_eq!(app.on_action(Action::BuildAll), None);
+        assert_eq!(app.pending, Some(Job::Build(all_targets())), "latest wins");
+        let next = app.on_event(AppEvent::JobDone(Ok(())));
+        assert_eq!(next, Some(Effect::Start(Job::Build(all_targets()))));
+        assert!(app.pending.is_none());
+    }
+
+    #[test]
+    fn cancel_drops_the_waiting_job_too() {
+        let mut app = App::default();
+        app.on_action(Action::Race);
+        app.on_action(Action::Gil);
+        assert_eq!(app.on_action(Action::Cancel), Some(Effect::Cancel));
+        assert!(app.pending.is_none());
+        assert_eq!(
+            app.on_event(AppEvent::JobDone(Err("cancelled".into()))),
+            None
+        );
+        assert!(!app.is_busy());
+        assert!(
+            app.lanes
+                .iter()
+                .all(|(_, s)| *s == LaneState::Failed("cancelled".into()))
+        );
+        assert_eq!(app.on_action(Action::Cancel), None, "nothing to cancel");
+    }
+
+    #[test]
+    fn n_stops_at_its_bounds() {
+        let mut app = App {
+            n: MAX_N,
+            ..App::default()
+        };
+        app.on_action(Action::NUp);
+        assert_eq!(app.n, MAX_N);
+        assert!(app.message.as_ref().unwrap().1.contains("0..=93"));
+        app.n = 0;
+        app.on_action(Action::NDown);
+        assert_eq!(app.n, 0);
+    }
+
+    #[test]
+    fn a_failed_rebuild_keeps_the_last_good_build() {
+        let mut app = App::default();
+        let t = Target::new(FIBONACCI, Variant::Debug);
+        let info = BuildInfo {
+            inputs: "x".into(),
+            seconds: 1.0,
+            wheel_bytes: 1,
+            module: "m.so".into(),
+            module_bytes: 1,
+            module_sha256: "y".into(),
+            fresh: false,
+        };
+        app.on_event(AppEvent::BuildKnown(t.clone(), Some(info.clone())));
+        app.on_event(AppEvent::Engine(Event::BuildStarted(t.clone())));
+        app.on_event(AppEvent::Engine(Event::BuildFinished(
+            t.clone(),
+            Err("error[E0308]: mismatched types".into()),
+        )));
+        assert_eq!(
+            app.builds[&t],
+            BuildState::Failed("error[E0308]: mismatched types".into(), Some(info))
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The key map: the one list the keys are handled from and the help overlay
+//! and status bar are drawn from, so they cannot drift apart.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Build,
+    BuildAll,
+    ToggleVariant,
+    Race,
+    Gil,
+    NUp,
+    NDown,
+    ScrollUp,
+    ScrollDown,
+    Cancel,
+    Help,
+    Quit,
+}
+
+pub struct Binding {
+    pub key: KeyCode,
+    /// How the key is written on screen.
+    pub label: &'static str,
+    pub action: Action,
+    /// A word or two for the status bar.
+    pub short: &'static str,
+    /// A sentence for the help overlay.
+    pub help: &'static str,
+}
+
+const fn bind(
+    key: KeyCode,
+    label: &'static str,
+    action: Action,
+    short: &'static str,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        key,
+        label,
+        action,
+        short,
+        help,
+    }
+}
+
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        KeyCode::Char('b'),
+        "b",
+        Action::Build,
+        "build",
+        "build the selected variant of both crates (skipped when up to date)",
+    ),
+    bind(
+        KeyCode::Char('B'),
+        "B",
+        Action::BuildAll,
+        "build all",
+        "build every crate in debug and release",
+    ),
+    bind(
+        KeyCode::Char('v'),
+        "v",
+        Action::ToggleVariant,
+        "variant",
+        "toggle the selected variant: debug <-> release",
+    ),
+    bind(
+        KeyCode::Char('r'),
+        "r",
+        Action::Race,
+        "race",
+        "race fib(N): python vs rust-debug vs rust-release (builds first if needed)",
+    ),
+    bind(
+        KeyCode::Char('g'),
+        "g",
+        Action::Gil,
+        "GIL demo",
+        "run the two-thread GIL demo, GIL held then released",
+    ),
+    bind(
+        KeyCode::Char('+'),
+        "+",
+        Action::NUp,
+        "N+1",
+        "raise N (up to 93, the largest fib that fits u64)",
+    ),
+    bind(KeyCode::Char('-'), "-", Action::NDown, "N-1", "lower N"),
+    bind(
+        KeyCode::PageUp,
+        "PgUp",
+        Action::ScrollUp,
+        "scroll log",
+        "scroll the build log up",
+    ),
+    bind(
+        KeyCode::PageDown,
+        "PgDn",
+        Action::ScrollDown,
+        "",
+        "scroll the build log down (back to following it)",
+    ),
+    bind(
+        KeyCode::Esc,
+        "Esc",
+        Action::Cancel,
+        "cancel",
+        "cancel what is running (kills the build or worker at once)",
+    ),
+    bind(
+        KeyCode::Char('?'),
+        "?",
+        Action::Help,
+        "help",
+        "show or hide this help",
+    ),
+    bind(
+        KeyCode::Char('q'),
+        "q",
+        Action::Quit,
+        "quit",
+        "quit (Ctrl-C too); anything running is stopped",
+    ),
+];
+
+/// Extra keys that mean the same as a listed one.
+fn alias(key: &KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Quit),
+        KeyCode::Char('=') => Some(Action::NUp),
+        _ => None,
+    }
+}
+
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    alias(key).or_else(|| {
+        BINDINGS
+            .iter()
+            .find(|b| b.key == key.code)
+            .map(|b| b.action)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_exactly_one_binding() {
+        let actions = [
+            Action::Build,
+            Action::BuildAll,
+            Action::ToggleVariant,
+            Action::Race,
+            Action::Gil,
+            Action::NUp,
+            Action::NDown,
+            Action::ScrollUp,
+            Action::ScrollDown,
+            Action::Cancel,
+            Action::Help,
+            Action::Quit,
+        ];
+        for a in actions {
+            assert_eq!(
+                BINDINGS.iter().filter(|b| b.action == a).count(),
+                1,
+                "{a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ctrl_c_quits_and_plain_c_does_nothing() {
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(&ctrl_c), Some(Action::Quit));
+        let c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE);
+        assert_eq!(action_for(&c), None);
+        let b = KeyEvent::new(KeyCode::Char('B'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(&b), Some(Action::BuildAll));
+    }
+}

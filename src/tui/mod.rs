@@ -1,0 +1,171 @@
+//! The terminal UI: one event loop over key presses, engine events and a
+//! render tick; the screen is redrawn at most ~30 times a second while work
+//! runs, and only on input when nothing does.
+
+pub mod app;
+pub mod keys;
+mod runner;
+pub mod theme;
+pub mod ui;
+pub mod widgets;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+use crate::engine::Lab;
+use crate::engine::event::{Event, Sink};
+use app::{App, AppEvent, Effect, Job};
+use runner::Runner;
+use theme::Theme;
+
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Starts the lab in the terminal. `make_lab` gets the sink to report through.
+pub fn run(make_lab: impl FnOnce(Sink) -> Lab) -> ExitCode {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let log = Arc::new(Mutex::new(None::<File>));
+    let sink_log = Arc::clone(&log);
+    let sink_tx = tx.clone();
+    let sink: Sink = Arc::new(move |event: Event| {
+        log_event(&sink_log, &event);
+        let _ = sink_tx.send(AppEvent::Engine(event));
+    });
+    let lab = make_lab(sink);
+    let log_path = lab.home.log_file();
+    *log.lock().unwrap() = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .ok();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the event loop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // ratatui::init installs a panic hook that restores the terminal first.
+    let mut terminal = ratatui::init();
+    let mut runner = Runner::new(lab, tx);
+    let result = runtime.block_on(event_loop(&mut terminal, &mut runner, rx, &log));
+    runner.cancel();
+    ratatui::restore();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#} (log: {})", log_path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Engine events go to the log file, never onto the screen's raw output.
+fn log_event(log: &Mutex<Option<File>>, event: &Event) {
+    let line = match event {
+        Event::Status(s) => format!("[setup] {s}"),
+        Event::BuildLine(t, l) => format!("[build {t}] {l}"),
+        Event::BuildFinished(t, r) => {
+            format!("[build {t}] finished: {:?}", r.as_ref().map(|i| i.seconds))
+        }
+        Event::LaneFinished { lane, outcome, .. } => format!("[race {}] {outcome:?}", lane.name()),
+        Event::GilLine(m, l) => format!("[gil {}] {:.3} {}", m.name(), l.t, l.text),
+        _ => return,
+    };
+    write_log(log, &line);
+}
+
+fn write_log(log: &Mutex<Option<File>>, line: &str) {
+    if let Some(f) = log.lock().unwrap().as_mut() {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    runner: &mut Runner,
+    mut rx: UnboundedReceiver<AppEvent>,
+    log: &Mutex<Option<File>>,
+) -> Result<()> {
+    let theme = Theme::from_env();
+    let mut app = App::default();
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(FRAME);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    // Frame-rate bookkeeping for the log: frames drawn while work ran.
+    let (mut busy_frames, mut busy_since) = (0u64, None::<Instant>);
+
+    if let Some(Effect::Start(job)) = app.request(Job::Setup) {
+        runner.start(job);
+    }
+    terminal.draw(|f| ui::draw(f, &app, Instant::now(), &theme))?;
+    loop {
+        let mut redraw_now = false;
+        let effect = tokio::select! {
+            maybe = input.next() => match maybe {
+                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
+                    redraw_now = true;
+                    // While help is open, Esc only closes it.
+                    let action = keys::action_for(&key).map(|a| {
+                        if app.show_help && a == keys::Action::Cancel { keys::Action::Help } else { a }
+                    });
+                    action.and_then(|a| app.on_action(a))
+                }
+                Some(Ok(TermEvent::Resize(..))) => { redraw_now = true; None }
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e.into()),
+                None => Some(Effect::Quit),
+            },
+            Some(event) = rx.recv() => {
+                dirty = true;
+                let mut effect = app.on_event(event);
+                // Take the whole batch before drawing: one frame, not one per log line.
+                while let Ok(event) = rx.try_recv() {
+                    effect = app.on_event(event).or(effect);
+                }
+                effect
+            },
+            _ = tick.tick(), if app.is_busy() || dirty => { redraw_now = true; None },
+        };
+        match effect {
+            Some(Effect::Start(job)) => runner.start(job),
+            Some(Effect::Cancel) => runner.cancel(),
+            Some(Effect::Quit) => break,
+            None => {}
+        }
+        if app.quit {
+            break;
+        }
+        if redraw_now {
+            terminal.draw(|f| ui::draw(f, &app, Instant::now(), &theme))?;
+            dirty = false;
+            if app.is_busy() {
+                busy_frames += 1;
+                busy_since.get_or_insert_with(Instant::now);
+            } else if let Some(since) = busy_since.take() {
+                let secs = since.elapsed().as_secs_f64();
+                write_log(
+                    log,
+                    &format!(
+                        "[ui] {busy_frames} frames in {secs:.1} s of work: {:.1} frames/s",
+                        busy_frames as f64 / secs.max(1e-9)
+                    ),
+                );
+                busy_frames = 0;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The build pane: each crate in each variant, then the live maturin/cargo log.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{pane, spinner};
+use crate::report::text::{bytes, seconds};
+use crate::tui::app::{App, BuildState};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
+    let block = pane(format!("Builds  [selected: {}]", app.variant.name()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = app.builds.len() as u16;
+    let [table, log] =
+        Layout::vertical([Constraint::Length(rows + 1), Constraint::Fill(1)]).areas(inner);
+
+    let lines: Vec<Line> = app
+        .builds
+        .iter()
+        .map(|(target, state)| {
+            let marker = if target.variant == app.variant {
+                "▸"
+            } else {
+                " "
+            };
+            let name = Span::raw(format!(
+                "{marker}{:<10}{:<8}",
+                target.krate,
+                target.variant.name()
+            ));
+            let status = match state {
+                BuildState::Unknown => Span::styled("…", theme.dim()),
+                BuildState::NotBuilt => Span::styled("· not built", theme.dim()),
+                BuildState::Building { since, .. } => Span::styled(
+                    format!(
+                        "{} building {:.1} s",
+                        spinner(*since, now),
+                        now.duration_since(*since).as_secs_f64()
+                    ),
+                    theme.busy(),
+                ),
+                BuildState::Ready(info) => Span::styled(
+                    format!(
+                        "✓ {} {}  {}",
+                        if info.fresh { "up to date" } else { "built" },
+                        seconds(info.seconds),
+                        bytes(info.module_bytes)
+                    ),
+                    theme.ok(),
+                ),
+                BuildState::Failed(e, last) => Span::styled(
+                    format!(
+                        "✗ failed{}: {e}",
+                        if last.is_some() {
+                            " (last good kept)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    theme.bad(),
+                ),
+            };
+            Line::from(vec![name, status])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), table);
+
+    let title = match &app.log_target {
+        Some(t) => format!("log: {t}"),
+        None => "log: (no build yet)".into(),
+    };
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(log);
+    let scrolled = if app.log_scroll > 0 {
+        format!("  (scrolled up {} lines, PgDn to follow)", app.log_scroll)
+    } else {
+        String::new()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(format!("── {title}{scrolled}"), theme.dim())),
+        head,
+    );
+    let height = body.height as usize;
+    let end = app.log.len().saturating_sub(app.log_scroll);
+    let start = end.saturating_sub(height);
+    let log_lines: Vec<Line> = app.log[start..end]
+        .iter()
+        .map(|l| {
+            if l.starts_with("error") || l.starts_with("warning") {
+                Line::styled(
+                    l.as_str(),
+                    if l.starts_with("error") {
+                        theme.bad()
+                    } else {
+                        theme.busy()
+                    },
+                )
+            } else {
+                Line::raw(l.as_str())
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(log_lines), body);
+}

@@ -1,0 +1,145 @@
+//! The race pane: a bar per lane that grows with the worker's real progress,
+//! then times, results and speed-ups, and the finishing order.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph};
+
+use super::pane;
+use crate::engine::race::{Lane, fib};
+use crate::report::text::seconds;
+use crate::tui::app::{App, LaneState};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
+    let knob = if app.n != app.race_n {
+        format!("  [next race: N = {}]", app.n)
+    } else {
+        String::new()
+    };
+    let block = pane(format!(
+        "Race: fib({}) = {}{knob}",
+        app.race_n,
+        app.expected()
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let mut rows = vec![Constraint::Length(1)];
+    rows.extend(app.lanes.iter().map(|_| Constraint::Length(2)));
+    rows.push(Constraint::Fill(1));
+    let areas = Layout::vertical(rows).split(inner);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "N = {} (+/- to change; fib({}) = {})",
+                app.n,
+                app.n,
+                fib(app.n)
+            ),
+            theme.dim(),
+        )),
+        areas[0],
+    );
+    for (i, (lane, state)) in app.lanes.iter().enumerate() {
+        lane_row(frame, areas[i + 1], app, *lane, state, now, theme);
+    }
+    finish(frame, areas[app.lanes.len() + 1], app, theme);
+}
+
+fn lane_row(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    lane: Lane,
+    state: &LaneState,
+    now: Instant,
+    theme: &Theme,
+) {
+    let [name, bar, info] = Layout::horizontal([
+        Constraint::Length(13),
+        Constraint::Fill(1),
+        Constraint::Length(28),
+    ])
+    .areas(Rect { height: 1, ..area });
+    let style = if lane == Lane::Python {
+        theme.python()
+    } else {
+        theme.rust()
+    };
+    frame.render_widget(Paragraph::new(Span::styled(lane.name(), style)), name);
+    let (ratio, label, text) = match state {
+        LaneState::Idle => (
+            0.0,
+            String::new(),
+            Span::styled("press r to race", theme.dim()),
+        ),
+        LaneState::Waiting => (0.0, String::new(), Span::styled("waiting", theme.dim())),
+        LaneState::Running { since, fraction } => (
+            *fraction,
+            format!("{:.0}%", fraction * 100.0),
+            Span::styled(
+                format!("{} …", seconds(now.duration_since(*since).as_secs_f64())),
+                theme.busy(),
+            ),
+        ),
+        LaneState::Done {
+            seconds: s,
+            result,
+            correct,
+        } => {
+            let speed = match app.python_time() {
+                Some(p) if lane != Lane::Python => format!("{:.1}x", p / s),
+                _ => String::new(),
+            };
+            let verdict = if *correct {
+                Span::styled(format!("{} ✓ {speed}", seconds(*s)), theme.ok())
+            } else {
+                Span::styled(
+                    format!("{} ✗ {result} ≠ {}", seconds(*s), app.expected()),
+                    theme.bad(),
+                )
+            };
+            (1.0, result.clone(), verdict)
+        }
+        LaneState::Failed(why) => (
+            0.0,
+            String::new(),
+            Span::styled(format!("✗ {why}"), theme.bad()),
+        ),
+    };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(theme.bar())
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(label)
+            .use_unicode(true),
+        bar,
+    );
+    frame.render_widget(Paragraph::new(Line::from(vec![Span::raw(" "), text])), info);
+}
+
+fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let order = app.finishing_order();
+    if order.len() < 2
+        || app
+            .lanes
+            .iter()
+            .any(|(_, s)| matches!(s, LaneState::Running { .. } | LaneState::Waiting))
+    {
+        return;
+    }
+    let mut spans = vec![Span::styled("finishing order: ", theme.title())];
+    for (i, (lane, s)) in order.iter().enumerate() {
+        spans.push(Span::raw(format!(
+            "{}. {} {}  ",
+            i + 1,
+            lane.name(),
+            seconds(*s)
+        )));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

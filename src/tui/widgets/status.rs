@@ -1,0 +1,64 @@
+//! The bottom lines: the latest message, the keys that apply now, and versions.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::engine::bootstrap::MATURIN_VERSION;
+use crate::report::PYO3_VERSION;
+use crate::tui::app::{App, Level};
+use crate::tui::keys::{Action, BINDINGS};
+use crate::tui::theme::Theme;
+
+pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = match (&app.message, &app.running) {
+        (Some((Level::Error, m)), _) => Line::styled(format!("✗ {m}"), theme.bad()),
+        (Some((Level::Info, m)), _) => Line::raw(m.as_str()),
+        (None, Some((job, _))) => {
+            Line::styled(format!("running the {}…", job.describe()), theme.busy())
+        }
+        (None, None) if app.toolchain.is_none() => {
+            Line::styled(format!("set-up: {}", app.setup_status), theme.busy())
+        }
+        (None, None) => Line::styled("ready", theme.dim()),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn applies(action: Action, app: &App) -> bool {
+    match action {
+        Action::Cancel => app.is_busy(),
+        Action::ScrollDown => false,
+        Action::ScrollUp => !app.log.is_empty(),
+        _ => true,
+    }
+}
+
+pub fn draw_keys(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let versions = match &app.toolchain {
+        Some(tc) => format!(
+            "Python {} · pyo3 {PYO3_VERSION} · maturin {}",
+            tc.python_version, tc.maturin_version
+        ),
+        None => format!("pyo3 {PYO3_VERSION} · maturin {MATURIN_VERSION}"),
+    };
+    let [keys, right] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(versions.chars().count() as u16 + 1),
+    ])
+    .areas(area);
+    let mut spans = Vec::new();
+    for b in BINDINGS
+        .iter()
+        .filter(|b| applies(b.action, app) && !b.short.is_empty())
+    {
+        spans.push(Span::styled(b.label, theme.key()));
+        spans.push(Span::raw(format!(" {}  ", b.short)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), keys);
+    frame.render_widget(
+        Paragraph::new(Line::styled(versions, theme.dim())).right_aligned(),
+        right,
+    );
+}
