@@ -9,6 +9,9 @@ pub mod theme;
 pub mod ui;
 pub mod widgets;
 
+#[cfg(test)]
+mod render_tests;
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::process::ExitCode;

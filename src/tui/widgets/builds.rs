@@ -5,7 +5,7 @@ use std::time::Instant;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{pane, spinner};
 use crate::report::text::{bytes, seconds};
@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     frame.render_widget(block, area);
     let rows = app.builds.len() as u16;
     let [table, log] =
-        Layout::vertical([Constraint::Length(rows + 1), Constraint::Fill(1)]).areas(inner);
+        Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]).areas(inner);
 
     let lines: Vec<Line> = app
         .builds
@@ -54,11 +54,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
                     ),
                     theme.ok(),
                 ),
-                BuildState::Failed(e, last) => Span::styled(
+                BuildState::Failed(_, last) => Span::styled(
                     format!(
-                        "✗ failed{}: {e}",
+                        "✗ failed{}",
                         if last.is_some() {
-                            " (last good kept)"
+                            ", last good kept"
                         } else {
                             ""
                         }
@@ -70,6 +70,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), table);
+
+    // Each failure's first compiler error, whole, above the log.
+    let errors: Vec<Line> = app
+        .builds
+        .iter()
+        .filter_map(|(t, state)| match state {
+            BuildState::Failed(e, _) => Some(Line::styled(format!("✗ {t}: {e}"), theme.bad())),
+            _ => None,
+        })
+        .collect();
+    let [errors_area, log] = Layout::vertical([
+        Constraint::Length(errors.len() as u16 * 2),
+        Constraint::Fill(1),
+    ])
+    .areas(log);
+    frame.render_widget(
+        Paragraph::new(errors).wrap(Wrap { trim: false }),
+        errors_area,
+    );
 
     let title = match &app.log_target {
         Some(t) => format!("log: {t}"),

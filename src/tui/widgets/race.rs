@@ -6,7 +6,7 @@ use std::time::Instant;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Gauge, Paragraph};
+use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::pane;
 use crate::engine::race::{Lane, fib};
@@ -50,6 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     finish(frame, areas[app.lanes.len() + 1], app, theme);
 }
 
+/// Two lines per lane: name, bar and time; then the result, or why it stopped.
 fn lane_row(
     frame: &mut Frame,
     area: Rect,
@@ -59,30 +60,41 @@ fn lane_row(
     now: Instant,
     theme: &Theme,
 ) {
-    let [name, bar, info] = Layout::horizontal([
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [name, bar, time] = Layout::horizontal([
         Constraint::Length(13),
         Constraint::Fill(1),
-        Constraint::Length(28),
+        Constraint::Length(13),
     ])
-    .areas(Rect { height: 1, ..area });
+    .areas(top);
+    let [_, detail] =
+        Layout::horizontal([Constraint::Length(13), Constraint::Fill(1)]).areas(bottom);
     let style = if lane == Lane::Python {
         theme.python()
     } else {
         theme.rust()
     };
     frame.render_widget(Paragraph::new(Span::styled(lane.name(), style)), name);
-    let (ratio, label, text) = match state {
+    let (ratio, clock, text) = match state {
         LaneState::Idle => (
             0.0,
-            String::new(),
+            Span::raw(""),
             Span::styled("press r to race", theme.dim()),
         ),
-        LaneState::Waiting => (0.0, String::new(), Span::styled("waiting", theme.dim())),
+        LaneState::Waiting => (
+            0.0,
+            Span::raw(""),
+            Span::styled("waiting for its turn", theme.dim()),
+        ),
         LaneState::Running { since, fraction } => (
             *fraction,
-            format!("{:.0}%", fraction * 100.0),
             Span::styled(
                 format!("{} …", seconds(now.duration_since(*since).as_secs_f64())),
+                theme.busy(),
+            ),
+            Span::styled(
+                format!("running: {:.0}% of the calls done", fraction * 100.0),
                 theme.busy(),
             ),
         ),
@@ -92,22 +104,22 @@ fn lane_row(
             correct,
         } => {
             let speed = match app.python_time() {
-                Some(p) if lane != Lane::Python => format!("{:.1}x", p / s),
+                Some(p) if lane != Lane::Python => format!("   {:.1}x faster than python", p / s),
                 _ => String::new(),
             };
             let verdict = if *correct {
-                Span::styled(format!("{} ✓ {speed}", seconds(*s)), theme.ok())
+                Span::styled(format!("✓ {result}{speed}"), theme.ok())
             } else {
                 Span::styled(
-                    format!("{} ✗ {result} ≠ {}", seconds(*s), app.expected()),
+                    format!("✗ {result} ≠ {} (wrong result)", app.expected()),
                     theme.bad(),
                 )
             };
-            (1.0, result.clone(), verdict)
+            (1.0, Span::styled(seconds(*s), style), verdict)
         }
         LaneState::Failed(why) => (
             0.0,
-            String::new(),
+            Span::raw(""),
             Span::styled(format!("✗ {why}"), theme.bad()),
         ),
     };
@@ -115,11 +127,12 @@ fn lane_row(
         Gauge::default()
             .gauge_style(theme.bar())
             .ratio(ratio.clamp(0.0, 1.0))
-            .label(label)
+            .label(format!("{:.0}%", ratio.clamp(0.0, 1.0) * 100.0))
             .use_unicode(true),
         bar,
     );
-    frame.render_widget(Paragraph::new(Line::from(vec![Span::raw(" "), text])), info);
+    frame.render_widget(Paragraph::new(clock).right_aligned(), time);
+    frame.render_widget(Paragraph::new(text), detail);
 }
 
 fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

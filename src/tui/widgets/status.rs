@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use crate::engine::bootstrap::MATURIN_VERSION;
 use crate::report::PYO3_VERSION;
 use crate::tui::app::{App, Level};
-use crate::tui::keys::{Action, BINDINGS};
+use crate::tui::keys::{Action, BINDINGS, Binding};
 use crate::tui::theme::Theme;
 
 pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -48,11 +48,14 @@ pub fn draw_keys(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(versions.chars().count() as u16 + 1),
     ])
     .areas(area);
-    let mut spans = Vec::new();
-    for b in BINDINGS
+    // Cancel, help and quit first: they must stay visible when the line is cut.
+    let first = |b: &&Binding| matches!(b.action, Action::Quit | Action::Help | Action::Cancel);
+    let ordered = BINDINGS
         .iter()
-        .filter(|b| applies(b.action, app) && !b.short.is_empty())
-    {
+        .filter(first)
+        .chain(BINDINGS.iter().filter(|b| !first(b)));
+    let mut spans = Vec::new();
+    for b in ordered.filter(|b| applies(b.action, app) && !b.short.is_empty()) {
         spans.push(Span::styled(b.label, theme.key()));
         spans.push(Span::raw(format!(" {}  ", b.short)));
     }

@@ -1,0 +1,360 @@
+//! What a person sees, drawn on ratatui's `TestBackend` from engine events
+//! injected into the app (no real build or race), checked against snapshots.
+
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::app::{App, AppEvent, LaneState};
+use super::keys::Action;
+use super::theme::Theme;
+use super::ui;
+use crate::engine::bootstrap::Toolchain;
+use crate::engine::build::{BuildInfo, Target, Variant};
+use crate::engine::event::Event;
+use crate::engine::gil::{GilMode, GilRun, LogLine};
+use crate::engine::race::{Lane, RunOutcome};
+use crate::engine::{FIBONACCI, GIL, all_targets};
+
+const COLOR: Theme = Theme { color: true };
+
+fn render(
+    app: &App,
+    now: Instant,
+    width: u16,
+    height: u16,
+    theme: &Theme,
+) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| ui::draw(f, app, now, theme)).unwrap();
+    terminal
+}
+
+fn screen(app: &App, now: Instant) -> String {
+    render(app, now, 120, 40, &COLOR).backend().to_string()
+}
+
+fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
+    BuildInfo {
+        inputs: "0".into(),
+        seconds,
+        wheel_bytes: module_bytes / 3,
+        module: "/lab/site/m.so".into(),
+        module_bytes,
+        module_sha256: "0".into(),
+        fresh,
+    }
+}
+
+/// An app after set-up: the toolchain known, every build up to date.
+fn ready_app() -> App {
+    let mut app = App::default();
+    app.on_event(AppEvent::Toolchain(Toolchain {
+        python_version: "3.11.7".into(),
+        venv_python: "/lab/venv/bin/python".into(),
+        site_packages: "/lab/venv/lib/python3.11/site-packages".into(),
+        maturin: "/lab/venv/bin/maturin".into(),
+        maturin_version: "1.16.0".into(),
+    }));
+    for t in all_targets() {
+        let release = t.variant == Variant::Release;
+        app.on_event(AppEvent::BuildKnown(
+            t,
+            Some(info(
+                if release { 17.2 } else { 15.1 },
+                if release { 540_000 } else { 8_000_000 },
+                true,
+            )),
+        ));
+    }
+    app
+}
+
+fn engine(app: &mut App, event: Event) {
+    app.on_event(AppEvent::Engine(event));
+}
+
+#[test]
+fn lanes_show_real_progress_mid_race() {
+    let mut app = ready_app();
+    app.on_action(Action::Race);
+    engine(
+        &mut app,
+        Event::LaneStarted {
+            lane: Lane::RustRelease,
+        },
+    );
+    engine(
+        &mut app,
+        Event::LaneProgress {
+            lane: Lane::RustRelease,
+            fraction: 1.0,
+        },
+    );
+    engine(
+        &mut app,
+        Event::LaneFinished {
+            lane: Lane::RustRelease,
+            run: 0,
+            warmup: false,
+            outcome: RunOutcome::Done {
+                seconds: 0.0412,
+                result: "9227465".into(),
+                correct: true,
+            },
+        },
+    );
+    engine(&mut app, Event::LaneStarted { lane: Lane::Python });
+    engine(
+        &mut app,
+        Event::LaneProgress {
+            lane: Lane::Python,
+            fraction: 0.5,
+        },
+    );
+    let t0 = Instant::now();
+    for (_, s) in &mut app.lanes {
+        if let LaneState::Running { since, .. } = s {
+            *since = t0;
+        }
+    }
+    let shot = screen(&app, t0 + Duration::from_millis(1234));
+    assert!(shot.contains("50% of the calls"), "{shot}");
+    assert!(shot.contains("1.234 s …"), "python's elapsed time ticks");
+    assert!(shot.contains("41.20 ms"), "rust-release done");
+    assert!(
+        shot.contains("Esc cancel"),
+        "cancel is offered while running"
+    );
+    insta::assert_snapshot!(shot);
+}
+
+#[test]
+fn a_finished_race_keeps_times_ratios_and_order() {
+    let mut app = ready_app();
+    app.on_action(Action::Race);
+    for (lane, seconds) in [
+        (Lane::Python, 1.9),
+        (Lane::RustDebug, 0.163),
+        (Lane::RustRelease, 0.0414),
+    ] {
+        engine(&mut app, Event::LaneStarted { lane });
+        engine(
+            &mut app,
+            Event::LaneFinished {
+                lane,
+                run: 0,
+                warmup: false,
+                outcome: RunOutcome::Done {
+                    seconds,
+                    result: "9227465".into(),
+                    correct: true,
+                },
+            },
+        );
+    }
+    app.on_event(AppEvent::JobDone(Ok(())));
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("✓ 9227465   45.9x faster than python"),
+        "{shot}"
+    );
+    assert!(shot.contains("1. rust-release"), "{shot}");
+    assert!(shot.contains("faster than python"), "the summary message");
+    insta::assert_snapshot!(shot);
+}
+
+#[test]
+fn a_wrong_result_shows_the_expected_value() {
+    let mut app = ready_app();
+    app.on_action(Action::Race);
+    engine(
+        &mut app,
+        Event::LaneFinished {
+            lane: Lane::RustDebug,
+            run: 0,
+            warmup: false,
+            outcome: RunOutcome::Done {
+                seconds: 0.1,
+                result: "42".into(),
+                correct: false,
+            },
+        },
+    );
+    engine(
+        &mut app,
+        Event::LaneFinished {
+            lane: Lane::RustRelease,
+            run: 0,
+            warmup: false,
+            outcome: RunOutcome::Failed("panicked (PanicException: boom)".into()),
+        },
+    );
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("✗ 42 ≠ 9227465 (wrong result)"), "{shot}");
+    assert!(shot.contains("✗ panicked (PanicException: boom)"), "{shot}");
+}
+
+#[test]
+fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
+    let mut app = ready_app();
+    let target = Target::new(FIBONACCI, Variant::Release);
+    app.on_action(Action::Build);
+    engine(&mut app, Event::BuildStarted(target.clone()));
+    for line in [
+        "🔗 Found pyo3 bindings",
+        "   Compiling fibonacci v0.1.0 (lab/fibonacci)",
+        "error[E0308]: mismatched types",
+        " --> src/lib.rs:12:5",
+        "error: could not compile `fibonacci` (lib) due to 1 previous error",
+        "💥 maturin failed",
+    ] {
+        engine(&mut app, Event::BuildLine(target.clone(), line.into()));
+    }
+    engine(
+        &mut app,
+        Event::BuildFinished(target, Err("error[E0308]: mismatched types".into())),
+    );
+    app.on_event(AppEvent::JobDone(Err(
+        "build of fibonacci (release) failed: error[E0308]: mismatched types".into(),
+    )));
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("✗ failed, last good kept"), "{shot}");
+    assert!(
+        shot.contains("✗ fibonacci (release): error[E0308]: mismatched types"),
+        "the first error, whole: {shot}"
+    );
+    assert!(shot.contains("--> src/lib.rs:12:5"), "the log stays");
+    assert!(
+        shot.contains("✗ build of fibonacci (release) failed"),
+        "one clear message"
+    );
+    insta::assert_snapshot!(shot);
+}
+
+fn gil_run(app: &mut App, mode: GilMode, lines: &[(f64, &str)], ok: bool, verdict: &str) {
+    engine(app, Event::GilStarted(mode));
+    for &(t, text) in lines {
+        engine(app, Event::GilLine(mode, LogLine::new(t, text.into())));
+    }
+    app.on_event(AppEvent::GilDone(GilRun {
+        mode,
+        function: mode.function().into(),
+        events: vec![],
+        seconds: 2.0,
+        result: Some("[[2, 4, 6], [2, 4, 6]]".into()),
+        verdict: verdict.into(),
+        ok,
+    }));
+}
+
+#[test]
+fn the_gil_panes_show_both_interleavings_and_verdicts() {
+    let mut app = ready_app();
+    app.on_action(Action::Gil);
+    gil_run(
+        &mut app,
+        GilMode::Held,
+        &[
+            (0.0, "Py: Enter double_list_py..."),
+            (0.001, "Rust: Enter double_list..."),
+            (1.001, "Rust: Acquire GIL..."),
+            (2.002, "Rust: Exit..."),
+            (2.003, "Py: Exit..."),
+        ],
+        true,
+        "Python thread blocked 1.90 s: \"Py: Exit...\" waited for the GIL while Rust slept holding it",
+    );
+    gil_run(
+        &mut app,
+        GilMode::Released,
+        &[
+            (0.0, "Py: Enter double_list_py..."),
+            (0.001, "Rust: Enter double_list..."),
+            (0.1, "Py: Exit..."),
+            (1.001, "Rust: Acquire GIL..."),
+            (2.002, "Rust: Exit..."),
+        ],
+        true,
+        "Python thread ran on time",
+    );
+    app.on_event(AppEvent::JobDone(Ok(())));
+    let terminal = render(&app, Instant::now(), 120, 40, &COLOR);
+    let shot = terminal.backend().to_string();
+    assert!(shot.contains("✓ Python thread blocked 1.90 s"), "{shot}");
+    // Python and Rust lines differ in colour, not only in column.
+    let buffer = terminal.backend().buffer();
+    let colour_of = |needle: &str| {
+        let row = (0..40).find(|&y| {
+            (0..120)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains(needle)
+        });
+        let y = row.unwrap_or_else(|| panic!("{needle} not on screen"));
+        let x = (0..120)
+            .find(|&x| buffer[(x, y)].symbol() == "R" || buffer[(x, y)].symbol() == "P")
+            .unwrap();
+        buffer[(x + 5, y)].fg
+    };
+    assert_ne!(colour_of("Rust: Acquire GIL"), colour_of("Py: Enter"));
+    insta::assert_snapshot!(shot);
+}
+
+#[test]
+fn help_is_generated_from_the_key_map() {
+    let mut app = ready_app();
+    app.on_action(Action::Help);
+    let shot = screen(&app, Instant::now());
+    for b in super::keys::BINDINGS {
+        assert!(shot.contains(b.help), "help lacks {:?}", b.label);
+    }
+    insta::assert_snapshot!(shot);
+}
+
+#[test]
+fn a_tiny_terminal_asks_to_be_enlarged() {
+    let app = ready_app();
+    let shot = render(&app, Instant::now(), 50, 12, &COLOR)
+        .backend()
+        .to_string();
+    assert!(shot.contains("Terminal too small (50x12)"), "{shot}");
+    assert!(shot.contains("80x24"), "{shot}");
+    insta::assert_snapshot!(shot);
+}
+
+#[test]
+fn no_color_draws_without_colours() {
+    let mut app = ready_app();
+    app.on_action(Action::Gil);
+    gil_run(
+        &mut app,
+        GilMode::Held,
+        &[
+            (0.0, "Py: Enter double_list_py..."),
+            (0.001, "Rust: Enter double_list..."),
+        ],
+        false,
+        "no",
+    );
+    let terminal = render(&app, Instant::now(), 120, 40, &Theme { color: false });
+    for cell in terminal.backend().buffer().content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+}
+
+#[test]
+fn the_build_pane_marks_the_selected_variant() {
+    let mut app = ready_app();
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("▸fibonacci release"), "{shot}");
+    app.on_action(Action::ToggleVariant);
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("▸fibonacci debug") && shot.contains("▸gil       debug"),
+        "{shot}"
+    );
+    let _ = GIL;
+}

@@ -1,0 +1,159 @@
+//! The real binary in a real terminal (tmux), driven by keys as a person
+//! would: set-up, build everything, race at a small N, read the lanes off the
+//! screen, quit, and check that nothing is left running.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Session(String);
+
+impl Session {
+    fn start() -> Self {
+        let name = format!("pyo3-lab-test-{}", std::process::id());
+        let cmd = format!("{} --home {}", common::bin(), common::home().display());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-c",
+            ])
+            .arg(common::project())
+            .arg(cmd)
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(status.success());
+        Self(name)
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, keys])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    fn pid(&self) -> u32 {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.0, "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.0])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    /// Polls the screen until `done` holds; fails with the last screen.
+    fn wait_for(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "timed out waiting for {what}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
+    let lab = Session::start();
+    let pid = lab.pid();
+    let screen = lab.wait_for("set-up", Duration::from_secs(300), |s| {
+        s.contains("Python 3.")
+    });
+    assert!(
+        screen.contains("r race") && screen.contains("q quit"),
+        "keys shown:\n{screen}"
+    );
+
+    lab.keys("B");
+    let builds_done = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("✓ built") || l.contains("✓ up to date"))
+            .count()
+            == 4
+    };
+    lab.wait_for("all four builds", Duration::from_secs(600), builds_done);
+
+    for _ in 0..10 {
+        lab.keys("-");
+    }
+    lab.wait_for("N = 25", Duration::from_secs(10), |s| s.contains("N = 25"));
+    lab.keys("r");
+    let screen = lab.wait_for("the race to finish", Duration::from_secs(120), |s| {
+        s.contains("finishing order")
+    });
+    assert!(screen.contains("Race: fib(25) = 75025"), "{screen}");
+    assert_eq!(
+        screen.matches("✓ 75025").count(),
+        3,
+        "three right lanes:\n{screen}"
+    );
+    assert!(screen.contains("faster than python"), "{screen}");
+
+    lab.keys("?");
+    lab.wait_for("help", Duration::from_secs(10), |s| {
+        s.contains("Press ? or Esc to close")
+    });
+    lab.keys("Escape");
+    lab.wait_for("help closed", Duration::from_secs(10), |s| {
+        !s.contains("Press ? or Esc to close")
+    });
+
+    lab.keys("q");
+    let start = Instant::now();
+    while lab.alive() {
+        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the lab process is gone"
+    );
+    let workers = Command::new("pgrep")
+        .args([
+            "-f",
+            &format!("__worker --path {}", common::home().display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(workers.stdout.is_empty(), "no worker left behind");
+}
