@@ -154,5 +154,8 @@ fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             seconds(*s)
         )));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
+        area,
+    );
 }
