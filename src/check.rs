@@ -4,16 +4,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
-
 use crate::cli::Cli;
-use crate::engine::build::Variant;
+use crate::engine::Lab;
+use crate::engine::build::{BuildInfo, Target, Variant};
 use crate::engine::cancel::Cancel;
 use crate::engine::event::{Event, Sink};
+use crate::engine::experiment::Experiment;
 use crate::engine::gil::GilMode;
 use crate::engine::race::{Lane, RaceConfig};
-use crate::engine::{FIBONACCI, GIL, Lab, all_targets};
-use crate::report::{self, BuildRow, GilReport, Machine, Report};
+use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report};
+
+/// The experiment `--check` races when no `--lab` is given: the chapter's.
+pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
 
 /// Progress goes to stderr, one line per step, so stdout holds the report alone.
 pub fn progress_printer() -> Sink {
@@ -42,85 +44,130 @@ pub fn progress_printer() -> Sink {
     })
 }
 
-pub fn run(cli: &Cli, lab: Lab) -> ExitCode {
-    match check(cli, lab) {
-        Ok(report) => {
-            print!("{}", report::text::render(&report));
-            let written = cli.json.as_ref().map(|path| {
-                std::fs::write(
-                    path,
-                    serde_json::to_vec_pretty(&report).expect("serialisable"),
-                )
-                .map_err(|e| eprintln!("error: cannot write {}: {e}", path.display()))
-            });
-            if report.ok && !matches!(written, Some(Err(()))) {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
+/// A usage error: bad options, caught before anything runs.
+const USAGE: u8 = 2;
 
-fn check(cli: &Cli, lab: Lab) -> Result<Report> {
+pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
+    let experiments: Vec<Experiment> = if cli.lab.lab.is_empty() {
+        lab.experiment(DEFAULT_EXPERIMENT)
+            .into_iter()
+            .cloned()
+            .collect()
+    } else {
+        lab.experiments.clone()
+    };
+    // Every option is checked before anything is built.
     let timeout = match cli.race.timeout {
         Some(t) if !(t > 0.0 && t.is_finite()) => {
-            bail!("--timeout must be a positive number of seconds")
+            eprintln!("error: --timeout must be a positive number of seconds, not {t}");
+            return ExitCode::from(USAGE);
         }
         t => t.map(Duration::from_secs_f64),
     };
+    for exp in &experiments {
+        if let Err(e) = exp.args_for(cli.race.n) {
+            eprintln!("error: --n: {e}");
+            return ExitCode::from(USAGE);
+        }
+    }
+    for e in &load_errors {
+        eprintln!("error: {e}");
+    }
+    let report = match check(cli, &lab, &experiments, load_errors, timeout) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report::text::render(&report));
+    let written = cli.json.as_ref().map(|path| {
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&report).expect("serialisable"),
+        )
+        .map_err(|e| eprintln!("error: cannot write {}: {e}", path.display()))
+    });
+    if report.ok && !matches!(written, Some(Err(()))) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn check(
+    cli: &Cli,
+    lab: &Lab,
+    experiments: &[Experiment],
+    mut problems: Vec<String>,
+    timeout: Option<Duration>,
+) -> anyhow::Result<Report> {
+    if experiments.is_empty() && problems.is_empty() {
+        problems.push("no experiment to race".into());
+    }
     let toolchain = lab.bootstrap()?;
     let cancel = Cancel::new();
-    let mut problems = Vec::new();
-    let mut builds = Vec::new();
-    for target in all_targets() {
+    let mut builds: Vec<(Target, Result<BuildInfo, String>)> = Vec::new();
+    let mut build = |target: Target, problems: &mut Vec<String>| {
         let result = lab.build(&toolchain, &target, false, &cancel);
         if let Err(e) = &result {
             problems.push(format!("build {target} failed: {e}"));
         }
+        let ok = result.is_ok();
         builds.push((target, result));
-    }
-    let built = |krate: &str, v: Variant| {
-        builds
-            .iter()
-            .any(|(t, r)| t.krate == krate && t.variant == v && r.is_ok())
+        ok
     };
-    let lanes: Vec<Lane> = Lane::ALL
-        .into_iter()
-        .filter(|l| l.variant().is_none_or(|v| built(FIBONACCI, v)))
-        .collect();
-    let cfg = RaceConfig {
-        n: cli.race.n,
-        runs: cli.race.runs as usize,
-        warmup: cli.race.warmup as usize,
-        timeout,
-        lanes,
-    };
-    let records = lab.race(&toolchain, &cfg, &cancel);
-    let results = report::lane_results(&records);
-    for r in &results {
-        if let Some(f) = &r.failure {
-            problems.push(format!("lane {} {f}", r.lane.name()));
-        } else if !r.correct {
-            problems.push(format!(
-                "lane {} returned {}, expected {}",
-                r.lane.name(),
-                r.result.as_deref().unwrap_or("nothing"),
-                r.expected
-            ));
+    let mut results = Vec::new();
+    let mut rows = Vec::new();
+    for exp in experiments {
+        let lanes: Vec<Lane> = Lane::ALL
+            .into_iter()
+            .filter(|l| {
+                l.variant()
+                    .is_none_or(|v| build(lab.target(exp, v), &mut problems))
+            })
+            .collect();
+        let cfg = RaceConfig {
+            size: cli.race.n,
+            runs: cli.race.runs as usize,
+            warmup: cli.race.warmup as usize,
+            timeout,
+            lanes,
+        };
+        let records = lab
+            .race(&toolchain, exp, &cfg, &cancel)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let lane_rows = report::lane_results(&records);
+        for r in &lane_rows {
+            let lane = format!("{} lane {}", exp.key, r.lane.name());
+            match (&r.failure, r.correct, &r.expected) {
+                (Some(f), _, _) => problems.push(format!("{lane} {f}")),
+                (None, false, Some(expected)) => problems.push(format!(
+                    "{lane} returned {}, expected {expected}",
+                    r.result.as_deref().unwrap_or("nothing")
+                )),
+                (None, false, None) => problems.push(format!(
+                    "{lane} could not be checked: the python lane gave no result to compare with"
+                )),
+                _ => {}
+            }
         }
+        rows.push(ExperimentRow::new(exp, cli.race.n));
+        results.extend(lane_rows);
     }
-    let gil_variant = [Variant::Release, Variant::Debug]
-        .into_iter()
-        .find(|&v| built(GIL, v));
-    let gil = gil_variant.map(|v| GilReport {
-        held: lab.gil(&toolchain, GilMode::Held, v, &cancel),
-        released: lab.gil(&toolchain, GilMode::Released, v, &cancel),
-    });
+    // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
+    let gil = if cli.lab.lab.is_empty() {
+        let built: Vec<Variant> = Variant::ALL
+            .into_iter()
+            .filter(|&v| build(lab.gil_target(v), &mut problems))
+            .collect();
+        built.iter().copied().max().map(|v| GilReport {
+            held: lab.gil(&toolchain, GilMode::Held, v, &cancel),
+            released: lab.gil(&toolchain, GilMode::Released, v, &cancel),
+        })
+    } else {
+        None
+    };
     if let Some(g) = &gil {
         for run in [&g.held, &g.released] {
             if !run.ok {
@@ -131,9 +178,10 @@ fn check(cli: &Cli, lab: Lab) -> Result<Report> {
     Ok(Report {
         tool: format!("pyo3-lab {}", env!("CARGO_PKG_VERSION")),
         machine: Machine::here(&toolchain.python_version, &toolchain.maturin_version),
-        n: cfg.n,
-        runs: cfg.runs,
-        warmup: cfg.warmup,
+        n: cli.race.n,
+        runs: cli.race.runs as usize,
+        warmup: cli.race.warmup as usize,
+        experiments: rows,
         builds: builds.iter().map(|(t, r)| BuildRow::new(t, r)).collect(),
         results,
         gil,

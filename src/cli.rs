@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::home::DEFAULT_HOME;
-use crate::engine::race::{DEFAULT_N, MAX_N};
 
 /// Race Python against its PyO3 port, live, and watch what the GIL does to threads.
 ///
@@ -46,14 +45,19 @@ pub struct LabArgs {
     /// The project holding lab/ and assets/ (default: here, else pyo3-lab's source tree).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+
+    /// Race the experiments in DIR: a maturin project with a lab.toml, or a folder
+    /// of them. Repeatable. With --check, only these are raced (no GIL demo).
+    #[arg(long = "lab", value_name = "DIR")]
+    pub lab: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct RaceArgs {
-    /// N of fib(N); the Rust function's u64 holds up to fib(93).
-    #[arg(long, default_value_t = DEFAULT_N,
-          value_parser = clap::value_parser!(u64).range(0..=MAX_N))]
-    pub n: u64,
+    /// The size knob of each experiment raced: N of fib(N) (0..=93, the u64
+    /// limit), or the list length of listsum. Default: each lab.toml's own (35).
+    #[arg(long)]
+    pub n: Option<u64>,
 
     /// Measured runs per lane.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]

@@ -38,14 +38,10 @@ fn main() -> ExitCode {
         .python
         .clone()
         .unwrap_or_else(engine::bootstrap::default_python);
-    let lab = |sink| Lab {
-        home,
-        project,
-        python,
-        sink,
-    };
+    let lab = |sink| Lab::new(home, project, python, sink, &cli.lab.lab);
     if cli.check {
-        check::run(&cli, lab(check::progress_printer()))
+        let (lab, load_errors) = lab(check::progress_printer());
+        check::run(&cli, lab, load_errors)
     } else {
         tui::run(lab)
     }

@@ -40,7 +40,7 @@ fn a_race_request_streams_progress_then_the_result() {
     assert!(ready["python"].as_str().unwrap().starts_with("3."));
 
     let stdin = child.stdin.as_mut().unwrap();
-    let request = json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "chunks": [20, 19, 18]});
+    let request = json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "args": "[21]", "chunks": [20, 19, 18], "expect": "13530"});
     writeln!(stdin, "{request}").unwrap();
     for done in 1..=3 {
         assert_eq!(next(&mut out), json!({"ev": "progress", "done": done}));
@@ -49,19 +49,33 @@ fn a_race_request_streams_progress_then_the_result() {
     assert_eq!(finished["ev"], "finished");
     // fib(20) + fib(19) + fib(18) = 6765 + 4181 + 2584
     assert_eq!(finished["result"], "13530");
+    assert_eq!(finished["json"], "13530");
+    assert_eq!(
+        finished["correct"], true,
+        "checked with Python equality in the worker"
+    );
     assert!(finished["seconds"].as_f64().unwrap() > 0.0);
 
     // A missing function is a reply, and the worker keeps serving.
     writeln!(
         stdin,
         "{}",
-        json!({"cmd": "race", "module": "fib_reference", "function": "nope", "chunks": [1]})
+        json!({"cmd": "race", "module": "fib_reference", "function": "nope", "args": "[1]"})
     )
     .unwrap();
     let failed = next(&mut out);
     assert_eq!(failed["ev"], "failed");
     assert_eq!(failed["kind"], "import");
     assert!(failed["message"].as_str().unwrap().contains("nope"));
+
+    // Without chunks: one call with the JSON arguments, then one progress report.
+    writeln!(stdin, "{}", json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "args": "[10]", "expect": "56"})).unwrap();
+    assert_eq!(next(&mut out), json!({"ev": "progress", "done": 1}));
+    let finished = next(&mut out);
+    assert_eq!(
+        (finished["result"].as_str(), finished["correct"].as_bool()),
+        (Some("55"), Some(false))
+    );
 
     drop(child.stdin.take());
     assert!(

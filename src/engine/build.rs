@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::bootstrap::Toolchain;
 use super::cancel::Cancel;
 use super::event::{Event, Sink};
-use super::home::{Home, Project};
+use super::home::Home;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,18 +50,21 @@ impl Variant {
     }
 }
 
-/// One build: a crate of `lab/` in one variant.
+/// One build: a maturin project in one variant. `krate` is its key in the lab
+/// (the folder's name), which names its outputs in the lab home.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Target {
     pub krate: String,
     pub variant: Variant,
+    pub dir: PathBuf,
 }
 
 impl Target {
-    pub fn new(krate: &str, variant: Variant) -> Self {
+    pub fn new(krate: &str, dir: &Path, variant: Variant) -> Self {
         Self {
             krate: krate.to_owned(),
             variant,
+            dir: dir.to_path_buf(),
         }
     }
 }
@@ -147,7 +150,6 @@ pub fn reusable(manifest: &Path, inputs: &str) -> Option<BuildInfo> {
 /// Everything a build needs to know about its surroundings.
 pub struct Builder<'a> {
     pub home: &'a Home,
-    pub project: &'a Project,
     pub toolchain: &'a Toolchain,
     pub sink: &'a Sink,
     pub cancel: &'a Cancel,
@@ -165,8 +167,7 @@ impl Builder<'_> {
 
     /// The current build of `target`, if it is intact and made from today's inputs.
     pub fn existing(&self, target: &Target) -> Option<BuildInfo> {
-        let crate_dir = self.project.crate_dir(&target.krate);
-        let inputs = inputs_hash(&crate_dir, &self.salt(target.variant)).ok()?;
+        let inputs = inputs_hash(&target.dir, &self.salt(target.variant)).ok()?;
         reusable(&self.home.manifest(target), &inputs)
     }
 
@@ -182,8 +183,8 @@ impl Builder<'_> {
     }
 
     fn build_inner(&self, target: &Target, force: bool) -> Result<BuildInfo> {
-        let crate_dir = self.project.crate_dir(&target.krate);
-        let inputs = inputs_hash(&crate_dir, &self.salt(target.variant))?;
+        let crate_dir = &target.dir;
+        let inputs = inputs_hash(crate_dir, &self.salt(target.variant))?;
         let manifest = self.home.manifest(target);
         if !force && let Some(info) = reusable(&manifest, &inputs) {
             return Ok(info);
@@ -191,7 +192,7 @@ impl Builder<'_> {
         // From here on the old build no longer counts: a half-finished one never will.
         let _ = fs::remove_file(&manifest);
         let started = Instant::now();
-        let wheel = self.run_maturin(target, &crate_dir)?;
+        let wheel = self.run_maturin(target, crate_dir)?;
         let seconds = started.elapsed().as_secs_f64();
         let site = self.home.site(target);
         let module = unpack(&wheel, &site)?;

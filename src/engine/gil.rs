@@ -170,9 +170,9 @@ pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> Gi
     let outcome =
         Worker::spawn(paths, cancel).and_then(|mut w| w.call(&request, None, &mut record));
     let (seconds, result, verdict) = match outcome {
-        Ok((seconds, result)) => {
-            let verdict = verify(mode, &events, Some(&result));
-            (seconds, Some(result), verdict)
+        Ok(done) => {
+            let verdict = verify(mode, &events, Some(&done.result));
+            (done.seconds, Some(done.result), verdict)
         }
         Err(e) => (0.0, None, Err(format!("the scenario {e}"))),
     };

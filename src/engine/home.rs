@@ -117,8 +117,9 @@ impl Project {
         )
     }
 
-    pub fn crate_dir(&self, krate: &str) -> PathBuf {
-        self.root.join("lab").join(krate)
+    /// The built-in experiments and the GIL crate.
+    pub fn lab(&self) -> PathBuf {
+        self.root.join("lab")
     }
 
     pub fn assets(&self) -> PathBuf {

@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod build;
 pub mod cancel;
 pub mod event;
+pub mod experiment;
 pub mod gil;
 pub mod home;
 pub mod protocol;
@@ -20,22 +21,13 @@ use bootstrap::Toolchain;
 use build::{BuildInfo, Builder, Target, Variant};
 use cancel::Cancel;
 use event::Sink;
+use experiment::Experiment;
 use gil::{GilMode, GilRun};
 use home::{Home, Project};
 use race::{LaneRecord, LaneSetup, RaceConfig};
 
-/// The experiment crates in `lab/`, in build order.
-pub const FIBONACCI: &str = "fibonacci";
+/// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
 pub const GIL: &str = "gil";
-pub const CRATES: [&str; 2] = [FIBONACCI, GIL];
-
-/// Every build the lab knows: each crate in each variant.
-pub fn all_targets() -> Vec<Target> {
-    CRATES
-        .iter()
-        .flat_map(|c| Variant::ALL.map(|v| Target::new(c, v)))
-        .collect()
-}
 
 pub struct Lab {
     pub home: Home,
@@ -43,9 +35,58 @@ pub struct Lab {
     /// The interpreter the venv is made from.
     pub python: PathBuf,
     pub sink: Sink,
+    pub experiments: Vec<Experiment>,
 }
 
 impl Lab {
+    /// A lab of the experiments in `dirs`, or of the built-in ones in `lab/`.
+    /// Experiments that do not load come back as errors naming their file.
+    pub fn new(
+        home: Home,
+        project: Project,
+        python: PathBuf,
+        sink: Sink,
+        dirs: &[PathBuf],
+    ) -> (Self, Vec<String>) {
+        let dirs = if dirs.is_empty() {
+            vec![project.lab()]
+        } else {
+            dirs.to_vec()
+        };
+        let (experiments, errors) = experiment::discover(&dirs);
+        let lab = Self {
+            home,
+            project,
+            python,
+            sink,
+            experiments,
+        };
+        (lab, errors)
+    }
+
+    pub fn experiment(&self, key: &str) -> Option<&Experiment> {
+        self.experiments.iter().find(|e| e.key == key)
+    }
+
+    pub fn target(&self, exp: &Experiment, variant: Variant) -> Target {
+        Target::new(&exp.key, &exp.dir, variant)
+    }
+
+    pub fn gil_target(&self, variant: Variant) -> Target {
+        Target::new(GIL, &self.project.lab().join(GIL), variant)
+    }
+
+    /// Every build the lab knows: each experiment and the GIL crate, in both variants.
+    pub fn all_targets(&self) -> Vec<Target> {
+        let mut targets: Vec<Target> = self
+            .experiments
+            .iter()
+            .flat_map(|e| Variant::ALL.map(|v| self.target(e, v)))
+            .collect();
+        targets.extend(Variant::ALL.map(|v| self.gil_target(v)));
+        targets
+    }
+
     /// Creates or reuses the venv and maturin. Holds the home's lock, so two
     /// labs sharing a home never set it up at once.
     pub fn bootstrap(&self) -> Result<Toolchain> {
@@ -57,7 +98,6 @@ impl Lab {
     fn builder<'a>(&'a self, toolchain: &'a Toolchain, cancel: &'a Cancel) -> Builder<'a> {
         Builder {
             home: &self.home,
-            project: &self.project,
             toolchain,
             sink: &self.sink,
             cancel,
@@ -81,28 +121,24 @@ impl Lab {
         self.builder(toolchain, cancel).build(target, force)
     }
 
-    /// Races the lanes of `cfg`; each Rust lane loads the current build of its variant.
+    /// Races the lanes of `cfg` on `exp`; each Rust lane loads the current
+    /// build of its variant. Fails before anything runs on a bad size.
     pub fn race(
         &self,
         toolchain: &Toolchain,
+        exp: &Experiment,
         cfg: &RaceConfig,
         cancel: &Cancel,
-    ) -> Vec<LaneRecord> {
+    ) -> Result<Vec<LaneRecord>, String> {
         let setups = cfg
             .lanes
             .iter()
             .map(|&lane| {
-                let code = match lane.variant() {
-                    None => self.project.assets(),
-                    Some(v) => self.home.site(&Target::new(FIBONACCI, v)),
-                };
-                LaneSetup {
-                    lane,
-                    paths: vec![code, toolchain.site_packages.clone()],
-                }
+                let site = lane.variant().map(|v| self.home.site(&self.target(exp, v)));
+                LaneSetup::new(exp, lane, site, &toolchain.site_packages)
             })
             .collect();
-        race::run(cfg, setups, &self.sink, cancel)
+        race::run(exp, cfg, setups, &self.sink, cancel)
     }
 
     /// Runs the GIL scenario with the `gil` build of `variant`.
@@ -115,7 +151,7 @@ impl Lab {
     ) -> GilRun {
         let paths = [
             self.project.assets(),
-            self.home.site(&Target::new(GIL, variant)),
+            self.home.site(&self.gil_target(variant)),
             toolchain.site_packages.clone(),
         ];
         gil::run(mode, &paths, &self.sink, cancel)

@@ -7,12 +7,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
-    /// Call `module.function(c)` for each chunk `c` in turn and sum the results,
+    /// Call `module.function` and time the call alone. The arguments are a
+    /// JSON array, passed through `setup` (untimed) when there is one. With
+    /// `chunks`, call it once per chunk instead and add up the results,
     /// reporting after each call (never from inside one).
     Race {
         module: String,
         function: String,
-        chunks: Vec<u64>,
+        args: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        setup: Option<(String, String)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunks: Option<Vec<u64>>,
+        /// JSON the result must equal (Python equality), if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<String>,
     },
     /// Run `scenario_module.scenario_function(module.function)`, timestamping
     /// every line it prints.
@@ -33,8 +42,16 @@ pub enum Reply {
     Progress { done: usize },
     /// A line printed on stdout, `t` seconds after the request started.
     Line { t: f64, text: String },
-    /// The request finished: time of the work alone, and `repr()` of its result.
-    Finished { seconds: f64, result: String },
+    /// The request finished: time of the work alone, `repr()` of its result,
+    /// the result as JSON when it has one, and whether it equals `expect`.
+    Finished {
+        seconds: f64,
+        result: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        json: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correct: Option<bool>,
+    },
     /// The request raised. The worker goes on serving requests.
     Failed { kind: FailKind, message: String },
 }
@@ -99,6 +116,8 @@ mod tests {
             Reply::Finished {
                 seconds: 1.5,
                 result: "9227465".into(),
+                json: Some("9227465".into()),
+                correct: Some(true),
             },
             Reply::Failed {
                 kind: FailKind::Panic,
@@ -117,13 +136,17 @@ mod tests {
         let line = encode(&Reply::Progress { done: 2 });
         assert_eq!(line, "{\"ev\":\"progress\",\"done\":2}\n");
         let req: Request =
-            decode(r#"{"cmd":"race","module":"m","function":"f","chunks":[3,2]}"#).unwrap();
+            decode(r#"{"cmd":"race","module":"m","function":"f","args":"[5]","chunks":[3,2]}"#)
+                .unwrap();
         assert_eq!(
             req,
             Request::Race {
                 module: "m".into(),
                 function: "f".into(),
-                chunks: vec![3, 2]
+                args: "[5]".into(),
+                setup: None,
+                chunks: Some(vec![3, 2]),
+                expect: None,
             }
         );
     }

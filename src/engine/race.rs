@@ -1,7 +1,7 @@
 //! Step 5 of the chapter: fib(N) raced in Python and in both Rust builds,
 //! each run timed inside its worker, each result checked.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::build::Variant;
 use super::cancel::Cancel;
 use super::event::{Event, Sink};
+use super::experiment::{Experiment, Split};
 use super::protocol::{Reply, Request};
 use super::worker::Worker;
 
 /// The largest N whose Fibonacci number fits the Rust function's u64.
 pub const MAX_N: u64 = 93;
-/// The chapter's N.
-pub const DEFAULT_N: u64 = 35;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -42,22 +41,6 @@ impl Lane {
             Lane::Python => None,
             Lane::RustDebug => Some(Variant::Debug),
             Lane::RustRelease => Some(Variant::Release),
-        }
-    }
-
-    fn function(self) -> (&'static str, &'static str) {
-        match self {
-            Lane::Python => ("fib_reference", "pyrun"),
-            _ => ("fibonacci", "run"),
-        }
-    }
-
-    /// A human label of what the lane runs, like hyperfine's `command`.
-    pub fn command(self, n: u64) -> String {
-        let (module, function) = self.function();
-        match self.variant() {
-            None => format!("{module}.{function}({n})  [CPython]"),
-            Some(v) => format!("{module}.{function}({n})  [PyO3, {}]", v.profile()),
         }
     }
 }
@@ -112,7 +95,8 @@ pub enum RunOutcome {
 
 #[derive(Clone, Debug)]
 pub struct RaceConfig {
-    pub n: u64,
+    /// The size knob's value; the experiment's default when None.
+    pub size: Option<u64>,
     pub runs: usize,
     pub warmup: usize,
     pub timeout: Option<Duration>,
@@ -122,79 +106,189 @@ pub struct RaceConfig {
 /// Everything measured of one lane.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LaneRecord {
+    pub experiment: String,
     pub lane: Lane,
     pub command: String,
     /// Measured runs only, warm-ups left out.
     pub times: Vec<f64>,
     pub result: Option<String>,
-    pub expected: String,
+    /// What the result was checked against, as JSON; None when nothing was known.
+    pub expected: Option<String>,
     pub correct: bool,
     /// Why the lane stopped early, if it did.
     pub failure: Option<String>,
 }
 
-/// Where a lane's Python code comes from.
+/// What a lane's worker loads and calls.
 pub struct LaneSetup {
     pub lane: Lane,
     pub paths: Vec<PathBuf>,
+    pub module: String,
+    pub function: String,
+    pub setup: Option<(String, String)>,
+}
+
+impl LaneSetup {
+    /// The Python side of an experiment, or its Rust build at `site`.
+    pub fn new(exp: &Experiment, lane: Lane, site: Option<PathBuf>, site_packages: &Path) -> Self {
+        let (code, module, function) = match site {
+            None => (
+                exp.python_dir.clone(),
+                &exp.python_module,
+                &exp.python_function,
+            ),
+            Some(site) => (site, &exp.module, &exp.rust_function),
+        };
+        Self {
+            lane,
+            // The experiment's folder too, for a `setup` function living there.
+            paths: vec![code, exp.python_dir.clone(), site_packages.to_path_buf()],
+            module: module.clone(),
+            function: function.clone(),
+            setup: exp
+                .python_setup
+                .as_ref()
+                .map(|f| (exp.python_module.clone(), f.clone())),
+        }
+    }
+}
+
+/// The calls of one run and how much work each stands for.
+struct Plan {
+    args: String,
+    chunks: Option<Vec<u64>>,
+    costs: Vec<f64>,
+    /// The exact answer as JSON, when the lab knows it.
+    expected: Option<String>,
+}
+
+impl Plan {
+    fn new(exp: &Experiment, size: Option<u64>) -> Result<Self, String> {
+        let args = exp.args_for(size)?;
+        let n = exp.size_of(&args);
+        let (chunks, expected) = match (exp.split, n) {
+            (Some(Split::Fibonacci), Some(n)) => {
+                if n > MAX_N {
+                    return Err(format!(
+                        "N = {n} is past fib({MAX_N}), the largest that fits u64"
+                    ));
+                }
+                (Some(plan(n)), Some(fib(n).to_string()))
+            }
+            _ => (None, exp.expected_for(&args).map(|v| v.to_string())),
+        };
+        let costs = match &chunks {
+            Some(c) => c.iter().map(|&m| cost(m)).collect(),
+            None => vec![1.0],
+        };
+        Ok(Self {
+            args: serde_json::to_string(&args).expect("JSON values serialise"),
+            chunks,
+            costs,
+            expected,
+        })
+    }
+
+    fn fraction(&self, done: usize) -> f64 {
+        self.costs[..done.min(self.costs.len())].iter().sum::<f64>()
+            / self.costs.iter().sum::<f64>()
+    }
+}
+
+/// A call as a person would write it: `module.function(args)`.
+fn call_text(module: &str, function: &str, args: &str) -> String {
+    let inner = args
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(args);
+    format!("{module}.{function}({inner})")
 }
 
 /// Runs the race: warm-ups then measured runs, lanes interleaved run by run so
-/// that drift on a shared machine hits every lane alike. A lane that fails
-/// stops; the others go on.
+/// that drift on a shared machine hits every lane alike. The Rust lanes' results
+/// must equal the Python lane's (and the known answer, when there is one). A
+/// lane that fails stops; the others go on.
 pub fn run(
+    exp: &Experiment,
     cfg: &RaceConfig,
     setups: Vec<LaneSetup>,
     sink: &Sink,
     cancel: &Cancel,
-) -> Vec<LaneRecord> {
-    let chunks = plan(cfg.n);
-    let costs: Vec<f64> = chunks.iter().map(|&c| cost(c)).collect();
-    let total: f64 = costs.iter().sum();
-    let expected = fib(cfg.n).to_string();
-    let mut lanes: Vec<(LaneRecord, Option<Worker>)> = setups
+) -> Result<Vec<LaneRecord>, String> {
+    let plan = Plan::new(exp, cfg.size)?;
+    let mut lanes: Vec<(LaneRecord, LaneSetup, Option<Worker>)> = setups
         .into_iter()
         .map(|setup| {
+            let label = match setup.lane.variant() {
+                None => "CPython".to_owned(),
+                Some(v) => format!("PyO3, {}", v.profile()),
+            };
             let mut record = LaneRecord {
+                experiment: exp.key.clone(),
                 lane: setup.lane,
-                command: setup.lane.command(cfg.n),
+                command: format!(
+                    "{}  [{label}]",
+                    call_text(&setup.module, &setup.function, &plan.args)
+                ),
                 times: Vec::new(),
                 result: None,
-                expected: expected.clone(),
-                correct: false,
+                expected: plan.expected.clone(),
+                correct: true,
                 failure: None,
             };
             let worker = Worker::spawn(&setup.paths, cancel)
                 .map_err(|e| record.failure = Some(e.to_string()))
                 .ok();
-            (record, worker)
+            (record, setup, worker)
         })
         .collect();
+    // The Python lane's answer, once known: what the Rust lanes must match.
+    let mut reference: Option<String> = None;
     for round in 0..cfg.warmup + cfg.runs {
         let warmup = round < cfg.warmup;
         let run = if warmup { round } else { round - cfg.warmup };
-        for (record, worker) in &mut lanes {
+        for (record, setup, worker) in &mut lanes {
             let (lane, Some(w)) = (record.lane, worker.as_mut()) else {
                 continue;
             };
+            let expect = match lane {
+                Lane::Python => plan.expected.clone(),
+                _ => plan.expected.clone().or_else(|| reference.clone()),
+            };
+            record.expected = expect.clone().or_else(|| record.expected.take());
             sink(Event::LaneStarted { lane });
-            let (module, function) = lane.function();
             let request = Request::Race {
-                module: module.into(),
-                function: function.into(),
-                chunks: chunks.clone(),
+                module: setup.module.clone(),
+                function: setup.function.clone(),
+                args: plan.args.clone(),
+                setup: setup.setup.clone(),
+                chunks: plan.chunks.clone(),
+                expect: expect.clone(),
             };
             let outcome = match w.call(&request, cfg.timeout, |reply| {
                 if let Reply::Progress { done } = reply {
-                    let fraction = costs[..*done].iter().sum::<f64>() / total;
-                    sink(Event::LaneProgress { lane, fraction });
+                    sink(Event::LaneProgress {
+                        lane,
+                        fraction: plan.fraction(*done),
+                    });
                 }
             }) {
-                Ok((seconds, result)) => RunOutcome::Done {
-                    seconds,
-                    correct: result == expected,
-                    result,
-                },
+                Ok(done) => {
+                    if lane == Lane::Python && reference.is_none() {
+                        reference = done.json.clone();
+                    }
+                    // The Python lane is the reference when nothing else is known.
+                    let correct = match (done.correct, lane) {
+                        (Some(c), _) => c,
+                        (None, Lane::Python) => true,
+                        (None, _) => false,
+                    };
+                    RunOutcome::Done {
+                        seconds: done.seconds,
+                        result: done.result,
+                        correct,
+                    }
+                }
                 Err(e) => RunOutcome::Failed(e.to_string()),
             };
             match &outcome {
@@ -207,7 +301,7 @@ pub fn run(
                         record.times.push(*seconds);
                     }
                     // A lane is right only if every run was.
-                    record.correct = *correct && (record.result.is_none() || record.correct);
+                    record.correct &= *correct;
                     record.result = Some(result.clone());
                 }
                 RunOutcome::Failed(why) => {
@@ -227,7 +321,16 @@ pub fn run(
             }
         }
     }
-    lanes.into_iter().map(|(record, _)| record).collect()
+    Ok(lanes
+        .into_iter()
+        .map(|(mut record, _, _)| {
+            if record.result.is_none() && record.failure.is_none() {
+                record.failure = Some("no run finished".into());
+            }
+            record.correct &= record.result.is_some();
+            record
+        })
+        .collect())
 }
 
 #[cfg(test)]

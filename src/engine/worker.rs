@@ -54,6 +54,16 @@ impl std::fmt::Display for WorkerError {
     }
 }
 
+/// A request's end: the time of the work, `repr()` of the result, its JSON,
+/// and whether it equalled what was expected (when something was).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finished {
+    pub seconds: f64,
+    pub result: String,
+    pub json: Option<String>,
+    pub correct: Option<bool>,
+}
+
 enum Message {
     Reply(Reply),
     Garbled(String),
@@ -145,7 +155,7 @@ impl Worker {
         request: &Request,
         limit: Option<Duration>,
         mut on_reply: impl FnMut(&Reply),
-    ) -> Result<(f64, String), WorkerError> {
+    ) -> Result<Finished, WorkerError> {
         let deadline = limit.map(|l| Instant::now() + l);
         self.stdin
             .write_all(encode(request).as_bytes())
@@ -153,7 +163,19 @@ impl Worker {
             .map_err(|_| self.died())?;
         loop {
             match self.next(deadline) {
-                Ok(Reply::Finished { seconds, result }) => return Ok((seconds, result)),
+                Ok(Reply::Finished {
+                    seconds,
+                    result,
+                    json,
+                    correct,
+                }) => {
+                    return Ok(Finished {
+                        seconds,
+                        result,
+                        json,
+                        correct,
+                    });
+                }
                 Ok(Reply::Failed { kind, message }) => {
                     return Err(WorkerError::Failed { kind, message });
                 }

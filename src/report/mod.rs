@@ -8,6 +8,7 @@ pub mod text;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::build::{BuildInfo, Target};
+use crate::engine::experiment::Experiment;
 use crate::engine::gil::GilRun;
 use crate::engine::race::{Lane, LaneRecord};
 use crate::engine::stats::{Summary, ratio};
@@ -16,9 +17,11 @@ use crate::engine::stats::{Summary, ratio};
 pub struct Report {
     pub tool: String,
     pub machine: Machine,
-    pub n: u64,
+    /// The size given with `--n`, if any; each experiment's own is in `experiments`.
+    pub n: Option<u64>,
     pub runs: usize,
     pub warmup: usize,
+    pub experiments: Vec<ExperimentRow>,
     pub builds: Vec<BuildRow>,
     pub results: Vec<LaneResult>,
     pub gil: Option<GilReport>,
@@ -93,8 +96,32 @@ impl BuildRow {
     }
 }
 
+/// One raced experiment: what it is and the arguments it ran with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExperimentRow {
+    pub experiment: String,
+    pub name: String,
+    pub description: String,
+    pub args: Vec<serde_json::Value>,
+    pub size: Option<u64>,
+}
+
+impl ExperimentRow {
+    pub fn new(exp: &Experiment, size: Option<u64>) -> Self {
+        let args = exp.args_for(size).unwrap_or_else(|_| exp.args.clone());
+        Self {
+            experiment: exp.key.clone(),
+            name: exp.name.clone(),
+            description: exp.description.clone(),
+            size: exp.size_of(&args),
+            args,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LaneResult {
+    pub experiment: String,
     pub lane: Lane,
     pub command: String,
     pub mean: Option<f64>,
@@ -104,7 +131,8 @@ pub struct LaneResult {
     pub max: Option<f64>,
     pub times: Vec<f64>,
     pub result: Option<String>,
-    pub expected: String,
+    /// What the result was checked against (JSON), if anything was known.
+    pub expected: Option<String>,
     pub correct: bool,
     /// How many times faster than the `python` lane (mean over mean), ± error.
     pub speedup: Option<f64>,
@@ -112,7 +140,7 @@ pub struct LaneResult {
     pub failure: Option<String>,
 }
 
-/// Builds the per-lane rows, with speed-ups against the `python` lane.
+/// Builds the per-lane rows of one experiment, with speed-ups against its `python` lane.
 pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
     let python = records
         .iter()
@@ -124,6 +152,7 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
             let s = Summary::of(&r.times);
             let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
             LaneResult {
+                experiment: r.experiment.clone(),
                 lane: r.lane,
                 command: r.command.clone(),
                 mean: s.map(|s| s.mean),

@@ -18,18 +18,31 @@ pub fn render(report: &Report) -> String {
     for b in &report.builds {
         out.push_str(&build_line(b));
     }
-    let _ = writeln!(
-        out,
-        "\nRace: fib({}), {} warm-up + {} measured run(s) per lane, lanes interleaved",
-        report.n, report.warmup, report.runs
-    );
-    let _ = writeln!(
-        out,
-        "  {:<13} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
-        "lane", "median", "mean ± σ", "min", "max", "vs python"
-    );
-    for r in &report.results {
-        out.push_str(&lane_line(r));
+    for exp in &report.experiments {
+        let _ = writeln!(
+            out,
+            "\nRace: {} — {}\n  {} warm-up + {} measured run(s) per lane, lanes interleaved",
+            exp.experiment, exp.description, report.warmup, report.runs
+        );
+        let _ = writeln!(
+            out,
+            "  {:<13} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
+            "lane", "median", "mean ± σ", "min", "max", "vs python"
+        );
+        for r in report
+            .results
+            .iter()
+            .filter(|r| r.experiment == exp.experiment)
+        {
+            out.push_str(&lane_line(r));
+        }
+        if let Some(first) = report
+            .results
+            .iter()
+            .find(|r| r.experiment == exp.experiment)
+        {
+            let _ = writeln!(out, "  call: {}", first.command);
+        }
     }
     if let Some(gil) = &report.gil {
         for run in [&gil.held, &gil.released] {
@@ -100,10 +113,12 @@ fn lane_line(r: &LaneResult) -> String {
         (Some(s), Some(e)) => format!("{s:.1} ± {e:.1}x"),
         _ => "-".into(),
     };
-    let verdict = match (&r.result, r.correct) {
-        (Some(res), true) => format!("{res} (right)"),
-        (Some(res), false) => format!("{res} (WRONG, expected {})", r.expected),
-        (None, _) => "none".into(),
+    let verdict = match (&r.result, r.correct, &r.expected) {
+        (Some(res), true, Some(_)) => format!("{res} (right)"),
+        (Some(res), true, None) => format!("{res} (reference)"),
+        (Some(res), false, Some(e)) => format!("{res} (WRONG, expected {e})"),
+        (Some(res), false, None) => format!("{res} (unchecked: nothing to compare with)"),
+        (None, _, _) => "none".into(),
     };
     let failure = r
         .failure

@@ -7,9 +7,9 @@ use std::time::Instant;
 use crate::engine::bootstrap::Toolchain;
 use crate::engine::build::{BuildInfo, Target, Variant};
 use crate::engine::event::Event;
+use crate::engine::experiment::{Experiment, Knob, Split};
 use crate::engine::gil::{GilMode, GilRun, LogLine};
-use crate::engine::race::{DEFAULT_N, Lane, MAX_N, RunOutcome, fib};
-use crate::engine::{FIBONACCI, GIL, all_targets};
+use crate::engine::race::{Lane, RunOutcome, fib};
 
 use super::keys::Action;
 
@@ -21,9 +21,11 @@ const LOG_LIMIT: usize = 5000;
 pub enum Job {
     /// Set up the venv and learn which builds are up to date.
     Setup,
-    Build(Vec<Target>),
+    /// Build every crate in one variant, or in both (None).
+    Build(Option<Variant>),
     Race {
-        n: u64,
+        experiment: String,
+        size: Option<u64>,
     },
     Gil {
         variant: Variant,
@@ -34,21 +36,60 @@ impl Job {
     pub fn describe(&self) -> String {
         match self {
             Job::Setup => "set-up".into(),
-            Job::Build(targets) if targets.len() == 1 => format!("build of {}", targets[0]),
-            Job::Build(targets) => format!("build of {} targets", targets.len()),
-            Job::Race { n } => format!("race of fib({n})"),
+            Job::Build(Some(v)) => format!("{} build", v.name()),
+            Job::Build(None) => "build of everything".into(),
+            Job::Race {
+                experiment,
+                size: Some(n),
+            } => format!("race of {experiment} (N = {n})"),
+            Job::Race { experiment, .. } => format!("race of {experiment}"),
             Job::Gil { .. } => "GIL demo".into(),
         }
     }
+}
 
-    /// The builds this job needs before it can run.
-    pub fn needs(&self) -> Vec<Target> {
-        match self {
-            Job::Setup => vec![],
-            Job::Build(targets) => targets.clone(),
-            Job::Race { .. } => Variant::ALL.map(|v| Target::new(FIBONACCI, v)).to_vec(),
-            Job::Gil { variant } => vec![Target::new(GIL, *variant)],
+/// What the screen needs of an experiment, and its knob's current value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpView {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub knob: Option<Knob>,
+    pub size: Option<u64>,
+    pub fibonacci: bool,
+}
+
+impl ExpView {
+    pub fn new(exp: &Experiment) -> Self {
+        Self {
+            key: exp.key.clone(),
+            name: exp.name.clone(),
+            description: exp.description.clone(),
+            size: exp.knob.as_ref().map(|k| k.default),
+            knob: exp.knob.clone(),
+            fibonacci: exp.split == Some(Split::Fibonacci),
         }
+    }
+
+    /// The knob one step up or down: by one on a small range, else doubling.
+    fn stepped(&self, up: bool) -> Option<u64> {
+        let (knob, n) = (self.knob.as_ref()?, self.size?);
+        let fine = knob.max.saturating_sub(knob.min) <= 200;
+        let next = match (up, fine) {
+            (true, true) => n.checked_add(1)?,
+            (false, true) => n.checked_sub(1)?,
+            (true, false) => n.saturating_mul(2).max(1),
+            (false, false) => n / 2,
+        };
+        let clamped = next.clamp(knob.min, knob.max);
+        (clamped != n).then_some(clamped)
+    }
+
+    /// The exact answer the lab can show before a race: fib(N).
+    pub fn known_answer(&self, size: Option<u64>) -> Option<String> {
+        (self.fibonacci)
+            .then(|| size.map(|n| fib(n).to_string()))
+            .flatten()
     }
 }
 
@@ -115,9 +156,12 @@ pub enum Level {
 }
 
 pub struct App {
-    pub n: u64,
-    /// The N of the race on screen (it may differ from the knob).
-    pub race_n: u64,
+    pub experiments: Vec<ExpView>,
+    /// The experiment the knob and `r` apply to.
+    pub selected: usize,
+    /// The experiment and size of the race on screen (the knob may have moved since).
+    pub race_exp: usize,
+    pub race_size: Option<u64>,
     pub variant: Variant,
     pub toolchain: Option<Toolchain>,
     pub setup_status: String,
@@ -135,15 +179,19 @@ pub struct App {
     pub quit: bool,
 }
 
-impl Default for App {
-    fn default() -> Self {
+impl App {
+    pub fn new(experiments: &[Experiment], targets: Vec<Target>) -> Self {
+        let experiments: Vec<ExpView> = experiments.iter().map(ExpView::new).collect();
+        let race_size = experiments.first().and_then(|e| e.size);
         Self {
-            n: DEFAULT_N,
-            race_n: DEFAULT_N,
+            experiments,
+            selected: 0,
+            race_exp: 0,
+            race_size,
             variant: Variant::Release,
             toolchain: None,
             setup_status: "starting".into(),
-            builds: all_targets()
+            builds: targets
                 .into_iter()
                 .map(|t| (t, BuildState::Unknown))
                 .collect(),
@@ -162,6 +210,15 @@ impl Default for App {
             quit: false,
         }
     }
+
+    pub fn current(&self) -> Option<&ExpView> {
+        self.experiments.get(self.selected)
+    }
+
+    /// The experiment whose race is on screen.
+    pub fn raced(&self) -> Option<&ExpView> {
+        self.experiments.get(self.race_exp)
+    }
 }
 
 impl App {
@@ -169,38 +226,53 @@ impl App {
         self.running.is_some()
     }
 
-    pub fn expected(&self) -> String {
-        fib(self.race_n).to_string()
+    /// The answer the race on screen must give, when the lab knows it.
+    pub fn expected(&self) -> Option<String> {
+        self.raced()?.known_answer(self.race_size)
     }
 
     pub fn on_action(&mut self, action: Action) -> Option<Effect> {
         match action {
-            Action::Build => self.request(Job::Build(
-                [FIBONACCI, GIL]
-                    .map(|c| Target::new(c, self.variant))
-                    .to_vec(),
-            )),
-            Action::BuildAll => self.request(Job::Build(all_targets())),
+            Action::Build => self.request(Job::Build(Some(self.variant))),
+            Action::BuildAll => self.request(Job::Build(None)),
             Action::ToggleVariant => {
                 self.variant = self.variant.toggled();
                 None
             }
-            Action::Race => self.request(Job::Race { n: self.n }),
+            Action::NextExperiment => {
+                if !self.experiments.is_empty() {
+                    self.selected = (self.selected + 1) % self.experiments.len();
+                    if !self.is_busy() {
+                        self.show_selected();
+                    }
+                }
+                None
+            }
+            Action::Race => {
+                let exp = self.current()?;
+                let job = Job::Race {
+                    experiment: exp.key.clone(),
+                    size: exp.size,
+                };
+                self.request(job)
+            }
             Action::Gil => self.request(Job::Gil {
                 variant: self.variant,
             }),
             Action::NUp | Action::NDown => {
-                let wanted = if action == Action::NUp {
-                    self.n.checked_add(1)
-                } else {
-                    self.n.checked_sub(1)
-                };
-                match wanted.filter(|&n| n <= MAX_N) {
-                    Some(n) => self.n = n,
-                    None => self.inform(
-                        Level::Info,
-                        format!("N stays within 0..={MAX_N}: fib(94) no longer fits the Rust function's u64"),
-                    ),
+                let exp = self.experiments.get_mut(self.selected)?;
+                match exp.stepped(action == Action::NUp) {
+                    Some(n) => exp.size = Some(n),
+                    None => {
+                        let text = match &exp.knob {
+                            Some(k) => format!(
+                                "N stays within {}..={} for {} (its lab.toml's min and max)",
+                                k.min, k.max, exp.name
+                            ),
+                            None => format!("{} has no size knob", exp.name),
+                        };
+                        self.inform(Level::Info, text);
+                    }
                 }
                 None
             }
@@ -265,8 +337,13 @@ impl App {
 
     fn begin(&mut self, job: Job) {
         match &job {
-            Job::Race { n } => {
-                self.race_n = *n;
+            Job::Race { experiment, size } => {
+                self.race_exp = self
+                    .experiments
+                    .iter()
+                    .position(|e| &e.key == experiment)
+                    .unwrap_or(0);
+                self.race_size = *size;
                 for (_, state) in &mut self.lanes {
                     *state = LaneState::Waiting;
                 }
@@ -282,6 +359,17 @@ impl App {
             self.message = None;
         }
         self.running = Some((job, Instant::now()));
+    }
+
+    /// Puts the selected experiment on the race pane, with empty lanes.
+    fn show_selected(&mut self) {
+        if self.race_exp != self.selected {
+            self.race_exp = self.selected;
+            self.race_size = self.current().and_then(|e| e.size);
+            for (_, state) in &mut self.lanes {
+                *state = LaneState::Idle;
+            }
+        }
     }
 
     fn inform(&mut self, level: Level, text: String) {
@@ -439,47 +527,98 @@ impl App {
 
     fn race_summary(&self) -> String {
         let order = self.finishing_order();
+        let name = self.raced().map_or("", |e| e.name.as_str());
         let Some(python) = self.python_time() else {
-            return format!("race of fib({}) done", self.race_n);
+            return format!("race of {name} done");
         };
         let parts: Vec<String> = order
             .iter()
             .filter(|(l, _)| *l != Lane::Python)
             .map(|(l, s)| format!("{} {:.1}x", l.name(), python / s))
             .collect();
-        format!(
-            "fib({}): {} faster than python",
-            self.race_n,
-            parts.join(", ")
-        )
+        format!("{name}: {} faster than python", parts.join(", "))
+    }
+}
+
+/// Experiments and targets for tests that need no files.
+#[cfg(test)]
+pub mod fixtures {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    pub fn experiment(key: &str, args: u64, min: u64, max: u64, split: bool) -> Experiment {
+        Experiment {
+            key: key.into(),
+            dir: PathBuf::from("/lab").join(key),
+            name: key.into(),
+            description: format!("the {key} experiment"),
+            module: key.into(),
+            python_dir: "/lab/assets".into(),
+            python_module: "reference".into(),
+            python_function: "f".into(),
+            python_setup: None,
+            rust_function: "f".into(),
+            args: vec![args.into()],
+            knob: Some(Knob {
+                index: 0,
+                min,
+                max,
+                default: args,
+            }),
+            expect: None,
+            split: split.then_some(Split::Fibonacci),
+        }
+    }
+
+    pub fn lab_experiments() -> Vec<Experiment> {
+        vec![
+            experiment("fibonacci", 35, 0, 93, true),
+            experiment("listsum", 1_000_000, 0, 2_000_000, false),
+        ]
+    }
+
+    pub fn targets() -> Vec<Target> {
+        ["fibonacci", "gil"]
+            .iter()
+            .flat_map(|k| Variant::ALL.map(|v| Target::new(k, &PathBuf::from("/lab").join(k), v)))
+            .collect()
+    }
+
+    pub fn app() -> App {
+        App::new(&lab_experiments(), targets())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::fixtures::{app, targets};
     use super::*;
+
+    fn race(n: u64) -> Job {
+        Job::Race {
+            experiment: "fibonacci".into(),
+            size: Some(n),
+        }
+    }
 
     #[test]
     fn one_job_at_a_time_and_the_same_job_never_stacks() {
-        let mut app = App::default();
-        let race = Job::Race { n: 35 };
-        assert_eq!(
-            app.on_action(Action::Race),
-            Some(Effect::Start(race.clone()))
-        );
+        let mut app = app();
+        assert_eq!(app.on_action(Action::Race), Some(Effect::Start(race(35))));
         assert_eq!(app.on_action(Action::Race), None, "same job ignored");
         assert!(app.pending.is_none());
         assert_eq!(app.on_action(Action::Gil), None, "another job waits");
         assert_eq!(app.on_action(Action::BuildAll), None);
-        assert_eq!(app.pending, Some(Job::Build(all_targets())), "latest wins");
+        assert_eq!(app.pending, Some(Job::Build(None)), "latest wins");
         let next = app.on_event(AppEvent::JobDone(Ok(())));
-        assert_eq!(next, Some(Effect::Start(Job::Build(all_targets()))));
+        assert_eq!(next, Some(Effect::Start(Job::Build(None))));
         assert!(app.pending.is_none());
     }
 
     #[test]
     fn cancel_drops_the_waiting_job_too() {
-        let mut app = App::default();
+        let mut app = app();
         app.on_action(Action::Race);
         app.on_action(Action::Gil);
         assert_eq!(app.on_action(Action::Cancel), Some(Effect::Cancel));
@@ -499,22 +638,58 @@ mod tests {
 
     #[test]
     fn n_stops_at_its_bounds() {
-        let mut app = App {
-            n: MAX_N,
-            ..App::default()
-        };
+        let mut app = app();
+        app.experiments[0].size = Some(93);
         app.on_action(Action::NUp);
-        assert_eq!(app.n, MAX_N);
+        assert_eq!(app.experiments[0].size, Some(93));
         assert!(app.message.as_ref().unwrap().1.contains("0..=93"));
-        app.n = 0;
+        app.experiments[0].size = Some(0);
         app.on_action(Action::NDown);
-        assert_eq!(app.n, 0);
+        assert_eq!(app.experiments[0].size, Some(0));
+        app.on_action(Action::NUp);
+        assert_eq!(app.experiments[0].size, Some(1), "by one on a small range");
+    }
+
+    #[test]
+    fn a_large_knob_doubles_and_the_picker_cycles() {
+        let mut app = app();
+        app.on_action(Action::NextExperiment);
+        assert_eq!(app.current().unwrap().key, "listsum");
+        assert_eq!(
+            app.raced().unwrap().key,
+            "listsum",
+            "an idle race pane follows the picker"
+        );
+        app.on_action(Action::NUp);
+        assert_eq!(app.current().unwrap().size, Some(2_000_000));
+        app.on_action(Action::NUp);
+        assert_eq!(
+            app.current().unwrap().size,
+            Some(2_000_000),
+            "clamped to max"
+        );
+        app.on_action(Action::NDown);
+        assert_eq!(app.current().unwrap().size, Some(1_000_000));
+        assert_eq!(
+            app.on_action(Action::Race),
+            Some(Effect::Start(Job::Race {
+                experiment: "listsum".into(),
+                size: Some(1_000_000)
+            }))
+        );
+        app.on_action(Action::NextExperiment);
+        assert_eq!(app.current().unwrap().key, "fibonacci");
+        assert_eq!(
+            app.raced().unwrap().key,
+            "listsum",
+            "a running race stays on screen"
+        );
     }
 
     #[test]
     fn a_failed_rebuild_keeps_the_last_good_build() {
-        let mut app = App::default();
-        let t = Target::new(FIBONACCI, Variant::Debug);
+        let mut app = app();
+        let t = targets()[0].clone();
         let info = BuildInfo {
             inputs: "x".into(),
             seconds: 1.0,

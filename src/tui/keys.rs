@@ -8,6 +8,7 @@ pub enum Action {
     Build,
     BuildAll,
     ToggleVariant,
+    NextExperiment,
     Race,
     Gil,
     NUp,
@@ -52,7 +53,7 @@ pub const BINDINGS: &[Binding] = &[
         "b",
         Action::Build,
         "build",
-        "build the selected variant of both crates (skipped when up to date)",
+        "build every crate in the selected variant (skipped when up to date)",
     ),
     bind(
         KeyCode::Char('B'),
@@ -69,11 +70,18 @@ pub const BINDINGS: &[Binding] = &[
         "toggle the selected variant: debug <-> release",
     ),
     bind(
+        KeyCode::Char('e'),
+        "e",
+        Action::NextExperiment,
+        "experiment",
+        "pick the next experiment to race (every lab.toml found)",
+    ),
+    bind(
         KeyCode::Char('r'),
         "r",
         Action::Race,
         "race",
-        "race fib(N): python vs rust-debug vs rust-release (builds first if needed)",
+        "race the selected experiment: python vs rust-debug vs rust-release (builds first)",
     ),
     bind(
         KeyCode::Char('g'),
@@ -87,7 +95,7 @@ pub const BINDINGS: &[Binding] = &[
         "+",
         Action::NUp,
         "N+1",
-        "raise N (up to 93, the largest fib that fits u64)",
+        "raise N, the size knob (fib: up to 93, the largest that fits u64)",
     ),
     bind(KeyCode::Char('-'), "-", Action::NDown, "N-1", "lower N"),
     bind(
@@ -155,6 +163,7 @@ mod tests {
             Action::Build,
             Action::BuildAll,
             Action::ToggleVariant,
+            Action::NextExperiment,
             Action::Race,
             Action::Gil,
             Action::NUp,

@@ -32,8 +32,9 @@ use theme::Theme;
 
 const FRAME: Duration = Duration::from_millis(33);
 
-/// Starts the lab in the terminal. `make_lab` gets the sink to report through.
-pub fn run(make_lab: impl FnOnce(Sink) -> Lab) -> ExitCode {
+/// Starts the lab in the terminal. `make_lab` gets the sink to report through,
+/// and returns the lab with the experiments that failed to load.
+pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>)) -> ExitCode {
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Arc::new(Mutex::new(None::<File>));
     let sink_log = Arc::clone(&log);
@@ -42,7 +43,11 @@ pub fn run(make_lab: impl FnOnce(Sink) -> Lab) -> ExitCode {
         log_event(&sink_log, &event);
         let _ = sink_tx.send(AppEvent::Engine(event));
     });
-    let lab = make_lab(sink);
+    let (lab, load_errors) = make_lab(sink);
+    let mut app = App::new(&lab.experiments, lab.all_targets());
+    if !load_errors.is_empty() {
+        app.message = Some((app::Level::Error, load_errors.join("; ")));
+    }
     let log_path = lab.home.log_file();
     *log.lock().unwrap() = OpenOptions::new()
         .create(true)
@@ -62,7 +67,7 @@ pub fn run(make_lab: impl FnOnce(Sink) -> Lab) -> ExitCode {
     // ratatui::init installs a panic hook that restores the terminal first.
     let mut terminal = ratatui::init();
     let mut runner = Runner::new(lab, tx);
-    let result = runtime.block_on(event_loop(&mut terminal, &mut runner, rx, &log));
+    let result = runtime.block_on(event_loop(&mut terminal, app, &mut runner, rx, &log));
     runner.cancel();
     ratatui::restore();
     match result {
@@ -97,12 +102,12 @@ fn write_log(log: &Mutex<Option<File>>, line: &str) {
 
 async fn event_loop(
     terminal: &mut DefaultTerminal,
+    mut app: App,
     runner: &mut Runner,
     mut rx: UnboundedReceiver<AppEvent>,
     log: &Mutex<Option<File>>,
 ) -> Result<()> {
     let theme = Theme::from_env();
-    let mut app = App::default();
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -7,16 +7,15 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use super::app::{App, AppEvent, LaneState};
+use super::app::{App, AppEvent, LaneState, fixtures};
 use super::keys::Action;
 use super::theme::Theme;
 use super::ui;
 use crate::engine::bootstrap::Toolchain;
-use crate::engine::build::{BuildInfo, Target, Variant};
+use crate::engine::build::{BuildInfo, Variant};
 use crate::engine::event::Event;
 use crate::engine::gil::{GilMode, GilRun, LogLine};
 use crate::engine::race::{Lane, RunOutcome};
-use crate::engine::{FIBONACCI, GIL, all_targets};
 
 const COLOR: Theme = Theme { color: true };
 
@@ -50,7 +49,7 @@ fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
 
 /// An app after set-up: the toolchain known, every build up to date.
 fn ready_app() -> App {
-    let mut app = App::default();
+    let mut app = fixtures::app();
     app.on_event(AppEvent::Toolchain(Toolchain {
         python_version: "3.11.7".into(),
         venv_python: "/lab/venv/bin/python".into(),
@@ -58,7 +57,7 @@ fn ready_app() -> App {
         maturin: "/lab/venv/bin/maturin".into(),
         maturin_version: "1.16.0".into(),
     }));
-    for t in all_targets() {
+    for t in fixtures::targets() {
         let release = t.variant == Variant::Release;
         app.on_event(AppEvent::BuildKnown(
             t,
@@ -200,7 +199,11 @@ fn a_wrong_result_shows_the_expected_value() {
 #[test]
 fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
     let mut app = ready_app();
-    let target = Target::new(FIBONACCI, Variant::Release);
+    let target = fixtures::targets()[1].clone();
+    assert_eq!(
+        (target.krate.as_str(), target.variant),
+        ("fibonacci", Variant::Release)
+    );
     app.on_action(Action::Build);
     engine(&mut app, Event::BuildStarted(target.clone()));
     for line in [
@@ -356,5 +359,4 @@ fn the_build_pane_marks_the_selected_variant() {
         shot.contains("▸fibonacci debug") && shot.contains("▸gil       debug"),
         "{shot}"
     );
-    let _ = GIL;
 }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::engine::Lab;
+use crate::engine::build::{Target, Variant};
 use crate::engine::cancel::Cancel;
 use crate::engine::gil::GilMode;
 use crate::engine::race::{Lane, RaceConfig};
-use crate::engine::{Lab, all_targets};
 
 use super::app::{AppEvent, Job};
 
@@ -51,6 +52,25 @@ impl Runner {
     }
 }
 
+/// The builds a job needs before it can run.
+fn needs(lab: &Lab, job: &Job) -> Result<Vec<Target>, String> {
+    Ok(match job {
+        Job::Setup => vec![],
+        Job::Build(variant) => lab
+            .all_targets()
+            .into_iter()
+            .filter(|t| variant.is_none_or(|v| t.variant == v))
+            .collect(),
+        Job::Race { experiment, .. } => {
+            let exp = lab
+                .experiment(experiment)
+                .ok_or_else(|| format!("no experiment {experiment:?}"))?;
+            Variant::ALL.map(|v| lab.target(exp, v)).to_vec()
+        }
+        Job::Gil { variant } => vec![lab.gil_target(*variant)],
+    })
+}
+
 fn run(
     lab: &Lab,
     job: &Job,
@@ -60,7 +80,7 @@ fn run(
     let toolchain = lab.bootstrap().map_err(|e| format!("{e:#}"))?;
     let _ = tx.send(AppEvent::Toolchain(toolchain.clone()));
     if *job == Job::Setup {
-        for target in all_targets() {
+        for target in lab.all_targets() {
             let _ = tx.send(AppEvent::BuildKnown(
                 target.clone(),
                 lab.existing(&toolchain, &target),
@@ -69,7 +89,7 @@ fn run(
         return Ok(());
     }
     let mut failed: Vec<String> = Vec::new();
-    for target in job.needs() {
+    for target in needs(lab, job)? {
         if cancel.is_cancelled() {
             break;
         }
@@ -81,16 +101,17 @@ fn run(
         return Err(failed.join("; "));
     }
     match job {
-        Job::Race { n } => {
+        Job::Race { experiment, size } => {
+            let exp = lab.experiment(experiment).ok_or("the experiment is gone")?;
             let cfg = RaceConfig {
-                n: *n,
+                size: *size,
                 runs: 1,
                 warmup: 0,
                 timeout: None,
                 lanes: Lane::ALL.to_vec(),
             };
             let problems: Vec<String> = lab
-                .race(&toolchain, &cfg, cancel)
+                .race(&toolchain, exp, &cfg, cancel)?
                 .into_iter()
                 .filter_map(|r| match (&r.failure, r.correct) {
                     (Some(f), _) => Some(format!("{} {f}", r.lane.name())),

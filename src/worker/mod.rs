@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::engine::protocol::{FailKind, Reply, Request, decode};
 use capture::Channel;
@@ -58,19 +58,48 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
         Request::Race {
             module,
             function: name,
+            args,
+            setup,
             chunks,
+            expect,
         } => {
             let f = function(py, &module, &name)?;
-            let mut total = 0u8.into_pyobject(py)?.into_any();
-            let started = Instant::now();
-            for (i, chunk) in chunks.iter().enumerate() {
-                total = total.add(f.call1((*chunk,))?)?;
-                channel.send(&Reply::Progress { done: i + 1 });
+            let json = py.import("json")?;
+            let mut call_args = json.call_method1("loads", (args,))?;
+            if let Some((setup_module, setup_function)) = setup {
+                let setup = function(py, &setup_module, &setup_function)?;
+                call_args = setup.call1(as_tuple(py, &call_args)?)?;
             }
+            let call_args = as_tuple(py, &call_args)?;
+            let started = Instant::now();
+            let result = match chunks {
+                None => {
+                    let result = f.call1(call_args)?;
+                    channel.send(&Reply::Progress { done: 1 });
+                    result
+                }
+                Some(chunks) => {
+                    let mut total = 0u8.into_pyobject(py)?.into_any();
+                    for (i, chunk) in chunks.iter().enumerate() {
+                        total = total.add(f.call1((*chunk,))?)?;
+                        channel.send(&Reply::Progress { done: i + 1 });
+                    }
+                    total
+                }
+            };
             let seconds = started.elapsed().as_secs_f64();
+            let correct = match expect {
+                Some(e) => Some(json.call_method1("loads", (e,))?.eq(&result)?),
+                None => None,
+            };
             Ok(Reply::Finished {
                 seconds,
-                result: total.repr()?.to_string(),
+                result: result.repr()?.to_string(),
+                json: json
+                    .call_method1("dumps", (&result,))
+                    .and_then(|j| j.extract::<String>())
+                    .ok(),
+                correct,
             })
         }
         Request::Gil {
@@ -92,9 +121,16 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             Ok(Reply::Finished {
                 seconds,
                 result: result?.repr()?.to_string(),
+                json: None,
+                correct: None,
             })
         }
     }
+}
+
+/// Any iterable of arguments as the tuple a call takes.
+fn as_tuple<'py>(py: Python<'py>, args: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)
 }
 
 fn failure(py: Python<'_>, err: &PyErr) -> Reply {

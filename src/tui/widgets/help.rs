@@ -14,7 +14,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     let [area] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
-    let [area] = Layout::horizontal([Constraint::Max(84)])
+    let [area] = Layout::horizontal([Constraint::Max(100)])
         .flex(Flex::Center)
         .areas(area);
     frame.render_widget(Clear, area);

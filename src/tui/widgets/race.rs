@@ -9,22 +9,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::race::{Lane, fib};
+use crate::engine::race::Lane;
 use crate::report::text::seconds;
 use crate::tui::app::{App, LaneState};
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
-    let knob = if app.n != app.race_n {
-        format!("  [next race: N = {}]", app.n)
-    } else {
-        String::new()
+    let size = |n: Option<u64>| n.map(|n| format!(" (N = {n})")).unwrap_or_default();
+    let raced = app.raced();
+    let mut title = match raced {
+        Some(e) => format!("Race: {}{}", e.name, size(app.race_size)),
+        None => "Race: no experiment found".into(),
     };
-    let block = pane(format!(
-        "Race: fib({}) = {}{knob}",
-        app.race_n,
-        app.expected()
-    ));
+    if let Some(sel) = app.current()
+        && (app.selected != app.race_exp || sel.size != app.race_size)
+    {
+        title.push_str(&format!("  [next: {}{}]", sel.name, size(sel.size)));
+    }
+    let block = pane(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -32,18 +34,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     rows.extend(app.lanes.iter().map(|_| Constraint::Length(2)));
     rows.push(Constraint::Fill(1));
     let areas = Layout::vertical(rows).split(inner);
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            format!(
-                "N = {} (+/- to change; fib({}) = {})",
-                app.n,
-                app.n,
-                fib(app.n)
-            ),
-            theme.dim(),
-        )),
-        areas[0],
-    );
+    let about = match (raced, app.expected()) {
+        (Some(e), Some(answer)) => format!("{}; expect {answer}", e.description),
+        (Some(e), None) => e.description.clone(),
+        (None, _) => "add a lab.toml (pyo3-lab new NAME) or pass --lab DIR".into(),
+    };
+    frame.render_widget(Paragraph::new(Line::styled(about, theme.dim())), areas[0]);
     for (i, (lane, state)) in app.lanes.iter().enumerate() {
         lane_row(frame, areas[i + 1], app, *lane, state, now, theme);
     }
@@ -110,10 +106,8 @@ fn lane_row(
             let verdict = if *correct {
                 Span::styled(format!("✓ {result}{speed}"), theme.ok())
             } else {
-                Span::styled(
-                    format!("✗ {result} ≠ {} (wrong result)", app.expected()),
-                    theme.bad(),
-                )
+                let wanted = app.expected().unwrap_or_else(|| "the python lane's".into());
+                Span::styled(format!("✗ {result} ≠ {wanted} (wrong result)"), theme.bad())
             };
             (1.0, Span::styled(seconds(*s), style), verdict)
         }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::engine::bootstrap::MATURIN_VERSION;
 use crate::report::PYO3_VERSION;
@@ -11,7 +11,20 @@ use crate::tui::app::{App, Level};
 use crate::tui::keys::{Action, BINDINGS, Binding};
 use crate::tui::theme::Theme;
 
+/// The latest message (wrapped over the lines it has), with versions at the right.
 pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let versions = match &app.toolchain {
+        Some(tc) => format!(
+            "Python {} · pyo3 {PYO3_VERSION} · maturin {}",
+            tc.python_version, tc.maturin_version
+        ),
+        None => format!("pyo3 {PYO3_VERSION} · maturin {MATURIN_VERSION}"),
+    };
+    let [text, right] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(versions.chars().count() as u16 + 2),
+    ])
+    .areas(area);
     let line = match (&app.message, &app.running) {
         (Some((Level::Error, m)), _) => Line::styled(format!("✗ {m}"), theme.bad()),
         (Some((Level::Info, m)), _) => Line::raw(m.as_str()),
@@ -23,7 +36,11 @@ pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         (None, None) => Line::styled("ready", theme.dim()),
     };
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), text);
+    frame.render_widget(
+        Paragraph::new(Line::styled(versions, theme.dim())).right_aligned(),
+        right,
+    );
 }
 
 fn applies(action: Action, app: &App) -> bool {
@@ -35,19 +52,8 @@ fn applies(action: Action, app: &App) -> bool {
     }
 }
 
+/// The keys that apply now, from the key map.
 pub fn draw_keys(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let versions = match &app.toolchain {
-        Some(tc) => format!(
-            "Python {} · pyo3 {PYO3_VERSION} · maturin {}",
-            tc.python_version, tc.maturin_version
-        ),
-        None => format!("pyo3 {PYO3_VERSION} · maturin {MATURIN_VERSION}"),
-    };
-    let [keys, right] = Layout::horizontal([
-        Constraint::Fill(1),
-        Constraint::Length(versions.chars().count() as u16 + 1),
-    ])
-    .areas(area);
     // Cancel, help and quit first: they must stay visible when the line is cut.
     let first = |b: &&Binding| matches!(b.action, Action::Quit | Action::Help | Action::Cancel);
     let ordered = BINDINGS
@@ -59,9 +65,5 @@ pub fn draw_keys(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(b.label, theme.key()));
         spans.push(Span::raw(format!(" {}  ", b.short)));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), keys);
-    frame.render_widget(
-        Paragraph::new(Line::styled(versions, theme.dim())).right_aligned(),
-        right,
-    );
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
