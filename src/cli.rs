@@ -74,6 +74,15 @@ pub struct RaceArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a new experiment (maturin project + lab.toml + reference.py)
+    /// that builds and races as it stands: then `pyo3-lab --lab NAME`.
+    New {
+        /// The experiment's name: crate, Python module and folder.
+        name: String,
+        /// Where to create the folder.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
     /// Internal: the embedded-Python worker a lab process starts.
     #[command(name = "__worker", hide = true)]
     Worker {

@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod engine;
 mod report;
+mod scaffold;
 mod tui;
 mod worker;
 
@@ -17,14 +18,33 @@ use engine::home::{Home, Project};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Worker { paths }) = &cli.command {
-        return match worker::main(paths) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("pyo3-lab worker: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
+    match &cli.command {
+        Some(Command::Worker { paths }) => {
+            return match worker::main(paths) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pyo3-lab worker: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::New { name, dir }) => {
+            return match scaffold::new_experiment(name, dir) {
+                Ok(path) => {
+                    println!(
+                        "created {0}\n  race it:        pyo3-lab --lab {0}\n  check it (CI):  pyo3-lab --check --lab {0}\n\
+                         edit reference.py and src/lib.rs, and lab.toml to say what to call",
+                        path.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
     }
     let (home, project) = match locate(&cli) {
         Ok(found) => found,

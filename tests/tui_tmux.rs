@@ -165,12 +165,5 @@ fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let workers = Command::new("pgrep")
-        .args([
-            "-f",
-            &format!("__worker --path {}", common::home().display()),
-        ])
-        .output()
-        .unwrap();
-    assert!(workers.stdout.is_empty(), "no worker left behind");
+    assert!(common::orphan_workers().is_empty(), "no worker left behind");
 }

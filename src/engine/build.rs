@@ -255,8 +255,17 @@ impl Builder<'_> {
                 break;
             }
             let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
-            if first_error.is_none() && is_error_line(&line) {
-                first_error = Some(line.clone());
+            match &mut first_error {
+                None if is_error_line(&line) => first_error = Some((line.clone(), false)),
+                // The compiler's next "-->" line says where the first error is.
+                Some((error, located @ false)) if line.trim_start().starts_with("-->") => {
+                    error.push_str(&format!(
+                        " at {}",
+                        line.trim_start().trim_start_matches("-->").trim()
+                    ));
+                    *located = true;
+                }
+                _ => {}
             }
             self.sink.as_ref()(Event::BuildLine(target.clone(), line));
         }
@@ -269,7 +278,7 @@ impl Builder<'_> {
         }
         if !status.success() {
             match first_error {
-                Some(e) => bail!("{e}"),
+                Some((e, _)) => bail!("{e}"),
                 None => bail!("maturin failed ({status}); see the build log"),
             }
         }

@@ -32,3 +32,31 @@ pub fn lab(args: &[&str]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Worker processes whose lab is gone: a lab that exited must take its workers
+/// with it. (Workers of labs that still run, in other tests, are fine.)
+pub fn orphan_workers() -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-f", "pyo3-lab __worker"])
+        .output()
+        .unwrap();
+    text(&out.stdout)
+        .lines()
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            let (state, ppid) = (
+                fields.first().copied().unwrap_or("Z"),
+                fields.get(1).copied().unwrap_or("0"),
+            );
+            let parent = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
+            state != "Z" && !text(&parent).contains("pyo3-lab")
+        })
+        .map(str::to_owned)
+        .collect()
+}

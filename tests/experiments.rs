@@ -1,0 +1,120 @@
+//! Experiments from outside the repository: `pyo3-lab new` scaffolds one, and
+//! `--check --lab DIR` builds and races it with no change to pyo3-lab; a
+//! malformed one is reported by name while the others still race.
+
+mod common;
+
+use serde_json::Value;
+
+fn report(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_new_experiment_builds_and_races_as_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["new", "primes", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let exp = dir.path().join("primes");
+    assert!(
+        common::text(&out.stdout).contains("--check --lab"),
+        "says what to do next"
+    );
+
+    // A malformed lab.toml beside it: reported, and the good one still races.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    for f in ["Cargo.toml", "pyproject.toml", "reference.py"] {
+        std::fs::copy(exp.join(f), bad.join(f)).unwrap();
+    }
+    let lab_toml = std::fs::read_to_string(exp.join("lab.toml")).unwrap();
+    std::fs::write(
+        bad.join("lab.toml"),
+        lab_toml.replace("module = \"primes\"\n", ""),
+    )
+    .unwrap();
+
+    let json = dir.path().join("report.json");
+    let out = common::lab(&[
+        "--check",
+        "--lab",
+        exp.to_str().unwrap(),
+        "--lab",
+        bad.to_str().unwrap(),
+        "--n",
+        "20000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let stderr = common::text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a malformed experiment fails the check"
+    );
+    assert!(
+        stderr.contains("bad/lab.toml") && stderr.contains("missing field `module`"),
+        "names the file and the key: {stderr}"
+    );
+    let report = report(&json);
+    let rows = report["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{report}");
+    for r in rows {
+        assert_eq!(r["experiment"], "primes");
+        assert_eq!(r["result"], "2262", "{r}");
+        assert_eq!(r["correct"], true, "{r}");
+    }
+    assert!(
+        report["gil"].is_null(),
+        "--lab races just the experiments given"
+    );
+    assert_eq!(report["problems"].as_array().unwrap().len(), 1, "{report}");
+}
+
+#[test]
+fn a_crate_that_does_not_compile_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let fixtures = common::project().join("tests/fixtures");
+    let out = common::lab(&[
+        "--check",
+        "--lab",
+        fixtures.join("broken").to_str().unwrap(),
+        "--lab",
+        fixtures.join("faults").to_str().unwrap(),
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = common::text(&out.stdout);
+    assert!(
+        stdout
+            .contains("broken     debug    FAILED: error[E0308]: mismatched types at src/lib.rs:7"),
+        "the compiler's first error, with its place: {stdout}"
+    );
+    let report = report(&json);
+    let faults: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["experiment"] == "faults")
+        .collect();
+    assert_eq!(
+        faults.len(),
+        3,
+        "the other experiment still races: {report}"
+    );
+    assert!(faults.iter().all(|r| r["correct"] == true), "{report}");
+}

@@ -1,0 +1,173 @@
+//! Real faults, provoked for real: an extension that panics, segfaults,
+//! aborts, loops forever or answers wrong (tests/fixtures/faults), and bad
+//! set-up. Each gets one clear message and exit code 1, and leaves no worker.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs `--check` on the faults fixture with its knob at `mode`.
+fn fault(mode: &str, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let fixture = common::project().join("tests/fixtures/faults");
+    let mut args = vec![
+        "--check",
+        "--lab",
+        fixture.to_str().unwrap(),
+        "--n",
+        mode,
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = common::lab(&args);
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (out.status.code(), report, common::text(&out.stdout))
+}
+
+fn rust_failures(report: &Value) -> Vec<String> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["lane"] != "python")
+        .map(|r| r["failure"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn no_worker_left() {
+    let orphans = common::orphan_workers();
+    assert!(
+        orphans.is_empty(),
+        "workers outlived their lab: {orphans:?}"
+    );
+}
+
+#[test]
+fn a_panic_ends_the_lane_as_panicked() {
+    let (code, report, stdout) = fault("1", &[]);
+    assert_eq!(code, Some(1));
+    for f in rust_failures(&report) {
+        assert_eq!(
+            f,
+            "panicked (PanicException: deliberate panic in faults.run)"
+        );
+    }
+    assert_eq!(
+        report["results"][0]["correct"], true,
+        "the python lane still ran"
+    );
+    assert!(stdout.contains("check: FAILED"), "{stdout}");
+    no_worker_left();
+}
+
+#[test]
+fn a_segfault_or_abort_ends_the_lane_as_crashed() {
+    let (code, report, _) = fault("2", &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(rust_failures(&report), ["crashed (signal 11, SIGSEGV)"; 2]);
+    let (_, report, _) = fault("3", &[]);
+    assert_eq!(rust_failures(&report), ["crashed (signal 6, SIGABRT)"; 2]);
+    no_worker_left();
+}
+
+#[test]
+fn a_lane_that_never_ends_is_aborted_at_the_time_limit() {
+    let (code, report, _) = fault("4", &["--timeout", "1"]);
+    assert_eq!(code, Some(1), "an unverified lane fails the check");
+    assert_eq!(
+        rust_failures(&report),
+        ["aborted (over the 1 s time limit)"; 2]
+    );
+    no_worker_left();
+}
+
+#[test]
+fn a_wrong_answer_is_reported_never_passed() {
+    let (code, report, stdout) = fault("5", &[]);
+    assert_eq!(code, Some(1));
+    for r in report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["lane"] != "python")
+    {
+        assert_eq!(
+            (r["result"].as_str(), r["correct"].as_bool()),
+            (Some("41"), Some(false))
+        );
+    }
+    assert!(stdout.contains("41 (WRONG, expected 42)"), "{stdout}");
+}
+
+#[test]
+fn an_out_of_range_knob_is_refused_before_anything_runs() {
+    let fixture = common::project().join("tests/fixtures/faults");
+    let out = common::lab(&["--check", "--lab", fixture.to_str().unwrap(), "--n", "6"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::text(&out.stderr);
+    assert!(err.contains("0..=5"), "{err}");
+    assert!(!err.contains("[build]"), "nothing was built: {err}");
+}
+
+#[test]
+fn a_missing_python_is_one_clear_message() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(common::bin())
+        .args(["--check", "--python", "/nonexistent/python3", "--home"])
+        .arg(home.path())
+        .current_dir(common::project())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::text(&out.stderr);
+    assert!(
+        err.contains("cannot run Python (/nonexistent/python3"),
+        "{err}"
+    );
+    assert!(err.contains("--python"), "says how to fix it: {err}");
+}
+
+#[test]
+fn an_unwritable_home_is_named() {
+    let out = Command::new(common::bin())
+        .args(["--check", "--home", "/proc/version/lab"])
+        .current_dir(common::project())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::text(&out.stderr);
+    assert!(
+        err.contains("/proc/version/lab") && err.contains("--home"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_package_index_says_what_to_check() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(common::bin())
+        .args(["--check", "--home"])
+        .arg(home.path())
+        .env("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+        .env("PIP_RETRIES", "0")
+        .env("PIP_TIMEOUT", "2")
+        .env("PIP_NO_CACHE_DIR", "1")
+        .current_dir(common::project())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::text(&out.stderr);
+    assert!(
+        err.contains("pip could not install maturin 1.16.0"),
+        "{err}"
+    );
+    assert!(err.contains("package index"), "names the fix: {err}");
+}
