@@ -6,28 +6,15 @@ mod common;
 use serde_json::Value;
 
 fn check(n: &str) -> (Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let out = common::lab(&[
-        "--check",
-        "--n",
-        n,
-        "--runs",
-        "2",
-        "--warmup",
-        "0",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    let stdout = common::text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "--check failed ({:?})\n{stdout}\n{}",
-        out.status,
-        common::text(&out.stderr)
+    let run = common::check(&["--n", n, "--runs", "2", "--warmup", "0"]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "--check failed\n{}\n{}",
+        run.stdout,
+        run.stderr
     );
-    let report = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
-    (report, stdout)
+    (run.report, run.stdout)
 }
 
 #[test]

@@ -6,10 +6,6 @@ mod common;
 
 use serde_json::Value;
 
-fn report(path: &std::path::Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 #[test]
 fn a_new_experiment_builds_and_races_as_it_stands() {
     let dir = tempfile::tempdir().unwrap();
@@ -38,9 +34,7 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
     )
     .unwrap();
 
-    let json = dir.path().join("report.json");
-    let out = common::lab(&[
-        "--check",
+    let run = common::check(&[
         "--lab",
         exp.to_str().unwrap(),
         "--lab",
@@ -51,20 +45,13 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
         "1",
         "--warmup",
         "0",
-        "--json",
-        json.to_str().unwrap(),
     ]);
-    let stderr = common::text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a malformed experiment fails the check"
-    );
+    let (stderr, report) = (run.stderr, run.report);
+    assert_eq!(run.code, Some(1), "a malformed experiment fails the check");
     assert!(
         stderr.contains("bad/lab.toml") && stderr.contains("missing field `module`"),
         "names the file and the key: {stderr}"
     );
-    let report = report(&json);
     let rows = report["results"].as_array().unwrap();
     assert_eq!(rows.len(), 3, "{report}");
     for r in rows {
@@ -81,11 +68,8 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
 
 #[test]
 fn a_crate_that_does_not_compile_fails_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
     let fixtures = common::project().join("tests/fixtures");
-    let out = common::lab(&[
-        "--check",
+    let run = common::check(&[
         "--lab",
         fixtures.join("broken").to_str().unwrap(),
         "--lab",
@@ -94,17 +78,15 @@ fn a_crate_that_does_not_compile_fails_alone() {
         "1",
         "--warmup",
         "0",
-        "--json",
-        json.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    let stdout = common::text(&out.stdout);
+    assert_eq!(run.code, Some(1));
     assert!(
-        stdout
+        run.stdout
             .contains("broken     debug    FAILED: error[E0308]: mismatched types at src/lib.rs:7"),
-        "the compiler's first error, with its place: {stdout}"
+        "the compiler's first error, with its place: {}",
+        run.stdout
     );
-    let report = report(&json);
+    let report = run.report;
     let faults: Vec<&Value> = report["results"]
         .as_array()
         .unwrap()

@@ -4,17 +4,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use serde_json::Value;
 
 /// Runs `--check` on the faults fixture with its knob at `mode`.
 fn fault(mode: &str, extra: &[&str]) -> (Option<i32>, Value, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
     let fixture = common::project().join("tests/fixtures/faults");
     let mut args = vec![
-        "--check",
         "--lab",
         fixture.to_str().unwrap(),
         "--n",
@@ -23,13 +18,10 @@ fn fault(mode: &str, extra: &[&str]) -> (Option<i32>, Value, String) {
         "1",
         "--warmup",
         "0",
-        "--json",
-        json.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let out = common::lab(&args);
-    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    (out.status.code(), report, common::text(&out.stdout))
+    let run = common::check(&args);
+    (run.code, run.report, run.stdout)
 }
 
 fn rust_failures(report: &Value) -> Vec<String> {
@@ -117,17 +109,21 @@ fn an_out_of_range_knob_is_refused_before_anything_runs() {
     assert!(!err.contains("[build]"), "nothing was built: {err}");
 }
 
+/// Set-up faults, each in a home of its own: exit 1 and the message's words.
+fn setup_fails(home: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = common::lab_alone(
+        home.unwrap_or(scratch.path()),
+        &[&["--check"], args].concat(),
+        env,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    common::text(&out.stderr)
+}
+
 #[test]
 fn a_missing_python_is_one_clear_message() {
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::new(common::bin())
-        .args(["--check", "--python", "/nonexistent/python3", "--home"])
-        .arg(home.path())
-        .current_dir(common::project())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = common::text(&out.stderr);
+    let err = setup_fails(None, &["--python", "/nonexistent/python3"], &[]);
     assert!(
         err.contains("cannot run Python (/nonexistent/python3"),
         "{err}"
@@ -137,13 +133,7 @@ fn a_missing_python_is_one_clear_message() {
 
 #[test]
 fn an_unwritable_home_is_named() {
-    let out = Command::new(common::bin())
-        .args(["--check", "--home", "/proc/version/lab"])
-        .current_dir(common::project())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = common::text(&out.stderr);
+    let err = setup_fails(Some("/proc/version/lab".as_ref()), &[], &[]);
     assert!(
         err.contains("/proc/version/lab") && err.contains("--home"),
         "{err}"
@@ -152,19 +142,13 @@ fn an_unwritable_home_is_named() {
 
 #[test]
 fn an_unreachable_package_index_says_what_to_check() {
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::new(common::bin())
-        .args(["--check", "--home"])
-        .arg(home.path())
-        .env("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
-        .env("PIP_RETRIES", "0")
-        .env("PIP_TIMEOUT", "2")
-        .env("PIP_NO_CACHE_DIR", "1")
-        .current_dir(common::project())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = common::text(&out.stderr);
+    let unreachable = [
+        ("PIP_INDEX_URL", "http://127.0.0.1:9/simple"),
+        ("PIP_RETRIES", "0"),
+        ("PIP_TIMEOUT", "2"),
+        ("PIP_NO_CACHE_DIR", "1"),
+    ];
+    let err = setup_fails(None, &[], &unreachable);
     assert!(
         err.contains("pip could not install maturin 1.16.0"),
         "{err}"

@@ -75,6 +75,26 @@ fn engine(app: &mut App, event: Event) {
     app.on_event(AppEvent::Engine(event));
 }
 
+fn finish(app: &mut App, lane: Lane, outcome: RunOutcome) {
+    engine(
+        app,
+        Event::LaneFinished {
+            lane,
+            run: 0,
+            warmup: false,
+            outcome,
+        },
+    );
+}
+
+fn done(seconds: f64, result: &str, correct: bool) -> RunOutcome {
+    RunOutcome::Done {
+        seconds,
+        result: result.into(),
+        correct,
+    }
+}
+
 #[test]
 fn lanes_show_real_progress_mid_race() {
     let mut app = ready_app();
@@ -92,19 +112,7 @@ fn lanes_show_real_progress_mid_race() {
             fraction: 1.0,
         },
     );
-    engine(
-        &mut app,
-        Event::LaneFinished {
-            lane: Lane::RustRelease,
-            run: 0,
-            warmup: false,
-            outcome: RunOutcome::Done {
-                seconds: 0.0412,
-                result: "9227465".into(),
-                correct: true,
-            },
-        },
-    );
+    finish(&mut app, Lane::RustRelease, done(0.0412, "9227465", true));
     engine(&mut app, Event::LaneStarted { lane: Lane::Python });
     engine(
         &mut app,
@@ -140,19 +148,7 @@ fn a_finished_race_keeps_times_ratios_and_order() {
         (Lane::RustRelease, 0.0414),
     ] {
         engine(&mut app, Event::LaneStarted { lane });
-        engine(
-            &mut app,
-            Event::LaneFinished {
-                lane,
-                run: 0,
-                warmup: false,
-                outcome: RunOutcome::Done {
-                    seconds,
-                    result: "9227465".into(),
-                    correct: true,
-                },
-            },
-        );
+        finish(&mut app, lane, done(seconds, "9227465", true));
     }
     app.on_event(AppEvent::JobDone(Ok(())));
     let shot = screen(&app, Instant::now());
@@ -169,27 +165,11 @@ fn a_finished_race_keeps_times_ratios_and_order() {
 fn a_wrong_result_shows_the_expected_value() {
     let mut app = ready_app();
     app.on_action(Action::Race);
-    engine(
+    finish(&mut app, Lane::RustDebug, done(0.1, "42", false));
+    finish(
         &mut app,
-        Event::LaneFinished {
-            lane: Lane::RustDebug,
-            run: 0,
-            warmup: false,
-            outcome: RunOutcome::Done {
-                seconds: 0.1,
-                result: "42".into(),
-                correct: false,
-            },
-        },
-    );
-    engine(
-        &mut app,
-        Event::LaneFinished {
-            lane: Lane::RustRelease,
-            run: 0,
-            warmup: false,
-            outcome: RunOutcome::Failed("panicked (PanicException: boom)".into()),
-        },
+        Lane::RustRelease,
+        RunOutcome::Failed("panicked (PanicException: boom)".into()),
     );
     let shot = screen(&app, Instant::now());
     assert!(shot.contains("✗ 42 ≠ 9227465 (wrong result)"), "{shot}");

@@ -29,6 +29,44 @@ pub fn lab(args: &[&str]) -> Output {
         .expect("pyo3-lab runs")
 }
 
+/// A `--check` run: its exit code, its JSON report (when one was written) and its output.
+pub struct Checked {
+    pub code: Option<i32>,
+    pub report: serde_json::Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `--check` in the shared home with `args`, writing the JSON report.
+pub fn check(args: &[&str]) -> Checked {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let mut all = vec!["--check", "--json", json.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = lab(&all);
+    let report = std::fs::read(&json)
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap_or(serde_json::Value::Null);
+    Checked {
+        code: out.status.code(),
+        report,
+        stdout: text(&out.stdout),
+        stderr: text(&out.stderr),
+    }
+}
+
+/// Runs the binary with a home of its own and extra environment.
+pub fn lab_alone(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .arg("--home")
+        .arg(home)
+        .envs(env.iter().copied())
+        .current_dir(project())
+        .output()
+        .expect("pyo3-lab runs")
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
