@@ -15,6 +15,11 @@ def pyrun(n: int):
     return pyrun(n - 1) + pyrun(n - 2)
 
 
+def noop(x):
+    """A call that does nothing: what one call costs, next to fibonacci.noop."""
+    return x
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 35
     start = time.perf_counter()

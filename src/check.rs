@@ -120,7 +120,7 @@ fn check(
     let mut results = Vec::new();
     let mut rows = Vec::new();
     for exp in experiments {
-        let lanes: Vec<Lane> = Lane::ALL
+        let lanes: Vec<Lane> = Lane::for_experiment(exp)
             .into_iter()
             .filter(|l| {
                 l.variant()

@@ -18,7 +18,7 @@ fn check(n: &str) -> (Value, String) {
 }
 
 #[test]
-fn check_races_three_right_lanes_and_shows_both_gil_orders() {
+fn check_races_four_right_lanes_and_shows_both_gil_orders() {
     let (report, stdout) = check("27");
     assert_eq!(report["ok"], true);
     assert_eq!(report["n"], 27);
@@ -29,7 +29,7 @@ fn check_races_three_right_lanes_and_shows_both_gil_orders() {
         .iter()
         .map(|r| r["lane"].as_str().unwrap())
         .collect();
-    assert_eq!(lanes, ["python", "rust-debug", "rust-release"]);
+    assert_eq!(lanes, ["python", "rust-debug", "rust-release", "rust-native"]);
     for r in report["results"].as_array().unwrap() {
         assert_eq!(r["result"], "196418", "{r}");
         assert_eq!(r["correct"], true);

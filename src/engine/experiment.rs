@@ -21,6 +21,16 @@ struct LabToml {
     input: Input,
     expect: Option<Expect>,
     progress: Option<Progress>,
+    overhead: Option<Overhead>,
+}
+
+/// Trivial functions (one int in, the same out) of each side, to time what
+/// one call across the boundary costs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Overhead {
+    python: String,
+    rust: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +104,8 @@ pub struct Experiment {
     pub knob: Option<Knob>,
     pub expect: Option<Value>,
     pub split: Option<Split>,
+    /// Trivial functions (Python, Rust) to time one call's overhead with.
+    pub overhead: Option<(String, String)>,
 }
 
 impl Experiment {
@@ -208,6 +220,7 @@ impl Experiment {
                 })
                 .transpose()?,
             split,
+            overhead: toml.overhead.map(|o| (o.python, o.rust)),
         })
     }
 

@@ -22,6 +22,26 @@ pub enum Request {
         /// JSON the result must equal (Python equality), if known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expect: Option<String>,
+        /// Calls per timed run; the time reported is per call. Above 1 for
+        /// calls too fast to time one by one.
+        #[serde(default = "one")]
+        repeat: u32,
+    },
+    /// The same naive Fibonacci compiled into pyo3-lab itself: no Python at all.
+    Native {
+        n: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunks: Option<Vec<u64>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<String>,
+        #[serde(default = "one")]
+        repeat: u32,
+    },
+    /// Call `module.function(1)` `calls` times; the time reported is per call.
+    Overhead {
+        module: String,
+        function: String,
+        calls: u64,
     },
     /// Run `scenario_module.scenario_function(module.function)`, timestamping
     /// every line it prints.
@@ -33,12 +53,17 @@ pub enum Request {
     },
 }
 
+fn one() -> u32 {
+    1
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum Reply {
     /// The interpreter is up; sent once, before any request is read.
     Ready { python: String },
-    /// `done` chunks of the current race request are finished.
+    /// Progress of the current request: `done` chunks finished (one call per
+    /// run), or `done` repetitions (several).
     Progress { done: usize },
     /// A line printed on stdout, `t` seconds after the request started.
     Line { t: f64, text: String },
@@ -147,6 +172,7 @@ mod tests {
                 setup: None,
                 chunks: Some(vec![3, 2]),
                 expect: None,
+                repeat: 1,
             }
         );
     }

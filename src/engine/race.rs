@@ -1,5 +1,7 @@
-//! Step 5 of the chapter: fib(N) raced in Python and in both Rust builds,
-//! each run timed inside its worker, each result checked.
+//! Step 5 of the chapter, for any experiment: the Python function raced
+//! against both Rust builds (and, for Fibonacci, against the same recursion
+//! compiled into pyo3-lab itself), each run timed inside its worker, each
+//! result checked.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,26 +24,43 @@ pub enum Lane {
     Python,
     RustDebug,
     RustRelease,
+    /// The same naive recursion inside pyo3-lab: no Python, the algorithm's limit.
+    RustNative,
 }
 
 impl Lane {
-    pub const ALL: [Lane; 3] = [Lane::Python, Lane::RustDebug, Lane::RustRelease];
+    pub const ALL: [Lane; 4] = [
+        Lane::Python,
+        Lane::RustDebug,
+        Lane::RustRelease,
+        Lane::RustNative,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Lane::Python => "python",
             Lane::RustDebug => "rust-debug",
             Lane::RustRelease => "rust-release",
+            Lane::RustNative => "rust-native",
         }
     }
 
-    /// The extension build the lane loads; none for pure Python.
+    /// The extension build the lane loads; none for pure Python or native Rust.
     pub fn variant(self) -> Option<Variant> {
         match self {
-            Lane::Python => None,
             Lane::RustDebug => Some(Variant::Debug),
             Lane::RustRelease => Some(Variant::Release),
+            Lane::Python | Lane::RustNative => None,
         }
+    }
+
+    /// The lanes an experiment races: rust-native only where pyo3-lab has the
+    /// algorithm built in (Fibonacci).
+    pub fn for_experiment(exp: &Experiment) -> Vec<Lane> {
+        Lane::ALL
+            .into_iter()
+            .filter(|&l| l != Lane::RustNative || exp.split == Some(Split::Fibonacci))
+            .collect()
     }
 }
 
@@ -82,6 +101,14 @@ pub fn plan(n: u64) -> Vec<u64> {
     chunks
 }
 
+/// A run shorter than this is too short to time reliably on its own...
+const MIN_RUN: f64 = 0.010;
+/// ...so its call is repeated to last about this long, and the time divided.
+const TARGET_RUN: f64 = 0.020;
+const MAX_REPEAT: u32 = 1_000_000;
+/// Calls timed for the call-overhead measure.
+const OVERHEAD_CALLS: u64 = 200_000;
+
 /// How one timed run of one lane ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunOutcome {
@@ -109,14 +136,18 @@ pub struct LaneRecord {
     pub experiment: String,
     pub lane: Lane,
     pub command: String,
-    /// Measured runs only, warm-ups left out.
+    /// Measured runs only, warm-ups left out; seconds per call.
     pub times: Vec<f64>,
+    /// Calls per timed run (above 1 when one call is too short to time).
+    pub repeat: u32,
     pub result: Option<String>,
     /// What the result was checked against, as JSON; None when nothing was known.
     pub expected: Option<String>,
     pub correct: bool,
     /// Why the lane stopped early, if it did.
     pub failure: Option<String>,
+    /// The cost of one call of a trivial function across the same boundary.
+    pub overhead_ns: Option<f64>,
 }
 
 /// What a lane's worker loads and calls.
@@ -126,29 +157,52 @@ pub struct LaneSetup {
     pub module: String,
     pub function: String,
     pub setup: Option<(String, String)>,
+    /// A trivial function of the same module, to time one call's overhead.
+    pub overhead: Option<String>,
 }
 
 impl LaneSetup {
-    /// The Python side of an experiment, or its Rust build at `site`.
+    /// The Python side of an experiment, its Rust build at `site`, or native Rust.
     pub fn new(exp: &Experiment, lane: Lane, site: Option<PathBuf>, site_packages: &Path) -> Self {
-        let (code, module, function) = match site {
-            None => (
-                exp.python_dir.clone(),
-                &exp.python_module,
-                &exp.python_function,
+        let (code, module, function, overhead) = match (lane, site) {
+            (Lane::RustNative, _) => (None, "pyo3-lab", "fib", None),
+            (_, Some(site)) => (
+                Some(site),
+                exp.module.as_str(),
+                exp.rust_function.as_str(),
+                exp.overhead.as_ref().map(|o| &o.1),
             ),
-            Some(site) => (site, &exp.module, &exp.rust_function),
+            (_, None) => (
+                Some(exp.python_dir.clone()),
+                exp.python_module.as_str(),
+                exp.python_function.as_str(),
+                exp.overhead.as_ref().map(|o| &o.0),
+            ),
         };
+        // The experiment's folder too, for a `setup` function living there.
+        let mut paths: Vec<PathBuf> = code.into_iter().collect();
+        paths.extend([exp.python_dir.clone(), site_packages.to_path_buf()]);
         Self {
             lane,
-            // The experiment's folder too, for a `setup` function living there.
-            paths: vec![code, exp.python_dir.clone(), site_packages.to_path_buf()],
-            module: module.clone(),
-            function: function.clone(),
+            paths,
+            module: module.to_owned(),
+            function: function.to_owned(),
             setup: exp
                 .python_setup
                 .as_ref()
                 .map(|f| (exp.python_module.clone(), f.clone())),
+            overhead: overhead.cloned(),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self.lane {
+            Lane::Python => "CPython".into(),
+            Lane::RustNative => format!(
+                "Rust in pyo3-lab, no Python, {}",
+                crate::worker::native::profile()
+            ),
+            l => format!("PyO3, {}", l.variant().map_or("", |v| v.profile())),
         }
     }
 }
@@ -156,6 +210,7 @@ impl LaneSetup {
 /// The calls of one run and how much work each stands for.
 struct Plan {
     args: String,
+    size: Option<u64>,
     chunks: Option<Vec<u64>>,
     costs: Vec<f64>,
     /// The exact answer as JSON, when the lab knows it.
@@ -183,15 +238,47 @@ impl Plan {
         };
         Ok(Self {
             args: serde_json::to_string(&args).expect("JSON values serialise"),
+            size: n,
             chunks,
             costs,
             expected,
         })
     }
 
-    fn fraction(&self, done: usize) -> f64 {
+    /// How far a run is after `done` progress reports.
+    fn fraction(&self, done: usize, repeat: u32) -> f64 {
+        if repeat > 1 {
+            return done as f64 / repeat as f64;
+        }
         self.costs[..done.min(self.costs.len())].iter().sum::<f64>()
             / self.costs.iter().sum::<f64>()
+    }
+
+    /// The request for one run of `setup`'s lane. A repeated run makes whole
+    /// calls: its calls are short, and progress comes between repetitions.
+    fn request(&self, setup: &LaneSetup, expect: Option<String>, repeat: u32) -> Request {
+        let chunks = if repeat > 1 {
+            None
+        } else {
+            self.chunks.clone()
+        };
+        match setup.lane {
+            Lane::RustNative => Request::Native {
+                n: self.size.unwrap_or_default(),
+                chunks,
+                expect,
+                repeat,
+            },
+            _ => Request::Race {
+                module: setup.module.clone(),
+                function: setup.function.clone(),
+                args: self.args.clone(),
+                setup: setup.setup.clone(),
+                chunks,
+                expect,
+                repeat,
+            },
+        }
     }
 }
 
@@ -202,6 +289,22 @@ fn call_text(module: &str, function: &str, args: &str) -> String {
         .and_then(|a| a.strip_suffix(']'))
         .unwrap_or(args);
     format!("{module}.{function}({inner})")
+}
+
+/// The calls per run that make a run of `seconds` per call long enough to time.
+fn calibrated(seconds: f64) -> u32 {
+    if seconds >= MIN_RUN {
+        return 1;
+    }
+    ((TARGET_RUN / seconds.max(1e-9)).ceil() as u32).clamp(2, MAX_REPEAT)
+}
+
+struct Entry {
+    record: LaneRecord,
+    setup: LaneSetup,
+    worker: Option<Worker>,
+    /// Whether the call count was settled by a first run.
+    calibrated: bool,
 }
 
 /// Runs the race: warm-ups then measured runs, lanes interleaved run by run so
@@ -216,98 +319,73 @@ pub fn run(
     cancel: &Cancel,
 ) -> Result<Vec<LaneRecord>, String> {
     let plan = Plan::new(exp, cfg.size)?;
-    let mut lanes: Vec<(LaneRecord, LaneSetup, Option<Worker>)> = setups
+    let mut entries: Vec<Entry> = setups
         .into_iter()
         .map(|setup| {
-            let label = match setup.lane.variant() {
-                None => "CPython".to_owned(),
-                Some(v) => format!("PyO3, {}", v.profile()),
+            let command = match setup.lane {
+                Lane::RustNative => format!("fib({})", plan.size.unwrap_or_default()),
+                _ => call_text(&setup.module, &setup.function, &plan.args),
             };
             let mut record = LaneRecord {
                 experiment: exp.key.clone(),
                 lane: setup.lane,
-                command: format!(
-                    "{}  [{label}]",
-                    call_text(&setup.module, &setup.function, &plan.args)
-                ),
+                command: format!("{command}  [{}]", setup.label()),
                 times: Vec::new(),
+                repeat: 1,
                 result: None,
                 expected: plan.expected.clone(),
                 correct: true,
                 failure: None,
+                overhead_ns: None,
             };
             let worker = Worker::spawn(&setup.paths, cancel)
                 .map_err(|e| record.failure = Some(e.to_string()))
                 .ok();
-            (record, setup, worker)
+            Entry {
+                record,
+                setup,
+                worker,
+                calibrated: false,
+            }
         })
         .collect();
-    // The Python lane's answer, once known: what the Rust lanes must match.
+    // The Python lane's answer, once known: what the other lanes must match.
     let mut reference: Option<String> = None;
-    for round in 0..cfg.warmup + cfg.runs {
+    let mut round = 0;
+    while round < cfg.warmup + cfg.runs && !cancel.is_cancelled() {
         let warmup = round < cfg.warmup;
         let run = if warmup { round } else { round - cfg.warmup };
-        for (record, setup, worker) in &mut lanes {
-            let (lane, Some(w)) = (record.lane, worker.as_mut()) else {
+        let mut recalibrated = false;
+        for entry in &mut entries {
+            let Some(outcome) = run_once(entry, &plan, cfg, &mut reference, sink) else {
                 continue;
             };
-            let expect = match lane {
-                Lane::Python => plan.expected.clone(),
-                _ => plan.expected.clone().or_else(|| reference.clone()),
-            };
-            record.expected = expect.clone().or_else(|| record.expected.take());
-            sink(Event::LaneStarted { lane });
-            let request = Request::Race {
-                module: setup.module.clone(),
-                function: setup.function.clone(),
-                args: plan.args.clone(),
-                setup: setup.setup.clone(),
-                chunks: plan.chunks.clone(),
-                expect: expect.clone(),
-            };
-            let outcome = match w.call(&request, cfg.timeout, |reply| {
-                if let Reply::Progress { done } = reply {
-                    sink(Event::LaneProgress {
-                        lane,
-                        fraction: plan.fraction(*done),
-                    });
-                }
-            }) {
-                Ok(done) => {
-                    if lane == Lane::Python && reference.is_none() {
-                        reference = done.json.clone();
-                    }
-                    // The Python lane is the reference when nothing else is known.
-                    let correct = match (done.correct, lane) {
-                        (Some(c), _) => c,
-                        (None, Lane::Python) => true,
-                        (None, _) => false,
-                    };
-                    RunOutcome::Done {
-                        seconds: done.seconds,
-                        result: done.result,
-                        correct,
-                    }
-                }
-                Err(e) => RunOutcome::Failed(e.to_string()),
-            };
+            let lane = entry.record.lane;
+            let record = &mut entry.record;
             match &outcome {
                 RunOutcome::Done {
                     seconds,
                     result,
                     correct,
                 } => {
-                    if !warmup {
+                    // The first run settles how many calls a run makes. A run
+                    // made with the wrong count does not count (with no warm-up,
+                    // the round is made again).
+                    let fresh = !entry.calibrated;
+                    entry.calibrated = true;
+                    if fresh && record.repeat == 1 && calibrated(*seconds) > 1 {
+                        record.repeat = calibrated(*seconds);
+                        recalibrated |= !warmup;
+                    } else if !warmup {
                         record.times.push(*seconds);
                     }
-                    // A lane is right only if every run was.
                     record.correct &= *correct;
                     record.result = Some(result.clone());
                 }
                 RunOutcome::Failed(why) => {
                     record.failure = Some(why.clone());
                     record.correct = false;
-                    *worker = None;
+                    entry.worker = None;
                 }
             }
             sink(Event::LaneFinished {
@@ -320,10 +398,24 @@ pub fn run(
                 break;
             }
         }
+        // A measured round in which a lane changed its call count is made again,
+        // so every lane keeps the same number of measured runs.
+        if recalibrated {
+            for entry in &mut entries {
+                if !warmup && entry.record.times.len() > run {
+                    entry.record.times.pop();
+                }
+            }
+        } else {
+            round += 1;
+        }
     }
-    Ok(lanes
+    for entry in &mut entries {
+        measure_overhead(entry, cfg);
+    }
+    Ok(entries
         .into_iter()
-        .map(|(mut record, _, _)| {
+        .map(|Entry { mut record, .. }| {
             if record.result.is_none() && record.failure.is_none() {
                 record.failure = Some("no run finished".into());
             }
@@ -331,6 +423,70 @@ pub fn run(
             record
         })
         .collect())
+}
+
+/// One run of one lane, with its progress reported; None for a lane that stopped.
+fn run_once(
+    entry: &mut Entry,
+    plan: &Plan,
+    cfg: &RaceConfig,
+    reference: &mut Option<String>,
+    sink: &Sink,
+) -> Option<RunOutcome> {
+    let lane = entry.record.lane;
+    let worker = entry.worker.as_mut()?;
+    let expect = match lane {
+        Lane::Python => plan.expected.clone(),
+        _ => plan.expected.clone().or_else(|| reference.clone()),
+    };
+    if expect.is_some() {
+        entry.record.expected = expect.clone();
+    }
+    let repeat = entry.record.repeat;
+    sink(Event::LaneStarted { lane });
+    let request = plan.request(&entry.setup, expect, repeat);
+    let outcome = worker.call(&request, cfg.timeout, |reply| {
+        if let Reply::Progress { done } = reply {
+            sink(Event::LaneProgress {
+                lane,
+                fraction: plan.fraction(*done, repeat),
+            });
+        }
+    });
+    Some(match outcome {
+        Ok(done) => {
+            if lane == Lane::Python && reference.is_none() {
+                *reference = done.json.clone();
+            }
+            // The Python lane is the reference when nothing else is known.
+            let correct = match (done.correct, lane) {
+                (Some(c), _) => c,
+                (None, Lane::Python) => true,
+                (None, _) => false,
+            };
+            RunOutcome::Done {
+                seconds: done.seconds,
+                result: done.result,
+                correct,
+            }
+        }
+        Err(e) => RunOutcome::Failed(e.to_string()),
+    })
+}
+
+/// Times a trivial call across the lane's boundary, when the experiment names one.
+fn measure_overhead(entry: &mut Entry, cfg: &RaceConfig) {
+    let (Some(worker), Some(function)) = (entry.worker.as_mut(), &entry.setup.overhead) else {
+        return;
+    };
+    let request = Request::Overhead {
+        module: entry.setup.module.clone(),
+        function: function.clone(),
+        calls: OVERHEAD_CALLS,
+    };
+    if let Ok(done) = worker.call(&request, cfg.timeout, |_| {}) {
+        entry.record.overhead_ns = Some(done.seconds * 1e9);
+    }
 }
 
 #[cfg(test)]
@@ -344,6 +500,14 @@ mod tests {
         assert_eq!(fib(35), 9_227_465);
         assert_eq!(fib(93), 12_200_160_415_121_876_738);
         assert!(fib(94) > u64::MAX as u128);
+    }
+
+    #[test]
+    fn short_runs_are_repeated_to_be_timed() {
+        assert_eq!(calibrated(0.5), 1);
+        assert_eq!(calibrated(MIN_RUN), 1);
+        assert_eq!(calibrated(0.001), 20);
+        assert_eq!(calibrated(0.0), MAX_REPEAT);
     }
 
     #[test]

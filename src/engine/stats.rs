@@ -25,13 +25,7 @@ impl Summary {
             0.0
         };
         let mut sorted = times.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let mid = sorted.len() / 2;
-        let median = if sorted.len() % 2 == 0 {
-            (sorted[mid - 1] + sorted[mid]) / 2.0
-        } else {
-            sorted[mid]
-        };
+        let median = median(&mut sorted);
         Some(Self {
             mean,
             stddev,
@@ -50,9 +44,105 @@ pub fn ratio(slow: &Summary, fast: &Summary) -> (f64, f64) {
     (r, r * rel)
 }
 
+/// A lane whose σ is more than this share of its mean is called noisy.
+const NOISY: f64 = 0.10;
+/// Modified z-score past which a run is an outlier (Iglewicz and Hoaglin).
+const OUTLIER_Z: f64 = 3.5;
+/// A first run this many times slower than the median of the rest is flagged.
+const SLOW_FIRST: f64 = 1.5;
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+/// Runs whose modified z-score (by the median absolute deviation) is past
+/// 3.5: robust where σ itself is blown up by the outlier it should find.
+pub fn outliers(times: &[f64]) -> usize {
+    // Fewer runs give no robust centre to measure against.
+    if times.len() < 5 {
+        return 0;
+    }
+    let med = median(&mut times.to_vec());
+    let mad = median(&mut times.iter().map(|t| (t - med).abs()).collect::<Vec<_>>());
+    if mad == 0.0 {
+        return 0;
+    }
+    times
+        .iter()
+        .filter(|t| 0.6745 * (*t - med).abs() / mad > OUTLIER_Z)
+        .count()
+}
+
+/// What a careful reader should know about these times, each with its remedy.
+pub fn warnings(times: &[f64]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(s) = Summary::of(times) else {
+        return out;
+    };
+    if times.len() > 1 && s.stddev > NOISY * s.mean {
+        out.push(format!(
+            "noisy: σ is {:.0}% of the mean; close other programs, or raise --runs",
+            100.0 * s.stddev / s.mean
+        ));
+    }
+    let n = outliers(times);
+    if n > 0 {
+        out.push(format!(
+            "{n} outlier run(s) (median absolute deviation); another program probably \
+             interfered: run again on a quieter machine, or raise --runs"
+        ));
+    }
+    if times.len() >= 3 {
+        let rest = median(&mut times[1..].to_vec());
+        if times[0] > SLOW_FIRST * rest {
+            out.push(format!(
+                "the first run was {:.1}x slower than the rest (caches still cold): raise --warmup",
+                times[0] / rest
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steady_times_warn_of_nothing() {
+        assert!(warnings(&[1.0, 1.01, 0.99, 1.0, 1.02]).is_empty());
+        assert!(warnings(&[1.0]).is_empty());
+    }
+
+    #[test]
+    fn noise_outliers_and_a_cold_start_are_named_with_a_remedy() {
+        let noisy = warnings(&[1.0, 1.5, 0.7, 1.3]);
+        assert!(
+            noisy
+                .iter()
+                .any(|w| w.starts_with("noisy") && w.contains("--runs")),
+            "{noisy:?}"
+        );
+        let spiky = [1.0, 1.01, 0.99, 1.0, 3.0, 1.02, 0.98];
+        assert_eq!(outliers(&spiky), 1);
+        assert!(
+            warnings(&spiky).iter().any(|w| w.contains("1 outlier")),
+            "{:?}",
+            warnings(&spiky)
+        );
+        let cold = warnings(&[2.0, 1.0, 1.01, 0.99]);
+        assert!(
+            cold.iter()
+                .any(|w| w.contains("first run was 2.0x") && w.contains("--warmup")),
+            "{cold:?}"
+        );
+    }
 
     #[test]
     fn summary_of_known_values() {

@@ -11,7 +11,7 @@ use crate::engine::build::{BuildInfo, Target};
 use crate::engine::experiment::Experiment;
 use crate::engine::gil::GilRun;
 use crate::engine::race::{Lane, LaneRecord};
-use crate::engine::stats::{Summary, ratio};
+use crate::engine::stats::{self, Summary, ratio};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -138,6 +138,12 @@ pub struct LaneResult {
     pub speedup: Option<f64>,
     pub speedup_error: Option<f64>,
     pub failure: Option<String>,
+    /// Calls per timed run; above 1 the times are per call (run time / calls).
+    pub calls_per_run: u32,
+    /// One trivial call across this lane's boundary, in ns, when measured.
+    pub overhead_ns: Option<f64>,
+    /// What to be careful of in these numbers, each with its remedy.
+    pub warnings: Vec<String>,
 }
 
 /// Builds the per-lane rows of one experiment, with speed-ups against its `python` lane.
@@ -167,9 +173,23 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                 speedup: speed.map(|(r, _)| r),
                 speedup_error: speed.map(|(_, e)| e),
                 failure: r.failure.clone(),
+                calls_per_run: r.repeat,
+                overhead_ns: r.overhead_ns,
+                warnings: lane_warnings(r),
             }
         })
         .collect()
+}
+
+fn lane_warnings(r: &LaneRecord) -> Vec<String> {
+    let mut out = stats::warnings(&r.times);
+    if r.repeat > 1 {
+        out.push(format!(
+            "one call is too short to time reliably: each run makes {} calls and its time is divided by {}",
+            r.repeat, r.repeat
+        ));
+    }
+    out
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

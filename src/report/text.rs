@@ -36,13 +36,12 @@ pub fn render(report: &Report) -> String {
         {
             out.push_str(&lane_line(r));
         }
-        if let Some(first) = report
+        let rows: Vec<&LaneResult> = report
             .results
             .iter()
-            .find(|r| r.experiment == exp.experiment)
-        {
-            let _ = writeln!(out, "  call: {}", first.command);
-        }
+            .filter(|r| r.experiment == exp.experiment)
+            .collect();
+        out.push_str(&details(report, &exp.experiment, &rows));
     }
     if let Some(gil) = &report.gil {
         for run in [&gil.held, &gil.released] {
@@ -132,6 +131,53 @@ fn lane_line(r: &LaneResult) -> String {
         seconds(min),
         seconds(max),
     )
+}
+
+/// Under a race table: what each lane ran, the warnings, the call overhead
+/// and the build cost beside the run time.
+fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        let _ = writeln!(out, "  {:<13} runs {}", r.lane.name(), r.command);
+    }
+    for r in rows {
+        for w in &r.warnings {
+            let _ = writeln!(out, "  warning: {}: {w}", r.lane.name());
+        }
+    }
+    let overhead: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            r.overhead_ns
+                .map(|ns| format!("{} {ns:.0} ns", r.lane.name()))
+        })
+        .collect();
+    if !overhead.is_empty() {
+        let _ = writeln!(
+            out,
+            "  one trivial call across the boundary: {}",
+            overhead.join(", ")
+        );
+    }
+    for b in report
+        .builds
+        .iter()
+        .filter(|b| b.krate == experiment && b.ok)
+    {
+        let run = rows
+            .iter()
+            .find(|r| r.lane.variant().is_some_and(|v| v.name() == b.variant))
+            .and_then(|r| r.median);
+        let _ = writeln!(
+            out,
+            "  build cost: {:<8} compiled in {:>10}, module {:>9}, then {} per run",
+            b.variant,
+            b.seconds.map(seconds).unwrap_or_default(),
+            bytes(b.module_bytes.unwrap_or(0)),
+            run.map(seconds).unwrap_or_else(|| "-".into()),
+        );
+    }
+    out
 }
 
 fn gil_block(run: &GilRun) -> String {

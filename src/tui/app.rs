@@ -183,7 +183,7 @@ impl App {
     pub fn new(experiments: &[Experiment], targets: Vec<Target>) -> Self {
         let experiments: Vec<ExpView> = experiments.iter().map(ExpView::new).collect();
         let race_size = experiments.first().and_then(|e| e.size);
-        Self {
+        let mut app = Self {
             experiments,
             selected: 0,
             race_exp: 0,
@@ -198,7 +198,7 @@ impl App {
             log: Vec::new(),
             log_target: None,
             log_scroll: 0,
-            lanes: Lane::ALL.map(|l| (l, LaneState::Idle)).to_vec(),
+            lanes: Vec::new(),
             gil: [GilMode::Held, GilMode::Released]
                 .map(|m| (m, GilView::default()))
                 .into_iter()
@@ -208,7 +208,9 @@ impl App {
             message: None,
             show_help: false,
             quit: false,
-        }
+        };
+        app.lanes = app.lanes_of(0, LaneState::Idle);
+        app
     }
 
     pub fn current(&self) -> Option<&ExpView> {
@@ -344,9 +346,7 @@ impl App {
                     .position(|e| &e.key == experiment)
                     .unwrap_or(0);
                 self.race_size = *size;
-                for (_, state) in &mut self.lanes {
-                    *state = LaneState::Waiting;
-                }
+                self.lanes = self.lanes_of(self.race_exp, LaneState::Waiting);
             }
             Job::Gil { .. } => {
                 for view in self.gil.values_mut() {
@@ -361,14 +361,22 @@ impl App {
         self.running = Some((job, Instant::now()));
     }
 
+    /// The lanes experiment `index` races, each in `state`.
+    fn lanes_of(&self, index: usize, state: LaneState) -> Vec<(Lane, LaneState)> {
+        let native = self.experiments.get(index).is_some_and(|e| e.fibonacci);
+        Lane::ALL
+            .into_iter()
+            .filter(|&l| l != Lane::RustNative || native)
+            .map(|l| (l, state.clone()))
+            .collect()
+    }
+
     /// Puts the selected experiment on the race pane, with empty lanes.
     fn show_selected(&mut self) {
         if self.race_exp != self.selected {
             self.race_exp = self.selected;
             self.race_size = self.current().and_then(|e| e.size);
-            for (_, state) in &mut self.lanes {
-                *state = LaneState::Idle;
-            }
+            self.lanes = self.lanes_of(self.race_exp, LaneState::Idle);
         }
     }
 
@@ -568,6 +576,7 @@ pub mod fixtures {
             }),
             expect: None,
             split: split.then_some(Split::Fibonacci),
+            overhead: None,
         }
     }
 

@@ -146,6 +146,7 @@ fn a_finished_race_keeps_times_ratios_and_order() {
         (Lane::Python, 1.9),
         (Lane::RustDebug, 0.163),
         (Lane::RustRelease, 0.0414),
+        (Lane::RustNative, 0.0301),
     ] {
         engine(&mut app, Event::LaneStarted { lane });
         finish(&mut app, lane, done(seconds, "9227465", true));
@@ -156,7 +157,7 @@ fn a_finished_race_keeps_times_ratios_and_order() {
         shot.contains("✓ 9227465   45.9x faster than python"),
         "{shot}"
     );
-    assert!(shot.contains("1. rust-release"), "{shot}");
+    assert!(shot.contains("1. rust-native 30.10 ms  2. rust-release"), "{shot}");
     assert!(shot.contains("faster than python"), "the summary message");
     insta::assert_snapshot!(shot);
 }

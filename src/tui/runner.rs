@@ -108,7 +108,7 @@ fn run(
                 runs: 1,
                 warmup: 0,
                 timeout: None,
-                lanes: Lane::ALL.to_vec(),
+                lanes: Lane::for_experiment(exp),
             };
             let problems: Vec<String> = lab
                 .race(&toolchain, exp, &cfg, cancel)?

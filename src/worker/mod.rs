@@ -4,6 +4,7 @@
 //! in the lab's.
 
 mod capture;
+pub mod native;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -62,44 +63,61 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             setup,
             chunks,
             expect,
+            repeat,
         } => {
             let f = function(py, &module, &name)?;
-            let json = py.import("json")?;
-            let mut call_args = json.call_method1("loads", (args,))?;
+            let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
             if let Some((setup_module, setup_function)) = setup {
                 let setup = function(py, &setup_module, &setup_function)?;
                 call_args = setup.call1(as_tuple(py, &call_args)?)?;
             }
             let call_args = as_tuple(py, &call_args)?;
+            let run = Run {
+                channel,
+                repeat,
+                chunks: chunks.as_deref(),
+            };
+            let (seconds, result) = run.time(py, |chunk| match chunk {
+                Some(c) => f.call1((c,)),
+                None => f.call1(&call_args),
+            })?;
+            finished(py, seconds, &result, expect)
+        }
+        Request::Native {
+            n,
+            chunks,
+            expect,
+            repeat,
+        } => {
+            let run = Run {
+                channel,
+                repeat,
+                chunks: chunks.as_deref(),
+            };
+            let (seconds, result) = run.time(py, |chunk| {
+                Ok(native::fib(chunk.unwrap_or(n))
+                    .into_pyobject(py)?
+                    .into_any())
+            })?;
+            finished(py, seconds, &result, expect)
+        }
+        Request::Overhead {
+            module,
+            function: name,
+            calls,
+        } => {
+            let f = function(py, &module, &name)?;
+            let arg = (1u8,).into_pyobject(py)?;
             let started = Instant::now();
-            let result = match chunks {
-                None => {
-                    let result = f.call1(call_args)?;
-                    channel.send(&Reply::Progress { done: 1 });
-                    result
-                }
-                Some(chunks) => {
-                    let mut total = 0u8.into_pyobject(py)?.into_any();
-                    for (i, chunk) in chunks.iter().enumerate() {
-                        total = total.add(f.call1((*chunk,))?)?;
-                        channel.send(&Reply::Progress { done: i + 1 });
-                    }
-                    total
-                }
-            };
-            let seconds = started.elapsed().as_secs_f64();
-            let correct = match expect {
-                Some(e) => Some(json.call_method1("loads", (e,))?.eq(&result)?),
-                None => None,
-            };
+            for _ in 0..calls {
+                f.call1(&arg)?;
+            }
+            let seconds = started.elapsed().as_secs_f64() / calls.max(1) as f64;
             Ok(Reply::Finished {
                 seconds,
-                result: result.repr()?.to_string(),
-                json: json
-                    .call_method1("dumps", (&result,))
-                    .and_then(|j| j.extract::<String>())
-                    .ok(),
-                correct,
+                result: format!("{calls} calls"),
+                json: None,
+                correct: None,
             })
         }
         Request::Gil {
@@ -126,6 +144,78 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             })
         }
     }
+}
+
+/// How one timed run is made: `repeat` times over, either one call or one
+/// call per chunk (results added up), with progress between calls.
+struct Run<'a> {
+    channel: &'a Channel,
+    repeat: u32,
+    chunks: Option<&'a [u64]>,
+}
+
+impl Run<'_> {
+    /// Times the run and returns the time per repetition and the last result.
+    fn time<'py>(
+        &self,
+        py: Python<'py>,
+        mut call: impl FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<(f64, Bound<'py, PyAny>)> {
+        let repeat = self.repeat.max(1);
+        // Repeated runs are short: a report per call would cost more than the call.
+        let every = (repeat / 50).max(1);
+        let mut result = py.None().into_bound(py);
+        let started = Instant::now();
+        for rep in 0..repeat {
+            result = match self.chunks {
+                None => call(None)?,
+                Some(chunks) => {
+                    let mut total = 0u8.into_pyobject(py)?.into_any();
+                    for (i, chunk) in chunks.iter().enumerate() {
+                        total = total.add(call(Some(*chunk))?)?;
+                        if repeat == 1 {
+                            self.channel.send(&Reply::Progress { done: i + 1 });
+                        }
+                    }
+                    total
+                }
+            };
+            if repeat > 1 && (rep + 1) % every == 0 {
+                self.channel.send(&Reply::Progress {
+                    done: rep as usize + 1,
+                });
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64() / repeat as f64;
+        if repeat == 1 && self.chunks.is_none() {
+            self.channel.send(&Reply::Progress { done: 1 });
+        }
+        Ok((seconds, result))
+    }
+}
+
+/// The end of a run: its time, the result as `repr()` and JSON, and whether it
+/// equals `expect` by Python's `==`.
+fn finished(
+    py: Python<'_>,
+    seconds: f64,
+    result: &Bound<'_, PyAny>,
+    expect: Option<String>,
+) -> PyResult<Reply> {
+    let json = py.import("json")?;
+    let correct = match expect {
+        Some(e) => Some(json.call_method1("loads", (e,))?.eq(result)?),
+        None => None,
+    };
+    Ok(Reply::Finished {
+        seconds,
+        result: result.repr()?.to_string(),
+        json: json
+            .call_method1("dumps", (result,))
+            .and_then(|j| j.extract::<String>())
+            .ok(),
+        correct,
+    })
 }
 
 /// Any iterable of arguments as the tuple a call takes.
