@@ -130,7 +130,7 @@ fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
     assert!(screen.contains("Race: fibonacci (N = 25)"), "{screen}");
     assert_eq!(
         screen.matches("✓ 75025").count(),
-        3,
+        4,
         "four right lanes:\n{screen}"
     );
     assert!(screen.contains("faster than python"), "{screen}");
