@@ -1,21 +1,25 @@
 //! `pyo3-lab --check`: the whole pipeline headless, a report, an exit code.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::Cli;
 use crate::engine::Lab;
-use crate::engine::build::{BuildInfo, Target, Variant};
-use crate::engine::cancel::Cancel;
+use crate::engine::build::{Target, Variant};
+use crate::engine::cancel::{self, Cancel};
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::Experiment;
 use crate::engine::gil::GilMode;
 use crate::engine::race::{Lane, RaceConfig};
-use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report};
+use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, baseline};
 
 /// The experiment `--check` races when no `--lab` is given: the chapter's.
 pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
+
+/// A usage error: bad options, caught before anything runs.
+const USAGE: u8 = 2;
 
 /// Progress goes to stderr, one line per step, so stdout holds the report alone.
 pub fn progress_printer() -> Sink {
@@ -44,10 +48,14 @@ pub fn progress_printer() -> Sink {
     })
 }
 
-/// A usage error: bad options, caught before anything runs.
-const USAGE: u8 = 2;
+/// What the options ask for, checked before anything is built.
+struct Plan {
+    experiments: Vec<Experiment>,
+    timeout: Option<Duration>,
+    baseline: Option<Report>,
+}
 
-pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
+fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     let experiments: Vec<Experiment> = if cli.lab.lab.is_empty() {
         lab.experiment(DEFAULT_EXPERIMENT)
             .into_iter()
@@ -56,136 +64,192 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
     } else {
         lab.experiments.clone()
     };
-    // Every option is checked before anything is built.
     let timeout = match cli.race.timeout {
         Some(t) if !(t > 0.0 && t.is_finite()) => {
-            eprintln!("error: --timeout must be a positive number of seconds, not {t}");
-            return ExitCode::from(USAGE);
+            return Err(format!(
+                "--timeout must be a positive number of seconds, not {t}"
+            ));
         }
         t => t.map(Duration::from_secs_f64),
     };
     for exp in &experiments {
-        if let Err(e) = exp.args_for(cli.race.n) {
-            eprintln!("error: --n: {e}");
+        exp.args_for(cli.race.n).map_err(|e| format!("--n: {e}"))?;
+    }
+    let baseline = match &cli.baseline {
+        None => None,
+        Some(path) => Some(read_baseline(path)?),
+    };
+    if cli
+        .fail_if_slower
+        .is_some_and(|p| !(p >= 0.0 && p.is_finite()))
+    {
+        return Err("--fail-if-slower takes a percentage of 0 or more".into());
+    }
+    Ok(Plan {
+        experiments,
+        timeout,
+        baseline,
+    })
+}
+
+fn read_baseline(path: &Path) -> Result<Report, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "--baseline {}: not a pyo3-lab --json report ({e})",
+            path.display()
+        )
+    })
+}
+
+pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
+    let plan = match plan(cli, &lab) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(USAGE);
         }
-    }
+    };
     for e in &load_errors {
         eprintln!("error: {e}");
     }
-    let report = match check(cli, &lab, &experiments, load_errors, timeout) {
-        Ok(report) => report,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::FAILURE;
+    let mut report = Report::begin(cli.race.n, cli.race.runs as usize, cli.race.warmup as usize);
+    report.problems = load_errors;
+    let complete = check(cli, &lab, &plan, &mut report);
+    if let Some(before) = &plan.baseline {
+        report.baseline = baseline::compare(before, &report);
+        if let Some(pct) = cli.fail_if_slower {
+            for c in baseline::regressions(&report.baseline, pct) {
+                report.problems.push(format!(
+                    "slower than the baseline by more than {pct}%: {}",
+                    c.describe()
+                ));
+            }
         }
-    };
+    }
+    report.finish(complete);
     print!("{}", report::text::render(&report));
-    let written = cli.json.as_ref().map(|path| {
-        std::fs::write(
-            path,
-            serde_json::to_vec_pretty(&report).expect("serialisable"),
-        )
-        .map_err(|e| eprintln!("error: cannot write {}: {e}", path.display()))
-    });
-    if report.ok && !matches!(written, Some(Err(()))) {
+    if save(cli, &report) && report.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
 }
 
-fn check(
-    cli: &Cli,
-    lab: &Lab,
-    experiments: &[Experiment],
-    mut problems: Vec<String>,
-    timeout: Option<Duration>,
-) -> anyhow::Result<Report> {
-    if experiments.is_empty() && problems.is_empty() {
-        problems.push("no experiment to race".into());
+/// Writes the JSON and Markdown reports asked for; false if one could not be written.
+fn save(cli: &Cli, report: &Report) -> bool {
+    let mut ok = true;
+    let mut write = |path: &Path, text: String| {
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            ok = false;
+        }
+    };
+    if let Some(path) = &cli.json {
+        write(
+            path,
+            serde_json::to_string_pretty(report).expect("serialisable"),
+        );
     }
-    let toolchain = lab.bootstrap()?;
+    if let Some(path) = &cli.markdown {
+        write(path, report::markdown::render(report));
+    }
+    ok
+}
+
+/// Fills `report` step by step, saving it after each experiment so a later
+/// failure or Ctrl-C loses nothing measured. Returns whether it got to the end.
+fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
+    if plan.experiments.is_empty() && report.problems.is_empty() {
+        report.problems.push("no experiment to race".into());
+    }
+    let toolchain = match lab.bootstrap() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            report.problems.push(format!("set-up failed: {e:#}"));
+            return false;
+        }
+    };
+    report.machine = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
     let cancel = Cancel::new();
-    let mut builds: Vec<(Target, Result<BuildInfo, String>)> = Vec::new();
-    let mut build = |target: Target, problems: &mut Vec<String>| {
+    let build = |target: Target, report: &mut Report| {
         let result = lab.build(&toolchain, &target, false, &cancel);
         if let Err(e) = &result {
-            problems.push(format!("build {target} failed: {e}"));
+            report.problems.push(format!("build {target} failed: {e}"));
         }
-        let ok = result.is_ok();
-        builds.push((target, result));
-        ok
+        report.builds.push(BuildRow::new(&target, &result));
+        result.is_ok()
     };
-    let mut results = Vec::new();
-    let mut rows = Vec::new();
-    for exp in experiments {
+    for exp in &plan.experiments {
         let lanes: Vec<Lane> = Lane::for_experiment(exp)
             .into_iter()
             .filter(|l| {
                 l.variant()
-                    .is_none_or(|v| build(lab.target(exp, v), &mut problems))
+                    .is_none_or(|v| build(lab.target(exp, v), report))
             })
             .collect();
         let cfg = RaceConfig {
             size: cli.race.n,
             runs: cli.race.runs as usize,
             warmup: cli.race.warmup as usize,
-            timeout,
+            timeout: plan.timeout,
             lanes,
         };
-        let records = lab
-            .race(&toolchain, exp, &cfg, &cancel)
-            .map_err(|e| anyhow::anyhow!(e))?;
-        let lane_rows = report::lane_results(&records);
-        for r in &lane_rows {
+        let records = match lab.race(&toolchain, exp, &cfg, &cancel) {
+            Ok(records) => records,
+            Err(e) => {
+                report.problems.push(format!("{}: {e}", exp.key));
+                continue;
+            }
+        };
+        let rows = report::lane_results(&records);
+        for r in &rows {
             let lane = format!("{} lane {}", exp.key, r.lane.name());
             match (&r.failure, r.correct, &r.expected) {
-                (Some(f), _, _) => problems.push(format!("{lane} {f}")),
-                (None, false, Some(expected)) => problems.push(format!(
+                (Some(f), _, _) => report.problems.push(format!("{lane} {f}")),
+                (None, false, Some(expected)) => report.problems.push(format!(
                     "{lane} returned {}, expected {expected}",
                     r.result.as_deref().unwrap_or("nothing")
                 )),
-                (None, false, None) => problems.push(format!(
+                (None, false, None) => report.problems.push(format!(
                     "{lane} could not be checked: the python lane gave no result to compare with"
                 )),
                 _ => {}
             }
         }
-        rows.push(ExperimentRow::new(exp, cli.race.n));
-        results.extend(lane_rows);
-    }
-    // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
-    let gil = if cli.lab.lab.is_empty() {
-        let built: Vec<Variant> = Variant::ALL
-            .into_iter()
-            .filter(|&v| build(lab.gil_target(v), &mut problems))
-            .collect();
-        built.iter().copied().max().map(|v| GilReport {
-            held: lab.gil(&toolchain, GilMode::Held, v, &cancel),
-            released: lab.gil(&toolchain, GilMode::Released, v, &cancel),
-        })
-    } else {
-        None
-    };
-    if let Some(g) = &gil {
-        for run in [&g.held, &g.released] {
-            if !run.ok {
-                problems.push(format!("GIL {}: {}", run.mode.name(), run.verdict));
-            }
+        report.experiments.push(ExperimentRow::new(exp, cli.race.n));
+        report.results.extend(rows);
+        save(cli, report);
+        if cancel::interrupted() {
+            report.problems.push("interrupted".into());
+            return false;
         }
     }
-    Ok(Report {
-        tool: format!("pyo3-lab {}", env!("CARGO_PKG_VERSION")),
-        machine: Machine::here(&toolchain.python_version, &toolchain.maturin_version),
-        n: cli.race.n,
-        runs: cli.race.runs as usize,
-        warmup: cli.race.warmup as usize,
-        experiments: rows,
-        builds: builds.iter().map(|(t, r)| BuildRow::new(t, r)).collect(),
-        results,
-        gil,
-        ok: problems.is_empty(),
-        problems,
-    })
+    // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
+    if cli.lab.lab.is_empty() {
+        let built: Vec<Variant> = Variant::ALL
+            .into_iter()
+            .filter(|&v| build(lab.gil_target(v), report))
+            .collect();
+        if let Some(&v) = built.iter().max() {
+            let gil = GilReport {
+                held: lab.gil(&toolchain, GilMode::Held, v, &cancel),
+                released: lab.gil(&toolchain, GilMode::Released, v, &cancel),
+            };
+            for run in [&gil.held, &gil.released] {
+                if !run.ok {
+                    report
+                        .problems
+                        .push(format!("GIL {}: {}", run.mode.name(), run.verdict));
+                }
+            }
+            report.gil = Some(gil);
+        }
+    }
+    if cancel::interrupted() {
+        report.problems.push("interrupted".into());
+        return false;
+    }
+    true
 }

@@ -28,6 +28,19 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
+    /// With --check: write the results as Markdown tables.
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<PathBuf>,
+
+    /// With --check: compare each lane's speed-up over python with a saved --json report.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: exit 1 when a lane is slower than the baseline by more than
+    /// PCT percent, even at the most favourable end of both runs' noise.
+    #[arg(long, value_name = "PCT", requires = "baseline")]
+    pub fail_if_slower: Option<f64>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

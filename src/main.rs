@@ -59,6 +59,16 @@ fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(engine::bootstrap::default_python);
     let lab = |sink| Lab::new(home, project, python, sink, &cli.lab.lab);
+    // Ctrl-C, SIGTERM, SIGHUP: kill every build and worker first. --check then
+    // finishes its report as incomplete; the TUI restores the terminal and goes.
+    let tui = !cli.check;
+    let _ = ctrlc::set_handler(move || {
+        engine::cancel::interrupt();
+        if tui {
+            ratatui::restore();
+            std::process::exit(130);
+        }
+    });
     if cli.check {
         let (lab, load_errors) = lab(check::progress_printer());
         check::run(&cli, lab, load_errors)

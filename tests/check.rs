@@ -29,7 +29,10 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
         .iter()
         .map(|r| r["lane"].as_str().unwrap())
         .collect();
-    assert_eq!(lanes, ["python", "rust-debug", "rust-release", "rust-native"]);
+    assert_eq!(
+        lanes,
+        ["python", "rust-debug", "rust-release", "rust-native"]
+    );
     for r in report["results"].as_array().unwrap() {
         assert_eq!(r["result"], "196418", "{r}");
         assert_eq!(r["correct"], true);

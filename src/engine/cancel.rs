@@ -7,6 +7,23 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Every process group any job has running, so a signal to the lab reaches them all.
+static ALL_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// Set by Ctrl-C, SIGTERM or SIGHUP: every token counts as cancelled from then on.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Cancels everything at once: what a signal handler calls.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    for &pgid in ALL_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        kill_group(pgid);
+    }
+}
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 #[derive(Clone, Default)]
 pub struct Cancel {
     inner: Arc<Inner>,
@@ -24,7 +41,7 @@ impl Cancel {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.inner.flag.load(Ordering::SeqCst)
+        self.inner.flag.load(Ordering::SeqCst) || interrupted()
     }
 
     /// Stops everything running under this token: the flag first, so no new child
@@ -39,6 +56,7 @@ impl Cancel {
     /// Registers a child's process group until the guard drops.
     pub fn register(&self, pgid: i32) -> GroupGuard {
         self.inner.groups.lock().unwrap().push(pgid);
+        ALL_GROUPS.lock().unwrap().push(pgid);
         if self.is_cancelled() {
             kill_group(pgid);
         }
@@ -65,6 +83,7 @@ impl Drop for GroupGuard {
             .lock()
             .unwrap()
             .retain(|&g| g != self.pgid);
+        ALL_GROUPS.lock().unwrap().retain(|&g| g != self.pgid);
     }
 }
 

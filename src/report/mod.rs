@@ -3,6 +3,8 @@
 //! layout (`results[]` with `command`, `mean`, `stddev`, `median`, `min`,
 //! `max`, `times`), extended with pyo3-lab's own fields.
 
+pub mod baseline;
+pub mod markdown;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
@@ -25,9 +27,41 @@ pub struct Report {
     pub builds: Vec<BuildRow>,
     pub results: Vec<LaneResult>,
     pub gil: Option<GilReport>,
+    /// Lane by lane, against `--baseline`, when one was given.
+    pub baseline: Vec<baseline::Comparison>,
     /// Every check that failed, in words; empty when all passed.
     pub problems: Vec<String>,
     pub ok: bool,
+    /// False while the run is still going, or when it stopped part-way: the
+    /// figures in it are real, but some are missing.
+    pub complete: bool,
+}
+
+impl Report {
+    /// An empty report of this run, to be filled in as the run goes.
+    pub fn begin(n: Option<u64>, runs: usize, warmup: usize) -> Self {
+        Self {
+            tool: format!("pyo3-lab {}", env!("CARGO_PKG_VERSION")),
+            machine: Machine::default(),
+            n,
+            runs,
+            warmup,
+            experiments: Vec::new(),
+            builds: Vec::new(),
+            results: Vec::new(),
+            gil: None,
+            baseline: Vec::new(),
+            problems: Vec::new(),
+            ok: false,
+            complete: false,
+        }
+    }
+
+    /// Settles the verdict: ok only when complete with no problem.
+    pub fn finish(&mut self, complete: bool) {
+        self.complete = complete;
+        self.ok = complete && self.problems.is_empty();
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -48,7 +48,16 @@ pub fn render(report: &Report) -> String {
             out.push_str(&gil_block(run));
         }
     }
+    if !report.baseline.is_empty() {
+        out.push_str("\nAgainst the baseline (speed-up over python, each in its own run)\n");
+        for c in &report.baseline {
+            let _ = writeln!(out, "  {}", c.describe());
+        }
+    }
     out.push('\n');
+    if !report.complete {
+        out.push_str("check: INCOMPLETE (stopped part-way; what was measured is above)\n");
+    }
     if report.ok {
         out.push_str("check: all passed\n");
     } else {

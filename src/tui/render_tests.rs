@@ -157,7 +157,10 @@ fn a_finished_race_keeps_times_ratios_and_order() {
         shot.contains("✓ 9227465   45.9x faster than python"),
         "{shot}"
     );
-    assert!(shot.contains("1. rust-native 30.10 ms  2. rust-release"), "{shot}");
+    assert!(
+        shot.contains("1. rust-native 30.10 ms  2. rust-release"),
+        "{shot}"
+    );
     assert!(shot.contains("faster than python"), "the summary message");
     insta::assert_snapshot!(shot);
 }

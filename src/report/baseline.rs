@@ -1,0 +1,103 @@
+//! Comparing a run with a saved report. Only ratios measured within one run
+//! are compared (each lane's speed-up over its own run's `python` lane): a
+//! baseline from another machine or another day still means something.
+
+use serde::{Deserialize, Serialize};
+
+use super::{LaneResult, Report};
+
+/// Half-width of the confidence interval, in standard deviations (about 95%).
+const Z: f64 = 2.0;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub experiment: String,
+    pub lane: String,
+    pub before: f64,
+    pub now: f64,
+    /// How much slower relative to python the lane is now (0.1 = 10% slower).
+    pub slowdown: f64,
+    /// The least slowdown the two runs' noise allows.
+    pub slowdown_low: f64,
+}
+
+impl Comparison {
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {}: {:.1}x now, {:.1}x in the baseline: {:+.0}% (at least {:+.0}%)",
+            self.experiment,
+            self.lane,
+            self.now,
+            self.before,
+            100.0 * self.slowdown,
+            100.0 * self.slowdown_low
+        )
+    }
+}
+
+fn speedup(r: &LaneResult) -> Option<(f64, f64)> {
+    Some((r.speedup?, r.speedup_error.unwrap_or(0.0)))
+}
+
+/// Lane by lane, the speed-ups of `now` against those of `before`.
+pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
+    now.results
+        .iter()
+        .filter(|r| r.lane.name() != "python")
+        .filter_map(|r| {
+            let old = before
+                .results
+                .iter()
+                .find(|b| b.experiment == r.experiment && b.lane == r.lane)?;
+            let ((s1, e1), (s0, e0)) = (speedup(r)?, speedup(old)?);
+            Some(Comparison {
+                experiment: r.experiment.clone(),
+                lane: r.lane.name().into(),
+                before: s0,
+                now: s1,
+                slowdown: s0 / s1 - 1.0,
+                slowdown_low: (s0 - Z * e0).max(0.0) / (s1 + Z * e1) - 1.0,
+            })
+        })
+        .collect()
+}
+
+/// The lanes whose slowdown, even at its most favourable, is past `percent`.
+pub fn regressions(comparisons: &[Comparison], percent: f64) -> Vec<&Comparison> {
+    comparisons
+        .iter()
+        .filter(|c| c.slowdown_low > percent / 100.0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(before: (f64, f64), now: (f64, f64)) -> Comparison {
+        let (s0, e0) = before;
+        let (s1, e1) = now;
+        Comparison {
+            experiment: "fibonacci".into(),
+            lane: "rust-release".into(),
+            before: s0,
+            now: s1,
+            slowdown: s0 / s1 - 1.0,
+            slowdown_low: (s0 - Z * e0).max(0.0) / (s1 + Z * e1) - 1.0,
+        }
+    }
+
+    #[test]
+    fn a_real_slowdown_fails_and_noise_passes() {
+        let slow = cmp((50.0, 1.0), (25.0, 1.0));
+        assert_eq!(regressions(std::slice::from_ref(&slow), 20.0), vec![&slow]);
+        let noisy = cmp((50.0, 5.0), (45.0, 5.0));
+        assert!(noisy.slowdown > 0.1, "10% slower on the means");
+        assert!(
+            regressions(&[noisy], 5.0).is_empty(),
+            "but within the noise"
+        );
+        let faster = cmp((50.0, 1.0), (60.0, 1.0));
+        assert!(faster.slowdown < 0.0 && regressions(&[faster], 0.0).is_empty());
+    }
+}

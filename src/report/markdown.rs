@@ -1,0 +1,54 @@
+//! The report as Markdown tables, for a pull request or a README.
+
+use std::fmt::Write;
+
+use super::Report;
+use super::text::seconds;
+
+pub fn render(report: &Report) -> String {
+    let m = &report.machine;
+    let mut out = format!(
+        "Measured by {} on {} ({} cores), Python {}, pyo3 {}, maturin {}; \
+         {} warm-up + {} measured run(s) per lane, lanes interleaved.\n",
+        report.tool, m.cpu, m.cores, m.python, m.pyo3, m.maturin, report.warmup, report.runs
+    );
+    for exp in &report.experiments {
+        let _ = write!(
+            out,
+            "\n**{}** — {}\n\n| lane | median | mean ± σ | min | max | vs python | result |\n\
+             |---|---:|---:|---:|---:|---:|---|\n",
+            exp.experiment, exp.description
+        );
+        for r in report
+            .results
+            .iter()
+            .filter(|r| r.experiment == exp.experiment)
+        {
+            let cell = |v: Option<f64>| v.map(seconds).unwrap_or_else(|| "–".into());
+            let spread = match (r.mean, r.stddev) {
+                (Some(m), Some(s)) => format!("{} ± {}", seconds(m), seconds(s)),
+                _ => "–".into(),
+            };
+            let speed = match (r.speedup, r.speedup_error) {
+                (Some(s), Some(e)) if r.lane.name() != "python" => format!("{s:.1} ± {e:.1}x"),
+                (Some(_), _) => "1x".into(),
+                _ => "–".into(),
+            };
+            let result = match (&r.failure, &r.result, r.correct) {
+                (Some(f), _, _) => f.clone(),
+                (None, Some(v), true) => format!("{v} ✓"),
+                (None, Some(v), false) => format!("{v} ✗"),
+                (None, None, _) => "–".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {spread} | {} | {} | {speed} | {result} |",
+                r.lane.name(),
+                cell(r.median),
+                cell(r.min),
+                cell(r.max)
+            );
+        }
+    }
+    out
+}
