@@ -24,7 +24,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 35
     start = time.perf_counter()
     result = pyrun(n)
-    print(f"python: {time.perf_counter() - start:.3f}, result: {result}")
+    print(f"python: {time.perf_counter() - start:.6f}, result: {result}")
 
 
 if __name__ == "__main__":

@@ -48,20 +48,20 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct LabArgs {
     /// Where the lab keeps its venv, builds and log.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_HOME)]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_HOME, global = true)]
     pub home: PathBuf,
 
     /// The Python to make the venv from (default: the one pyo3-lab embeds).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub python: Option<PathBuf>,
 
     /// The project holding lab/ and assets/ (default: here, else pyo3-lab's source tree).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub project: Option<PathBuf>,
 
     /// Race the experiments in DIR: a maturin project with a lab.toml, or a folder
     /// of them. Repeatable. With --check, only these are raced (no GIL demo).
-    #[arg(long = "lab", value_name = "DIR")]
+    #[arg(long = "lab", value_name = "DIR", global = true)]
     pub lab: Vec<PathBuf>,
 }
 
@@ -87,6 +87,17 @@ pub struct RaceArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure how faithful the lab's numbers are: the python lane against a
+    /// plain python3, rust-release against rust-native, side by side. Run it
+    /// from a release build: cargo run --release -- bench
+    Bench {
+        /// N of fib(N).
+        #[arg(long, default_value_t = 32)]
+        n: u64,
+        /// Interleaved rounds.
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
+    },
     /// Scaffold a new experiment (maturin project + lab.toml + reference.py)
     /// that builds and races as it stands: then `pyo3-lab --lab NAME`.
     New {

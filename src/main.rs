@@ -1,5 +1,6 @@
 //! pyo3-lab: race a Python function against its PyO3 port, and watch the GIL.
 
+mod bench;
 mod check;
 mod cli;
 mod engine;
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
                 }
             };
         }
-        None => {}
+        Some(Command::Bench { .. }) | None => {}
     }
     let (home, project) = match locate(&cli) {
         Ok(found) => found,
@@ -69,7 +70,10 @@ fn main() -> ExitCode {
             std::process::exit(130);
         }
     });
-    if cli.check {
+    if let Some(Command::Bench { n, rounds }) = cli.command {
+        let (lab, _) = lab(check::progress_printer());
+        bench::run(&lab, n, rounds)
+    } else if cli.check {
         let (lab, load_errors) = lab(check::progress_printer());
         check::run(&cli, lab, load_errors)
     } else {

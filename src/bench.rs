@@ -1,0 +1,156 @@
+//! `pyo3-lab bench`: how faithful the lab's numbers are, measured side by side
+//! in one run, rounds interleaved:
+//! - the lab's `python` lane against a plain `python3` process running the
+//!   same recursion (the embedding and the call plan should cost nothing);
+//! - `rust-release` against `rust-native` (what the Python boundary costs);
+//! - both Rust builds against `python`.
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::engine::Lab;
+use crate::engine::build::Variant;
+use crate::engine::cancel::Cancel;
+use crate::engine::race::{Lane, RaceConfig};
+use crate::engine::stats::{Summary, ratio};
+use crate::report::Machine;
+use crate::report::text::seconds;
+
+const EXPERIMENT: &str = "fibonacci";
+
+pub fn run(lab: &Lab, n: u64, rounds: usize) -> ExitCode {
+    match bench(lab, n, rounds) {
+        Ok(table) => {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One run of `assets/fib_reference.py N` in a plain `python3`: the time it
+/// prints is taken around `pyrun(N)` alone, as the lab's is.
+fn plain_python(lab: &Lab, python: &std::path::Path, n: u64) -> Result<f64> {
+    let script = lab.project.assets().join("fib_reference.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(n.to_string())
+        .output()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "python: 1.234, result: 9227465"
+    text.split(|c: char| c == ':' || c == ',')
+        .nth(1)
+        .and_then(|t| t.trim().parse().ok())
+        .ok_or_else(|| anyhow!("unexpected output from {}: {text}", script.display()))
+}
+
+fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
+    let exp = lab
+        .experiment(EXPERIMENT)
+        .ok_or_else(|| {
+            anyhow!(
+                "no {EXPERIMENT} experiment in {}",
+                lab.project.lab().display()
+            )
+        })?
+        .clone();
+    let toolchain = lab.bootstrap()?;
+    let cancel = Cancel::new();
+    for v in Variant::ALL {
+        lab.build(&toolchain, &lab.target(&exp, v), false, &cancel)
+            .map_err(|e| anyhow!("build of {EXPERIMENT} ({}) failed: {e}", v.name()))?;
+    }
+    let cfg = RaceConfig {
+        size: Some(n),
+        runs: 1,
+        warmup: 0,
+        timeout: Some(Duration::from_secs(600)),
+        lanes: Lane::for_experiment(&exp),
+    };
+    let mut plain = Vec::new();
+    let mut lanes: Vec<(Lane, Vec<f64>)> = cfg.lanes.iter().map(|&l| (l, Vec::new())).collect();
+    for round in 0..rounds {
+        eprintln!("[bench] round {}/{rounds}", round + 1);
+        // Every round starts fresh processes on both sides, so each measures
+        // one call into a newly started interpreter.
+        plain.push(plain_python(lab, &toolchain.venv_python, n)?);
+        for record in lab
+            .race(&toolchain, &exp, &cfg, &cancel)
+            .map_err(|e| anyhow!(e))?
+        {
+            if let Some(f) = &record.failure {
+                bail!("lane {} {f}", record.lane.name());
+            }
+            if !record.correct {
+                bail!("lane {} returned a wrong result", record.lane.name());
+            }
+            let times = &mut lanes.iter_mut().find(|(l, _)| *l == record.lane).unwrap().1;
+            times.extend(&record.times);
+        }
+    }
+    let summary = |lane: Lane| {
+        lanes
+            .iter()
+            .find(|(l, _)| *l == lane)
+            .and_then(|(_, t)| Summary::of(t))
+            .ok_or_else(|| anyhow!("no {} times", lane.name()))
+    };
+    let plain = Summary::of(&plain).ok_or_else(|| anyhow!("no plain python3 times"))?;
+    let python = summary(Lane::Python)?;
+    let debug = summary(Lane::RustDebug)?;
+    let release = summary(Lane::RustRelease)?;
+    let native = summary(Lane::RustNative)?;
+    let m = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
+    let fmt = |(r, e): (f64, f64)| format!("{r:.2} ± {e:.2}");
+    let verdict = |ok: bool| if ok { "yes" } else { "NO" };
+    // slow/fast ratios: how many times longer the first takes than the second.
+    let lab_vs_plain = ratio(&python, &plain);
+    let release_vs_native = ratio(&release, &native);
+    let mut out = format!(
+        "pyo3-lab bench: fib({n}), {rounds} interleaved rounds, fresh processes each round\n\
+         machine: {}, {} cores; Python {}; pyo3-lab built {}\n\n\
+         | measure | median | mean ± σ |\n|---|---:|---:|\n",
+        m.cpu,
+        m.cores,
+        m.python,
+        if cfg!(debug_assertions) {
+            "unoptimized (use --release!)"
+        } else {
+            "optimized"
+        }
+    );
+    for (name, s) in [
+        ("plain `python3` process", &plain),
+        ("lab `python` lane", &python),
+        ("lab `rust-debug` lane", &debug),
+        ("lab `rust-release` lane", &release),
+        ("lab `rust-native` lane", &native),
+    ] {
+        out.push_str(&format!(
+            "| {name} | {} | {} ± {} |\n",
+            seconds(s.median),
+            seconds(s.mean),
+            seconds(s.stddev)
+        ));
+    }
+    out.push_str(&format!(
+        "\n| ratio | measured | goal | met |\n|---|---:|---:|---|\n\
+         | lab `python` / plain `python3` | {} | 1 ± 0.05 | {} |\n\
+         | `rust-release` / `rust-native` | {} | ≤ 1.10 | {} |\n\
+         | `python` / `rust-release` (speed-up) | {}x | | |\n\
+         | `python` / `rust-debug` (speed-up) | {}x | | |\n",
+        fmt(lab_vs_plain),
+        verdict((lab_vs_plain.0 - 1.0).abs() <= 0.05),
+        fmt(release_vs_native),
+        verdict(release_vs_native.0 <= 1.10),
+        fmt(ratio(&python, &release)),
+        fmt(ratio(&python, &debug)),
+    ));
+    Ok(out)
+}
