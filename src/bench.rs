@@ -44,7 +44,7 @@ fn plain_python(lab: &Lab, python: &std::path::Path, n: u64) -> Result<f64> {
         .with_context(|| format!("cannot run {}", python.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "python: 1.234, result: 9227465"
-    text.split(|c: char| c == ':' || c == ',')
+    text.split([':', ','])
         .nth(1)
         .and_then(|t| t.trim().parse().ok())
         .ok_or_else(|| anyhow!("unexpected output from {}: {text}", script.display()))
