@@ -233,16 +233,23 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
             .filter(|&v| build(lab.gil_target(v), report))
             .collect();
         if let Some(&v) = built.iter().max() {
-            let gil = GilReport {
-                held: lab.gil(&toolchain, GilMode::Held, v, &cancel),
-                released: lab.gil(&toolchain, GilMode::Released, v, &cancel),
-            };
+            let scaling = lab.scaling(&toolchain, v, &cancel);
+            let gil = GilReport::new(
+                lab.gil(&toolchain, GilMode::Held, v, &cancel),
+                lab.gil(&toolchain, GilMode::Released, v, &cancel),
+                scaling.as_ref().ok().cloned(),
+            );
             for run in [&gil.held, &gil.released] {
                 if !run.ok {
                     report
                         .problems
                         .push(format!("GIL {}: {}", run.mode.name(), run.verdict));
                 }
+            }
+            match &scaling {
+                Ok(s) if !s.ok => report.problems.push(format!("GIL scaling: {}", s.verdict)),
+                Err(e) => report.problems.push(format!("GIL scaling: {e}")),
+                Ok(_) => {}
             }
             report.gil = Some(gil);
         }

@@ -82,6 +82,37 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
     assert_eq!(py_exit["thread"], "python");
     assert!(py_exit["t"].as_f64().unwrap() > 1.5, "{py_exit}");
 
+    // The timelines: the held run's Python thread waited through Rust's sleeps.
+    let waited = |mode: &str| report["gil"][mode]["python_waited"].as_f64().unwrap();
+    assert!(waited("held") > 1.5, "held: {}", waited("held"));
+    assert!(
+        waited("released") < 0.05,
+        "released: {}",
+        waited("released")
+    );
+    let activities: Vec<&str> = report["gil"]["released"]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["thread"] == "rust")
+        .map(|s| s["activity"].as_str().unwrap())
+        .collect();
+    assert!(activities.contains(&"rust-without-gil"), "{activities:?}");
+
+    // Parallel scaling: every contender at 1, 2 and 4 threads; releasing wins.
+    let rows = report["gil"]["scaling"].as_array().unwrap();
+    let speedup = |c: &str, t: u64| {
+        rows.iter()
+            .find(|r| r["contender"] == c && r["threads"] == t)
+            .and_then(|r| r["speedup"].as_f64())
+            .unwrap_or_else(|| panic!("no {c} at {t}: {rows:?}"))
+    };
+    for c in ["python", "rust-gil-held", "rust-gil-released"] {
+        assert!((speedup(c, 1) - 1.0).abs() < 1e-9);
+    }
+    assert!(speedup("rust-gil-released", 2) > speedup("rust-gil-held", 2));
+    assert_eq!(report["gil"]["scaling_check"]["ok"], true);
+
     assert!(stdout.contains("check: all passed"), "{stdout}");
     assert!(stdout.contains("rust-release"), "{stdout}");
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::cancel::Cancel;
 use super::event::{Event, Sink};
 use super::protocol::{Reply, Request};
+use super::timeline::{self, Mark, Segment};
 use super::worker::Worker;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -75,6 +76,11 @@ pub struct GilRun {
     pub mode: GilMode,
     pub function: String,
     pub events: Vec<LogLine>,
+    /// The phase marks both threads left, and what they were doing between them.
+    pub marks: Vec<Mark>,
+    pub timeline: Vec<Segment>,
+    /// Seconds the Python thread spent waiting for the GIL.
+    pub python_waited: f64,
     pub seconds: f64,
     pub result: Option<String>,
     /// What the run shows, in one line.
@@ -121,8 +127,8 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
                 ));
             }
             Ok(format!(
-                "Python thread blocked {late:.2} s: \"{PY_EXIT}\" waited for the GIL while Rust \
-                 slept holding it"
+                "\"{PY_EXIT}\" came {late:.2} s late: the Python thread waited for the GIL while \
+                 Rust slept holding it"
             ))
         }
         GilMode::Released => {
@@ -133,9 +139,8 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
                 ));
             }
             Ok(format!(
-                "Python thread ran on time (\"{PY_EXIT}\" {:.2} s after its start, {late:+.2} s \
-                 late): Rust slept without the GIL",
-                py_exit.1.t - py_enter.1.t
+                "\"{PY_EXIT}\" came on time ({late:+.2} s): Rust slept without the GIL, so the \
+                 Python thread ran meanwhile"
             ))
         }
     }
@@ -154,12 +159,23 @@ fn texts(events: &[LogLine]) -> String {
 pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> GilRun {
     sink(Event::GilStarted(mode));
     let mut events = Vec::new();
-    let mut record = |reply: &Reply| {
-        if let Reply::Line { t, text } = reply {
+    let mut marks = Vec::new();
+    let mut record = |reply: &Reply| match reply {
+        Reply::Line { t, text } => {
             let line = LogLine::new(*t, text.clone());
             sink(Event::GilLine(mode, line.clone()));
             events.push(line);
         }
+        Reply::Mark { t, thread, what } => marks.push(Mark {
+            t: *t,
+            thread: if thread == "rust" {
+                Thread::Rust
+            } else {
+                Thread::Python
+            },
+            what: what.clone(),
+        }),
+        _ => {}
     };
     let request = Request::Gil {
         scenario_module: "gil_demo".into(),
@@ -176,10 +192,14 @@ pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> Gi
         }
         Err(e) => (0.0, None, Err(format!("the scenario {e}"))),
     };
+    let timeline = timeline::segments(&marks, PY_SLEEP);
     GilRun {
         mode,
         function: mode.function().into(),
         events,
+        python_waited: timeline::waited(&timeline, Thread::Python),
+        marks,
+        timeline,
         seconds,
         result,
         ok: verdict.is_ok(),
@@ -213,7 +233,7 @@ mod tests {
     #[test]
     fn the_chapters_order_passes_when_held() {
         let verdict = verify(GilMode::Held, &held(), Some(RESULT)).unwrap();
-        assert!(verdict.contains("blocked 1.90 s"), "{verdict}");
+        assert!(verdict.contains("came 1.90 s late"), "{verdict}");
         assert!(verify(GilMode::Released, &held(), Some(RESULT)).is_err());
     }
 

@@ -10,7 +10,9 @@ pub mod gil;
 pub mod home;
 pub mod protocol;
 pub mod race;
+pub mod scaling;
 pub mod stats;
+pub mod timeline;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -139,6 +141,21 @@ impl Lab {
             })
             .collect();
         race::run(exp, cfg, setups, &self.sink, cancel)
+    }
+
+    /// Runs the parallel-scaling experiment with the `gil` build of `variant`.
+    pub fn scaling(
+        &self,
+        toolchain: &Toolchain,
+        variant: Variant,
+        cancel: &Cancel,
+    ) -> Result<scaling::Scaling, String> {
+        let paths = [
+            self.project.assets(),
+            self.home.site(&self.gil_target(variant)),
+            toolchain.site_packages.clone(),
+        ];
+        scaling::run(&paths, cancel)
     }
 
     /// Runs the GIL scenario with the `gil` build of `variant`.

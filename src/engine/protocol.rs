@@ -37,6 +37,12 @@ pub enum Request {
         #[serde(default = "one")]
         repeat: u32,
     },
+    /// Call `module.function(*args)` once (args a JSON array) and return the result.
+    Call {
+        module: String,
+        function: String,
+        args: String,
+    },
     /// Call `module.function(1)` `calls` times; the time reported is per call.
     Overhead {
         module: String,
@@ -67,6 +73,13 @@ pub enum Reply {
     Progress { done: usize },
     /// A line printed on stdout, `t` seconds after the request started.
     Line { t: f64, text: String },
+    /// A phase mark a thread left (`start`, `sleep`, `attach`, ...), on the
+    /// same clock as `Line`.
+    Mark {
+        t: f64,
+        thread: String,
+        what: String,
+    },
     /// The request finished: time of the work alone, `repr()` of its result,
     /// the result as JSON when it has one, and whether it equals `expect`.
     Finished {

@@ -13,6 +13,7 @@ use crate::engine::build::{BuildInfo, Target};
 use crate::engine::experiment::Experiment;
 use crate::engine::gil::GilRun;
 use crate::engine::race::{Lane, LaneRecord};
+use crate::engine::scaling::{Scaling, ScalingRow};
 use crate::engine::stats::{self, Summary, ratio};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -230,4 +231,38 @@ fn lane_warnings(r: &LaneRecord) -> Vec<String> {
 pub struct GilReport {
     pub held: GilRun,
     pub released: GilRun,
+    /// T threads of CPU-bound work for Python, Rust holding the GIL and Rust
+    /// releasing it: one row per contender and thread count.
+    pub scaling: Vec<ScalingRow>,
+    /// Whether releasing the GIL beat holding it, and on how many cores.
+    pub scaling_check: Option<ScalingCheck>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScalingCheck {
+    pub cores: usize,
+    pub ok: bool,
+    pub verdict: String,
+}
+
+impl GilReport {
+    pub fn new(held: GilRun, released: GilRun, scaling: Option<Scaling>) -> Self {
+        let (rows, check) = match scaling {
+            Some(s) => (
+                s.rows,
+                Some(ScalingCheck {
+                    cores: s.cores,
+                    ok: s.ok,
+                    verdict: s.verdict,
+                }),
+            ),
+            None => (Vec::new(), None),
+        };
+        Self {
+            held,
+            released,
+            scaling: rows,
+            scaling_check: check,
+        }
+    }
 }

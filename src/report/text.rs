@@ -2,9 +2,11 @@
 
 use std::fmt::Write;
 
-use super::{BuildRow, LaneResult, Report};
+use super::{BuildRow, LaneResult, Report, ScalingCheck};
 use crate::engine::gil::{GilRun, Thread};
 use crate::engine::race::Lane;
+use crate::engine::scaling::{CONTENDERS, ScalingRow};
+use crate::engine::timeline::{self, Activity};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -46,6 +48,9 @@ pub fn render(report: &Report) -> String {
     if let Some(gil) = &report.gil {
         for run in [&gil.held, &gil.released] {
             out.push_str(&gil_block(run));
+        }
+        if let Some(check) = &gil.scaling_check {
+            out.push_str(&scaling_block(&gil.scaling, check));
         }
     }
     if !report.baseline.is_empty() {
@@ -189,6 +194,80 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
     out
 }
 
+/// One character per activity, for a timeline in plain text.
+pub fn activity_char(a: Option<Activity>) -> char {
+    match a {
+        Some(Activity::Python) => '#',
+        Some(Activity::Sleeping) => '~',
+        Some(Activity::RustWithGil) => '=',
+        Some(Activity::RustWithoutGil) => '-',
+        Some(Activity::WaitingForGil) => '.',
+        None => ' ',
+    }
+}
+
+/// What each character of a plain-text timeline means.
+pub fn legend() -> String {
+    [
+        Activity::Python,
+        Activity::Sleeping,
+        Activity::RustWithGil,
+        Activity::RustWithoutGil,
+        Activity::WaitingForGil,
+    ]
+    .map(|a| format!("{} {}", activity_char(Some(a)), a.describe()))
+    .join("  ")
+}
+
+/// Both threads' timelines, `width` columns for the run's whole length.
+pub fn timeline_rows(run: &GilRun, width: usize) -> Vec<(Thread, String)> {
+    let total = run.timeline.iter().map(|s| s.end).fold(0.0, f64::max);
+    [Thread::Python, Thread::Rust]
+        .into_iter()
+        .map(|thread| {
+            let row = timeline::columns(&run.timeline, thread, width, total)
+                .into_iter()
+                .map(activity_char)
+                .collect();
+            (thread, row)
+        })
+        .collect()
+}
+
+fn scaling_block(rows: &[ScalingRow], check: &ScalingCheck) -> String {
+    let mut out = format!(
+        "\nGIL scaling: T threads of CPU-bound work each, {} cores; speed-up = T x wall(1) / wall(T)\n",
+        check.cores
+    );
+    let mut threads: Vec<u32> = rows.iter().map(|r| r.threads).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    let _ = write!(out, "  {:<18}", "contender");
+    for t in &threads {
+        let _ = write!(out, " {:>18}", format!("T={t}"));
+    }
+    out.push('\n');
+    for c in CONTENDERS {
+        let _ = write!(out, "  {c:<18}");
+        for t in &threads {
+            let cell = rows
+                .iter()
+                .find(|r| r.contender == c && r.threads == *t)
+                .map(|r| format!("{:.2}x ({})", r.speedup, seconds(r.wall)))
+                .unwrap_or_default();
+            let _ = write!(out, " {cell:>18}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "  {}: {}",
+        if check.ok { "verdict" } else { "FAILED" },
+        check.verdict
+    );
+    out
+}
+
 fn gil_block(run: &GilRun) -> String {
     let mut out = format!(
         "\nGIL {}: {}  [gil.{}]\n",
@@ -202,6 +281,27 @@ fn gil_block(run: &GilRun) -> String {
             Thread::Rust => "rust",
         };
         let _ = writeln!(out, "  {:>8.3} s  {thread:<6}  {}", e.t, e.text);
+    }
+    if !run.timeline.is_empty() {
+        let _ = writeln!(
+            out,
+            "  timeline, 0 to {:.2} s:",
+            run.timeline.iter().map(|s| s.end).fold(0.0, f64::max)
+        );
+        for (thread, row) in timeline_rows(run, 64) {
+            let name = if thread == Thread::Python {
+                "python"
+            } else {
+                "rust"
+            };
+            let _ = writeln!(out, "    {name:<6} |{row}|");
+        }
+        let _ = writeln!(out, "    {}", legend());
+        let _ = writeln!(
+            out,
+            "  the Python thread waited {:.3} s for the GIL",
+            run.python_waited
+        );
     }
     let _ = writeln!(
         out,

@@ -10,6 +10,8 @@ use crate::engine::event::Event;
 use crate::engine::experiment::{Experiment, Knob, Split};
 use crate::engine::gil::{GilMode, GilRun, LogLine};
 use crate::engine::race::{Lane, RunOutcome, fib};
+use crate::engine::scaling::Scaling;
+use crate::engine::timeline::Segment;
 
 use super::keys::Action;
 
@@ -109,6 +111,8 @@ pub enum AppEvent {
     /// What set-up found of a build: intact and current, or not there.
     BuildKnown(Target, Option<BuildInfo>),
     GilDone(GilRun),
+    ScalingStarted,
+    ScalingDone(Result<Scaling, String>),
     JobDone(Result<(), String>),
 }
 
@@ -147,6 +151,18 @@ pub struct GilView {
     pub running: bool,
     /// Whether the order held, and what it means.
     pub verdict: Option<(bool, String)>,
+    /// What each thread did when, once the run is over.
+    pub timeline: Vec<Segment>,
+}
+
+/// The parallel-scaling experiment on screen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ScalingView {
+    #[default]
+    NotRun,
+    Running,
+    Done(Scaling),
+    Failed(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +188,7 @@ pub struct App {
     pub log_scroll: usize,
     pub lanes: Vec<(Lane, LaneState)>,
     pub gil: BTreeMap<GilMode, GilView>,
+    pub scaling: ScalingView,
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
     pub message: Option<(Level, String)>,
@@ -203,6 +220,7 @@ impl App {
                 .map(|m| (m, GilView::default()))
                 .into_iter()
                 .collect(),
+            scaling: ScalingView::NotRun,
             running: None,
             pending: None,
             message: None,
@@ -352,6 +370,7 @@ impl App {
                 for view in self.gil.values_mut() {
                     *view = GilView::default();
                 }
+                self.scaling = ScalingView::NotRun;
             }
             _ => {}
         }
@@ -401,6 +420,18 @@ impl App {
                 let view = self.gil.entry(run.mode).or_default();
                 view.running = false;
                 view.verdict = Some((run.ok, run.verdict));
+                view.timeline = run.timeline;
+                None
+            }
+            AppEvent::ScalingStarted => {
+                self.scaling = ScalingView::Running;
+                None
+            }
+            AppEvent::ScalingDone(result) => {
+                self.scaling = match result {
+                    Ok(s) => ScalingView::Done(s),
+                    Err(e) => ScalingView::Failed(e),
+                };
                 None
             }
             AppEvent::JobDone(result) => {
@@ -420,6 +451,9 @@ impl App {
                 }
                 for view in self.gil.values_mut() {
                     view.running = false;
+                }
+                if self.scaling == ScalingView::Running {
+                    self.scaling = ScalingView::NotRun;
                 }
                 let next = self.pending.take()?;
                 self.begin(next.clone());

@@ -14,8 +14,10 @@ use super::ui;
 use crate::engine::bootstrap::Toolchain;
 use crate::engine::build::{BuildInfo, Variant};
 use crate::engine::event::Event;
-use crate::engine::gil::{GilMode, GilRun, LogLine};
+use crate::engine::gil::{GilMode, GilRun, LogLine, Thread};
 use crate::engine::race::{Lane, RunOutcome};
+use crate::engine::scaling::analyse;
+use crate::engine::timeline::{Activity, Segment};
 
 const COLOR: Theme = Theme { color: true };
 
@@ -221,6 +223,23 @@ fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
     insta::assert_snapshot!(shot);
 }
 
+/// A timeline as the gil crate and gil_demo.py would mark it.
+fn held_timeline() -> Vec<Segment> {
+    let seg = |thread, start, end, activity| Segment {
+        thread,
+        start,
+        end,
+        activity,
+    };
+    vec![
+        seg(Thread::Python, 0.0, 0.0005, Activity::Python),
+        seg(Thread::Python, 0.0005, 0.1005, Activity::Sleeping),
+        seg(Thread::Python, 0.1005, 2.002, Activity::WaitingForGil),
+        seg(Thread::Python, 2.002, 2.003, Activity::Python),
+        seg(Thread::Rust, 0.001, 2.002, Activity::RustWithGil),
+    ]
+}
+
 fn gil_run(app: &mut App, mode: GilMode, lines: &[(f64, &str)], ok: bool, verdict: &str) {
     engine(app, Event::GilStarted(mode));
     for &(t, text) in lines {
@@ -230,6 +249,13 @@ fn gil_run(app: &mut App, mode: GilMode, lines: &[(f64, &str)], ok: bool, verdic
         mode,
         function: mode.function().into(),
         events: vec![],
+        marks: vec![],
+        timeline: if mode == GilMode::Held {
+            held_timeline()
+        } else {
+            vec![]
+        },
+        python_waited: 1.9,
         seconds: 2.0,
         result: Some("[[2, 4, 6], [2, 4, 6]]".into()),
         verdict: verdict.into(),
@@ -343,4 +369,71 @@ fn the_build_pane_marks_the_selected_variant() {
         shot.contains("▸fibonacci debug") && shot.contains("▸gil       debug"),
         "{shot}"
     );
+}
+
+#[test]
+fn the_timeline_fits_every_width() {
+    let mut app = ready_app();
+    app.on_action(Action::Gil);
+    gil_run(
+        &mut app,
+        GilMode::Held,
+        &[(0.0, "Py: Enter double_list_py..."), (2.003, "Py: Exit...")],
+        true,
+        "late",
+    );
+    for width in [80u16, 120, 200] {
+        let shot = render(&app, Instant::now(), width, 40, &COLOR)
+            .backend()
+            .to_string();
+        let py_row = shot
+            .lines()
+            .find(|l| l.contains("│py   "))
+            .unwrap_or_else(|| panic!("no timeline at {width}:\n{shot}"));
+        assert!(
+            py_row.contains('~') && py_row.contains('░'),
+            "sleep then a long wait: {py_row}"
+        );
+        let waits = py_row.matches('░').count();
+        // Columns: half the screen less the borders and the "py   " label.
+        let cols = (width / 2) as usize - 8;
+        assert!(
+            waits * 10 > cols * 8,
+            "the wait fills most of the row at {width}: {py_row}"
+        );
+        let rust_row = shot.lines().find(|l| l.contains("│rust ")).unwrap();
+        assert!(rust_row.contains('█'), "{rust_row}");
+        assert!(shot.contains("waits for"), "legend at {width}");
+    }
+    insta::assert_snapshot!(
+        render(&app, Instant::now(), 80, 30, &COLOR)
+            .backend()
+            .to_string()
+    );
+}
+
+#[test]
+fn the_scaling_pane_draws_speedups_against_the_ideal() {
+    let mut app = ready_app();
+    let raw = |c: &str, t: u32, w: f64| (c.to_owned(), t, w);
+    let scaling = analyse(
+        2,
+        vec![
+            raw("python", 1, 0.1),
+            raw("python", 2, 0.22),
+            raw("python", 4, 0.45),
+            raw("rust-gil-held", 1, 0.1),
+            raw("rust-gil-held", 2, 0.2),
+            raw("rust-gil-held", 4, 0.4),
+            raw("rust-gil-released", 1, 0.1),
+            raw("rust-gil-released", 2, 0.1),
+            raw("rust-gil-released", 4, 0.2),
+        ],
+    );
+    app.on_event(AppEvent::ScalingDone(Ok(scaling)));
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("ideal: 2 cores"), "{shot}");
+    assert!(shot.contains("2.00x") && shot.contains("0.91x"), "{shot}");
+    assert!(shot.contains("✓ releasing the GIL scales"), "{shot}");
+    insta::assert_snapshot!(shot);
 }

@@ -131,6 +131,11 @@ fn run(
                 let run = lab.gil(&toolchain, mode, *variant, cancel);
                 let _ = tx.send(AppEvent::GilDone(run));
             }
+            if !cancel.is_cancelled() {
+                let _ = tx.send(AppEvent::ScalingStarted);
+                let scaling = lab.scaling(&toolchain, *variant, cancel);
+                let _ = tx.send(AppEvent::ScalingDone(scaling));
+            }
         }
         Job::Setup | Job::Build(_) => {}
     }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::App;
 use super::theme::Theme;
-use super::widgets::{builds, gil, help, race, status};
+use super::widgets::{builds, gil, help, race, scaling, status};
 use crate::engine::gil::GilMode;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -36,8 +36,12 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+    let [top, bottom, scaling_area] = Layout::vertical([
+        Constraint::Percentage(42),
+        Constraint::Fill(1),
+        Constraint::Length(7),
+    ])
+    .areas(main);
     let [build_area, race_area] =
         Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(top);
     let [held, released] =
@@ -47,6 +51,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
     race::draw(frame, race_area, app, now, theme);
     gil::draw(frame, held, app, GilMode::Held, theme);
     gil::draw(frame, released, app, GilMode::Released, theme);
+    scaling::draw(frame, scaling_area, app, theme);
     status::draw_message(frame, message, app, theme);
     status::draw_keys(frame, keys, app, theme);
     if app.show_help {

@@ -128,7 +128,20 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
         } => {
             let rust = function(py, &module, &name)?;
             let scenario = function(py, &scenario_module, &scenario_function)?;
+            // Each side may leave phase marks on perf_counter's clock: drop old
+            // ones, and note where that clock stands when ours starts.
+            let tracers = [
+                ("python", function(py, &scenario_module, "trace").ok()),
+                ("rust", function(py, &module, "take_trace").ok()),
+            ];
+            for (_, tracer) in &tracers {
+                if let Some(t) = tracer {
+                    t.call0()?;
+                }
+            }
+            let perf_counter = py.import("time")?.getattr("perf_counter")?;
             channel.restart_clock();
+            let clock_zero: f64 = perf_counter.call0()?.extract()?;
             let started = Instant::now();
             let result = scenario.call1((rust,));
             let seconds = started.elapsed().as_secs_f64();
@@ -136,12 +149,34 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             // Release the GIL while waiting: the reader thread needs none, but
             // a still-running Python thread might want to print.
             py.detach(|| channel.sync());
+            for (thread, tracer) in tracers {
+                let Some(tracer) = tracer else { continue };
+                let marks: Vec<(f64, String)> = tracer.call0()?.extract()?;
+                for (t, what) in marks {
+                    channel.send(&Reply::Mark {
+                        t: t - clock_zero,
+                        thread: thread.into(),
+                        what,
+                    });
+                }
+            }
             Ok(Reply::Finished {
                 seconds,
                 result: result?.repr()?.to_string(),
                 json: None,
                 correct: None,
             })
+        }
+        Request::Call {
+            module,
+            function: name,
+            args,
+        } => {
+            let f = function(py, &module, &name)?;
+            let args = py.import("json")?.call_method1("loads", (args,))?;
+            let started = Instant::now();
+            let result = f.call1(as_tuple(py, &args)?)?;
+            finished(py, started.elapsed().as_secs_f64(), &result, None)
         }
     }
 }

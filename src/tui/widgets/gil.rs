@@ -1,33 +1,125 @@
-//! A GIL pane: the interleaving log of one run of the two-thread scenario,
-//! Python and Rust lines told apart by column and colour, and its verdict.
+//! A GIL pane: one run of the two-thread scenario. A timeline of what each
+//! thread did (Python, sleeping, Rust with or without the GIL, waiting for
+//! it), the printed lines with their timestamps, Python and Rust told apart
+//! by column and colour, and the run's verdict.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
 use crate::engine::gil::{GilMode, Thread};
-use crate::tui::app::App;
+use crate::engine::timeline::{self, Activity};
+use crate::tui::app::{App, GilView};
 use crate::tui::theme::Theme;
+
+/// How an activity is drawn: a cell and its style (the cell alone under NO_COLOR).
+fn cell(a: Option<Activity>, theme: &Theme) -> (&'static str, Style) {
+    match a {
+        Some(Activity::Python) => ("█", theme.python()),
+        Some(Activity::Sleeping) => ("~", theme.dim()),
+        Some(Activity::RustWithGil) => ("█", theme.rust()),
+        Some(Activity::RustWithoutGil) => ("▒", theme.ok()),
+        Some(Activity::WaitingForGil) => ("░", theme.busy()),
+        None => (" ", Style::new()),
+    }
+}
+
+fn legend(theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (a, name) in [
+        (Activity::Python, "Python"),
+        (Activity::Sleeping, "sleep"),
+        (Activity::RustWithGil, "Rust+GIL"),
+        (Activity::RustWithoutGil, "Rust, no GIL"),
+        (Activity::WaitingForGil, "waits for GIL"),
+    ] {
+        let (c, style) = cell(Some(a), theme);
+        spans.push(Span::styled(c, style));
+        spans.push(Span::styled(format!(" {name}  "), theme.dim()));
+    }
+    Line::from(spans)
+}
+
+/// Two rows, one per thread, on the run's own time scale, with a marker under
+/// each printed line's moment.
+fn timeline_lines(view: &GilView, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let total = view.timeline.iter().map(|s| s.end).fold(0.0, f64::max);
+    if total <= 0.0 || width < 8 {
+        return Vec::new();
+    }
+    let cols = width.saturating_sub(6);
+    let mut lines: Vec<Line> = [Thread::Python, Thread::Rust]
+        .into_iter()
+        .map(|thread| {
+            let label = if thread == Thread::Python {
+                "py   "
+            } else {
+                "rust "
+            };
+            let style = if thread == Thread::Python {
+                theme.python()
+            } else {
+                theme.rust()
+            };
+            let mut spans = vec![Span::styled(label, style)];
+            spans.extend(
+                timeline::columns(&view.timeline, thread, cols, total)
+                    .into_iter()
+                    .map(|a| {
+                        let (c, style) = cell(a, theme);
+                        Span::styled(c, style)
+                    }),
+            );
+            Line::from(spans)
+        })
+        .collect();
+    let mut marks = vec![' '; cols];
+    for l in &view.lines {
+        let i = ((l.t / total) * cols as f64) as usize;
+        if let Some(m) = marks.get_mut(i.min(cols - 1)) {
+            *m = if l.thread == Thread::Python { 'p' } else { 'r' };
+        }
+    }
+    lines.push(Line::styled(
+        format!(
+            "print {}  0–{total:.2} s",
+            marks.into_iter().collect::<String>().trim_end()
+        ),
+        theme.dim(),
+    ));
+    lines
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, mode: GilMode, theme: &Theme) {
     let block = pane(format!("GIL {}: gil.{}", mode.name(), mode.function()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [about, log, verdict] = Layout::vertical([
+    let view = app.gil.get(&mode).cloned().unwrap_or_default();
+    let timeline = timeline_lines(&view, inner.width as usize, theme);
+    let key = legend(theme);
+    // The legend wraps on a narrow pane: give it the lines it needs.
+    let key_lines = (key.width() as u16).div_ceil(inner.width.max(1));
+    let [about, chart, key_area, log, verdict] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(timeline.len() as u16),
+        Constraint::Length(if timeline.is_empty() { 0 } else { key_lines }),
         Constraint::Fill(1),
         Constraint::Length(2),
     ])
     .areas(inner);
     let explain = match mode {
-        GilMode::Held => "thread::sleep holding the GIL (PyO3 0.16: plain #[pyfunction])",
-        GilMode::Released => "py.detach(|| sleep) — py.allow_threads in PyO3 0.16",
+        GilMode::Held => "sleeps holding the GIL (PyO3 0.16: a plain #[pyfunction])",
+        GilMode::Released => "py.detach(|| sleep): py.allow_threads in PyO3 0.16",
     };
     frame.render_widget(Paragraph::new(Line::styled(explain, theme.dim())), about);
+    if !timeline.is_empty() {
+        frame.render_widget(Paragraph::new(timeline), chart);
+        frame.render_widget(Paragraph::new(key).wrap(Wrap { trim: true }), key_area);
+    }
 
-    let view = app.gil.get(&mode).cloned().unwrap_or_default();
     let mut lines: Vec<Line> = view
         .lines
         .iter()

@@ -4,6 +4,7 @@ pub mod builds;
 pub mod gil;
 pub mod help;
 pub mod race;
+pub mod scaling;
 pub mod status;
 
 use std::time::Instant;

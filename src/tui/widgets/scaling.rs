@@ -1,0 +1,77 @@
+//! The scaling pane: speed-up against one thread for T threads of CPU-bound
+//! work, per contender, as bars next to the ideal (the core count).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::pane;
+use crate::engine::scaling::{CONTENDERS, Scaling};
+use crate::tui::app::{App, ScalingView};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = pane("GIL scaling: speed-up of T threads of CPU-bound work (g runs it)".into());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines = match &app.scaling {
+        ScalingView::NotRun => vec![Line::styled(
+            "after the GIL demo: pure Python vs Rust holding the GIL vs Rust releasing it (py.detach)",
+            theme.dim(),
+        )],
+        ScalingView::Running => vec![Line::styled("running the batches…", theme.busy())],
+        ScalingView::Failed(e) => vec![Line::styled(format!("✗ {e}"), theme.bad())],
+        ScalingView::Done(s) => rows(s, inner.width as usize, theme),
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn rows(s: &Scaling, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut threads: Vec<u32> = s.rows.iter().map(|r| r.threads).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    let ideal = s.cores as f64;
+    // Each T gets a cell: a bar scaled so that the ideal fills it, and the figure.
+    let cell = (width.saturating_sub(19) / threads.len().max(1)).max(8);
+    let bar_width = cell.saturating_sub(8);
+    let mut head = vec![Span::styled(
+        format!("{:<19}", format!("ideal: {} cores", s.cores)),
+        theme.dim(),
+    )];
+    for t in &threads {
+        head.push(Span::styled(
+            format!("{:<cell$}", format!("T={t}")),
+            theme.title(),
+        ));
+    }
+    let mut out = vec![Line::from(head)];
+    for c in CONTENDERS {
+        let style = match c {
+            "python" => theme.python(),
+            "rust-gil-held" => theme.rust(),
+            _ => theme.ok(),
+        };
+        let mut spans = vec![Span::styled(format!("{c:<19}"), style)];
+        for t in &threads {
+            let speedup = s
+                .rows
+                .iter()
+                .find(|r| r.contender == c && r.threads == *t)
+                .map_or(0.0, |r| r.speedup);
+            let filled = ((speedup / ideal).min(1.0) * bar_width as f64).round() as usize;
+            spans.push(Span::styled("█".repeat(filled), style));
+            spans.push(Span::raw(format!(
+                "{:<w$}",
+                format!(" {speedup:.2}x"),
+                w = cell - filled
+            )));
+        }
+        out.push(Line::from(spans));
+    }
+    out.push(Line::styled(
+        format!("{} {}", if s.ok { "✓" } else { "✗" }, s.verdict),
+        if s.ok { theme.ok() } else { theme.bad() },
+    ));
+    out
+}
