@@ -155,6 +155,13 @@ pub fn waited(segments: &[Segment], thread: Thread) -> f64 {
 mod tests {
     use super::*;
 
+    fn activities(segs: &[Segment], thread: Thread) -> Vec<Activity> {
+        segs.iter()
+            .filter(|s| s.thread == thread)
+            .map(|s| s.activity)
+            .collect()
+    }
+
     fn marks(thread: Thread, list: &[(f64, &str)]) -> Vec<Mark> {
         list.iter()
             .map(|&(t, what)| Mark {
@@ -188,11 +195,7 @@ mod tests {
             ],
         ));
         let segs = segments(&all, 0.1);
-        let py: Vec<Activity> = segs
-            .iter()
-            .filter(|s| s.thread == Thread::Python)
-            .map(|s| s.activity)
-            .collect();
+        let py = activities(&segs, Thread::Python);
         assert_eq!(
             py,
             [
@@ -202,11 +205,7 @@ mod tests {
                 Activity::Python
             ]
         );
-        let rust: Vec<Activity> = segs
-            .iter()
-            .filter(|s| s.thread == Thread::Rust)
-            .map(|s| s.activity)
-            .collect();
+        let rust = activities(&segs, Thread::Rust);
         assert_eq!(
             rust,
             [Activity::RustWithGil],
@@ -238,11 +237,7 @@ mod tests {
             ],
         ));
         let segs = segments(&all, 0.1);
-        let rust: Vec<Activity> = segs
-            .iter()
-            .filter(|s| s.thread == Thread::Rust)
-            .map(|s| s.activity)
-            .collect();
+        let rust = activities(&segs, Thread::Rust);
         assert_eq!(
             rust,
             [

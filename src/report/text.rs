@@ -234,6 +234,10 @@ pub fn timeline_rows(run: &GilRun, width: usize) -> Vec<(Thread, String)> {
         .collect()
 }
 
+fn verdict_line(ok: bool, verdict: &str) -> String {
+    format!("  {}: {verdict}\n", if ok { "verdict" } else { "FAILED" })
+}
+
 fn scaling_block(rows: &[ScalingRow], check: &ScalingCheck) -> String {
     let mut out = format!(
         "\nGIL scaling: T threads of CPU-bound work each, {} cores; speed-up = T x wall(1) / wall(T)\n",
@@ -259,12 +263,7 @@ fn scaling_block(rows: &[ScalingRow], check: &ScalingCheck) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "  {}: {}",
-        if check.ok { "verdict" } else { "FAILED" },
-        check.verdict
-    );
+    out.push_str(&verdict_line(check.ok, &check.verdict));
     out
 }
 
@@ -303,11 +302,6 @@ fn gil_block(run: &GilRun) -> String {
             run.python_waited
         );
     }
-    let _ = writeln!(
-        out,
-        "  {}: {}",
-        if run.ok { "verdict" } else { "FAILED" },
-        run.verdict
-    );
+    out.push_str(&verdict_line(run.ok, &run.verdict));
     out
 }
