@@ -77,7 +77,7 @@ fn main() -> ExitCode {
         let (lab, load_errors) = lab(check::progress_printer());
         check::run(&cli, lab, load_errors)
     } else {
-        tui::run(lab)
+        tui::run(lab, cli.race.n)
     }
 }
 

@@ -11,8 +11,17 @@ struct Session(String);
 
 impl Session {
     fn start() -> Self {
-        let name = format!("pyo3-lab-test-{}", std::process::id());
-        let cmd = format!("{} --home {}", common::bin(), common::home().display());
+        Self::with_args("main", "")
+    }
+
+    /// A session of its own (`tag` tells it from others running at once).
+    fn with_args(tag: &str, args: &str) -> Self {
+        let name = format!("pyo3-lab-test-{tag}-{}", std::process::id());
+        let cmd = format!(
+            "{} --home {} {args}",
+            common::bin(),
+            common::home().display()
+        );
         let status = Command::new("tmux")
             .args([
                 "new-session",
@@ -44,6 +53,23 @@ impl Session {
     fn keys(&self, keys: &str) {
         let ok = Command::new("tmux")
             .args(["send-keys", "-t", &self.0, keys])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let ok = Command::new("tmux")
+            .args([
+                "resize-window",
+                "-t",
+                &self.0,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
             .status()
             .unwrap()
             .success();
@@ -166,4 +192,51 @@ fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(common::orphan_workers().is_empty(), "no worker left behind");
+}
+
+#[test]
+fn esc_cancels_a_long_race_at_once_and_a_resize_loses_nothing() {
+    // fib(40) in Python takes many seconds: long enough to resize and cancel.
+    let lab = Session::with_args("esc", "--n 40");
+    lab.wait_for("set-up", Duration::from_secs(300), |s| s.contains("ready"));
+    lab.keys("r");
+    lab.wait_for("the python lane to run", Duration::from_secs(600), |s| {
+        s.contains("of the calls done")
+    });
+
+    lab.resize(60, 15);
+    lab.wait_for("the too-small message", Duration::from_secs(10), |s| {
+        s.contains("Terminal too small (60x15)")
+    });
+    lab.resize(120, 40);
+    lab.wait_for("the race again", Duration::from_secs(10), |s| {
+        s.contains("of the calls done")
+    });
+
+    lab.keys("Escape");
+    let start = Instant::now();
+    let screen = lab.wait_for("the cancel", Duration::from_secs(10), |s| {
+        s.contains("✗ cancelled")
+    });
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "cancel took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        screen.contains("race of fibonacci (N = 40) cancelled"),
+        "{screen}"
+    );
+    // The worker's whole group is gone: none left whose lab is not running it.
+    std::thread::sleep(Duration::from_millis(300));
+    let workers = Command::new("pgrep")
+        .args(["-P", &lab.pid().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        workers.stdout.is_empty(),
+        "the lab still has children: {}",
+        common::text(&workers.stdout)
+    );
+    lab.keys("q");
 }

@@ -231,6 +231,25 @@ impl App {
         app
     }
 
+    /// Sets the first experiment's knob (from `--n`), within its bounds.
+    pub fn set_size(&mut self, n: Option<u64>) -> Result<(), String> {
+        let (Some(n), Some(exp)) = (n, self.experiments.first_mut()) else {
+            return Ok(());
+        };
+        match &exp.knob {
+            Some(k) if (k.min..=k.max).contains(&n) => {
+                exp.size = Some(n);
+                self.race_size = Some(n);
+                Ok(())
+            }
+            Some(k) => Err(format!(
+                "N = {n} is outside {}..={} for {}",
+                k.min, k.max, exp.name
+            )),
+            None => Err(format!("{} has no size knob", exp.name)),
+        }
+    }
+
     pub fn current(&self) -> Option<&ExpView> {
         self.experiments.get(self.selected)
     }

@@ -34,7 +34,7 @@ const FRAME: Duration = Duration::from_millis(33);
 
 /// Starts the lab in the terminal. `make_lab` gets the sink to report through,
 /// and returns the lab with the experiments that failed to load.
-pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>)) -> ExitCode {
+pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>), n: Option<u64>) -> ExitCode {
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Arc::new(Mutex::new(None::<File>));
     let sink_log = Arc::clone(&log);
@@ -45,6 +45,10 @@ pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>)) -> ExitCode {
     });
     let (lab, load_errors) = make_lab(sink);
     let mut app = App::new(&lab.experiments, lab.all_targets());
+    if let Err(e) = app.set_size(n) {
+        eprintln!("error: --n: {e}");
+        return ExitCode::from(2);
+    }
     if !load_errors.is_empty() {
         app.message = Some((app::Level::Error, load_errors.join("; ")));
     }
