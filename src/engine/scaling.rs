@@ -12,7 +12,10 @@ use super::worker::Worker;
 
 /// How long one thread's share of the work takes alone: long enough to time,
 /// short enough that the whole experiment stays a few seconds.
-const UNIT_SECONDS: f64 = 0.1;
+const UNIT_SECONDS: f64 = 0.05;
+/// Batches per cell, the best kept: this machine's speed wanders by tens of
+/// percent from one tenth of a second to the next.
+const REPEATS: u32 = 5;
 
 pub const CONTENDERS: [&str; 3] = ["python", "rust-gil-held", "rust-gil-released"];
 
@@ -107,7 +110,7 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
 /// Runs the batches in a worker; `paths` holds `assets/` and the `gil` build.
 pub fn run(paths: &[PathBuf], cancel: &Cancel) -> Result<Scaling, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let args = serde_json::json!([thread_counts(cores), UNIT_SECONDS]).to_string();
+    let args = serde_json::json!([thread_counts(cores), UNIT_SECONDS, REPEATS]).to_string();
     let request = Request::Call {
         module: "gil_scaling".into(),
         function: "scaling".into(),
