@@ -100,3 +100,56 @@ fn a_crate_that_does_not_compile_fails_alone() {
     );
     assert!(faults.iter().all(|r| r["correct"] == true), "{report}");
 }
+
+#[test]
+fn a_corrupted_build_is_rebuilt_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["new", "rebuilt", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let exp = dir.path().join("rebuilt");
+    let args = [
+        "--lab",
+        exp.to_str().unwrap(),
+        "--n",
+        "2000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ];
+    let first = common::check(&args);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+
+    // Overwrite the release module's bytes in place: same name, same size.
+    let site = common::home().join("site/rebuilt/release/rebuilt");
+    let module = std::fs::read_dir(&site)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "so"))
+        .expect("the unpacked module");
+    let len = std::fs::metadata(&module).unwrap().len() as usize;
+    std::fs::write(&module, vec![0u8; len]).unwrap();
+
+    let second = common::check(&args);
+    assert_eq!(second.code, Some(0), "{}\n{}", second.stdout, second.stderr);
+    let builds = second.report["builds"].as_array().unwrap();
+    let release = builds.iter().find(|b| b["variant"] == "release").unwrap();
+    let debug = builds.iter().find(|b| b["variant"] == "debug").unwrap();
+    assert_eq!(
+        release["reused"], false,
+        "the corrupted build was rebuilt: {release}"
+    );
+    assert_eq!(debug["reused"], true, "the intact one was not: {debug}");
+    assert!(
+        second.report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["correct"] == true)
+    );
+}

@@ -191,9 +191,17 @@ impl Builder<'_> {
         }
         // From here on the old build no longer counts: a half-finished one never will.
         let _ = fs::remove_file(&manifest);
+        let had_lock = crate_dir.join("Cargo.lock").exists();
         let started = Instant::now();
         let wheel = self.run_maturin(target, crate_dir)?;
         let seconds = started.elapsed().as_secs_f64();
+        // The first build of a crate writes its Cargo.lock: the one input a
+        // build makes itself. Count it, or the next run would build again.
+        let inputs = if had_lock {
+            inputs
+        } else {
+            inputs_hash(crate_dir, &self.salt(target.variant))?
+        };
         let site = self.home.site(target);
         let module = unpack(&wheel, &site)?;
         let info = BuildInfo {
