@@ -155,3 +155,43 @@ fn an_unreachable_package_index_says_what_to_check() {
     );
     assert!(err.contains("package index"), "names the fix: {err}");
 }
+
+#[test]
+fn a_broken_venv_is_made_again_not_used() {
+    let home = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    // No experiment in the folder: the run stops after set-up, which is all this needs.
+    let setup = |env: &[(&str, &str)]| {
+        let out = common::lab_alone(
+            home.path(),
+            &["--check", "--lab", empty.path().to_str().unwrap()],
+            env,
+        );
+        assert_eq!(out.status.code(), Some(1), "an empty --lab fails the check");
+        common::text(&out.stderr)
+    };
+    let first = setup(&[]);
+    assert!(
+        first.contains("creating the virtual environment"),
+        "{first}"
+    );
+    assert!(first.contains("holds no lab.toml"), "{first}");
+    assert!(
+        !setup(&[]).contains("creating the virtual environment"),
+        "a good venv is reused"
+    );
+
+    // A venv whose python no longer runs (moved, or made by a Python since removed).
+    let python = home.path().join("venv/bin/python");
+    std::fs::remove_file(&python).unwrap();
+    std::os::unix::fs::symlink("/bin/false", &python).unwrap();
+    let again = setup(&[]);
+    assert!(
+        again.contains("creating the virtual environment"),
+        "{again}"
+    );
+    assert!(
+        home.path().join("venv/bin/maturin").exists(),
+        "maturin is installed again too"
+    );
+}
