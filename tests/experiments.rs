@@ -67,6 +67,51 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
 }
 
 #[test]
+fn a_function_that_does_not_exist_is_named_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = common::project().join("tests/fixtures/faults");
+    // A folder name of its own: its builds must not replace the fixture's.
+    let exp = dir.path().join("faults_misnamed");
+    std::fs::create_dir_all(exp.join("src")).unwrap();
+    for f in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "pyproject.toml",
+        "reference.py",
+        "src/lib.rs",
+    ] {
+        std::fs::copy(fixture.join(f), exp.join(f)).unwrap();
+    }
+    let lab_toml = std::fs::read_to_string(fixture.join("lab.toml")).unwrap();
+    let renamed = lab_toml.replace("[rust]\nfunction = \"run\"", "[rust]\nfunction = \"runn\"");
+    assert_ne!(renamed, lab_toml);
+    std::fs::write(exp.join("lab.toml"), renamed).unwrap();
+    let run = common::check(&[
+        "--lab",
+        exp.to_str().unwrap(),
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert_eq!(run.code, Some(1));
+    for r in run.report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["lane"] != "python")
+    {
+        let failure = r["failure"].as_str().unwrap();
+        assert!(
+            failure.contains("runn")
+                && failure.contains("[rust] function")
+                && failure.contains("lab.toml"),
+            "{failure}"
+        );
+    }
+}
+
+#[test]
 fn a_crate_that_does_not_compile_fails_alone() {
     let fixtures = common::project().join("tests/fixtures");
     let run = common::check(&[

@@ -113,7 +113,9 @@ fn collect_files(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> 
         let entry = entry?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "target" || name == "__pycache__" {
+        // lab.toml says how to race the build, not how to make it.
+        if name.starts_with('.') || name == "target" || name == "__pycache__" || name == "lab.toml"
+        {
             continue;
         }
         let path = entry.path();

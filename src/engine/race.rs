@@ -12,8 +12,8 @@ use super::build::Variant;
 use super::cancel::Cancel;
 use super::event::{Event, Sink};
 use super::experiment::{Experiment, Split};
-use super::protocol::{Reply, Request};
-use super::worker::Worker;
+use super::protocol::{FailKind, Reply, Request};
+use super::worker::{Worker, WorkerError};
 
 /// The largest N whose Fibonacci number fits the Rust function's u64.
 pub const MAX_N: u64 = 93;
@@ -159,6 +159,8 @@ pub struct LaneSetup {
     pub setup: Option<(String, String)>,
     /// A trivial function of the same module, to time one call's overhead.
     pub overhead: Option<String>,
+    /// Where the names come from, for messages.
+    pub lab_toml: PathBuf,
 }
 
 impl LaneSetup {
@@ -192,6 +194,7 @@ impl LaneSetup {
                 .as_ref()
                 .map(|f| (exp.python_module.clone(), f.clone())),
             overhead: overhead.cloned(),
+            lab_toml: exp.dir.join(super::experiment::LAB_TOML),
         }
     }
 
@@ -470,6 +473,18 @@ fn run_once(
                 correct,
             }
         }
+        // A name that does not load is a lab.toml mistake: say which key.
+        Err(WorkerError::Failed {
+            kind: FailKind::Import,
+            message,
+        }) => RunOutcome::Failed(format!(
+            "could not load ({message}): check {} in {}",
+            match lane {
+                Lane::Python => "[python] file and function",
+                _ => "module and [rust] function",
+            },
+            entry.setup.lab_toml.display()
+        )),
         Err(e) => RunOutcome::Failed(e.to_string()),
     })
 }

@@ -10,7 +10,7 @@ use crate::tui::keys::BINDINGS;
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let height = BINDINGS.len() as u16 + 6;
+    let height = BINDINGS.len() as u16 + 8;
     let [area] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
@@ -30,6 +30,14 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Races time each lane inside its own worker process: real CPython, real extension.",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        "The chapter's PyO3 0.16 → today's 0.30:  Python::with_gil → Python::attach,",
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        "  py.allow_threads → py.detach,  &PyList / &PyModule → Bound<'py, PyList> / Bound<'py, PyModule>",
         theme.dim(),
     ));
     lines.push(Line::styled("Press ? or Esc to close.", theme.dim()));
