@@ -240,3 +240,61 @@ fn esc_cancels_a_long_race_at_once_and_a_resize_loses_nothing() {
     );
     lab.keys("q");
 }
+
+/// Processes of a build of the slowbuild fixture: maturin, cargo, rustc, its build script.
+fn slowbuild_processes() -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| {
+            let cmd =
+                common::text(&std::fs::read(p.path().join("cmdline")).ok()?).replace('\0', " ");
+            let tool = ["maturin", "cargo", "rustc", "build-script"]
+                .iter()
+                .any(|t| cmd.contains(t));
+            (tool && cmd.contains("slowbuild") && !cmd.starts_with("tmux")).then_some(cmd)
+        })
+        .collect()
+}
+
+#[test]
+fn quitting_mid_build_leaves_no_process_and_no_half_build() {
+    let fixture = common::project().join("tests/fixtures/slowbuild");
+    let args = format!("--lab {}", fixture.display());
+    let lab = Session::with_args("slow", &args);
+    lab.wait_for("set-up", Duration::from_secs(300), |s| s.contains("ready"));
+    lab.keys("b");
+    // The build script sleeps for minutes: wait until it runs, then quit.
+    let start = Instant::now();
+    while !slowbuild_processes()
+        .iter()
+        .any(|c| c.contains("build-script"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the build script never started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    lab.keys("q");
+    let start = Instant::now();
+    while !slowbuild_processes().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "left behind: {:?}",
+            slowbuild_processes()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(lab);
+
+    // Started again, the lab does not take the interrupted build for a good one.
+    let again = Session::with_args("slow-again", &args);
+    let screen = again.wait_for("set-up", Duration::from_secs(60), |s| s.contains("ready"));
+    let row = screen
+        .lines()
+        .find(|l| l.contains("slowbuild release"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("not built"), "{row}");
+    again.keys("q");
+}
