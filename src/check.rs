@@ -128,12 +128,28 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
         }
     }
     report.finish(complete);
-    print!("{}", report::text::render(&report));
+    let text = report::text::render(&report);
+    print!(
+        "{}",
+        if colour() {
+            report::text::coloured(&text)
+        } else {
+            text
+        }
+    );
     if save(cli, &report) && report.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Colour only for a person: stdout a terminal, no `NO_COLOR`, not `TERM=dumb`.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").is_ok_and(|t| t != "dumb")
 }
 
 /// Writes the JSON and Markdown reports asked for; false if one could not be written.

@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     let lab = |sink| Lab::new(home, project, python, sink, &cli.lab.lab);
     // Ctrl-C, SIGTERM, SIGHUP: kill every build and worker first. --check then
     // finishes its report as incomplete; the TUI restores the terminal and goes.
-    let tui = !cli.check;
+    let tui = !cli.check && cli.command.is_none();
     let _ = ctrlc::set_handler(move || {
         engine::cancel::interrupt();
         if tui {

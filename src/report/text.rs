@@ -74,6 +74,36 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// The same report with its verdicts in colour (ANSI), for a terminal.
+pub fn coloured(text: &str) -> String {
+    const GREEN: &str = "\x1b[32m";
+    const RED: &str = "\x1b[1;31m";
+    const YELLOW: &str = "\x1b[33m";
+    const RESET: &str = "\x1b[0m";
+    text.lines()
+        .map(|line| {
+            let paint =
+                if line.contains("FAILED") || line.contains("WRONG") || line.contains("INCOMPLETE")
+                {
+                    Some(RED)
+                } else if line.trim_start().starts_with("warning:") {
+                    Some(YELLOW)
+                } else if line.contains("(right)")
+                    || line.trim_start().starts_with("verdict:")
+                    || line == "check: all passed"
+                {
+                    Some(GREEN)
+                } else {
+                    None
+                };
+            match paint {
+                Some(c) => format!("{c}{line}{RESET}\n"),
+                None => format!("{line}\n"),
+            }
+        })
+        .collect()
+}
+
 pub fn seconds(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.3} s")
