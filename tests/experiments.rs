@@ -144,6 +144,14 @@ fn a_crate_that_does_not_compile_fails_alone() {
         "the other experiment still races: {report}"
     );
     assert!(faults.iter().all(|r| r["correct"] == true), "{report}");
+    // A call of a few microseconds is repeated until a run can be timed, and the report says so.
+    let release = faults.iter().find(|r| r["lane"] == "rust-release").unwrap();
+    assert!(release["calls_per_run"].as_u64().unwrap() > 1, "{release}");
+    let warnings = release["warnings"].to_string();
+    assert!(
+        warnings.contains("too short to time reliably"),
+        "{warnings}"
+    );
 }
 
 #[test]
