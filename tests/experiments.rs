@@ -6,20 +6,22 @@ mod common;
 
 use serde_json::Value;
 
-#[test]
-fn a_new_experiment_builds_and_races_as_it_stands() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs `pyo3-lab new NAME` in `dir`; returns the folder and what it printed.
+fn scaffold(name: &str, dir: &std::path::Path) -> (std::path::PathBuf, String) {
     let out = std::process::Command::new(common::bin())
-        .args(["new", "primes", "--dir"])
-        .arg(dir.path())
+        .args(["new", name, "--dir"])
+        .arg(dir)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", common::text(&out.stderr));
-    let exp = dir.path().join("primes");
-    assert!(
-        common::text(&out.stdout).contains("--check --lab"),
-        "says what to do next"
-    );
+    (dir.join(name), common::text(&out.stdout))
+}
+
+#[test]
+fn a_new_experiment_builds_and_races_as_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (exp, out) = scaffold("primes", dir.path());
+    assert!(out.contains("--check --lab"), "says what to do next");
 
     // A malformed lab.toml beside it: reported, and the good one still races.
     let bad = dir.path().join("bad");
@@ -157,13 +159,7 @@ fn a_crate_that_does_not_compile_fails_alone() {
 #[test]
 fn a_corrupted_build_is_rebuilt_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(common::bin())
-        .args(["new", "rebuilt", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let exp = dir.path().join("rebuilt");
+    let (exp, _) = scaffold("rebuilt", dir.path());
     let args = [
         "--lab",
         exp.to_str().unwrap(),
