@@ -195,3 +195,18 @@ fn a_broken_venv_is_made_again_not_used() {
         "maturin is installed again too"
     );
 }
+
+#[test]
+fn a_python_without_venv_support_names_the_package_to_install() {
+    // Debian's python3 without python3-venv has no ensurepip: make this Python
+    // lose it the same way, for the processes of this test alone.
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("sitecustomize.py"),
+        "import sys\nsys.modules['ensurepip'] = None\n",
+    )
+    .unwrap();
+    let err = setup_fails(None, &[], &[("PYTHONPATH", site.path().to_str().unwrap())]);
+    assert!(err.contains("has no `venv` module"), "{err}");
+    assert!(err.contains("apt-get install python3-venv"), "{err}");
+}
