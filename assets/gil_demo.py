@@ -15,6 +15,11 @@ print = functools.partial(print, flush=True)  # noqa: A001 - timestamps need eve
 
 _marks = []
 
+# The seed starts both threads back to back, so which prints first is a race
+# that a busy machine can lose. The lab starts the Rust thread once the Python
+# thread has said hello: the chapter's order, every time, and the lesson intact.
+_entered = threading.Event()
+
 
 def mark(what):
     _marks.append((time.perf_counter(), what))
@@ -23,6 +28,7 @@ def mark(what):
 def double_list_py(list, result, idx):  # noqa: A002 - the seed's names
     mark("start")
     print("Py: Enter double_list_py...")
+    _entered.set()
     mark("sleep")
     time.sleep(0.1)
     mark("woke")  # sleep returns only once this thread holds the GIL again
@@ -38,7 +44,9 @@ def scenario(double_list):
     t1 = threading.Thread(target=double_list_py, args=(nums, result, 0))
     t2 = threading.Thread(target=double_list, args=(nums, result, 1))
 
+    _entered.clear()
     t1.start()
+    _entered.wait()
     t2.start()
 
     t1.join()
