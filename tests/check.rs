@@ -5,7 +5,12 @@ mod common;
 
 use serde_json::Value;
 
+/// One `--check` at a time in this file: each runs the GIL scaling batches,
+/// whose speed-ups mean nothing while another check loads the other core.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn check(n: &str) -> (Value, String) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let run = common::check(&["--n", n, "--runs", "2", "--warmup", "0"]);
     assert_eq!(
         run.code,
