@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::engine::bootstrap::MATURIN_VERSION;
 use crate::report::PYO3_VERSION;
-use crate::tui::app::{App, Level};
+use crate::tui::app::{App, Job, Level};
 use crate::tui::keys::{Action, BINDINGS, Binding};
 use crate::tui::theme::Theme;
 
@@ -28,6 +28,10 @@ pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let line = match (&app.message, &app.running) {
         (Some((Level::Error, m)), _) => Line::styled(format!("✗ {m}"), theme.bad()),
         (Some((Level::Info, m)), _) => Line::raw(m.as_str()),
+        // Set-up says which step it is on: making a venv, installing maturin.
+        (None, Some((Job::Setup, _))) => {
+            Line::styled(format!("set-up: {}…", app.setup_status), theme.busy())
+        }
         (None, Some((job, _))) => {
             Line::styled(format!("running the {}…", job.describe()), theme.busy())
         }
