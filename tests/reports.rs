@@ -54,6 +54,10 @@ fn a_baseline_comparison_fails_on_a_real_slowdown_and_passes_on_noise() {
         table.contains("| lane | median |") && table.contains("| `rust-release` |"),
         "{table}"
     );
+    assert!(
+        table.contains("**Build cost**") && table.contains("| sleepy | release |"),
+        "{table}"
+    );
 
     let base = baseline.to_str().unwrap();
     let same = sleepy("2", &["--baseline", base, "--fail-if-slower", "25"]);

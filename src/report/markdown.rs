@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::Report;
-use super::text::seconds;
+use super::text::{bytes, seconds};
 
 pub fn render(report: &Report) -> String {
     let m = &report.machine;
@@ -49,6 +49,34 @@ pub fn render(report: &Report) -> String {
                 cell(r.max)
             );
         }
+    }
+    out.push_str(&build_cost(report));
+    out
+}
+
+/// Debug against release: what each costs to build beside what it gives at run time.
+fn build_cost(report: &Report) -> String {
+    let mut out = String::from(
+        "\n**Build cost**\n\n| experiment | variant | build time | module | median run |\n\
+         |---|---|---:|---:|---:|\n",
+    );
+    for b in report.builds.iter().filter(|b| b.ok) {
+        let run = report
+            .results
+            .iter()
+            .find(|r| {
+                r.experiment == b.krate && r.lane.variant().is_some_and(|v| v.name() == b.variant)
+            })
+            .and_then(|r| r.median);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            b.krate,
+            b.variant,
+            b.seconds.map(seconds).unwrap_or_default(),
+            bytes(b.module_bytes.unwrap_or(0)),
+            run.map(seconds).unwrap_or_else(|| "–".into())
+        );
     }
     out
 }

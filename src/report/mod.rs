@@ -58,6 +58,18 @@ impl Report {
         }
     }
 
+    /// The median run of the lane that loads `build`: its run-time side of the
+    /// build-cost trade-off.
+    pub fn median_run_of(&self, build: &BuildRow) -> Option<f64> {
+        self.results
+            .iter()
+            .find(|r| {
+                r.experiment == build.krate
+                    && r.lane.variant().is_some_and(|v| v.name() == build.variant)
+            })
+            .and_then(|r| r.median)
+    }
+
     /// Settles the verdict: ok only when complete with no problem.
     pub fn finish(&mut self, complete: bool) {
         self.complete = complete;

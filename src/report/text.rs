@@ -208,10 +208,7 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         .iter()
         .filter(|b| b.krate == experiment && b.ok)
     {
-        let run = rows
-            .iter()
-            .find(|r| r.lane.variant().is_some_and(|v| v.name() == b.variant))
-            .and_then(|r| r.median);
+        let run = report.median_run_of(b);
         let _ = writeln!(
             out,
             "  build cost: {:<8} compiled in {:>10}, module {:>9}, then {} per run",
