@@ -61,13 +61,7 @@ fn build_cost(report: &Report) -> String {
          |---|---|---:|---:|---:|\n",
     );
     for b in report.builds.iter().filter(|b| b.ok) {
-        let run = report
-            .results
-            .iter()
-            .find(|r| {
-                r.experiment == b.krate && r.lane.variant().is_some_and(|v| v.name() == b.variant)
-            })
-            .and_then(|r| r.median);
+        let run = report.median_run_of(b);
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
