@@ -12,7 +12,7 @@ use crate::engine::cancel::{self, Cancel};
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::Experiment;
 use crate::engine::gil::GilMode;
-use crate::engine::race::{Lane, RaceConfig};
+use crate::engine::race::{Lane, RaceConfig, RunOutcome};
 use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, baseline};
 
 /// The experiment `--check` races when no `--lab` is given: the chapter's.
@@ -36,13 +36,22 @@ pub fn progress_printer() -> Sink {
             run,
             warmup,
             outcome,
-        } => eprintln!(
-            "[race] {} {} {}: {:?}",
-            lane.name(),
-            if warmup { "warm-up" } else { "run" },
-            run + 1,
-            outcome
-        ),
+        } => {
+            let what = match outcome {
+                RunOutcome::Done {
+                    seconds,
+                    result,
+                    correct,
+                } => format!(
+                    "{} per call, {result} {}",
+                    report::text::seconds(seconds),
+                    if correct { "right" } else { "WRONG" }
+                ),
+                RunOutcome::Failed(why) => why,
+            };
+            let kind = if warmup { "warm-up" } else { "run" };
+            eprintln!("[race] {} {kind} {}: {what}", lane.name(), run + 1)
+        }
         Event::GilStarted(mode) => eprintln!("[gil] running with the GIL {}", mode.name()),
         _ => {}
     })
