@@ -228,21 +228,15 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 continue;
             }
         };
-        let rows = report::lane_results(&records);
-        for r in &rows {
-            let lane = format!("{} lane {}", exp.key, r.lane.name());
-            match (&r.failure, r.correct, &r.expected) {
-                (Some(f), _, _) => report.problems.push(format!("{lane} {f}")),
-                (None, false, Some(expected)) => report.problems.push(format!(
-                    "{lane} returned {}, expected {expected}",
-                    r.result.as_deref().unwrap_or("nothing")
-                )),
-                (None, false, None) => report.problems.push(format!(
-                    "{lane} could not be checked: the python lane gave no result to compare with"
-                )),
-                _ => {}
+        for r in &records {
+            if let Some(problem) = r.problem() {
+                let lane = r.lane.name();
+                report
+                    .problems
+                    .push(format!("{} lane {lane} {problem}", exp.key));
             }
         }
+        let rows = report::lane_results(&records);
         report.experiments.push(ExperimentRow::new(exp, cli.race.n));
         report.results.extend(rows);
         save(cli, report);

@@ -78,6 +78,15 @@ impl Lab {
         Target::new(GIL, &self.project.lab().join(GIL), variant)
     }
 
+    /// What a GIL worker puts on `sys.path`: the scenarios, the `gil` build, the venv.
+    fn gil_paths(&self, toolchain: &Toolchain, variant: Variant) -> [PathBuf; 3] {
+        [
+            self.project.assets(),
+            self.home.site(&self.gil_target(variant)),
+            toolchain.site_packages.clone(),
+        ]
+    }
+
     /// Every build the lab knows: each experiment and the GIL crate, in both variants.
     pub fn all_targets(&self) -> Vec<Target> {
         let mut targets: Vec<Target> = self
@@ -150,11 +159,7 @@ impl Lab {
         variant: Variant,
         cancel: &Cancel,
     ) -> Result<scaling::Scaling, String> {
-        let paths = [
-            self.project.assets(),
-            self.home.site(&self.gil_target(variant)),
-            toolchain.site_packages.clone(),
-        ];
+        let paths = self.gil_paths(toolchain, variant);
         scaling::run(&paths, cancel)
     }
 
@@ -166,11 +171,7 @@ impl Lab {
         variant: Variant,
         cancel: &Cancel,
     ) -> GilRun {
-        let paths = [
-            self.project.assets(),
-            self.home.site(&self.gil_target(variant)),
-            toolchain.site_packages.clone(),
-        ];
+        let paths = self.gil_paths(toolchain, variant);
         gil::run(mode, &paths, &self.sink, cancel)
     }
 }

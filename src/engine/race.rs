@@ -150,6 +150,23 @@ pub struct LaneRecord {
     pub overhead_ns: Option<f64>,
 }
 
+impl LaneRecord {
+    /// What is wrong with this lane, in words; None when it ran and was right.
+    pub fn problem(&self) -> Option<String> {
+        match (&self.failure, self.correct, &self.expected) {
+            (Some(f), _, _) => Some(f.clone()),
+            (None, true, _) => None,
+            (None, false, Some(expected)) => Some(format!(
+                "returned {}, expected {expected}",
+                self.result.as_deref().unwrap_or("nothing")
+            )),
+            (None, false, None) => {
+                Some("could not be checked: the python lane gave no result to compare with".into())
+            }
+        }
+    }
+}
+
 /// What a lane's worker loads and calls.
 pub struct LaneSetup {
     pub lane: Lane,

@@ -113,11 +113,7 @@ fn run(
             let problems: Vec<String> = lab
                 .race(&toolchain, exp, &cfg, cancel)?
                 .into_iter()
-                .filter_map(|r| match (&r.failure, r.correct) {
-                    (Some(f), _) => Some(format!("{} {f}", r.lane.name())),
-                    (None, false) => Some(format!("{} returned a wrong result", r.lane.name())),
-                    _ => None,
-                })
+                .filter_map(|r| r.problem().map(|p| format!("{} {p}", r.lane.name())))
                 .collect();
             if !problems.is_empty() {
                 return Err(problems.join("; "));
