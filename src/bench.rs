@@ -10,15 +10,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::engine::Lab;
-use crate::engine::build::Variant;
 use crate::engine::cancel::Cancel;
-use crate::engine::race::{Lane, RaceConfig};
+use crate::engine::pipeline::{Job, RaceJob};
 use crate::engine::stats::{Summary, ratio};
+use crate::engine::types::{Lane, Variant};
+use crate::engine::{DEFAULT_EXPERIMENT as EXPERIMENT, Lab};
 use crate::report::Machine;
-use crate::report::text::seconds;
-
-const EXPERIMENT: &str = "fibonacci";
+use crate::units::seconds;
 
 pub fn run(lab: &Lab, n: u64, rounds: usize) -> ExitCode {
     match bench(lab, n, rounds) {
@@ -51,61 +49,46 @@ fn plain_python(lab: &Lab, python: &std::path::Path, n: u64) -> Result<f64> {
 }
 
 fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
-    let exp = lab
-        .experiment(EXPERIMENT)
-        .ok_or_else(|| {
-            anyhow!(
-                "no {EXPERIMENT} experiment in {}",
-                lab.project.lab().display()
-            )
-        })?
-        .clone();
-    let toolchain = lab.bootstrap()?;
-    let cancel = Cancel::new();
-    for v in Variant::ALL {
-        lab.build(&toolchain, &lab.target(&exp, v), false, &cancel)
-            .map_err(|e| anyhow!("build of {EXPERIMENT} ({}) failed: {e}", v.name()))?;
-    }
-    let cfg = RaceConfig {
-        size: Some(n),
-        runs: 1,
-        warmup: 0,
+    let exp = lab.experiment(EXPERIMENT)?;
+    let job = Job::Race(RaceJob {
         timeout: Some(Duration::from_secs(600)),
-        lanes: Lane::for_experiment(&exp),
-    };
+        variants: Some(Variant::ALL.to_vec()),
+        ..RaceJob::quick(&exp.key, Some(n), None)
+    });
+    let cancel = Cancel::new();
     let mut plain = Vec::new();
-    let mut lanes: Vec<(Lane, Vec<f64>)> = cfg.lanes.iter().map(|&l| (l, Vec::new())).collect();
+    let mut lanes: Vec<(Lane, Vec<f64>)> = Vec::new();
+    let mut toolchain = None;
     for round in 0..rounds {
         eprintln!("[bench] round {}/{rounds}", round + 1);
         // Every round starts fresh processes on both sides, so each measures
         // one call into a newly started interpreter.
-        plain.push(plain_python(lab, &toolchain.venv_python, n)?);
-        for record in lab
-            .race(&toolchain, &exp, &cfg, &cancel)
-            .map_err(|e| anyhow!(e))?
-        {
-            if let Some(f) = &record.failure {
-                bail!("lane {} {f}", record.lane.name());
-            }
-            if !record.correct {
-                bail!("lane {} returned a wrong result", record.lane.name());
-            }
-            let times = &mut lanes.iter_mut().find(|(l, _)| *l == record.lane).unwrap().1;
-            times.extend(&record.times);
+        let done = lab.run(&job, &cancel)?;
+        if let Some(problem) = done.problems.first() {
+            bail!("{problem}");
         }
+        plain.push(plain_python(lab, &done.toolchain.venv_python, n)?);
+        for record in done.race.unwrap_or_default() {
+            match lanes.iter_mut().find(|(l, _)| *l == record.lane) {
+                Some((_, times)) => times.extend(&record.times),
+                None => lanes.push((record.lane, record.times)),
+            }
+        }
+        toolchain = Some(done.toolchain);
     }
-    let summary = |lane: Lane| {
+    let toolchain = toolchain.ok_or_else(|| anyhow!("no round ran"))?;
+    let summary = |name: &str| {
         lanes
             .iter()
-            .find(|(l, _)| *l == lane)
+            .find(|(l, _)| l.name == name)
             .and_then(|(_, t)| Summary::of(t))
-            .ok_or_else(|| anyhow!("no {} times", lane.name()))
+            .ok_or_else(|| anyhow!("no {name} times"))
     };
     let plain = Summary::of(&plain).ok_or_else(|| anyhow!("no plain python3 times"))?;
-    let python = summary(Lane::Python)?;
-    let debug = summary(Lane::RustDebug)?;
-    let release = summary(Lane::RustRelease)?;
-    let native = summary(Lane::RustNative)?;
+    let python = summary("python")?;
+    let debug = summary("rust-debug")?;
+    let release = summary("rust-release")?;
+    let native = summary("rust-native")?;
     let m = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
     let fmt = |(r, e): (f64, f64)| format!("{r:.2} ± {e:.2}");
     let verdict = |ok: bool| if ok { "yes" } else { "NO" };

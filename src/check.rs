@@ -1,4 +1,4 @@
-//! `pyo3-lab --check`: the whole pipeline headless, a report, an exit code.
+//! `pyo3-lab --check`: the engine's jobs run headless, a report, an exit code.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,17 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::Cli;
-use crate::engine::Lab;
-use crate::engine::build::{Target, Variant};
 use crate::engine::cancel::{self, Cancel};
 use crate::engine::event::{Event, Sink};
-use crate::engine::experiment::Experiment;
-use crate::engine::gil::GilMode;
-use crate::engine::race::{Lane, RaceConfig, RunOutcome};
+use crate::engine::experiment::{Experiment, parse_variants};
+use crate::engine::pipeline::{Job, JobReport, RaceJob};
+use crate::engine::types::{RunOutcome, Variant};
+use crate::engine::{DEFAULT_EXPERIMENT, Lab};
 use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, baseline};
-
-/// The experiment `--check` races when no `--lab` is given: the chapter's.
-pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
+use crate::units;
 
 /// A usage error: bad options, caught before anything runs.
 const USAGE: u8 = 2;
@@ -44,13 +41,13 @@ pub fn progress_printer() -> Sink {
                     correct,
                 } => format!(
                     "{} per call, {result} {}",
-                    report::text::seconds(seconds),
+                    units::seconds(seconds),
                     if correct { "right" } else { "WRONG" }
                 ),
                 RunOutcome::Failed(why) => why,
             };
             let kind = if warmup { "warm-up" } else { "run" };
-            eprintln!("[race] {} {kind} {}: {what}", lane.name(), run + 1)
+            eprintln!("[race] {lane} {kind} {}: {what}", run + 1)
         }
         Event::GilStarted(mode) => eprintln!("[gil] running with the GIL {}", mode.name()),
         _ => {}
@@ -61,6 +58,7 @@ pub fn progress_printer() -> Sink {
 struct Plan {
     experiments: Vec<Experiment>,
     timeout: Option<Duration>,
+    variants: Option<Vec<Variant>>,
     baseline: Option<Report>,
 }
 
@@ -81,6 +79,10 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
         }
         t => t.map(Duration::from_secs_f64),
     };
+    let variants = match &cli.race.variants {
+        None => None,
+        Some(names) => Some(parse_variants(names, "--variants")?),
+    };
     for exp in &experiments {
         exp.args_for(cli.race.n).map_err(|e| format!("--n: {e}"))?;
     }
@@ -97,6 +99,7 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     Ok(Plan {
         experiments,
         timeout,
+        variants,
         baseline,
     })
 }
@@ -182,8 +185,16 @@ fn save(cli: &Cli, report: &Report) -> bool {
     ok
 }
 
-/// Fills `report` step by step, saving it after each experiment so a later
-/// failure or Ctrl-C loses nothing measured. Returns whether it got to the end.
+/// What one job adds to the report: its builds and its problems.
+fn absorb(report: &mut Report, job: &JobReport) {
+    report
+        .builds
+        .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
+    report.problems.extend(job.problems.iter().cloned());
+}
+
+/// Runs the jobs one by one, saving the report after each so a later failure
+/// or Ctrl-C loses nothing measured. Returns whether it got to the end.
 fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
     if plan.experiments.is_empty() && report.problems.is_empty() {
         report.problems.push("no experiment to race".into());
@@ -191,91 +202,58 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
     let toolchain = match lab.bootstrap() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            report.problems.push(format!("set-up failed: {e:#}"));
+            eprintln!("error: {e}");
+            report.problems.push(e.to_string());
             return false;
         }
     };
     report.machine = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
     let cancel = Cancel::new();
-    let build = |target: Target, report: &mut Report| {
-        let result = lab.build(&toolchain, &target, false, &cancel);
-        if let Err(e) = &result {
-            report.problems.push(format!("build {target} failed: {e}"));
-        }
-        report.builds.push(BuildRow::new(&target, &result));
-        result.is_ok()
-    };
-    for exp in &plan.experiments {
-        let lanes: Vec<Lane> = Lane::for_experiment(exp)
-            .into_iter()
-            .filter(|l| {
-                l.variant()
-                    .is_none_or(|v| build(lab.target(exp, v), report))
+    let mut jobs: Vec<Job> = plan
+        .experiments
+        .iter()
+        .map(|exp| {
+            Job::Race(RaceJob {
+                experiment: exp.key.clone(),
+                size: cli.race.n,
+                runs: cli.race.runs as usize,
+                warmup: cli.race.warmup as usize,
+                timeout: plan.timeout,
+                variants: plan.variants.clone(),
             })
-            .collect();
-        let cfg = RaceConfig {
-            size: cli.race.n,
-            runs: cli.race.runs as usize,
-            warmup: cli.race.warmup as usize,
-            timeout: plan.timeout,
-            lanes,
-        };
-        let records = match lab.race(&toolchain, exp, &cfg, &cancel) {
-            Ok(records) => records,
-            Err(e) => {
-                report.problems.push(format!("{}: {e}", exp.key));
-                continue;
+        })
+        .collect();
+    // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
+    if cli.lab.lab.is_empty() {
+        jobs.push(Job::Gil {
+            variant: Variant::Release,
+        });
+    }
+    for job in &jobs {
+        match lab.run(job, &cancel) {
+            Ok(done) => {
+                absorb(report, &done);
+                if let (Job::Race(r), Some(records)) = (job, &done.race)
+                    && let Ok(exp) = lab.experiment(&r.experiment)
+                {
+                    report.experiments.push(ExperimentRow::new(exp, r.size));
+                    report.results.extend(report::lane_results(records));
+                }
+                if let [held, released] = done.gil.as_slice() {
+                    let scaling = done.scaling.and_then(Result::ok);
+                    report.gil = Some(GilReport::new(held.clone(), released.clone(), scaling));
+                }
             }
-        };
-        for r in &records {
-            if let Some(problem) = r.problem() {
-                let lane = r.lane.name();
-                report
-                    .problems
-                    .push(format!("{} lane {lane} {problem}", exp.key));
-            }
+            Err(e) => report.problems.push(match job {
+                Job::Race(r) => format!("{}: {e}", r.experiment),
+                _ => e.to_string(),
+            }),
         }
-        let rows = report::lane_results(&records);
-        report.experiments.push(ExperimentRow::new(exp, cli.race.n));
-        report.results.extend(rows);
         save(cli, report);
         if cancel::interrupted() {
             report.problems.push("interrupted".into());
             return false;
         }
-    }
-    // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
-    if cli.lab.lab.is_empty() {
-        let built: Vec<Variant> = Variant::ALL
-            .into_iter()
-            .filter(|&v| build(lab.gil_target(v), report))
-            .collect();
-        if let Some(&v) = built.iter().max() {
-            let scaling = lab.scaling(&toolchain, v, &cancel);
-            let gil = GilReport::new(
-                lab.gil(&toolchain, GilMode::Held, v, &cancel),
-                lab.gil(&toolchain, GilMode::Released, v, &cancel),
-                scaling.as_ref().ok().cloned(),
-            );
-            for run in [&gil.held, &gil.released] {
-                if !run.ok {
-                    report
-                        .problems
-                        .push(format!("GIL {}: {}", run.mode.name(), run.verdict));
-                }
-            }
-            match &scaling {
-                Ok(s) if !s.ok => report.problems.push(format!("GIL scaling: {}", s.verdict)),
-                Err(e) => report.problems.push(format!("GIL scaling: {e}")),
-                Ok(_) => {}
-            }
-            report.gil = Some(gil);
-        }
-    }
-    if cancel::interrupted() {
-        report.problems.push("interrupted".into());
-        return false;
     }
     true
 }

@@ -80,6 +80,11 @@ pub struct RaceArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=100))]
     pub warmup: u64,
 
+    /// The builds whose Rust lanes race: debug, release or both
+    /// (default: each lab.toml's `variants`, else both).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub variants: Option<Vec<String>>,
+
     /// Stop a lane whose single run takes longer than this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,

@@ -4,9 +4,11 @@ mod bench;
 mod check;
 mod cli;
 mod engine;
+mod fibonacci;
 mod report;
 mod scaffold;
 mod tui;
+mod units;
 mod worker;
 
 use std::process::ExitCode;
@@ -21,7 +23,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::Worker { paths }) => {
-            return match worker::main(paths) {
+            return match worker::server::main(paths) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("pyo3-lab worker: {e:#}");

@@ -9,87 +9,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::bootstrap::Toolchain;
 use super::cancel::Cancel;
+use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::home::Home;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Variant {
-    Debug,
-    Release,
-}
-
-impl Variant {
-    pub const ALL: [Variant; 2] = [Variant::Debug, Variant::Release];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Debug => "debug",
-            Variant::Release => "release",
-        }
-    }
-
-    /// Cargo's own words for the profile, as the chapter shows them.
-    pub fn profile(self) -> &'static str {
-        match self {
-            Variant::Debug => "unoptimized + debuginfo",
-            Variant::Release => "optimized",
-        }
-    }
-
-    pub fn toggled(self) -> Self {
-        match self {
-            Variant::Debug => Variant::Release,
-            Variant::Release => Variant::Debug,
-        }
-    }
-}
-
-/// One build: a maturin project in one variant. `krate` is its key in the lab
-/// (the folder's name), which names its outputs in the lab home.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Target {
-    pub krate: String,
-    pub variant: Variant,
-    pub dir: PathBuf,
-}
-
-impl Target {
-    pub fn new(krate: &str, dir: &Path, variant: Variant) -> Self {
-        Self {
-            krate: krate.to_owned(),
-            variant,
-            dir: dir.to_path_buf(),
-        }
-    }
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.krate, self.variant.name())
-    }
-}
-
-/// A successful build, as recorded in its manifest once the wheel is unpacked.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BuildInfo {
-    /// Hash of everything the build is made from; equal hashes mean no rebuild.
-    pub inputs: String,
-    pub seconds: f64,
-    pub wheel_bytes: u64,
-    /// The extension module (`.so`) inside the unpacked wheel.
-    pub module: PathBuf,
-    pub module_bytes: u64,
-    pub module_sha256: String,
-    /// True when this run reused the build instead of compiling.
-    #[serde(skip)]
-    pub fresh: bool,
-}
+use super::types::{BuildInfo, Target, Variant};
 
 /// Hash of a crate's sources plus what else shapes the build (variant, Python,
 /// maturin), in a stable order. Cargo's own outputs are left out.
@@ -175,11 +102,11 @@ impl Builder<'_> {
 
     /// Builds `target` unless an intact build of the same inputs exists.
     /// Reports on the sink either way; the error is a one-line summary.
-    pub fn build(&self, target: &Target, force: bool) -> Result<BuildInfo, String> {
+    pub fn build(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
         self.sink.as_ref()(Event::BuildStarted(target.clone()));
         let result = self
             .build_inner(target, force)
-            .map_err(|e| format!("{e:#}"));
+            .map_err(|e| LabError::Build(format!("{e:#}")));
         self.sink.as_ref()(Event::BuildFinished(target.clone(), result.clone()));
         result
     }

@@ -1,11 +1,10 @@
-//! What the engine tells its front ends (the TUI, `--check`) while it works.
-//! The engine knows nothing of how they show it.
+//! What the engine tells its front ends (the TUI, `--check`, `bench`) while
+//! it works. The engine knows nothing of how they show it.
 
 use std::sync::Arc;
 
-use super::build::{BuildInfo, Target};
-use super::gil::{GilMode, LogLine};
-use super::race::{Lane, RunOutcome};
+use super::error::LabError;
+use super::types::{BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Target};
 
 #[derive(Clone, Debug)]
 pub enum Event {
@@ -14,7 +13,11 @@ pub enum Event {
     BuildStarted(Target),
     BuildLine(Target, String),
     /// The build finished, was skipped as up to date (`fresh`), or failed.
-    BuildFinished(Target, Result<BuildInfo, String>),
+    BuildFinished(Target, Result<BuildInfo, LabError>),
+    /// The lanes a race is about to run, in the order it shows them.
+    RaceStarted {
+        lanes: Vec<Lane>,
+    },
     LaneStarted {
         lane: Lane,
     },
@@ -30,6 +33,9 @@ pub enum Event {
     },
     GilStarted(GilMode),
     GilLine(GilMode, LogLine),
+    GilDone(GilRun),
+    ScalingStarted,
+    ScalingDone(Result<Scaling, LabError>),
 }
 
 /// Where events go: a closure, so each front end decides (a channel, a printer).

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::types::{BUILTIN_LANES, Lane, Language, Variant};
+use crate::fibonacci;
+
 /// The file that makes a maturin project an experiment.
 pub const LAB_TOML: &str = "lab.toml";
 
@@ -16,12 +19,15 @@ struct LabToml {
     name: String,
     description: String,
     module: String,
-    python: PythonSide,
-    rust: RustSide,
+    /// One table or an array of tables: read one by one for clear errors.
+    python: toml::Value,
+    rust: toml::Value,
     input: Input,
     expect: Option<Expect>,
     progress: Option<Progress>,
     overhead: Option<Overhead>,
+    /// The builds raced unless the command line says otherwise.
+    variants: Option<Vec<String>>,
 }
 
 /// Trivial functions (one int in, the same out) of each side, to time what
@@ -33,11 +39,15 @@ struct Overhead {
     rust: String,
 }
 
+/// A Python implementation: a function of a `.py` file, or of a module of the
+/// project's own package (imported as its users import it).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PythonSide {
-    file: PathBuf,
+    file: Option<PathBuf>,
+    module: Option<String>,
     function: String,
+    label: Option<String>,
     setup: Option<String>,
 }
 
@@ -45,6 +55,7 @@ struct PythonSide {
 #[serde(deny_unknown_fields)]
 struct RustSide {
     function: String,
+    label: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +97,21 @@ pub struct Knob {
     pub default: u64,
 }
 
+/// One function raced: a Python one or a Rust one of the extension.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Implementation {
+    pub label: String,
+    pub language: Language,
+    /// The module to import (dotted for a package's submodule).
+    pub module: String,
+    pub function: String,
+    /// A folder to put first on `sys.path` for it; None when it is found in
+    /// the experiment's own build (the extension, or the package around it).
+    pub dir: Option<PathBuf>,
+    /// The lab.toml keys that name it, for messages: `[rust] function`.
+    pub key: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Experiment {
     /// The folder's name: the key of its builds, unique in a lab.
@@ -93,26 +119,91 @@ pub struct Experiment {
     pub dir: PathBuf,
     pub name: String,
     pub description: String,
+    /// The extension module maturin builds (dotted for `pkg._core`).
     pub module: String,
-    /// The folder of the Python file (put on `sys.path`) and its module name.
-    pub python_dir: PathBuf,
-    pub python_module: String,
-    pub python_function: String,
-    pub python_setup: Option<String>,
-    pub rust_function: String,
+    /// The Python implementations; the first is the reference.
+    pub python: Vec<Implementation>,
+    pub rust: Vec<Implementation>,
+    /// A function of the reference's module that turns args into the call's
+    /// arguments, outside the timing.
+    pub setup: Option<String>,
     pub args: Vec<Value>,
     pub knob: Option<Knob>,
     pub expect: Option<Value>,
     pub split: Option<Split>,
     /// Trivial functions (Python, Rust) to time one call's overhead with.
     pub overhead: Option<(String, String)>,
+    /// The builds raced by default.
+    pub variants: Vec<Variant>,
+}
+
+/// The tables of a key that may be one table (`[rust]`) or many (`[[rust]]`),
+/// each read on its own so an error names which one.
+fn tables<T: serde::de::DeserializeOwned>(
+    shown: &str,
+    key: &str,
+    value: toml::Value,
+) -> Result<Vec<(String, T)>, String> {
+    let (items, many) = match value {
+        toml::Value::Array(items) => (items, true),
+        table @ toml::Value::Table(_) => (vec![table], false),
+        other => {
+            return Err(format!(
+                "{shown}: {key} must be a table ([{key}]) or a list of them ([[{key}]]), not a {}",
+                other.type_str()
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(format!(
+            "{shown}: [[{key}]] is empty: name at least one function"
+        ));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = if many {
+                format!("[[{key}]] #{}", i + 1)
+            } else {
+                format!("[{key}]")
+            };
+            T::deserialize(item)
+                .map(|t| (name.clone(), t))
+                .map_err(|e| {
+                    format!(
+                        "{shown}: {name}: {}",
+                        e.to_string().trim_end().replace('\n', " ")
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Reads the builds an experiment races; the error names the key.
+pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, String> {
+    if names.is_empty() {
+        return Err(format!("{key} is empty: name debug, release or both"));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let v = Variant::ALL
+            .into_iter()
+            .find(|v| v.name() == name.trim())
+            .ok_or_else(|| format!("{key}: {name:?} is not a build: use debug or release"))?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 impl Experiment {
     /// Reads and checks `dir/lab.toml`. The error names the file and the key.
     pub fn load(dir: &Path) -> Result<Self, String> {
         let path = dir.join(LAB_TOML);
-        let shown = path.display();
+        let shown = path.display().to_string();
         let text =
             fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
         let toml: LabToml = toml::from_str(&text)
@@ -129,37 +220,71 @@ impl Experiment {
                 ));
             }
         }
-        let python_file = dir.join(&toml.python.file);
-        if !python_file.is_file() {
+        if !is_dotted_identifier(&toml.module) {
             return Err(format!(
-                "{shown}: [python] file = {:?}: no such file in {}",
-                toml.python.file,
-                dir.display()
+                "{shown}: module = {:?} is not a Python module name (a.b.c)",
+                toml.module
             ));
         }
-        if python_file.extension().is_none_or(|e| e != "py") {
-            return Err(format!(
-                "{shown}: [python] file = {:?}: not a .py file",
-                toml.python.file
-            ));
-        }
-        let python_module = python_file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let python_dir = std::path::absolute(python_file.parent().unwrap_or(dir))
-            .map_err(|e| format!("{shown}: {e}"))?;
-        for (key_name, value) in [
-            ("module", &toml.module),
-            ("[python] function", &toml.python.function),
-            ("[rust] function", &toml.rust.function),
-        ] {
-            if !is_identifier(value) {
+        let mut python = Vec::new();
+        let mut setup = None;
+        for (i, (name, side)) in tables::<PythonSide>(&shown, "python", toml.python)?
+            .into_iter()
+            .enumerate()
+        {
+            let (module, code_dir) = match (&side.file, &side.module) {
+                (Some(file), None) => python_file(dir, &shown, &name, file)?,
+                (None, Some(module)) if is_dotted_identifier(module) => (module.clone(), None),
+                (None, Some(module)) => {
+                    return Err(format!(
+                        "{shown}: {name} module = {module:?} is not a Python module name (a.b.c)"
+                    ));
+                }
+                _ => {
+                    return Err(format!(
+                        "{shown}: {name}: give either file (a .py file) or module (a module of the project's package)"
+                    ));
+                }
+            };
+            if side.setup.is_some() && i > 0 {
                 return Err(format!(
-                    "{shown}: {key_name} = {value:?} is not a Python identifier"
+                    "{shown}: {name} setup: only the first [[python]] (the reference) makes the arguments"
                 ));
             }
+            if i == 0 {
+                setup = side.setup;
+            }
+            python.push(implementation(
+                &shown,
+                &name,
+                Language::Python,
+                module,
+                side.function,
+                side.label,
+                code_dir,
+            )?);
         }
+        let rust = tables::<RustSide>(&shown, "rust", toml.rust)?
+            .into_iter()
+            .map(|(name, side)| {
+                implementation(
+                    &shown,
+                    &name,
+                    Language::Rust,
+                    toml.module.clone(),
+                    side.function,
+                    side.label,
+                    None,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        check_labels(&shown, &python, &rust)?;
+        let variants = match &toml.variants {
+            None => Variant::ALL.to_vec(),
+            Some(names) => {
+                parse_variants(names, "variants").map_err(|e| format!("{shown}: {e}"))?
+            }
+        };
         let args: Vec<Value> = toml
             .input
             .args
@@ -205,11 +330,9 @@ impl Experiment {
             name: toml.name,
             description: toml.description,
             module: toml.module,
-            python_dir,
-            python_module,
-            python_function: toml.python.function,
-            python_setup: toml.python.setup,
-            rust_function: toml.rust.function,
+            python,
+            rust,
+            setup,
             args,
             knob,
             expect: toml
@@ -221,7 +344,59 @@ impl Experiment {
                 .transpose()?,
             split,
             overhead: toml.overhead.map(|o| (o.python, o.rust)),
+            variants,
         })
+    }
+
+    /// The file this experiment was read from.
+    pub fn lab_toml(&self) -> PathBuf {
+        self.dir.join(LAB_TOML)
+    }
+
+    /// The implementation every other is checked against.
+    pub fn reference(&self) -> &Implementation {
+        &self.python[0]
+    }
+
+    /// One function a side: lanes keep the built-in names (`python`, `rust-release`).
+    pub fn single(&self) -> bool {
+        self.python.len() == 1 && self.rust.len() == 1
+    }
+
+    /// Whether pyo3-lab has this experiment's algorithm built in (`rust-native`).
+    pub fn has_native(&self) -> bool {
+        self.split == Some(Split::Fibonacci)
+    }
+
+    /// The lanes a race runs with these builds: Python ones once each, every
+    /// Rust one in each build, grouped by implementation, then `rust-native`.
+    pub fn lanes(&self, variants: &[Variant]) -> Vec<Lane> {
+        let single = self.single();
+        let mut lanes: Vec<Lane> = self
+            .python
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Lane::python(&p.label, single, i == 0))
+            .collect();
+        for r in &self.rust {
+            for &v in Variant::ALL.iter().filter(|v| variants.contains(v)) {
+                lanes.push(Lane::rust(&r.label, v, single));
+            }
+        }
+        if self.has_native() {
+            lanes.push(Lane::native());
+        }
+        lanes
+    }
+
+    /// The implementation a lane runs; None for `rust-native`.
+    pub fn implementation(&self, lane: &Lane) -> Option<&Implementation> {
+        let side = match lane.language {
+            Language::Python => &self.python,
+            Language::Rust => &self.rust,
+            Language::Native => return None,
+        };
+        side.iter().find(|i| i.label == lane.implementation)
     }
 
     /// The arguments with the size knob set to `size` (the default when None).
@@ -244,13 +419,17 @@ impl Experiment {
         Ok(args)
     }
 
-    /// What the call must return: `[expect] result` for the default arguments.
-    pub fn expected_for(&self, args: &[Value]) -> Option<Value> {
-        if args == self.args.as_slice() {
-            self.expect.clone()
-        } else {
-            None
+    /// What the call must return, when the lab knows it: fib(N) for a
+    /// Fibonacci experiment, else `[expect] result` for the default arguments.
+    pub fn expected_for(&self, args: &[Value]) -> Result<Option<String>, String> {
+        if self.has_native()
+            && let Some(n) = self.size_of(args)
+        {
+            return fibonacci::answer(n).map(Some);
         }
+        Ok((args == self.args.as_slice())
+            .then(|| self.expect.as_ref().map(Value::to_string))
+            .flatten())
     }
 
     /// The value of the size knob in `args`, if there is one.
@@ -262,10 +441,100 @@ impl Experiment {
     }
 }
 
+/// A `.py` file's module name and folder, checked.
+fn python_file(
+    dir: &Path,
+    shown: &str,
+    name: &str,
+    file: &Path,
+) -> Result<(String, Option<PathBuf>), String> {
+    let python_file = dir.join(file);
+    if !python_file.is_file() {
+        return Err(format!(
+            "{shown}: {name} file = {file:?}: no such file in {}",
+            dir.display()
+        ));
+    }
+    if python_file.extension().is_none_or(|e| e != "py") {
+        return Err(format!("{shown}: {name} file = {file:?}: not a .py file"));
+    }
+    let module = python_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folder = std::path::absolute(python_file.parent().unwrap_or(dir))
+        .map_err(|e| format!("{shown}: {e}"))?;
+    Ok((module, Some(folder)))
+}
+
+fn implementation(
+    shown: &str,
+    name: &str,
+    language: Language,
+    module: String,
+    function: String,
+    label: Option<String>,
+    dir: Option<PathBuf>,
+) -> Result<Implementation, String> {
+    if !is_identifier(&function) {
+        return Err(format!(
+            "{shown}: {name} function = {function:?} is not a Python identifier"
+        ));
+    }
+    let label = label.unwrap_or_else(|| function.clone());
+    if label.trim().is_empty() {
+        return Err(format!("{shown}: {name} label is empty"));
+    }
+    Ok(Implementation {
+        label,
+        language,
+        module,
+        function,
+        key: match (language, &dir) {
+            (Language::Python, Some(_)) => format!("{name} file and function"),
+            (Language::Python, None) => format!("{name} module and function"),
+            _ => format!("{name} function"),
+        },
+        dir,
+    })
+}
+
+/// Labels name lanes, so they must be unique on each side and must not pass
+/// for a built-in lane. (A Python and a Rust function may share a name: their
+/// lanes differ, `search` and `search (release)`.)
+fn check_labels(
+    shown: &str,
+    python: &[Implementation],
+    rust: &[Implementation],
+) -> Result<(), String> {
+    let single = python.len() == 1 && rust.len() == 1;
+    let all: Vec<&Implementation> = python.iter().chain(rust).collect();
+    for (i, imp) in all.iter().enumerate() {
+        let same_side = |o: &&&Implementation| o.language == imp.language && o.label == imp.label;
+        if let Some(other) = all[..i].iter().find(same_side) {
+            return Err(format!(
+                "{shown}: {} and {} are both labelled {:?}: give one a label = \"...\"",
+                other.key, imp.key, imp.label
+            ));
+        }
+        if !single && BUILTIN_LANES.contains(&imp.label.as_str()) {
+            return Err(format!(
+                "{shown}: {} label {:?} is a built-in lane name: choose another",
+                imp.key, imp.label
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+fn is_dotted_identifier(s: &str) -> bool {
+    s.split('.').all(is_identifier)
 }
 
 /// Every `lab.toml` in the folders given: each folder is an experiment itself,
@@ -363,10 +632,12 @@ result = 9227465
             (e.name.as_str(), e.module.as_str()),
             ("fibonacci", "fibonacci")
         );
+        let reference = e.reference();
         assert_eq!(
-            (e.python_module.as_str(), e.python_function.as_str()),
+            (reference.module.as_str(), reference.function.as_str()),
             ("reference", "pyrun")
         );
+        assert!(e.single());
         assert_eq!(e.args, vec![Value::from(35)]);
         assert_eq!(
             e.knob,
@@ -377,9 +648,15 @@ result = 9227465
                 default: 35
             })
         );
-        assert_eq!(e.expected_for(&e.args), Some(Value::from(9227465)));
+        assert_eq!(e.expected_for(&e.args), Ok(Some("9227465".into())));
         assert_eq!(e.args_for(Some(20)).unwrap(), vec![Value::from(20)]);
-        assert_eq!(e.expected_for(&e.args_for(Some(20)).unwrap()), None);
+        assert_eq!(e.expected_for(&e.args_for(Some(20)).unwrap()), Ok(None));
+        let names: Vec<String> = e.lanes(&Variant::ALL).into_iter().map(|l| l.name).collect();
+        assert_eq!(
+            names,
+            ["python", "rust-debug", "rust-release"],
+            "today's lane names"
+        );
         let err = e.args_for(Some(94)).unwrap_err();
         assert!(err.contains("0..=93"), "{err}");
     }
@@ -415,12 +692,82 @@ result = 9227465
         );
         let err = error(&GOOD.replace("function = \"pyrun\"", "function = \"py run\""));
         assert!(err.contains("[python] function"), "{err}");
+        let err = error(&GOOD.replace("module = \"fibonacci\"", "module = \"pkg..core\""));
+        assert!(err.contains("module = \"pkg..core\""), "{err}");
         let err = error(&GOOD.replace("size = 0", "size = 3"));
         assert!(err.contains("[input] size = 3"), "{err}");
         let err = error(&GOOD.replace("args = [35]", "args = [135]"));
         assert!(err.contains("outside"), "{err}");
         let err = error(&GOOD.replace("[expect]", "[surprise]"));
         assert!(err.contains("surprise"), "an unknown key is refused: {err}");
+    }
+
+    const TWO_RUST: &str =
+        "[[rust]]\nfunction = \"run\"\n\n[[rust]]\nfunction = \"run_fast\"\nlabel = \"fast\"\n";
+
+    #[test]
+    fn several_implementations_race_in_each_build_grouped() {
+        let dir = folder(&GOOD.replace("[rust]\nfunction = \"run\"\n", TWO_RUST));
+        let e = Experiment::load(dir.path()).unwrap();
+        assert!(!e.single());
+        let names: Vec<String> = e.lanes(&Variant::ALL).into_iter().map(|l| l.name).collect();
+        assert_eq!(
+            names,
+            [
+                "pyrun",
+                "run (debug)",
+                "run (release)",
+                "fast (debug)",
+                "fast (release)"
+            ]
+        );
+        let lanes = e.lanes(&[Variant::Release]);
+        assert_eq!(lanes.len(), 3, "release only: {lanes:?}");
+        assert_eq!(e.implementation(&lanes[2]).unwrap().function, "run_fast");
+        assert!(lanes[0].reference && !lanes[1].reference);
+    }
+
+    #[test]
+    fn bad_implementation_lists_are_named_by_file_and_key() {
+        let err = error(&format!(
+            "rust = []\n{}",
+            GOOD.replace("[rust]\nfunction = \"run\"\n", "")
+        ));
+        assert!(
+            err.contains("lab.toml") && err.contains("[[rust]] is empty"),
+            "{err}"
+        );
+        let same = TWO_RUST.replace("label = \"fast\"", "label = \"run\"");
+        let err = error(&GOOD.replace("[rust]\nfunction = \"run\"\n", &same));
+        assert!(
+            err.contains("[[rust]] #1") && err.contains("[[rust]] #2") && err.contains("\"run\""),
+            "{err}"
+        );
+        let builtin = TWO_RUST.replace("label = \"fast\"", "label = \"rust-release\"");
+        let err = error(&GOOD.replace("[rust]\nfunction = \"run\"\n", &builtin));
+        assert!(err.contains("built-in lane name"), "{err}");
+        let err = error(&format!("variants = [\"fast\"]\n{GOOD}"));
+        assert!(
+            err.contains("variants") && err.contains("\"fast\""),
+            "{err}"
+        );
+        let err = error(&GOOD.replace(
+            "file = \"reference.py\"",
+            "module = \"pkg\"\nfile = \"reference.py\"",
+        ));
+        assert!(err.contains("either file"), "{err}");
+    }
+
+    #[test]
+    fn a_package_module_can_be_the_reference() {
+        let dir = folder(&GOOD.replace("file = \"reference.py\"", "module = \"pkg.pure\""));
+        let e = Experiment::load(dir.path()).unwrap();
+        assert_eq!(e.reference().module, "pkg.pure");
+        assert_eq!(
+            e.reference().dir,
+            None,
+            "found in the build, as users import it"
+        );
     }
 
     #[test]
@@ -450,5 +797,68 @@ result = 9227465
         );
         let (_, errors) = discover(&[root.path().join("absent")]);
         assert!(errors[0].contains("no such folder"), "{errors:?}");
+    }
+}
+
+/// Experiments for tests that need no files.
+#[cfg(test)]
+pub mod fixtures {
+    use super::*;
+
+    fn imp(language: Language, module: &str, function: &str, key: &str) -> Implementation {
+        Implementation {
+            label: function.into(),
+            language,
+            module: module.into(),
+            function: function.into(),
+            dir: (language == Language::Python).then(|| PathBuf::from("/lab/assets")),
+            key: key.into(),
+        }
+    }
+
+    /// An experiment of one Python reference `f` and the Rust `functions`.
+    pub fn with_rust(
+        key: &str,
+        args: u64,
+        max: u64,
+        split: bool,
+        functions: &[&str],
+    ) -> Experiment {
+        Experiment {
+            key: key.into(),
+            dir: PathBuf::from("/lab").join(key),
+            name: key.into(),
+            description: format!("the {key} experiment"),
+            module: key.into(),
+            python: vec![imp(Language::Python, "reference", "f", "[python]")],
+            rust: functions
+                .iter()
+                .enumerate()
+                .map(|(i, f)| imp(Language::Rust, key, f, &format!("[[rust]] #{}", i + 1)))
+                .collect(),
+            setup: None,
+            args: vec![args.into()],
+            knob: Some(Knob {
+                index: 0,
+                min: 0,
+                max,
+                default: args,
+            }),
+            expect: None,
+            split: split.then_some(Split::Fibonacci),
+            overhead: None,
+            variants: Variant::ALL.to_vec(),
+        }
+    }
+
+    pub fn experiment(key: &str, args: u64, max: u64, split: bool) -> Experiment {
+        with_rust(key, args, max, split, &["f"])
+    }
+
+    pub fn lab_experiments() -> Vec<Experiment> {
+        vec![
+            experiment("fibonacci", 35, 93, true),
+            experiment("listsum", 1_000_000, 2_000_000, false),
+        ]
     }
 }

@@ -4,89 +4,12 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use super::cancel::Cancel;
 use super::event::{Event, Sink};
-use super::protocol::{Reply, Request};
-use super::timeline::{self, Mark, Segment};
-use super::worker::Worker;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GilMode {
-    Held,
-    Released,
-}
-
-impl GilMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            GilMode::Held => "held",
-            GilMode::Released => "released",
-        }
-    }
-
-    /// The function of the `gil` extension that the scenario's Rust thread runs.
-    pub fn function(self) -> &'static str {
-        match self {
-            GilMode::Held => "double_list",
-            GilMode::Released => "double_list_released",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            GilMode::Held => "Rust holds the GIL (the chapter's double_list)",
-            GilMode::Released => "Rust releases the GIL (py.detach)",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Thread {
-    Python,
-    Rust,
-}
-
-/// One printed line of the scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LogLine {
-    /// Seconds since the scenario started.
-    pub t: f64,
-    pub thread: Thread,
-    pub text: String,
-}
-
-impl LogLine {
-    /// The scenario's lines say who prints them: "Py: ..." or "Rust: ...".
-    pub fn new(t: f64, text: String) -> Self {
-        let thread = if text.starts_with("Rust") {
-            Thread::Rust
-        } else {
-            Thread::Python
-        };
-        Self { t, thread, text }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GilRun {
-    pub mode: GilMode,
-    pub function: String,
-    pub events: Vec<LogLine>,
-    /// The phase marks both threads left, and what they were doing between them.
-    pub marks: Vec<Mark>,
-    pub timeline: Vec<Segment>,
-    /// Seconds the Python thread spent waiting for the GIL.
-    pub python_waited: f64,
-    pub seconds: f64,
-    pub result: Option<String>,
-    /// What the run shows, in one line.
-    pub verdict: String,
-    pub ok: bool,
-}
+use super::timeline;
+use super::types::{GilMode, GilRun, LogLine, Mark, Thread};
+use crate::worker::Worker;
+use crate::worker::protocol::{Reply, Request};
 
 const PY_ENTER: &str = "Py: Enter double_list_py...";
 const PY_EXIT: &str = "Py: Exit...";

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::build::Target;
+use super::types::Target;
 
 /// The default lab home, relative to the working directory.
 pub const DEFAULT_HOME: &str = ".pyo3-lab";

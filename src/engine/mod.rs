@@ -1,35 +1,43 @@
 //! The lab itself, headless: bootstrap -> build -> (worker) -> race / GIL.
-//! The TUI and `--check` both drive this one API and listen to its events.
+//! `pipeline` runs a whole job; the TUI, `--check` and `bench` are thin front
+//! ends over it and listen to its events.
+//!
+//! Imports run one way: `types` and `error` at the bottom, `event` above them,
+//! the steps (`bootstrap`, `build`, `race`, `gil`, `scaling`) above that, and
+//! `pipeline` and this facade on top.
 
 pub mod bootstrap;
 pub mod build;
 pub mod cancel;
+pub mod error;
 pub mod event;
 pub mod experiment;
 pub mod gil;
 pub mod home;
-pub mod protocol;
+pub mod pipeline;
 pub mod race;
 pub mod scaling;
 pub mod stats;
 pub mod timeline;
-pub mod worker;
+pub mod types;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-
 use bootstrap::Toolchain;
-use build::{BuildInfo, Builder, Target, Variant};
+use build::Builder;
 use cancel::Cancel;
+use error::{LabError, LabResult};
 use event::Sink;
 use experiment::Experiment;
-use gil::{GilMode, GilRun};
 use home::{Home, Project};
-use race::{LaneRecord, LaneSetup, RaceConfig};
+use race::{LaneSetup, RaceConfig, Workers};
+use types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
 
 /// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
 pub const GIL: &str = "gil";
+
+/// The experiment raced when none is named: the chapter's.
+pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
 
 pub struct Lab {
     pub home: Home,
@@ -66,8 +74,11 @@ impl Lab {
         (lab, errors)
     }
 
-    pub fn experiment(&self, key: &str) -> Option<&Experiment> {
-        self.experiments.iter().find(|e| e.key == key)
+    pub fn experiment(&self, key: &str) -> LabResult<&Experiment> {
+        self.experiments
+            .iter()
+            .find(|e| e.key == key)
+            .ok_or_else(|| LabError::Input(format!("no experiment {key:?} in this lab")))
     }
 
     pub fn target(&self, exp: &Experiment, variant: Variant) -> Target {
@@ -100,10 +111,12 @@ impl Lab {
 
     /// Creates or reuses the venv and maturin. Holds the home's lock, so two
     /// labs sharing a home never set it up at once.
-    pub fn bootstrap(&self) -> Result<Toolchain> {
-        let mut lock = self.home.lock()?;
-        let _held = lock.write().context("cannot lock the lab home")?;
-        bootstrap::ensure(&self.home, &self.python, &self.sink)
+    pub fn bootstrap(&self) -> LabResult<Toolchain> {
+        let mut lock = self.home.lock().map_err(|e| LabError::setup(&e))?;
+        let _held = lock
+            .write()
+            .map_err(|e| LabError::Setup(format!("cannot lock the lab home: {e}")))?;
+        bootstrap::ensure(&self.home, &self.python, &self.sink).map_err(|e| LabError::setup(&e))
     }
 
     fn builder<'a>(&'a self, toolchain: &'a Toolchain, cancel: &'a Cancel) -> Builder<'a> {
@@ -126,30 +139,42 @@ impl Lab {
         target: &Target,
         force: bool,
         cancel: &Cancel,
-    ) -> Result<BuildInfo, String> {
-        let mut lock = self.home.lock().map_err(|e| e.to_string())?;
-        let _held = lock.write().map_err(|e| e.to_string())?;
+    ) -> LabResult<BuildInfo> {
+        let mut lock = self
+            .home
+            .lock()
+            .map_err(|e| LabError::Build(format!("{e:#}")))?;
+        let _held = lock
+            .write()
+            .map_err(|e| LabError::Build(format!("cannot lock the lab home: {e}")))?;
         self.builder(toolchain, cancel).build(target, force)
     }
 
-    /// Races the lanes of `cfg` on `exp`; each Rust lane loads the current
-    /// build of its variant. Fails before anything runs on a bad size.
+    /// Races `exp` with the Rust lanes of `built` variants; each loads the
+    /// current build of its variant. Fails before anything runs on a bad size.
     pub fn race(
         &self,
         toolchain: &Toolchain,
         exp: &Experiment,
         cfg: &RaceConfig,
         cancel: &Cancel,
-    ) -> Result<Vec<LaneRecord>, String> {
-        let setups = cfg
-            .lanes
+    ) -> LabResult<Vec<LaneRecord>> {
+        let lanes = exp.lanes(&cfg.variants);
+        // A package's own Python code is imported from a build, as its users
+        // would import it: the optimized one when it is raced.
+        let code_site = cfg
+            .variants
             .iter()
-            .map(|&lane| {
-                let site = lane.variant().map(|v| self.home.site(&self.target(exp, v)));
-                LaneSetup::new(exp, lane, site, &toolchain.site_packages)
-            })
-            .collect();
-        race::run(exp, cfg, setups, &self.sink, cancel)
+            .max()
+            .map(|&v| self.home.site(&self.target(exp, v)));
+        let setups = LaneSetup::for_lanes(
+            exp,
+            &lanes,
+            |v| self.home.site(&self.target(exp, v)),
+            code_site,
+            &toolchain.site_packages,
+        );
+        race::run(exp, cfg, setups, &self.sink, cancel, &Workers(cancel))
     }
 
     /// Runs the parallel-scaling experiment with the `gil` build of `variant`.
@@ -158,7 +183,7 @@ impl Lab {
         toolchain: &Toolchain,
         variant: Variant,
         cancel: &Cancel,
-    ) -> Result<scaling::Scaling, String> {
+    ) -> LabResult<Scaling> {
         let paths = self.gil_paths(toolchain, variant);
         scaling::run(&paths, cancel)
     }

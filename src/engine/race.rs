@@ -1,105 +1,18 @@
-//! Step 5 of the chapter, for any experiment: the Python function raced
-//! against both Rust builds (and, for Fibonacci, against the same recursion
-//! compiled into pyo3-lab itself), each run timed inside its worker, each
-//! result checked.
+//! Step 5 of the chapter, for any experiment: every implementation raced in
+//! each selected build, each run timed inside its worker, each result checked
+//! against the reference (the first Python implementation) and the known answer.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use super::build::Variant;
 use super::cancel::Cancel;
+use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
-use super::experiment::{Experiment, Split};
-use super::protocol::{FailKind, Reply, Request};
-use super::worker::{Worker, WorkerError};
-
-/// The largest N whose Fibonacci number fits the Rust function's u64.
-pub const MAX_N: u64 = 93;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Lane {
-    Python,
-    RustDebug,
-    RustRelease,
-    /// The same naive recursion inside pyo3-lab: no Python, the algorithm's limit.
-    RustNative,
-}
-
-impl Lane {
-    pub const ALL: [Lane; 4] = [
-        Lane::Python,
-        Lane::RustDebug,
-        Lane::RustRelease,
-        Lane::RustNative,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Lane::Python => "python",
-            Lane::RustDebug => "rust-debug",
-            Lane::RustRelease => "rust-release",
-            Lane::RustNative => "rust-native",
-        }
-    }
-
-    /// The extension build the lane loads; none for pure Python or native Rust.
-    pub fn variant(self) -> Option<Variant> {
-        match self {
-            Lane::RustDebug => Some(Variant::Debug),
-            Lane::RustRelease => Some(Variant::Release),
-            Lane::Python | Lane::RustNative => None,
-        }
-    }
-
-    /// The lanes an experiment races: rust-native only where pyo3-lab has the
-    /// algorithm built in (Fibonacci).
-    pub fn for_experiment(exp: &Experiment) -> Vec<Lane> {
-        Lane::ALL
-            .into_iter()
-            .filter(|&l| l != Lane::RustNative || exp.split == Some(Split::Fibonacci))
-            .collect()
-    }
-}
-
-/// fib(n), computed the fast way, to check the lanes' answers.
-pub fn fib(n: u64) -> u128 {
-    let (mut a, mut b) = (0u128, 1u128);
-    for _ in 0..n {
-        (a, b) = (b, a + b);
-    }
-    a
-}
-
-/// Calls made by the naive recursion for fib(m): the work a chunk stands for.
-fn cost(m: u64) -> f64 {
-    2.0 * fib(m + 1) as f64 - 1.0
-}
-
-/// Chunks no smaller than this are split further; smaller ones are quick enough
-/// that a progress report between them would cost more than it shows.
-const MIN_SPLIT: u64 = 22;
-const MAX_CHUNKS: usize = 48;
-
-/// Splits fib(n) into calls whose results add up to it: the top of the naive
-/// recursion tree unrolled (fib(m) = fib(m-1) + fib(m-2)), largest first. The
-/// work is the same recursion, and progress can be reported between calls.
-pub fn plan(n: u64) -> Vec<u64> {
-    let mut chunks = vec![n];
-    while chunks.len() < MAX_CHUNKS {
-        chunks.sort_unstable_by(|a, b| b.cmp(a));
-        let biggest = chunks[0];
-        if biggest < MIN_SPLIT {
-            break;
-        }
-        chunks[0] = biggest - 1;
-        chunks.push(biggest - 2);
-    }
-    chunks.sort_unstable_by(|a, b| b.cmp(a));
-    chunks
-}
+use super::experiment::{Experiment, Implementation};
+use super::types::{Lane, LaneRecord, Language, RunOutcome, Variant};
+use crate::fibonacci;
+use crate::worker::protocol::{FailKind, Reply, Request};
+use crate::worker::{Finished, Worker, WorkerError};
 
 /// A run shorter than this is too short to time reliably on its own...
 const MIN_RUN: f64 = 0.010;
@@ -109,17 +22,6 @@ const MAX_REPEAT: u32 = 1_000_000;
 /// Calls timed for the call-overhead measure.
 const OVERHEAD_CALLS: u64 = 200_000;
 
-/// How one timed run of one lane ended.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RunOutcome {
-    Done {
-        seconds: f64,
-        result: String,
-        correct: bool,
-    },
-    Failed(String),
-}
-
 #[derive(Clone, Debug)]
 pub struct RaceConfig {
     /// The size knob's value; the experiment's default when None.
@@ -127,102 +29,145 @@ pub struct RaceConfig {
     pub runs: usize,
     pub warmup: usize,
     pub timeout: Option<Duration>,
-    pub lanes: Vec<Lane>,
+    /// The builds whose Rust lanes race.
+    pub variants: Vec<Variant>,
 }
 
-/// Everything measured of one lane.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LaneRecord {
-    pub experiment: String,
-    pub lane: Lane,
-    pub command: String,
-    /// Measured runs only, warm-ups left out; seconds per call.
-    pub times: Vec<f64>,
-    /// Calls per timed run (above 1 when one call is too short to time).
-    pub repeat: u32,
-    pub result: Option<String>,
-    /// What the result was checked against, as JSON; None when nothing was known.
-    pub expected: Option<String>,
-    pub correct: bool,
-    /// Why the lane stopped early, if it did.
-    pub failure: Option<String>,
-    /// The cost of one call of a trivial function across the same boundary.
-    pub overhead_ns: Option<f64>,
+/// The seam between the race and the processes it runs: real workers in the
+/// lab, scripted ones in the tests of calibration, interleaving and failures.
+pub trait Caller {
+    fn call(
+        &mut self,
+        request: &Request,
+        limit: Option<Duration>,
+        on_reply: &mut dyn FnMut(&Reply),
+    ) -> Result<Finished, WorkerError>;
 }
 
-impl LaneRecord {
-    /// What is wrong with this lane, in words; None when it ran and was right.
-    pub fn problem(&self) -> Option<String> {
-        match (&self.failure, self.correct, &self.expected) {
-            (Some(f), _, _) => Some(f.clone()),
-            (None, true, _) => None,
-            (None, false, Some(expected)) => Some(format!(
-                "returned {}, expected {expected}",
-                self.result.as_deref().unwrap_or("nothing")
-            )),
-            (None, false, None) => {
-                Some("could not be checked: the python lane gave no result to compare with".into())
-            }
-        }
+pub trait Spawner {
+    fn spawn(&self, paths: &[PathBuf]) -> Result<Box<dyn Caller>, WorkerError>;
+}
+
+impl Caller for Worker {
+    fn call(
+        &mut self,
+        request: &Request,
+        limit: Option<Duration>,
+        on_reply: &mut dyn FnMut(&Reply),
+    ) -> Result<Finished, WorkerError> {
+        Worker::call(self, request, limit, on_reply)
+    }
+}
+
+/// Real worker processes, killed with the job's cancel token.
+pub struct Workers<'a>(pub &'a Cancel);
+
+impl Spawner for Workers<'_> {
+    fn spawn(&self, paths: &[PathBuf]) -> Result<Box<dyn Caller>, WorkerError> {
+        Ok(Box::new(Worker::spawn(paths, self.0)?))
     }
 }
 
 /// What a lane's worker loads and calls.
+#[derive(Clone, Debug)]
 pub struct LaneSetup {
     pub lane: Lane,
     pub paths: Vec<PathBuf>,
-    pub module: String,
-    pub function: String,
+    /// `module.function` to call; None for the lab's own native code.
+    pub code: Option<(String, String)>,
+    /// The lab.toml key naming it, for messages.
+    pub key: String,
     pub setup: Option<(String, String)>,
     /// A trivial function of the same module, to time one call's overhead.
     pub overhead: Option<String>,
-    /// Where the names come from, for messages.
     pub lab_toml: PathBuf,
 }
 
 impl LaneSetup {
-    /// The Python side of an experiment, its Rust build at `site`, or native Rust.
-    pub fn new(exp: &Experiment, lane: Lane, site: Option<PathBuf>, site_packages: &Path) -> Self {
-        let (code, module, function, overhead) = match (lane, site) {
-            (Lane::RustNative, _) => (None, "pyo3-lab", "fib", None),
-            (_, Some(site)) => (
-                Some(site),
-                exp.module.as_str(),
-                exp.rust_function.as_str(),
-                exp.overhead.as_ref().map(|o| &o.1),
-            ),
-            (_, None) => (
-                Some(exp.python_dir.clone()),
-                exp.python_module.as_str(),
-                exp.python_function.as_str(),
-                exp.overhead.as_ref().map(|o| &o.0),
-            ),
-        };
-        // The experiment's folder too, for a `setup` function living there.
-        let mut paths: Vec<PathBuf> = code.into_iter().collect();
-        paths.extend([exp.python_dir.clone(), site_packages.to_path_buf()]);
-        Self {
-            lane,
-            paths,
-            module: module.to_owned(),
-            function: function.to_owned(),
-            setup: exp
-                .python_setup
-                .as_ref()
-                .map(|f| (exp.python_module.clone(), f.clone())),
-            overhead: overhead.cloned(),
-            lab_toml: exp.dir.join(super::experiment::LAB_TOML),
-        }
+    /// Where every lane of `exp` finds its code: `site(variant)` is the
+    /// unpacked build of a variant; `code_site` the one a package's Python
+    /// code is imported from.
+    pub fn for_lanes(
+        exp: &Experiment,
+        lanes: &[Lane],
+        site: impl Fn(Variant) -> PathBuf,
+        code_site: Option<PathBuf>,
+        site_packages: &Path,
+    ) -> Vec<Self> {
+        let reference = exp.reference();
+        // Where the reference (and its `setup`) is found: every lane needs it.
+        let reference_dir = reference.dir.clone().or_else(|| code_site.clone());
+        lanes
+            .iter()
+            .map(|lane| {
+                let imp: Option<&Implementation> = exp.implementation(lane);
+                let own = match (lane.variant, imp.and_then(|i| i.dir.clone())) {
+                    (Some(v), _) => Some(site(v)),
+                    (None, Some(dir)) => Some(dir),
+                    (None, None) if lane.language == Language::Python => code_site.clone(),
+                    _ => None,
+                };
+                let mut paths: Vec<PathBuf> = own.into_iter().collect();
+                paths.extend(reference_dir.clone());
+                paths.push(site_packages.to_path_buf());
+                paths.dedup();
+                let overhead = exp
+                    .overhead
+                    .as_ref()
+                    .and_then(|(py, rs)| match lane.language {
+                        Language::Python if lane.reference => Some(py.clone()),
+                        Language::Rust => Some(rs.clone()),
+                        _ => None,
+                    });
+                Self {
+                    lane: lane.clone(),
+                    paths,
+                    code: imp.map(|i| (i.module.clone(), i.function.clone())),
+                    key: imp.map_or_else(String::new, |i| i.key.clone()),
+                    setup: exp
+                        .setup
+                        .as_ref()
+                        .map(|f| (reference.module.clone(), f.clone())),
+                    overhead,
+                    lab_toml: exp.lab_toml(),
+                }
+            })
+            .collect()
     }
 
     fn label(&self) -> String {
-        match self.lane {
-            Lane::Python => "CPython".into(),
-            Lane::RustNative => format!(
+        match (self.lane.language, self.lane.variant) {
+            (Language::Python, _) => "CPython".into(),
+            (Language::Native, _) => format!(
                 "Rust in pyo3-lab, no Python, {}",
-                crate::worker::native::profile()
+                fibonacci::native_profile()
             ),
-            l => format!("PyO3, {}", l.variant().map_or("", |v| v.profile())),
+            (Language::Rust, v) => format!("PyO3, {}", v.map_or("", |v| v.profile())),
+        }
+    }
+
+    /// A name that does not load, or is not what its side says, is a lab.toml
+    /// mistake: the message names the key.
+    fn load_failure(&self, e: WorkerError) -> String {
+        let key = format!("{} in {}", self.key, self.lab_toml.display());
+        match e {
+            WorkerError::Failed {
+                kind: FailKind::Import,
+                message,
+            } if self.lane.language == Language::Rust => {
+                format!("could not load ({message}): check module and {key}")
+            }
+            WorkerError::Failed {
+                kind: FailKind::Import,
+                message,
+            } => format!("could not load ({message}): check {key}"),
+            WorkerError::Failed {
+                kind: FailKind::NotCompiled,
+                message,
+            } => format!(
+                "is not compiled code: {message}; {key} must name a #[pyfunction] of the extension module"
+            ),
+            e => e.to_string(),
         }
     }
 }
@@ -238,22 +183,15 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(exp: &Experiment, size: Option<u64>) -> Result<Self, String> {
-        let args = exp.args_for(size)?;
+    fn new(exp: &Experiment, size: Option<u64>) -> LabResult<Self> {
+        let args = exp.args_for(size).map_err(LabError::Input)?;
         let n = exp.size_of(&args);
-        let (chunks, expected) = match (exp.split, n) {
-            (Some(Split::Fibonacci), Some(n)) => {
-                if n > MAX_N {
-                    return Err(format!(
-                        "N = {n} is past fib({MAX_N}), the largest that fits u64"
-                    ));
-                }
-                (Some(plan(n)), Some(fib(n).to_string()))
-            }
-            _ => (None, exp.expected_for(&args).map(|v| v.to_string())),
-        };
+        let expected = exp.expected_for(&args).map_err(LabError::Input)?;
+        let chunks = exp
+            .has_native()
+            .then(|| fibonacci::plan(n.unwrap_or_default()));
         let costs = match &chunks {
-            Some(c) => c.iter().map(|&m| cost(m)).collect(),
+            Some(c) => c.iter().map(|&m| fibonacci::cost(m)).collect(),
             None => vec![1.0],
         };
         Ok(Self {
@@ -282,16 +220,16 @@ impl Plan {
         } else {
             self.chunks.clone()
         };
-        match setup.lane {
-            Lane::RustNative => Request::Native {
+        match &setup.code {
+            None => Request::Native {
                 n: self.size.unwrap_or_default(),
                 chunks,
                 expect,
                 repeat,
             },
-            _ => Request::Race {
-                module: setup.module.clone(),
-                function: setup.function.clone(),
+            Some((module, function)) => Request::Race {
+                module: module.clone(),
+                function: function.clone(),
                 args: self.args.clone(),
                 setup: setup.setup.clone(),
                 chunks,
@@ -299,6 +237,14 @@ impl Plan {
                 repeat,
             },
         }
+    }
+
+    fn command(&self, setup: &LaneSetup) -> String {
+        let call = match &setup.code {
+            None => format!("fib({})", self.size.unwrap_or_default()),
+            Some((module, function)) => call_text(module, function, &self.args),
+        };
+        format!("{call}  [{}]", setup.label())
     }
 }
 
@@ -322,34 +268,51 @@ fn calibrated(seconds: f64) -> u32 {
 struct Entry {
     record: LaneRecord,
     setup: LaneSetup,
-    worker: Option<Worker>,
+    worker: Option<Box<dyn Caller>>,
     /// Whether the call count was settled by a first run.
     calibrated: bool,
 }
 
-/// Runs the race: warm-ups then measured runs, lanes interleaved run by run so
-/// that drift on a shared machine hits every lane alike. The Rust lanes' results
-/// must equal the Python lane's (and the known answer, when there is one). A
-/// lane that fails stops; the others go on.
+/// Starts a lane's worker and loads its function, refusing a Rust lane whose
+/// function turns out to be Python code. The error is the lane's failure.
+fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, String> {
+    let mut worker = spawner.spawn(&setup.paths).map_err(|e| e.to_string())?;
+    if let Some((module, function)) = &setup.code {
+        let load = Request::Load {
+            module: module.clone(),
+            function: function.clone(),
+            compiled: setup.lane.language == Language::Rust,
+        };
+        worker
+            .call(&load, None, &mut |_| {})
+            .map_err(|e| setup.load_failure(e))?;
+    }
+    Ok(worker)
+}
+
+/// Runs the race: every lane loaded first, then warm-ups and measured runs,
+/// lanes interleaved run by run so that drift on a shared machine hits every
+/// lane alike. Every lane's result must equal the reference's (and the known
+/// answer, when there is one). A lane that fails stops; the others go on.
 pub fn run(
     exp: &Experiment,
     cfg: &RaceConfig,
     setups: Vec<LaneSetup>,
     sink: &Sink,
     cancel: &Cancel,
-) -> Result<Vec<LaneRecord>, String> {
+    spawner: &dyn Spawner,
+) -> LabResult<Vec<LaneRecord>> {
     let plan = Plan::new(exp, cfg.size)?;
+    sink(Event::RaceStarted {
+        lanes: setups.iter().map(|s| s.lane.clone()).collect(),
+    });
     let mut entries: Vec<Entry> = setups
         .into_iter()
         .map(|setup| {
-            let command = match setup.lane {
-                Lane::RustNative => format!("fib({})", plan.size.unwrap_or_default()),
-                _ => call_text(&setup.module, &setup.function, &plan.args),
-            };
             let mut record = LaneRecord {
                 experiment: exp.key.clone(),
-                lane: setup.lane,
-                command: format!("{command}  [{}]", setup.label()),
+                lane: setup.lane.clone(),
+                command: plan.command(&setup),
                 times: Vec::new(),
                 repeat: 1,
                 result: None,
@@ -358,8 +321,17 @@ pub fn run(
                 failure: None,
                 overhead_ns: None,
             };
-            let worker = Worker::spawn(&setup.paths, cancel)
-                .map_err(|e| record.failure = Some(e.to_string()))
+            let worker = start(&setup, spawner)
+                .map_err(|why| {
+                    sink(Event::LaneFinished {
+                        lane: setup.lane.clone(),
+                        run: 0,
+                        warmup: cfg.warmup > 0,
+                        outcome: RunOutcome::Failed(why.clone()),
+                    });
+                    record.failure = Some(why);
+                    record.correct = false;
+                })
                 .ok();
             Entry {
                 record,
@@ -369,7 +341,7 @@ pub fn run(
             }
         })
         .collect();
-    // The Python lane's answer, once known: what the other lanes must match.
+    // The reference's answer, once known: what the other lanes must match.
     let mut reference: Option<String> = None;
     let mut round = 0;
     while round < cfg.warmup + cfg.runs && !cancel.is_cancelled() {
@@ -380,7 +352,6 @@ pub fn run(
             let Some(outcome) = run_once(entry, &plan, cfg, &mut reference, sink) else {
                 continue;
             };
-            let lane = entry.record.lane;
             let record = &mut entry.record;
             match &outcome {
                 RunOutcome::Done {
@@ -409,7 +380,7 @@ pub fn run(
                 }
             }
             sink(Event::LaneFinished {
-                lane,
+                lane: record.lane.clone(),
                 run,
                 warmup,
                 outcome,
@@ -453,36 +424,37 @@ fn run_once(
     reference: &mut Option<String>,
     sink: &Sink,
 ) -> Option<RunOutcome> {
-    let lane = entry.record.lane;
+    let lane = entry.record.lane.clone();
     let worker = entry.worker.as_mut()?;
-    let expect = match lane {
-        Lane::Python => plan.expected.clone(),
-        _ => plan.expected.clone().or_else(|| reference.clone()),
+    let expect = if lane.reference {
+        plan.expected.clone()
+    } else {
+        plan.expected.clone().or_else(|| reference.clone())
     };
     if expect.is_some() {
         entry.record.expected = expect.clone();
     }
     let repeat = entry.record.repeat;
-    sink(Event::LaneStarted { lane });
+    sink(Event::LaneStarted { lane: lane.clone() });
     let request = plan.request(&entry.setup, expect, repeat);
-    let outcome = worker.call(&request, cfg.timeout, |reply| {
+    let outcome = worker.call(&request, cfg.timeout, &mut |reply| {
         if let Reply::Progress { done } = reply {
             sink(Event::LaneProgress {
-                lane,
+                lane: lane.clone(),
                 fraction: plan.fraction(*done, repeat),
             });
         }
     });
     Some(match outcome {
         Ok(done) => {
-            if lane == Lane::Python && reference.is_none() {
+            if lane.reference && reference.is_none() {
                 *reference = done.json.clone();
             }
-            // The Python lane is the reference when nothing else is known.
-            let correct = match (done.correct, lane) {
+            // The reference is right by definition when nothing else is known.
+            let correct = match (done.correct, lane.reference) {
                 (Some(c), _) => c,
-                (None, Lane::Python) => true,
-                (None, _) => false,
+                (None, true) => true,
+                (None, false) => false,
             };
             RunOutcome::Done {
                 seconds: done.seconds,
@@ -490,79 +462,29 @@ fn run_once(
                 correct,
             }
         }
-        // A name that does not load is a lab.toml mistake: say which key.
-        Err(WorkerError::Failed {
-            kind: FailKind::Import,
-            message,
-        }) => RunOutcome::Failed(format!(
-            "could not load ({message}): check {} in {}",
-            match lane {
-                Lane::Python => "[python] file and function",
-                _ => "module and [rust] function",
-            },
-            entry.setup.lab_toml.display()
-        )),
         Err(e) => RunOutcome::Failed(e.to_string()),
     })
 }
 
 /// Times a trivial call across the lane's boundary, when the experiment names one.
 fn measure_overhead(entry: &mut Entry, cfg: &RaceConfig) {
-    let (Some(worker), Some(function)) = (entry.worker.as_mut(), &entry.setup.overhead) else {
+    let (Some(worker), Some((module, _)), Some(function)) = (
+        entry.worker.as_mut(),
+        &entry.setup.code,
+        &entry.setup.overhead,
+    ) else {
         return;
     };
     let request = Request::Overhead {
-        module: entry.setup.module.clone(),
+        module: module.clone(),
         function: function.clone(),
         calls: OVERHEAD_CALLS,
     };
-    if let Ok(done) = worker.call(&request, cfg.timeout, |_| {}) {
+    if let Ok(done) = worker.call(&request, cfg.timeout, &mut |_| {}) {
         entry.record.overhead_ns = Some(done.seconds * 1e9);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fib_matches_the_chapter() {
-        assert_eq!(fib(0), 0);
-        assert_eq!(fib(1), 1);
-        assert_eq!(fib(35), 9_227_465);
-        assert_eq!(fib(93), 12_200_160_415_121_876_738);
-        assert!(fib(94) > u64::MAX as u128);
-    }
-
-    #[test]
-    fn short_runs_are_repeated_to_be_timed() {
-        assert_eq!(calibrated(0.5), 1);
-        assert_eq!(calibrated(MIN_RUN), 1);
-        assert_eq!(calibrated(0.001), 20);
-        assert_eq!(calibrated(0.0), MAX_REPEAT);
-    }
-
-    #[test]
-    fn the_plan_adds_up_to_fib_n() {
-        for n in [0, 1, 2, 10, 21, 22, 23, 30, 35, 40, 93] {
-            let chunks = plan(n);
-            assert_eq!(
-                chunks.iter().map(|&c| fib(c)).sum::<u128>(),
-                fib(n),
-                "n = {n}"
-            );
-            assert!(chunks.len() <= MAX_CHUNKS);
-            assert!(chunks.windows(2).all(|w| w[0] >= w[1]), "largest first");
-        }
-    }
-
-    #[test]
-    fn the_plan_keeps_the_recursions_work() {
-        // Unrolling the top of the tree only drops the unrolled nodes themselves.
-        let chunks = plan(35);
-        let work: f64 = chunks.iter().map(|&c| cost(c)).sum();
-        assert!(chunks.len() > 16, "enough steps for a live bar: {chunks:?}");
-        assert!(work <= cost(35) && work > 0.999 * cost(35));
-        assert_eq!(plan(10), vec![10], "small N is one call");
-    }
-}
+#[path = "race_tests.rs"]
+mod tests;

@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use super::cancel::Cancel;
-use super::protocol::Request;
-use super::worker::Worker;
+use super::error::{LabError, LabResult};
+use super::types::{Scaling, ScalingRow};
+use crate::worker::Worker;
+use crate::worker::protocol::Request;
 
 /// How long one thread's share of the work takes alone: long enough to time,
 /// short enough that the whole experiment stays a few seconds.
@@ -18,24 +18,6 @@ const UNIT_SECONDS: f64 = 0.05;
 const REPEATS: u32 = 5;
 
 pub const CONTENDERS: [&str; 3] = ["python", "rust-gil-held", "rust-gil-released"];
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScalingRow {
-    pub contender: String,
-    pub threads: u32,
-    /// Wall time of the whole batch.
-    pub wall: f64,
-    /// Throughput against one thread: threads × wall(1) / wall(threads).
-    pub speedup: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Scaling {
-    pub cores: usize,
-    pub rows: Vec<ScalingRow>,
-    pub ok: bool,
-    pub verdict: String,
-}
 
 /// 1, 2, 4, ... up to twice the core count.
 pub fn thread_counts(cores: usize) -> Vec<u32> {
@@ -108,7 +90,7 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
 }
 
 /// Runs the batches in a worker; `paths` holds `assets/` and the `gil` build.
-pub fn run(paths: &[PathBuf], cancel: &Cancel) -> Result<Scaling, String> {
+pub fn run(paths: &[PathBuf], cancel: &Cancel) -> LabResult<Scaling> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let args = serde_json::json!([thread_counts(cores), UNIT_SECONDS, REPEATS]).to_string();
     let request = Request::Call {
@@ -118,12 +100,12 @@ pub fn run(paths: &[PathBuf], cancel: &Cancel) -> Result<Scaling, String> {
     };
     let done = Worker::spawn(paths, cancel)
         .and_then(|mut w| w.call(&request, None, |_| {}))
-        .map_err(|e| format!("the scaling experiment {e}"))?;
+        .map_err(|e| LabError::Run(format!("the scaling experiment {e}")))?;
     let raw: Vec<(String, u32, f64)> = done
         .json
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or_else(|| format!("the scaling experiment returned {}", done.result))?;
+        .ok_or_else(|| LabError::Run(format!("the scaling experiment returned {}", done.result)))?;
     Ok(analyse(cores, raw))
 }
 

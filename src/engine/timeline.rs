@@ -2,52 +2,7 @@
 //! from the phase marks the threads leave (see `assets/gil_demo.py` and the
 //! `gil` crate), for the timeline and the verdict.
 
-use serde::{Deserialize, Serialize};
-
-use super::gil::Thread;
-
-/// A phase mark: `what` the thread began at `t` seconds from the start.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Mark {
-    pub t: f64,
-    pub thread: Thread,
-    pub what: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Activity {
-    /// Running Python code (holding the GIL, as Python code must).
-    Python,
-    /// Sleeping without the GIL (`time.sleep` lets go of it).
-    Sleeping,
-    /// Running Rust while holding the GIL: every Python thread is stopped.
-    RustWithGil,
-    /// Running Rust after `py.detach`: Python threads may run meanwhile.
-    RustWithoutGil,
-    /// Ready to run, but another thread holds the GIL.
-    WaitingForGil,
-}
-
-impl Activity {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Activity::Python => "running Python",
-            Activity::Sleeping => "sleeping",
-            Activity::RustWithGil => "Rust, holding the GIL",
-            Activity::RustWithoutGil => "Rust, GIL released",
-            Activity::WaitingForGil => "waiting for the GIL",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Segment {
-    pub thread: Thread,
-    pub start: f64,
-    pub end: f64,
-    pub activity: Activity,
-}
+use super::types::{Activity, Mark, Segment, Thread};
 
 /// Python code between two marks takes microseconds; a gap longer than this
 /// was spent waiting for the GIL (a `print` lets go of it, for one).

@@ -43,7 +43,7 @@ fn speedup(r: &LaneResult) -> Option<(f64, f64)> {
 pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
     now.results
         .iter()
-        .filter(|r| r.lane.name() != "python")
+        .filter(|r| !r.reference && r.lane != "python")
         .filter_map(|r| {
             let old = before
                 .results
@@ -52,7 +52,7 @@ pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
             let ((s1, e1), (s0, e0)) = (speedup(r)?, speedup(old)?);
             Some(Comparison {
                 experiment: r.experiment.clone(),
-                lane: r.lane.name().into(),
+                lane: r.lane.clone(),
                 before: s0,
                 now: s1,
                 slowdown: s0 / s1 - 1.0,

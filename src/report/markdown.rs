@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::Report;
-use super::text::{bytes, seconds};
+use crate::units::{bytes, seconds};
 
 pub fn render(report: &Report) -> String {
     let m = &report.machine;
@@ -15,9 +15,15 @@ pub fn render(report: &Report) -> String {
     for exp in &report.experiments {
         let _ = write!(
             out,
-            "\n**{}** — {}\n\n| lane | median | mean ± σ | min | max | vs python | result |\n\
+            "\n**{}** — {}\n\n| lane | median | mean ± σ | min | max | vs {} | result |\n\
              |---|---:|---:|---:|---:|---:|---|\n",
-            exp.experiment, exp.description
+            exp.name,
+            exp.description,
+            report
+                .results
+                .iter()
+                .find(|r| r.experiment == exp.experiment && r.reference)
+                .map_or("python", |r| r.lane.as_str())
         );
         for r in report
             .results
@@ -30,8 +36,8 @@ pub fn render(report: &Report) -> String {
                 _ => "–".into(),
             };
             let speed = match (r.speedup, r.speedup_error) {
-                (Some(s), Some(e)) if r.lane.name() != "python" => format!("{s:.1} ± {e:.1}x"),
-                (Some(_), _) => "1x".into(),
+                _ if r.reference => "baseline".into(),
+                (Some(s), Some(e)) => format!("{s:.1} ± {e:.1}x"),
                 _ => "–".into(),
             };
             let result = match (&r.failure, &r.result, r.correct) {
@@ -43,7 +49,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {spread} | {} | {} | {speed} | {result} |",
-                r.lane.name(),
+                r.lane,
                 cell(r.median),
                 cell(r.min),
                 cell(r.max)

@@ -9,12 +9,12 @@ pub mod text;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::build::{BuildInfo, Target};
+use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
-use crate::engine::gil::GilRun;
-use crate::engine::race::{Lane, LaneRecord};
-use crate::engine::scaling::{Scaling, ScalingRow};
 use crate::engine::stats::{self, Summary, ratio};
+use crate::engine::types::{
+    BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, Target, Variant,
+};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -64,8 +64,7 @@ impl Report {
         self.results
             .iter()
             .find(|r| {
-                r.experiment == build.krate
-                    && r.lane.variant().is_some_and(|v| v.name() == build.variant)
+                r.experiment == build.krate && r.variant.is_some_and(|v| v.name() == build.variant)
             })
             .and_then(|r| r.median)
     }
@@ -127,7 +126,7 @@ pub struct BuildRow {
 }
 
 impl BuildRow {
-    pub fn new(target: &Target, result: &Result<BuildInfo, String>) -> Self {
+    pub fn new(target: &Target, result: &LabResult<BuildInfo>) -> Self {
         let info = result.as_ref().ok();
         Self {
             krate: target.krate.clone(),
@@ -138,7 +137,7 @@ impl BuildRow {
             seconds: info.map(|i| i.seconds),
             wheel_bytes: info.map(|i| i.wheel_bytes),
             module_bytes: info.map(|i| i.module_bytes),
-            error: result.as_ref().err().cloned(),
+            error: result.as_ref().err().map(|e| e.to_string()),
         }
     }
 }
@@ -169,7 +168,19 @@ impl ExperimentRow {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LaneResult {
     pub experiment: String,
-    pub lane: Lane,
+    /// The lane's unique label: `python`, `rust-release`, `search (release)`.
+    pub lane: String,
+    /// The implementation it runs (its lab.toml label), its language, and the
+    /// build it loads (null for Python and native lanes).
+    #[serde(default)]
+    pub implementation: String,
+    #[serde(default)]
+    pub language: Option<Language>,
+    #[serde(default)]
+    pub variant: Option<Variant>,
+    /// The lane every other is checked and compared against.
+    #[serde(default)]
+    pub reference: bool,
     pub command: String,
     pub mean: Option<f64>,
     pub stddev: Option<f64>,
@@ -181,7 +192,7 @@ pub struct LaneResult {
     /// What the result was checked against (JSON), if anything was known.
     pub expected: Option<String>,
     pub correct: bool,
-    /// How many times faster than the `python` lane (mean over mean), ± error.
+    /// How many times faster than the reference lane (mean over mean), ± error.
     pub speedup: Option<f64>,
     pub speedup_error: Option<f64>,
     pub failure: Option<String>,
@@ -193,11 +204,11 @@ pub struct LaneResult {
     pub warnings: Vec<String>,
 }
 
-/// Builds the per-lane rows of one experiment, with speed-ups against its `python` lane.
+/// Builds the per-lane rows of one experiment, with speed-ups against its reference lane.
 pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
     let python = records
         .iter()
-        .find(|r| r.lane == Lane::Python)
+        .find(|r| r.lane.reference)
         .and_then(|r| Summary::of(&r.times));
     records
         .iter()
@@ -206,7 +217,11 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
             let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
             LaneResult {
                 experiment: r.experiment.clone(),
-                lane: r.lane,
+                lane: r.lane.name.clone(),
+                implementation: r.lane.implementation.clone(),
+                language: Some(r.lane.language),
+                variant: r.lane.variant,
+                reference: r.lane.reference,
                 command: r.command.clone(),
                 mean: s.map(|s| s.mean),
                 stddev: s.map(|s| s.stddev),

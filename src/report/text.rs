@@ -3,10 +3,10 @@
 use std::fmt::Write;
 
 use super::{BuildRow, LaneResult, Report, ScalingCheck};
-use crate::engine::gil::{GilRun, Thread};
-use crate::engine::race::Lane;
-use crate::engine::scaling::{CONTENDERS, ScalingRow};
-use crate::engine::timeline::{self, Activity};
+use crate::engine::scaling::CONTENDERS;
+use crate::engine::timeline;
+use crate::engine::types::{Activity, GilRun, ScalingRow, Thread};
+use crate::units::{bytes, seconds};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -24,25 +24,31 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "\nRace: {} — {}\n  {} warm-up + {} measured run(s) per lane, lanes interleaved",
-            exp.experiment, exp.description, report.warmup, report.runs
+            exp.name, exp.description, report.warmup, report.runs
         );
-        let _ = writeln!(
-            out,
-            "  {:<13} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
-            "lane", "median", "mean ± σ", "min", "max", "vs python"
-        );
-        for r in report
-            .results
-            .iter()
-            .filter(|r| r.experiment == exp.experiment)
-        {
-            out.push_str(&lane_line(r));
-        }
         let rows: Vec<&LaneResult> = report
             .results
             .iter()
             .filter(|r| r.experiment == exp.experiment)
             .collect();
+        let width = lane_width(&rows);
+        let reference = rows
+            .iter()
+            .find(|r| r.reference)
+            .map_or("python", |r| r.lane.as_str());
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
+            "lane",
+            "median",
+            "mean ± σ",
+            "min",
+            "max",
+            format!("vs {reference}")
+        );
+        for r in &rows {
+            out.push_str(&lane_line(r, width));
+        }
         out.push_str(&details(report, &exp.experiment, &rows));
     }
     if let Some(gil) = &report.gil {
@@ -104,24 +110,6 @@ pub fn coloured(text: &str) -> String {
         .collect()
 }
 
-pub fn seconds(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else if s >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
-    }
-}
-
-pub fn bytes(b: u64) -> String {
-    if b >= 1 << 20 {
-        format!("{:.1} MiB", b as f64 / (1 << 20) as f64)
-    } else {
-        format!("{:.0} KiB", b as f64 / 1024.0)
-    }
-}
-
 fn build_line(b: &BuildRow) -> String {
     let what = format!("{:<10} {:<8}", b.krate, b.variant);
     match (&b.error, b.seconds) {
@@ -141,18 +129,27 @@ fn build_line(b: &BuildRow) -> String {
     }
 }
 
-fn lane_line(r: &LaneResult) -> String {
-    let name = r.lane.name();
+/// The lane column fits the longest lane name.
+fn lane_width(rows: &[&LaneResult]) -> usize {
+    rows.iter()
+        .map(|r| r.lane.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(13)
+}
+
+fn lane_line(r: &LaneResult, width: usize) -> String {
+    let name = &r.lane;
     let (Some(median), Some(mean), Some(sd), Some(min), Some(max)) =
         (r.median, r.mean, r.stddev, r.min, r.max)
     else {
         return format!(
-            "  {name:<13} {}\n",
+            "  {name:<width$} {}\n",
             r.failure.as_deref().unwrap_or("no measured run")
         );
     };
     let speed = match (r.speedup, r.speedup_error) {
-        _ if r.lane == Lane::Python => "baseline".into(),
+        _ if r.reference => "baseline".into(),
         (Some(s), Some(e)) => format!("{s:.1} ± {e:.1}x"),
         _ => "-".into(),
     };
@@ -169,7 +166,7 @@ fn lane_line(r: &LaneResult) -> String {
         .map(|f| format!("  then {f}"))
         .unwrap_or_default();
     format!(
-        "  {name:<13} {:>10} {:>21} {:>10} {:>10} {speed:>16}  {verdict}{failure}\n",
+        "  {name:<width$} {:>10} {:>21} {:>10} {:>10} {speed:>16}  {verdict}{failure}\n",
         seconds(median),
         format!("{} ± {}", seconds(mean), seconds(sd)),
         seconds(min),
@@ -181,19 +178,20 @@ fn lane_line(r: &LaneResult) -> String {
 /// and the build cost beside the run time.
 fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
     let mut out = String::new();
+    let width = lane_width(rows);
     for r in rows {
-        let _ = writeln!(out, "  {:<13} runs {}", r.lane.name(), r.command);
+        let _ = writeln!(out, "  {:<width$} runs {}", r.lane, r.command);
     }
     for r in rows {
         for w in &r.warnings {
-            let _ = writeln!(out, "  warning: {}: {w}", r.lane.name());
+            let _ = writeln!(out, "  warning: {}: {w}", r.lane);
         }
     }
     let overhead: Vec<String> = rows
         .iter()
         .filter_map(|r| {
             r.overhead_ns
-                .map(|ns| format!("{} {ns:.0} ns", r.lane.name()))
+                .map(|ns| format!("{} {}", r.lane, seconds(ns * 1e-9)))
         })
         .collect();
     if !overhead.is_empty() {

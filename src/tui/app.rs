@@ -1,81 +1,50 @@
-//! The lab's state as the screen shows it, and the one place it changes:
-//! key actions and engine events come in, effects for the runner go out.
+//! The lab's state as the screen shows it, one struct per pane, and the one
+//! place it changes: key actions and engine events come in, effects for the
+//! runner go out.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::engine::bootstrap::Toolchain;
-use crate::engine::build::{BuildInfo, Target, Variant};
+use crate::engine::error::LabError;
 use crate::engine::event::Event;
-use crate::engine::experiment::{Experiment, Knob, Split};
-use crate::engine::gil::{GilMode, GilRun, LogLine};
-use crate::engine::race::{Lane, RunOutcome, fib};
-use crate::engine::scaling::Scaling;
-use crate::engine::timeline::Segment;
+use crate::engine::experiment::Experiment;
+pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
+use crate::engine::types::{
+    BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, Target, Variant,
+};
 
 use super::keys::Action;
 
 /// Lines of build log kept; older ones scroll away.
 const LOG_LIMIT: usize = 5000;
 
-/// Work the runner does in the background, one job at a time.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Job {
-    /// Set up the venv and learn which builds are up to date.
-    Setup,
-    /// Build every crate in one variant, or in both (None).
-    Build(Option<Variant>),
-    Race {
-        experiment: String,
-        size: Option<u64>,
-    },
-    Gil {
-        variant: Variant,
-    },
-}
-
-impl Job {
-    pub fn describe(&self) -> String {
-        match self {
-            Job::Setup => "set-up".into(),
-            Job::Build(Some(v)) => format!("{} build", v.name()),
-            Job::Build(None) => "build of everything".into(),
-            Job::Race {
-                experiment,
-                size: Some(n),
-            } => format!("race of {experiment} (N = {n})"),
-            Job::Race { experiment, .. } => format!("race of {experiment}"),
-            Job::Gil { .. } => "GIL demo".into(),
-        }
-    }
-}
-
-/// What the screen needs of an experiment, and its knob's current value.
+/// An experiment on screen, and its knob's current value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpView {
-    pub key: String,
-    pub name: String,
-    pub description: String,
-    pub knob: Option<Knob>,
+    pub exp: Experiment,
     pub size: Option<u64>,
-    pub fibonacci: bool,
 }
 
 impl ExpView {
     pub fn new(exp: &Experiment) -> Self {
         Self {
-            key: exp.key.clone(),
-            name: exp.name.clone(),
-            description: exp.description.clone(),
             size: exp.knob.as_ref().map(|k| k.default),
-            knob: exp.knob.clone(),
-            fibonacci: exp.split == Some(Split::Fibonacci),
+            exp: exp.clone(),
         }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.exp.key
+    }
+
+    pub fn name(&self) -> &str {
+        &self.exp.name
     }
 
     /// The knob one step up or down: by one on a small range, else doubling.
     fn stepped(&self, up: bool) -> Option<u64> {
-        let (knob, n) = (self.knob.as_ref()?, self.size?);
+        let (knob, n) = (self.exp.knob.as_ref()?, self.size?);
         let fine = knob.max.saturating_sub(knob.min) <= 200;
         let next = match (up, fine) {
             (true, true) => n.checked_add(1)?,
@@ -87,11 +56,10 @@ impl ExpView {
         (clamped != n).then_some(clamped)
     }
 
-    /// The exact answer the lab can show before a race: fib(N).
+    /// The exact answer the engine knows before a race, if any.
     pub fn known_answer(&self, size: Option<u64>) -> Option<String> {
-        (self.fibonacci)
-            .then(|| size.map(|n| fib(n).to_string()))
-            .flatten()
+        let args = self.exp.args_for(size).ok()?;
+        self.exp.expected_for(&args).ok().flatten()
     }
 }
 
@@ -107,13 +75,7 @@ pub enum Effect {
 #[derive(Clone, Debug)]
 pub enum AppEvent {
     Engine(Event),
-    Toolchain(Toolchain),
-    /// What set-up found of a build: intact and current, or not there.
-    BuildKnown(Target, Option<BuildInfo>),
-    GilDone(GilRun),
-    ScalingStarted,
-    ScalingDone(Result<Scaling, String>),
-    JobDone(Result<(), String>),
+    JobDone(Result<JobReport, LabError>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -171,24 +133,45 @@ pub enum Level {
     Error,
 }
 
-pub struct App {
-    pub experiments: Vec<ExpView>,
-    /// The experiment the knob and `r` apply to.
-    pub selected: usize,
-    /// The experiment and size of the race on screen (the knob may have moved since).
-    pub race_exp: usize,
-    pub race_size: Option<u64>,
+/// The builds pane: every target's state and the live log of the last build.
+#[derive(Clone, Debug, Default)]
+pub struct BuildsPane {
+    /// The variant `b` builds and the GIL demo loads.
     pub variant: Variant,
-    pub toolchain: Option<Toolchain>,
-    pub setup_status: String,
-    pub builds: BTreeMap<Target, BuildState>,
+    pub states: BTreeMap<Target, BuildState>,
     pub log: Vec<String>,
     pub log_target: Option<Target>,
     /// Lines scrolled up from the bottom; 0 follows the log.
     pub log_scroll: usize,
+}
+
+/// The race pane: which experiment at which size, and every lane's state.
+#[derive(Clone, Debug, Default)]
+pub struct RacePane {
+    /// The experiment and size of the race on screen (the knob may have moved since).
+    pub experiment: usize,
+    pub size: Option<u64>,
     pub lanes: Vec<(Lane, LaneState)>,
-    pub gil: BTreeMap<GilMode, GilView>,
+    /// The builds whose Rust lanes race: both, or release alone.
+    pub variants: Vec<Variant>,
+}
+
+/// The GIL panes: both orders of the demo, and the scaling run.
+#[derive(Clone, Debug, Default)]
+pub struct GilPane {
+    pub runs: BTreeMap<GilMode, GilView>,
     pub scaling: ScalingView,
+}
+
+pub struct App {
+    pub experiments: Vec<ExpView>,
+    /// The experiment the knob and `r` apply to.
+    pub selected: usize,
+    pub toolchain: Option<Toolchain>,
+    pub setup_status: String,
+    pub builds: BuildsPane,
+    pub race: RacePane,
+    pub gil: GilPane,
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
     pub message: Option<(Level, String)>,
@@ -199,55 +182,50 @@ pub struct App {
 impl App {
     pub fn new(experiments: &[Experiment], targets: Vec<Target>) -> Self {
         let experiments: Vec<ExpView> = experiments.iter().map(ExpView::new).collect();
-        let race_size = experiments.first().and_then(|e| e.size);
         let mut app = Self {
-            experiments,
             selected: 0,
-            race_exp: 0,
-            race_size,
-            variant: Variant::Release,
             toolchain: None,
             setup_status: "starting".into(),
-            builds: targets
-                .into_iter()
-                .map(|t| (t, BuildState::Unknown))
-                .collect(),
-            log: Vec::new(),
-            log_target: None,
-            log_scroll: 0,
-            lanes: Vec::new(),
-            gil: [GilMode::Held, GilMode::Released]
-                .map(|m| (m, GilView::default()))
-                .into_iter()
-                .collect(),
-            scaling: ScalingView::NotRun,
+            builds: BuildsPane {
+                variant: Variant::Release,
+                states: targets
+                    .into_iter()
+                    .map(|t| (t, BuildState::Unknown))
+                    .collect(),
+                ..BuildsPane::default()
+            },
+            race: RacePane {
+                size: experiments.first().and_then(|e| e.size),
+                variants: Variant::ALL.to_vec(),
+                ..RacePane::default()
+            },
+            gil: GilPane {
+                runs: [GilMode::Held, GilMode::Released]
+                    .map(|m| (m, GilView::default()))
+                    .into_iter()
+                    .collect(),
+                scaling: ScalingView::NotRun,
+            },
+            experiments,
             running: None,
             pending: None,
             message: None,
             show_help: false,
             quit: false,
         };
-        app.lanes = app.lanes_of(0, LaneState::Idle);
+        app.race.lanes = app.lanes_of(0, LaneState::Idle);
         app
     }
 
     /// Sets the first experiment's knob (from `--n`), within its bounds.
     pub fn set_size(&mut self, n: Option<u64>) -> Result<(), String> {
-        let (Some(n), Some(exp)) = (n, self.experiments.first_mut()) else {
+        let (Some(n), Some(view)) = (n, self.experiments.first_mut()) else {
             return Ok(());
         };
-        match &exp.knob {
-            Some(k) if (k.min..=k.max).contains(&n) => {
-                exp.size = Some(n);
-                self.race_size = Some(n);
-                Ok(())
-            }
-            Some(k) => Err(format!(
-                "N = {n} is outside {}..={} for {}",
-                k.min, k.max, exp.name
-            )),
-            None => Err(format!("{} has no size knob", exp.name)),
-        }
+        view.exp.args_for(Some(n))?;
+        view.size = Some(n);
+        self.race.size = Some(n);
+        Ok(())
     }
 
     pub fn current(&self) -> Option<&ExpView> {
@@ -256,59 +234,85 @@ impl App {
 
     /// The experiment whose race is on screen.
     pub fn raced(&self) -> Option<&ExpView> {
-        self.experiments.get(self.race_exp)
+        self.experiments.get(self.race.experiment)
     }
-}
 
-impl App {
     pub fn is_busy(&self) -> bool {
         self.running.is_some()
     }
 
-    /// The answer the race on screen must give, when the lab knows it.
+    /// The answer the race on screen must give, when the engine knows it.
     pub fn expected(&self) -> Option<String> {
-        self.raced()?.known_answer(self.race_size)
+        self.raced()?.known_answer(self.race.size)
+    }
+
+    /// Whether debug lanes race too (else release alone).
+    pub fn races_debug(&self) -> bool {
+        self.race.variants.contains(&Variant::Debug)
     }
 
     pub fn on_action(&mut self, action: Action) -> Option<Effect> {
         match action {
-            Action::Build => self.request(Job::Build(Some(self.variant))),
+            Action::Build => self.request(Job::Build(Some(self.builds.variant))),
             Action::BuildAll => self.request(Job::Build(None)),
             Action::ToggleVariant => {
-                self.variant = self.variant.toggled();
+                self.builds.variant = self.builds.variant.toggled();
+                None
+            }
+            Action::ToggleDebugLanes => {
+                self.race.variants = if self.races_debug() {
+                    vec![Variant::Release]
+                } else {
+                    Variant::ALL.to_vec()
+                };
+                let text = if self.races_debug() {
+                    "races debug and release builds"
+                } else {
+                    "races release builds only (d brings debug back)"
+                };
+                self.inform(Level::Info, text.into());
+                if !self.is_busy() {
+                    self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
+                }
                 None
             }
             Action::NextExperiment => {
-                if !self.experiments.is_empty() {
-                    self.selected = (self.selected + 1) % self.experiments.len();
-                    if !self.is_busy() {
-                        self.show_selected();
-                    }
+                if self.experiments.len() < 2 {
+                    self.inform(
+                        Level::Info,
+                        "there is only one experiment: add another with --lab DIR".into(),
+                    );
+                    return None;
+                }
+                self.selected = (self.selected + 1) % self.experiments.len();
+                if !self.is_busy() {
+                    self.show_selected();
                 }
                 None
             }
             Action::Race => {
                 let exp = self.current()?;
-                let job = Job::Race {
-                    experiment: exp.key.clone(),
-                    size: exp.size,
-                };
+                let job = Job::Race(RaceJob::quick(
+                    exp.key(),
+                    exp.size,
+                    Some(self.race.variants.clone()),
+                ));
                 self.request(job)
             }
             Action::Gil => self.request(Job::Gil {
-                variant: self.variant,
+                variant: self.builds.variant,
             }),
             Action::NUp | Action::NDown => {
-                let exp = self.experiments.get_mut(self.selected)?;
-                match exp.stepped(action == Action::NUp) {
-                    Some(n) => exp.size = Some(n),
+                let view = self.experiments.get_mut(self.selected)?;
+                match view.stepped(action == Action::NUp) {
+                    Some(n) => view.size = Some(n),
                     None => {
-                        let text = match &exp.knob {
+                        let text = match &view.exp.knob {
                             Some(k) => format!(
                                 "N stays within {}..={} for {} (its lab.toml's min and max)",
-                                k.min, k.max, exp.name
+                                k.min, k.max, view.exp.name
                             ),
-                            None => format!("{} has no size knob", exp.name),
+                            None => format!("{} has no size knob", view.exp.name),
                         };
                         self.inform(Level::Info, text);
                     }
@@ -316,11 +320,12 @@ impl App {
                 None
             }
             Action::ScrollUp => {
-                self.log_scroll = (self.log_scroll + 10).min(self.log.len().saturating_sub(1));
+                let b = &mut self.builds;
+                b.log_scroll = (b.log_scroll + 10).min(b.log.len().saturating_sub(1));
                 None
             }
             Action::ScrollDown => {
-                self.log_scroll = self.log_scroll.saturating_sub(10);
+                self.builds.log_scroll = self.builds.log_scroll.saturating_sub(10);
                 None
             }
             Action::Cancel => {
@@ -376,20 +381,20 @@ impl App {
 
     fn begin(&mut self, job: Job) {
         match &job {
-            Job::Race { experiment, size } => {
-                self.race_exp = self
+            Job::Race(r) => {
+                self.race.experiment = self
                     .experiments
                     .iter()
-                    .position(|e| &e.key == experiment)
+                    .position(|e| e.key() == r.experiment)
                     .unwrap_or(0);
-                self.race_size = *size;
-                self.lanes = self.lanes_of(self.race_exp, LaneState::Waiting);
+                self.race.size = r.size;
+                self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Waiting);
             }
             Job::Gil { .. } => {
-                for view in self.gil.values_mut() {
+                for view in self.gil.runs.values_mut() {
                     *view = GilView::default();
                 }
-                self.scaling = ScalingView::NotRun;
+                self.gil.scaling = ScalingView::NotRun;
             }
             _ => {}
         }
@@ -399,22 +404,23 @@ impl App {
         self.running = Some((job, Instant::now()));
     }
 
-    /// The lanes experiment `index` races, each in `state`.
+    /// The lanes experiment `index` races with the chosen builds, each in `state`.
     fn lanes_of(&self, index: usize, state: LaneState) -> Vec<(Lane, LaneState)> {
-        let native = self.experiments.get(index).is_some_and(|e| e.fibonacci);
-        Lane::ALL
+        self.experiments
+            .get(index)
+            .map(|e| e.exp.lanes(&self.race.variants))
+            .unwrap_or_default()
             .into_iter()
-            .filter(|&l| l != Lane::RustNative || native)
             .map(|l| (l, state.clone()))
             .collect()
     }
 
     /// Puts the selected experiment on the race pane, with empty lanes.
     fn show_selected(&mut self) {
-        if self.race_exp != self.selected {
-            self.race_exp = self.selected;
-            self.race_size = self.current().and_then(|e| e.size);
-            self.lanes = self.lanes_of(self.race_exp, LaneState::Idle);
+        if self.race.experiment != self.selected {
+            self.race.experiment = self.selected;
+            self.race.size = self.current().and_then(|e| e.size);
+            self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
         }
     }
 
@@ -425,60 +431,47 @@ impl App {
     pub fn on_event(&mut self, event: AppEvent) -> Option<Effect> {
         match event {
             AppEvent::Engine(e) => self.on_engine(e),
-            AppEvent::Toolchain(tc) => {
+            AppEvent::JobDone(result) => self.on_job_done(result),
+        }
+    }
+
+    fn on_job_done(&mut self, result: Result<JobReport, LabError>) -> Option<Effect> {
+        let finished = self.running.take();
+        let describe = finished
+            .as_ref()
+            .map_or_else(String::new, |(j, _)| j.describe());
+        match result {
+            Err(LabError::Cancelled) => self.inform(Level::Error, format!("{describe} cancelled")),
+            Err(e) => self.inform(Level::Error, e.to_string()),
+            Ok(report) => {
                 self.setup_status = "ready".into();
-                self.toolchain = Some(tc);
-                None
-            }
-            AppEvent::BuildKnown(target, info) => {
-                self.builds
-                    .insert(target, info.map_or(BuildState::NotBuilt, BuildState::Ready));
-                None
-            }
-            AppEvent::GilDone(run) => {
-                let view = self.gil.entry(run.mode).or_default();
-                view.running = false;
-                view.verdict = Some((run.ok, run.verdict));
-                view.timeline = run.timeline;
-                None
-            }
-            AppEvent::ScalingStarted => {
-                self.scaling = ScalingView::Running;
-                None
-            }
-            AppEvent::ScalingDone(result) => {
-                self.scaling = match result {
-                    Ok(s) => ScalingView::Done(s),
-                    Err(e) => ScalingView::Failed(e),
-                };
-                None
-            }
-            AppEvent::JobDone(result) => {
-                let finished = self.running.take();
-                match result {
-                    Err(e) => self.inform(Level::Error, e),
-                    Ok(()) => {
-                        if let Some((Job::Race { .. }, _)) = finished {
-                            self.inform(Level::Info, self.race_summary());
-                        }
-                    }
+                self.toolchain = Some(report.toolchain);
+                for (target, info) in report.known {
+                    self.builds
+                        .states
+                        .insert(target, info.map_or(BuildState::NotBuilt, BuildState::Ready));
                 }
-                for (_, state) in &mut self.lanes {
-                    if matches!(state, LaneState::Waiting | LaneState::Running { .. }) {
-                        *state = LaneState::Failed("cancelled".into());
-                    }
+                if !report.problems.is_empty() {
+                    self.inform(Level::Error, report.problems.join("; "));
+                } else if let Some((Job::Race(_), _)) = finished {
+                    self.inform(Level::Info, self.race_summary());
                 }
-                for view in self.gil.values_mut() {
-                    view.running = false;
-                }
-                if self.scaling == ScalingView::Running {
-                    self.scaling = ScalingView::NotRun;
-                }
-                let next = self.pending.take()?;
-                self.begin(next.clone());
-                Some(Effect::Start(next))
             }
         }
+        for (_, state) in &mut self.race.lanes {
+            if matches!(state, LaneState::Waiting | LaneState::Running { .. }) {
+                *state = LaneState::Failed("cancelled".into());
+            }
+        }
+        for view in self.gil.runs.values_mut() {
+            view.running = false;
+        }
+        if self.gil.scaling == ScalingView::Running {
+            self.gil.scaling = ScalingView::NotRun;
+        }
+        let next = self.pending.take()?;
+        self.begin(next.clone());
+        Some(Effect::Start(next))
     }
 
     fn on_engine(&mut self, event: Event) -> Option<Effect> {
@@ -487,29 +480,47 @@ impl App {
             Event::BuildStarted(t) => {
                 let last = self.last_good(&t);
                 let since = Instant::now();
-                self.builds.insert(t, BuildState::Building { since, last });
+                self.builds
+                    .states
+                    .insert(t, BuildState::Building { since, last });
             }
             Event::BuildLine(t, line) => {
-                if self.log_target.as_ref() != Some(&t) {
-                    self.log.clear();
-                    self.log_scroll = 0;
-                    self.log_target = Some(t);
+                let b = &mut self.builds;
+                if b.log_target.as_ref() != Some(&t) {
+                    b.log.clear();
+                    b.log_scroll = 0;
+                    b.log_target = Some(t);
                 }
-                if self.log.len() == LOG_LIMIT {
-                    self.log.remove(0);
+                if b.log.len() == LOG_LIMIT {
+                    b.log.remove(0);
                 }
-                self.log.push(line);
+                b.log.push(line);
             }
             Event::BuildFinished(t, result) => {
                 let state = match result {
                     Ok(info) => BuildState::Ready(info),
-                    Err(e) => BuildState::Failed(e, self.last_good(&t)),
+                    Err(e) => BuildState::Failed(e.to_string(), self.last_good(&t)),
                 };
-                self.builds.insert(t, state);
+                self.builds.states.insert(t, state);
+            }
+            // The engine decides the lanes once the builds are known.
+            Event::RaceStarted { lanes, .. } => {
+                self.race.lanes = lanes
+                    .into_iter()
+                    .map(|l| {
+                        let state = self
+                            .race
+                            .lanes
+                            .iter()
+                            .find(|(old, _)| *old == l)
+                            .map_or(LaneState::Waiting, |(_, s)| s.clone());
+                        (l, state)
+                    })
+                    .collect();
             }
             Event::LaneStarted { lane, .. } => {
                 self.set_lane(
-                    lane,
+                    &lane,
                     LaneState::Running {
                         since: Instant::now(),
                         fraction: 0.0,
@@ -518,7 +529,7 @@ impl App {
             }
             Event::LaneProgress { lane, fraction } => {
                 if let Some((_, LaneState::Running { fraction: f, .. })) =
-                    self.lanes.iter_mut().find(|(l, _)| *l == lane)
+                    self.race.lanes.iter_mut().find(|(l, _)| *l == lane)
                 {
                     *f = fraction;
                 }
@@ -536,42 +547,58 @@ impl App {
                     },
                     RunOutcome::Failed(why) => LaneState::Failed(why),
                 };
-                self.set_lane(lane, state);
+                self.set_lane(&lane, state);
             }
             Event::GilStarted(mode) => {
-                let view = self.gil.entry(mode).or_default();
+                let view = self.gil.runs.entry(mode).or_default();
                 *view = GilView {
                     running: true,
                     ..GilView::default()
                 };
             }
-            Event::GilLine(mode, line) => self.gil.entry(mode).or_default().lines.push(line),
+            Event::GilLine(mode, line) => self.gil.runs.entry(mode).or_default().lines.push(line),
+            Event::GilDone(run) => self.gil_done(run),
+            Event::ScalingStarted => self.gil.scaling = ScalingView::Running,
+            Event::ScalingDone(result) => {
+                self.gil.scaling = match result {
+                    Ok(s) => ScalingView::Done(s),
+                    Err(e) => ScalingView::Failed(e.to_string()),
+                };
+            }
         }
         None
     }
 
+    fn gil_done(&mut self, run: GilRun) {
+        let view = self.gil.runs.entry(run.mode).or_default();
+        view.running = false;
+        view.verdict = Some((run.ok, run.verdict));
+        view.timeline = run.timeline;
+    }
+
     /// A build that stays usable while a rebuild of it runs or after one fails.
     fn last_good(&self, target: &Target) -> Option<BuildInfo> {
-        match self.builds.get(target) {
+        match self.builds.states.get(target) {
             Some(BuildState::Ready(info)) => Some(info.clone()),
             Some(BuildState::Failed(_, last) | BuildState::Building { last, .. }) => last.clone(),
             _ => None,
         }
     }
 
-    fn set_lane(&mut self, lane: Lane, state: LaneState) {
-        if let Some((_, s)) = self.lanes.iter_mut().find(|(l, _)| *l == lane) {
+    fn set_lane(&mut self, lane: &Lane, state: LaneState) {
+        if let Some((_, s)) = self.race.lanes.iter_mut().find(|(l, _)| l == lane) {
             *s = state;
         }
     }
 
     /// Lane times of the finished race, fastest first.
-    pub fn finishing_order(&self) -> Vec<(Lane, f64)> {
-        let mut done: Vec<(Lane, f64)> = self
+    pub fn finishing_order(&self) -> Vec<(&Lane, f64)> {
+        let mut done: Vec<(&Lane, f64)> = self
+            .race
             .lanes
             .iter()
             .filter_map(|(l, s)| match s {
-                LaneState::Done { seconds, .. } => Some((*l, *seconds)),
+                LaneState::Done { seconds, .. } => Some((l, *seconds)),
                 _ => None,
             })
             .collect();
@@ -579,25 +606,26 @@ impl App {
         done
     }
 
-    pub fn python_time(&self) -> Option<f64> {
-        self.lanes.iter().find_map(|(l, s)| match (l, s) {
-            (Lane::Python, LaneState::Done { seconds, .. }) => Some(*seconds),
+    /// The reference lane's time, once it has one: what speed-ups are against.
+    pub fn reference_time(&self) -> Option<(&Lane, f64)> {
+        self.race.lanes.iter().find_map(|(l, s)| match s {
+            LaneState::Done { seconds, .. } if l.reference => Some((l, *seconds)),
             _ => None,
         })
     }
 
     fn race_summary(&self) -> String {
-        let order = self.finishing_order();
-        let name = self.raced().map_or("", |e| e.name.as_str());
-        let Some(python) = self.python_time() else {
+        let name = self.raced().map_or("", |e| e.name());
+        let Some((reference, time)) = self.reference_time() else {
             return format!("race of {name} done");
         };
-        let parts: Vec<String> = order
+        let parts: Vec<String> = self
+            .finishing_order()
             .iter()
-            .filter(|(l, _)| *l != Lane::Python)
-            .map(|(l, s)| format!("{} {:.1}x", l.name(), python / s))
+            .filter(|(l, _)| !l.reference)
+            .map(|(l, s)| format!("{l} {:.1}x", time / s))
             .collect();
-        format!("{name}: {} faster than python", parts.join(", "))
+        format!("{name}: {} faster than {reference}", parts.join(", "))
     }
 }
 
@@ -607,38 +635,7 @@ pub mod fixtures {
     use std::path::PathBuf;
 
     use super::*;
-
-    pub fn experiment(key: &str, args: u64, min: u64, max: u64, split: bool) -> Experiment {
-        Experiment {
-            key: key.into(),
-            dir: PathBuf::from("/lab").join(key),
-            name: key.into(),
-            description: format!("the {key} experiment"),
-            module: key.into(),
-            python_dir: "/lab/assets".into(),
-            python_module: "reference".into(),
-            python_function: "f".into(),
-            python_setup: None,
-            rust_function: "f".into(),
-            args: vec![args.into()],
-            knob: Some(Knob {
-                index: 0,
-                min,
-                max,
-                default: args,
-            }),
-            expect: None,
-            split: split.then_some(Split::Fibonacci),
-            overhead: None,
-        }
-    }
-
-    pub fn lab_experiments() -> Vec<Experiment> {
-        vec![
-            experiment("fibonacci", 35, 0, 93, true),
-            experiment("listsum", 1_000_000, 0, 2_000_000, false),
-        ]
-    }
+    pub use crate::engine::experiment::fixtures::lab_experiments;
 
     pub fn targets() -> Vec<Target> {
         ["fibonacci", "gil"]
@@ -650,18 +647,57 @@ pub mod fixtures {
     pub fn app() -> App {
         App::new(&lab_experiments(), targets())
     }
+
+    pub fn toolchain() -> Toolchain {
+        Toolchain {
+            python_version: "3.11.7".into(),
+            venv_python: "/lab/venv/bin/python".into(),
+            site_packages: "/lab/venv/lib/python3.11/site-packages".into(),
+            maturin: "/lab/venv/bin/maturin".into(),
+            maturin_version: "1.16.0".into(),
+        }
+    }
+
+    /// The end of a job: what set-up found of the builds, and the problems.
+    pub fn report(known: Vec<(Target, Option<BuildInfo>)>, problems: &[&str]) -> JobReport {
+        JobReport {
+            toolchain: toolchain(),
+            known,
+            builds: Vec::new(),
+            race: None,
+            gil: Vec::new(),
+            scaling: None,
+            problems: problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// A job that ended with nothing wrong.
+    pub fn done() -> AppEvent {
+        AppEvent::JobDone(Ok(report(Vec::new(), &[])))
+    }
+
+    /// The lanes of the fixtures' one-function-a-side experiments, by name.
+    pub fn lane(name: &str) -> Lane {
+        match name {
+            "python" => Lane::python("f", true, true),
+            "rust-debug" => Lane::rust("f", Variant::Debug, true),
+            "rust-release" => Lane::rust("f", Variant::Release, true),
+            _ => Lane::native(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{app, targets};
+    use super::fixtures::{app, done, lab_experiments, targets};
     use super::*;
 
     fn race(n: u64) -> Job {
-        Job::Race {
-            experiment: "fibonacci".into(),
-            size: Some(n),
-        }
+        Job::Race(RaceJob::quick(
+            "fibonacci",
+            Some(n),
+            Some(Variant::ALL.to_vec()),
+        ))
     }
 
     #[test]
@@ -673,7 +709,7 @@ mod tests {
         assert_eq!(app.on_action(Action::Gil), None, "another job waits");
         assert_eq!(app.on_action(Action::BuildAll), None);
         assert_eq!(app.pending, Some(Job::Build(None)), "latest wins");
-        let next = app.on_event(AppEvent::JobDone(Ok(())));
+        let next = app.on_event(done());
         assert_eq!(next, Some(Effect::Start(Job::Build(None))));
         assert!(app.pending.is_none());
     }
@@ -686,12 +722,13 @@ mod tests {
         assert_eq!(app.on_action(Action::Cancel), Some(Effect::Cancel));
         assert!(app.pending.is_none());
         assert_eq!(
-            app.on_event(AppEvent::JobDone(Err("cancelled".into()))),
+            app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
             None
         );
         assert!(!app.is_busy());
         assert!(
-            app.lanes
+            app.race
+                .lanes
                 .iter()
                 .all(|(_, s)| *s == LaneState::Failed("cancelled".into()))
         );
@@ -716,9 +753,9 @@ mod tests {
     fn a_large_knob_doubles_and_the_picker_cycles() {
         let mut app = app();
         app.on_action(Action::NextExperiment);
-        assert_eq!(app.current().unwrap().key, "listsum");
+        assert_eq!(app.current().unwrap().key(), "listsum");
         assert_eq!(
-            app.raced().unwrap().key,
+            app.raced().unwrap().key(),
             "listsum",
             "an idle race pane follows the picker"
         );
@@ -734,15 +771,16 @@ mod tests {
         assert_eq!(app.current().unwrap().size, Some(1_000_000));
         assert_eq!(
             app.on_action(Action::Race),
-            Some(Effect::Start(Job::Race {
-                experiment: "listsum".into(),
-                size: Some(1_000_000)
-            }))
+            Some(Effect::Start(Job::Race(RaceJob::quick(
+                "listsum",
+                Some(1_000_000),
+                Some(Variant::ALL.to_vec())
+            ))))
         );
         app.on_action(Action::NextExperiment);
-        assert_eq!(app.current().unwrap().key, "fibonacci");
+        assert_eq!(app.current().unwrap().key(), "fibonacci");
         assert_eq!(
-            app.raced().unwrap().key,
+            app.raced().unwrap().key(),
             "listsum",
             "a running race stays on screen"
         );
@@ -761,15 +799,57 @@ mod tests {
             module_sha256: "y".into(),
             fresh: false,
         };
-        app.on_event(AppEvent::BuildKnown(t.clone(), Some(info.clone())));
+        app.builds
+            .states
+            .insert(t.clone(), BuildState::Ready(info.clone()));
         app.on_event(AppEvent::Engine(Event::BuildStarted(t.clone())));
         app.on_event(AppEvent::Engine(Event::BuildFinished(
             t.clone(),
-            Err("error[E0308]: mismatched types".into()),
+            Err(LabError::Build("error[E0308]: mismatched types".into())),
         )));
         assert_eq!(
-            app.builds[&t],
+            app.builds.states[&t],
             BuildState::Failed("error[E0308]: mismatched types".into(), Some(info))
+        );
+    }
+
+    #[test]
+    fn debug_lanes_can_be_left_out_and_the_engine_names_the_lanes() {
+        let mut app = app();
+        let names = |app: &App| -> Vec<String> {
+            app.race.lanes.iter().map(|(l, _)| l.name.clone()).collect()
+        };
+        assert_eq!(
+            names(&app),
+            ["python", "rust-debug", "rust-release", "rust-native"]
+        );
+        app.on_action(Action::ToggleDebugLanes);
+        assert_eq!(names(&app), ["python", "rust-release", "rust-native"]);
+        assert_eq!(
+            app.on_action(Action::Race),
+            Some(Effect::Start(Job::Race(RaceJob::quick(
+                "fibonacci",
+                Some(35),
+                Some(vec![Variant::Release])
+            ))))
+        );
+        assert_eq!(
+            app.expected().as_deref(),
+            Some("9227465"),
+            "asked of the engine"
+        );
+    }
+
+    #[test]
+    fn one_experiment_says_so_when_e_is_pressed() {
+        let mut app = App::new(&lab_experiments()[..1], targets());
+        app.on_action(Action::NextExperiment);
+        assert!(
+            app.message
+                .as_ref()
+                .unwrap()
+                .1
+                .contains("only one experiment")
         );
     }
 }

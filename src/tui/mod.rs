@@ -91,7 +91,7 @@ fn log_event(log: &Mutex<Option<File>>, event: &Event) {
         Event::BuildFinished(t, r) => {
             format!("[build {t}] finished: {:?}", r.as_ref().map(|i| i.seconds))
         }
-        Event::LaneFinished { lane, outcome, .. } => format!("[race {}] {outcome:?}", lane.name()),
+        Event::LaneFinished { lane, outcome, .. } => format!("[race {lane}] {outcome:?}"),
         Event::GilLine(m, l) => format!("[gil {}] {:.3} {}", m.name(), l.t, l.text),
         _ => return,
     };

@@ -7,17 +7,17 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use super::app::{App, AppEvent, LaneState, fixtures};
+use super::app::fixtures::{self, done, lane};
+use super::app::{App, AppEvent, LaneState};
 use super::keys::Action;
 use super::theme::Theme;
 use super::ui;
-use crate::engine::bootstrap::Toolchain;
-use crate::engine::build::{BuildInfo, Variant};
+use crate::engine::error::LabError;
 use crate::engine::event::Event;
-use crate::engine::gil::{GilMode, GilRun, LogLine, Thread};
-use crate::engine::race::{Lane, RunOutcome};
 use crate::engine::scaling::analyse;
-use crate::engine::timeline::{Activity, Segment};
+use crate::engine::types::{
+    Activity, BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Segment, Thread, Variant,
+};
 
 const COLOR: Theme = Theme { color: true };
 
@@ -52,24 +52,20 @@ fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
 /// An app after set-up: the toolchain known, every build up to date.
 fn ready_app() -> App {
     let mut app = fixtures::app();
-    app.on_event(AppEvent::Toolchain(Toolchain {
-        python_version: "3.11.7".into(),
-        venv_python: "/lab/venv/bin/python".into(),
-        site_packages: "/lab/venv/lib/python3.11/site-packages".into(),
-        maturin: "/lab/venv/bin/maturin".into(),
-        maturin_version: "1.16.0".into(),
-    }));
-    for t in fixtures::targets() {
-        let release = t.variant == Variant::Release;
-        app.on_event(AppEvent::BuildKnown(
-            t,
-            Some(info(
+    let known = fixtures::targets()
+        .into_iter()
+        .map(|t| {
+            let release = t.variant == Variant::Release;
+            let info = info(
                 if release { 17.2 } else { 15.1 },
                 if release { 540_000 } else { 8_000_000 },
                 true,
-            )),
-        ));
-    }
+            );
+            (t, Some(info))
+        })
+        .collect();
+    app.on_event(AppEvent::JobDone(Ok(fixtures::report(known, &[]))));
+    app.message = None;
     app
 }
 
@@ -89,7 +85,7 @@ fn finish(app: &mut App, lane: Lane, outcome: RunOutcome) {
     );
 }
 
-fn done(seconds: f64, result: &str, correct: bool) -> RunOutcome {
+fn ran(seconds: f64, result: &str, correct: bool) -> RunOutcome {
     RunOutcome::Done {
         seconds,
         result: result.into(),
@@ -104,27 +100,32 @@ fn lanes_show_real_progress_mid_race() {
     engine(
         &mut app,
         Event::LaneStarted {
-            lane: Lane::RustRelease,
+            lane: lane("rust-release"),
         },
     );
     engine(
         &mut app,
         Event::LaneProgress {
-            lane: Lane::RustRelease,
+            lane: lane("rust-release"),
             fraction: 1.0,
         },
     );
-    finish(&mut app, Lane::RustRelease, done(0.0412, "9227465", true));
-    engine(&mut app, Event::LaneStarted { lane: Lane::Python });
+    finish(&mut app, lane("rust-release"), ran(0.0412, "9227465", true));
+    engine(
+        &mut app,
+        Event::LaneStarted {
+            lane: lane("python"),
+        },
+    );
     engine(
         &mut app,
         Event::LaneProgress {
-            lane: Lane::Python,
+            lane: lane("python"),
             fraction: 0.5,
         },
     );
     let t0 = Instant::now();
-    for (_, s) in &mut app.lanes {
+    for (_, s) in &mut app.race.lanes {
         if let LaneState::Running { since, .. } = s {
             *since = t0;
         }
@@ -144,16 +145,16 @@ fn lanes_show_real_progress_mid_race() {
 fn a_finished_race_keeps_times_ratios_and_order() {
     let mut app = ready_app();
     app.on_action(Action::Race);
-    for (lane, seconds) in [
-        (Lane::Python, 1.9),
-        (Lane::RustDebug, 0.163),
-        (Lane::RustRelease, 0.0414),
-        (Lane::RustNative, 0.0301),
+    for (name, seconds) in [
+        ("python", 1.9),
+        ("rust-debug", 0.163),
+        ("rust-release", 0.0414),
+        ("rust-native", 0.0301),
     ] {
-        engine(&mut app, Event::LaneStarted { lane });
-        finish(&mut app, lane, done(seconds, "9227465", true));
+        engine(&mut app, Event::LaneStarted { lane: lane(name) });
+        finish(&mut app, lane(name), ran(seconds, "9227465", true));
     }
-    app.on_event(AppEvent::JobDone(Ok(())));
+    app.on_event(done());
     let shot = screen(&app, Instant::now());
     assert!(
         shot.contains("✓ 9227465   45.9x faster than python"),
@@ -171,10 +172,10 @@ fn a_finished_race_keeps_times_ratios_and_order() {
 fn a_wrong_result_shows_the_expected_value() {
     let mut app = ready_app();
     app.on_action(Action::Race);
-    finish(&mut app, Lane::RustDebug, done(0.1, "42", false));
+    finish(&mut app, lane("rust-debug"), ran(0.1, "42", false));
     finish(
         &mut app,
-        Lane::RustRelease,
+        lane("rust-release"),
         RunOutcome::Failed("panicked (PanicException: boom)".into()),
     );
     let shot = screen(&app, Instant::now());
@@ -204,11 +205,15 @@ fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
     }
     engine(
         &mut app,
-        Event::BuildFinished(target, Err("error[E0308]: mismatched types".into())),
+        Event::BuildFinished(
+            target,
+            Err(LabError::Build("error[E0308]: mismatched types".into())),
+        ),
     );
-    app.on_event(AppEvent::JobDone(Err(
-        "build of fibonacci (release) failed: error[E0308]: mismatched types".into(),
-    )));
+    app.on_event(AppEvent::JobDone(Ok(fixtures::report(
+        vec![],
+        &["build fibonacci (release) failed: error[E0308]: mismatched types"],
+    ))));
     let shot = screen(&app, Instant::now());
     assert!(shot.contains("✗ failed, last good kept"), "{shot}");
     assert!(
@@ -217,7 +222,7 @@ fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
     );
     assert!(shot.contains("--> src/lib.rs:12:5"), "the log stays");
     assert!(
-        shot.contains("✗ build of fibonacci (release) failed"),
+        shot.contains("✗ build fibonacci (release) failed"),
         "one clear message"
     );
     insta::assert_snapshot!(shot);
@@ -245,22 +250,25 @@ fn gil_run(app: &mut App, mode: GilMode, lines: &[(f64, &str)], ok: bool, verdic
     for &(t, text) in lines {
         engine(app, Event::GilLine(mode, LogLine::new(t, text.into())));
     }
-    app.on_event(AppEvent::GilDone(GilRun {
-        mode,
-        function: mode.function().into(),
-        events: vec![],
-        marks: vec![],
-        timeline: if mode == GilMode::Held {
-            held_timeline()
-        } else {
-            vec![]
-        },
-        python_waited: 1.9,
-        seconds: 2.0,
-        result: Some("[[2, 4, 6], [2, 4, 6]]".into()),
-        verdict: verdict.into(),
-        ok,
-    }));
+    engine(
+        app,
+        Event::GilDone(GilRun {
+            mode,
+            function: mode.function().into(),
+            events: vec![],
+            marks: vec![],
+            timeline: if mode == GilMode::Held {
+                held_timeline()
+            } else {
+                vec![]
+            },
+            python_waited: 1.9,
+            seconds: 2.0,
+            result: Some("[[2, 4, 6], [2, 4, 6]]".into()),
+            verdict: verdict.into(),
+            ok,
+        }),
+    );
 }
 
 #[test]
@@ -293,7 +301,7 @@ fn the_gil_panes_show_both_interleavings_and_verdicts() {
         true,
         "Python thread ran on time",
     );
-    app.on_event(AppEvent::JobDone(Ok(())));
+    app.on_event(done());
     let terminal = render(&app, Instant::now(), 120, 40, &COLOR);
     let shot = terminal.backend().to_string();
     assert!(shot.contains("✓ Python thread blocked 1.90 s"), "{shot}");
@@ -430,7 +438,7 @@ fn the_scaling_pane_draws_speedups_against_the_ideal() {
             raw("rust-gil-released", 4, 0.2),
         ],
     );
-    app.on_event(AppEvent::ScalingDone(Ok(scaling)));
+    engine(&mut app, Event::ScalingDone(Ok(scaling)));
     let shot = screen(&app, Instant::now());
     assert!(shot.contains("ideal: 2 cores"), "{shot}");
     assert!(shot.contains("2.00x") && shot.contains("0.91x"), "{shot}");

@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::app::App;
 use super::theme::Theme;
 use super::widgets::{builds, gil, help, race, scaling, status};
-use crate::engine::gil::GilMode;
+use crate::engine::types::GilMode;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -47,11 +47,11 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
     let [held, released] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
 
-    builds::draw(frame, build_area, app, now, theme);
+    builds::draw(frame, build_area, &app.builds, now, theme);
     race::draw(frame, race_area, app, now, theme);
-    gil::draw(frame, held, app, GilMode::Held, theme);
-    gil::draw(frame, released, app, GilMode::Released, theme);
-    scaling::draw(frame, scaling_area, app, theme);
+    gil::draw(frame, held, &app.gil, GilMode::Held, theme);
+    gil::draw(frame, released, &app.gil, GilMode::Released, theme);
+    scaling::draw(frame, scaling_area, &app.gil.scaling, theme);
     status::draw_message(frame, message, app, theme);
     status::draw_keys(frame, keys, app, theme);
     if app.show_help {

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
-use crate::engine::protocol::{Reply, encode};
+use super::protocol::{Reply, encode};
 
 /// Written to fd 1 to learn when every line printed before it has been read.
 const SYNC: &str = "\u{1}pyo3-lab-sync";
@@ -43,6 +43,7 @@ impl Channel {
             syncs: (Mutex::new(0), Condvar::new()),
         });
         let reader = Arc::clone(&channel);
+        // SAFETY: the pipe's read end was just created and is owned here alone.
         let printed = unsafe { File::from_raw_fd(read_fd) };
         std::thread::spawn(move || reader.drain(printed));
         Ok(channel)

@@ -8,29 +8,37 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{pane, spinner};
-use crate::report::text::{bytes, seconds};
-use crate::tui::app::{App, BuildState};
+use crate::tui::app::{BuildState, BuildsPane};
 use crate::tui::theme::Theme;
+use crate::units::{bytes, seconds};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
-    let block = pane(format!("Builds  [selected: {}]", app.variant.name()));
+pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, theme: &Theme) {
+    let block = pane(format!("Builds  [selected: {}]", builds.variant.name()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows = app.builds.len() as u16;
+    let rows = builds.states.len() as u16;
     let [table, log] =
         Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]).areas(inner);
 
-    let lines: Vec<Line> = app
-        .builds
+    // The name column fits the longest crate name, so names never run into the variant.
+    let width = builds
+        .states
+        .keys()
+        .map(|t| t.krate.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let lines: Vec<Line> = builds
+        .states
         .iter()
         .map(|(target, state)| {
-            let marker = if target.variant == app.variant {
+            let marker = if target.variant == builds.variant {
                 "▸"
             } else {
                 " "
             };
             let name = Span::raw(format!(
-                "{marker}{:<10}{:<8}",
+                "{marker}{:<width$}{:<8}",
                 target.krate,
                 target.variant.name()
             ));
@@ -72,8 +80,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     frame.render_widget(Paragraph::new(lines), table);
 
     // Each failure's first compiler error, whole, above the log.
-    let errors: Vec<Line> = app
-        .builds
+    let errors: Vec<Line> = builds
+        .states
         .iter()
         .filter_map(|(t, state)| match state {
             BuildState::Failed(e, _) => Some(Line::styled(format!("✗ {t}: {e}"), theme.bad())),
@@ -90,13 +98,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
         errors_area,
     );
 
-    let title = match &app.log_target {
+    let title = match &builds.log_target {
         Some(t) => format!("log: {t}"),
         None => "log: (no build yet)".into(),
     };
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(log);
-    let scrolled = if app.log_scroll > 0 {
-        format!("  (scrolled up {} lines, PgDn to follow)", app.log_scroll)
+    let scrolled = if builds.log_scroll > 0 {
+        format!(
+            "  (scrolled up {} lines, PgDn to follow)",
+            builds.log_scroll
+        )
     } else {
         String::new()
     };
@@ -105,9 +116,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
         head,
     );
     let height = body.height as usize;
-    let end = app.log.len().saturating_sub(app.log_scroll);
+    let end = builds.log.len().saturating_sub(builds.log_scroll);
     let start = end.saturating_sub(height);
-    let log_lines: Vec<Line> = app.log[start..end]
+    let log_lines: Vec<Line> = builds.log[start..end]
         .iter()
         .map(|l| {
             if l.starts_with("error") || l.starts_with("warning") {

@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::gil::{GilMode, Thread};
-use crate::engine::timeline::{self, Activity};
-use crate::tui::app::{App, GilView};
+use crate::engine::timeline;
+use crate::engine::types::{Activity, GilMode, Thread};
+use crate::tui::app::{GilPane, GilView};
 use crate::tui::theme::Theme;
 
 /// How an activity is drawn: a cell and its style (the cell alone under NO_COLOR).
@@ -93,11 +93,11 @@ fn timeline_lines(view: &GilView, width: usize, theme: &Theme) -> Vec<Line<'stat
     lines
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, mode: GilMode, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, pane_state: &GilPane, mode: GilMode, theme: &Theme) {
     let block = pane(format!("GIL {}: gil.{}", mode.name(), mode.function()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let view = app.gil.get(&mode).cloned().unwrap_or_default();
+    let view = pane_state.runs.get(&mode).cloned().unwrap_or_default();
     let timeline = timeline_lines(&view, inner.width as usize, theme);
     let key = legend(theme);
     // The legend wraps on a narrow pane: give it the lines it needs.

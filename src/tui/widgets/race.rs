@@ -1,5 +1,8 @@
 //! The race pane: a bar per lane that grows with the worker's real progress,
-//! then times, results and speed-ups, and the finishing order.
+//! then times, results and speed-ups against the reference, and the finishing
+//! order. However many lanes there are, each is shown: two lines a lane when
+//! they fit, one when they don't, and past that the list scrolls to the lane
+//! that is running, saying how many lanes are above and below.
 
 use std::time::Instant;
 
@@ -9,69 +12,163 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::race::Lane;
-use crate::report::text::seconds;
+use crate::engine::types::{Lane, Language};
 use crate::tui::app::{App, LaneState};
 use crate::tui::theme::Theme;
+use crate::units::seconds;
+
+/// Lines kept for the finishing order under the lanes.
+const ORDER_LINES: u16 = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
     let size = |n: Option<u64>| n.map(|n| format!(" (N = {n})")).unwrap_or_default();
     let raced = app.raced();
     let mut title = match raced {
-        Some(e) => format!("Race: {}{}", e.name, size(app.race_size)),
+        Some(e) => format!("Race: {}{}", e.name(), size(app.race.size)),
         None => "Race: no experiment found".into(),
     };
+    if !app.races_debug() {
+        title.push_str("  [release only: d]");
+    }
     if let Some(sel) = app.current()
-        && (app.selected != app.race_exp || sel.size != app.race_size)
+        && (app.selected != app.race.experiment || sel.size != app.race.size)
     {
-        title.push_str(&format!("  [next: {}{}]", sel.name, size(sel.size)));
+        title.push_str(&format!("  [next: {}{}]", sel.name(), size(sel.size)));
     }
     let block = pane(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let mut rows = vec![Constraint::Length(1)];
-    rows.extend(app.lanes.iter().map(|_| Constraint::Length(2)));
-    rows.push(Constraint::Fill(1));
-    let areas = Layout::vertical(rows).split(inner);
+    // Two lines a lane when they fit, else one, else all the room there is.
+    let room = inner.height.saturating_sub(1 + ORDER_LINES);
+    let n = app.race.lanes.len() as u16;
+    let lanes_height = if 2 * n <= room {
+        2 * n
+    } else {
+        room.min(n.max(1)).max(room.min(n))
+    };
+    let [about_area, lanes_area, order_area, _] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(lanes_height.min(room)),
+        Constraint::Length(ORDER_LINES),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
     let about = match (raced, app.expected()) {
-        (Some(e), Some(answer)) => format!("{}; expect {answer}", e.description),
-        (Some(e), None) => e.description.clone(),
+        (Some(e), Some(answer)) => format!("{}; expect {answer}", e.exp.description),
+        (Some(e), None) => e.exp.description.clone(),
         (None, _) => "add a lab.toml (pyo3-lab new NAME) or pass --lab DIR".into(),
     };
-    frame.render_widget(Paragraph::new(Line::styled(about, theme.dim())), areas[0]);
-    for (i, (lane, state)) in app.lanes.iter().enumerate() {
-        lane_row(frame, areas[i + 1], app, *lane, state, now, theme);
-    }
-    finish(frame, areas[app.lanes.len() + 1], app, theme);
+    frame.render_widget(Paragraph::new(Line::styled(about, theme.dim())), about_area);
+    lanes(frame, lanes_area, app, now, theme);
+    finish(frame, order_area, app, theme);
 }
 
-/// Two lines per lane: name, bar and time; then the result, or why it stopped.
+/// Every lane, two lines each when there is room, else one, else a window
+/// that follows the running lane.
+fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
+    let all = &app.race.lanes;
+    let height = area.height as usize;
+    let name_width = all
+        .iter()
+        .map(|(l, _)| l.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(6, 24) as u16
+        + 1;
+    let tall = 2 * all.len() <= height;
+    let per_lane = if tall { 2 } else { 1 };
+    // A window of the lanes, with a line each for what is hidden above and below.
+    let fits = height / per_lane;
+    let (start, shown) = if all.len() <= fits {
+        (0, all.len())
+    } else {
+        let room = fits.saturating_sub(2).max(1);
+        let focus = all
+            .iter()
+            .position(|(_, s)| matches!(s, LaneState::Running { .. }))
+            .unwrap_or(0);
+        let start = focus.saturating_sub(room / 2).min(all.len() - room);
+        (start, room)
+    };
+    let hidden_above = start;
+    let hidden_below = all.len() - start - shown;
+    let mut rows: Vec<Constraint> = Vec::new();
+    if hidden_above > 0 {
+        rows.push(Constraint::Length(1));
+    }
+    rows.extend((0..shown).map(|_| Constraint::Length(per_lane as u16)));
+    if hidden_below > 0 {
+        rows.push(Constraint::Length(1));
+    }
+    rows.push(Constraint::Fill(1));
+    let areas = Layout::vertical(rows).split(area);
+    let mut next = 0;
+    if hidden_above > 0 {
+        let text = format!("↑ {hidden_above} more lane(s)");
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), areas[0]);
+        next = 1;
+    }
+    for (lane, state) in &all[start..start + shown] {
+        lane_row(
+            frame,
+            areas[next],
+            app,
+            lane,
+            state,
+            name_width,
+            tall,
+            now,
+            theme,
+        );
+        next += 1;
+    }
+    if hidden_below > 0 {
+        let text = format!("↓ {hidden_below} more lane(s)");
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), areas[next]);
+    }
+}
+
+/// A lane: name, bar and time; then (below, or after the time when compact)
+/// the result and speed-up, or why it stopped.
+#[allow(clippy::too_many_arguments)]
 fn lane_row(
     frame: &mut Frame,
     area: Rect,
     app: &App,
-    lane: Lane,
+    lane: &Lane,
     state: &LaneState,
+    name_width: u16,
+    tall: bool,
     now: Instant,
     theme: &Theme,
 ) {
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let (top, detail) = if tall {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let [_, detail] =
+            Layout::horizontal([Constraint::Length(name_width), Constraint::Fill(1)]).areas(bottom);
+        (top, detail)
+    } else {
+        let [top, detail] =
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Fill(1)]).areas(area);
+        (top, detail)
+    };
     let [name, bar, time] = Layout::horizontal([
-        Constraint::Length(13),
+        Constraint::Length(name_width),
         Constraint::Fill(1),
-        Constraint::Length(13),
+        Constraint::Length(11),
     ])
     .areas(top);
-    let [_, detail] =
-        Layout::horizontal([Constraint::Length(13), Constraint::Fill(1)]).areas(bottom);
-    let style = if lane == Lane::Python {
+    let style = if lane.language == Language::Python {
         theme.python()
     } else {
         theme.rust()
     };
-    frame.render_widget(Paragraph::new(Span::styled(lane.name(), style)), name);
+    frame.render_widget(
+        Paragraph::new(Span::styled(lane.name.as_str(), style)),
+        name,
+    );
     let (ratio, clock, text) = match state {
         LaneState::Idle => (
             0.0,
@@ -99,14 +196,18 @@ fn lane_row(
             result,
             correct,
         } => {
-            let speed = match app.python_time() {
-                Some(p) if lane != Lane::Python => format!("   {:.1}x faster than python", p / s),
+            let speed = match app.reference_time() {
+                Some((reference, r)) if !lane.reference => {
+                    format!("   {:.1}x faster than {reference}", r / s)
+                }
                 _ => String::new(),
             };
             let verdict = if *correct {
                 Span::styled(format!("✓ {result}{speed}"), theme.ok())
             } else {
-                let wanted = app.expected().unwrap_or_else(|| "the python lane's".into());
+                let wanted = app
+                    .expected()
+                    .unwrap_or_else(|| "the reference lane's".into());
                 Span::styled(format!("✗ {result} ≠ {wanted} (wrong result)"), theme.bad())
             };
             (1.0, Span::styled(seconds(*s), style), verdict)
@@ -133,6 +234,7 @@ fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let order = app.finishing_order();
     if order.len() < 2
         || app
+            .race
             .lanes
             .iter()
             .any(|(_, s)| matches!(s, LaneState::Running { .. } | LaneState::Waiting))
@@ -141,12 +243,7 @@ fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let mut spans = vec![Span::styled("finishing order: ", theme.title())];
     for (i, (lane, s)) in order.iter().enumerate() {
-        spans.push(Span::raw(format!(
-            "{}. {} {}  ",
-            i + 1,
-            lane.name(),
-            seconds(*s)
-        )));
+        spans.push(Span::raw(format!("{}. {lane} {}  ", i + 1, seconds(*s))));
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),

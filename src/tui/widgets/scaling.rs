@@ -7,15 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::scaling::{CONTENDERS, Scaling};
-use crate::tui::app::{App, ScalingView};
+use crate::engine::scaling::CONTENDERS;
+use crate::engine::types::Scaling;
+use crate::tui::app::ScalingView;
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, view: &ScalingView, theme: &Theme) {
     let block = pane("GIL scaling: speed-up of T threads of CPU-bound work (g runs it)".into());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines = match &app.scaling {
+    let lines = match view {
         ScalingView::NotRun => vec![Line::styled(
             "after the GIL demo: pure Python vs Rust holding the GIL vs Rust releasing it (py.detach)",
             theme.dim(),

@@ -51,7 +51,7 @@ fn applies(action: Action, app: &App) -> bool {
     match action {
         Action::Cancel => app.is_busy(),
         Action::ScrollDown => false,
-        Action::ScrollUp => !app.log.is_empty(),
+        Action::ScrollUp => !app.builds.log.is_empty(),
         _ => true,
     }
 }

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
+    /// Import `module.function` before any run. With `compiled`, refuse a
+    /// function written in Python: a Rust lane must run compiled code.
+    Load {
+        module: String,
+        function: String,
+        compiled: bool,
+    },
     /// Call `module.function` and time the call alone. The arguments are a
     /// JSON array, passed through `setup` (untimed) when there is one. With
     /// `chunks`, call it once per chunk instead and add up the results,
@@ -103,6 +110,8 @@ pub enum FailKind {
     Panic,
     Overflow,
     Exception,
+    /// A Rust lane's function turned out to be Python code.
+    NotCompiled,
 }
 
 impl FailKind {
@@ -122,6 +131,7 @@ impl FailKind {
             FailKind::Panic => "panicked",
             FailKind::Overflow => "overflowed",
             FailKind::Exception => "raised",
+            FailKind::NotCompiled => "is not compiled code",
         }
     }
 }

@@ -10,8 +10,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::cancel::{Cancel, GroupGuard};
 use super::protocol::{FailKind, Reply, Request, decode, encode};
+use crate::engine::cancel::{Cancel, GroupGuard};
 
 /// The hidden subcommand that starts a worker.
 pub const WORKER_COMMAND: &str = "__worker";
@@ -35,6 +35,8 @@ pub enum WorkerError {
     /// The worker could not be started or spoke nonsense.
     Broken(String),
 }
+
+impl std::error::Error for WorkerError {}
 
 impl std::fmt::Display for WorkerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,7 +215,7 @@ impl Worker {
     }
 
     fn kill(&mut self) {
-        super::cancel::kill_group(self.child.id() as i32);
+        crate::engine::cancel::kill_group(self.child.id() as i32);
         let _ = self.child.wait();
     }
 
@@ -226,19 +228,18 @@ impl Worker {
         let status = self.child.wait();
         // Give the stderr reader a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(50));
-        let stderr = self.stderr.lock().unwrap();
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .to_owned();
+        let why = last_words(&self.stderr.lock().unwrap());
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(": {why}")
+        };
         match status {
             Ok(s) if s.signal().is_some() => {
                 let sig = s.signal().unwrap_or_default();
-                WorkerError::Crashed(format!("signal {sig}, {}", signal_name(sig)))
+                WorkerError::Crashed(format!("signal {sig}, {}{why}", signal_name(sig)))
             }
-            Ok(s) => WorkerError::Crashed(format!("exit code {}: {last}", s.code().unwrap_or(-1))),
+            Ok(s) => WorkerError::Crashed(format!("exit code {}{why}", s.code().unwrap_or(-1))),
             Err(e) => WorkerError::Broken(e.to_string()),
         }
     }
@@ -247,6 +248,42 @@ impl Worker {
 impl Drop for Worker {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// What a dead worker said last that explains its death: a Rust panic's
+/// message and place when there is one (the first panic: where it began),
+/// else its last meaningful lines. Backtrace hints and blank lines are left out.
+pub fn last_words(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    let panic_at = |i: usize| {
+        let place = lines[i]
+            .split_once("panicked at ")
+            .map_or(lines[i], |(_, p)| p)
+            .trim_end_matches(':');
+        (place, lines.get(i + 1).copied().unwrap_or(""))
+    };
+    let panics: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("panicked at"))
+        .collect();
+    match (panics.first(), panics.last()) {
+        (Some(&first), Some(&last)) => {
+            let (place, message) = panic_at(first);
+            let then = if last != first {
+                format!(" (then: {})", panic_at(last).1)
+            } else {
+                String::new()
+            };
+            format!("panicked at {place}: {message}{then}")
+        }
+        _ => {
+            let last: Vec<&str> = lines.iter().rev().take(2).rev().copied().collect();
+            last.join(" / ")
+        }
     }
 }
 
@@ -260,5 +297,36 @@ fn signal_name(sig: i32) -> &'static str {
         libc::SIGILL => "SIGILL",
         libc::SIGTERM => "SIGTERM",
         _ => "signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_words;
+
+    #[test]
+    fn a_panic_that_aborts_keeps_its_message_and_place() {
+        let stderr = "\nthread '<unnamed>' (4711) panicked at src/lib.rs:101:20:\n\
+                      attempt to add with overflow\n\
+                      note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\
+                      thread '<unnamed>' (4711) panicked at library/core/src/panicking.rs:225:5:\n\
+                      panic in a function that cannot unwind\n\
+                      thread caused non-unwinding panic. aborting.\n";
+        assert_eq!(
+            last_words(stderr),
+            "panicked at src/lib.rs:101:20: attempt to add with overflow \
+             (then: panic in a function that cannot unwind)"
+        );
+        let first = "thread 'x' panicked at src/lib.rs:101:20:\nattempt to add with overflow\n";
+        assert_eq!(
+            last_words(first),
+            "panicked at src/lib.rs:101:20: attempt to add with overflow"
+        );
+    }
+
+    #[test]
+    fn without_a_panic_the_last_lines_are_kept() {
+        assert_eq!(last_words("\n\n"), "");
+        assert_eq!(last_words("a\nb\nc\n"), "b / c");
     }
 }

@@ -1,0 +1,35 @@
+//! The engine's one error type. Cloneable, so events can carry it; `anyhow`
+//! stays at the edges (set-up internals, `main`).
+
+use crate::worker::WorkerError;
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LabError {
+    /// What the user asked for cannot be done as asked: a size out of range,
+    /// an unknown experiment. The message says what would work.
+    #[error("{0}")]
+    Input(String),
+    /// The venv or maturin could not be set up.
+    #[error("set-up failed: {0}")]
+    Setup(String),
+    /// A build failed; the message is its first error, with where it is.
+    #[error("{0}")]
+    Build(String),
+    /// A worker could not run what it was asked.
+    #[error("{0}")]
+    Worker(#[from] WorkerError),
+    /// A run that could not finish or gave nonsense, said in words.
+    #[error("{0}")]
+    Run(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+pub type LabResult<T> = Result<T, LabError>;
+
+impl LabError {
+    /// An `anyhow` error from the edges, with its whole cause chain.
+    pub fn setup(e: &anyhow::Error) -> Self {
+        LabError::Setup(format!("{e:#}"))
+    }
+}

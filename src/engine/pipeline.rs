@@ -1,0 +1,248 @@
+//! The job sequence, written once: what a job needs built, building it, then
+//! the race, or the GIL demo and the scaling run, and the problems found.
+//! `--check`, the TUI and `bench` are front ends over `Lab::run`.
+
+use std::time::Duration;
+
+use super::Lab;
+use super::bootstrap::Toolchain;
+use super::cancel::Cancel;
+use super::error::{LabError, LabResult};
+use super::event::Event;
+use super::race::RaceConfig;
+use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
+
+/// What a front end asks of the lab.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
+    /// Set up the venv and learn which builds are up to date.
+    Setup,
+    /// Build every crate in one variant, or in both (None).
+    Build(Option<Variant>),
+    Race(RaceJob),
+    /// The GIL demo in both orders, then the scaling run.
+    Gil {
+        variant: Variant,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaceJob {
+    pub experiment: String,
+    /// The size knob's value; the experiment's default when None.
+    pub size: Option<u64>,
+    pub runs: usize,
+    pub warmup: usize,
+    pub timeout: Option<Duration>,
+    /// The builds whose Rust lanes race; the experiment's own choice when None.
+    pub variants: Option<Vec<Variant>>,
+}
+
+impl RaceJob {
+    /// One quick run a lane: what the terminal races on a key press.
+    pub fn quick(experiment: &str, size: Option<u64>, variants: Option<Vec<Variant>>) -> Self {
+        Self {
+            experiment: experiment.into(),
+            size,
+            runs: 1,
+            warmup: 0,
+            timeout: None,
+            variants,
+        }
+    }
+}
+
+impl Job {
+    pub fn describe(&self) -> String {
+        match self {
+            Job::Setup => "set-up".into(),
+            Job::Build(Some(v)) => format!("{} build", v.name()),
+            Job::Build(None) => "build of everything".into(),
+            Job::Race(RaceJob {
+                experiment,
+                size: Some(n),
+                ..
+            }) => format!("race of {experiment} (N = {n})"),
+            Job::Race(r) => format!("race of {}", r.experiment),
+            Job::Gil { .. } => "GIL demo".into(),
+        }
+    }
+}
+
+/// The GIL demo's two runs, in the order the chapter shows them.
+pub const GIL_ORDER: [GilMode; 2] = [GilMode::Held, GilMode::Released];
+
+/// Everything a job produced; `problems` is empty when every check passed.
+#[derive(Clone, Debug)]
+pub struct JobReport {
+    pub toolchain: Toolchain,
+    /// What set-up found of each build: intact and current, or not there.
+    pub known: Vec<(Target, Option<BuildInfo>)>,
+    pub builds: Vec<(Target, LabResult<BuildInfo>)>,
+    pub race: Option<Vec<LaneRecord>>,
+    pub gil: Vec<GilRun>,
+    pub scaling: Option<LabResult<Scaling>>,
+    pub problems: Vec<String>,
+}
+
+impl Lab {
+    /// Runs one job from set-up to checked results. Errors are what stopped
+    /// the job as a whole (set-up, a bad size, a cancel); what went wrong
+    /// inside it is in the report's problems.
+    pub fn run(&self, job: &Job, cancel: &Cancel) -> LabResult<JobReport> {
+        let toolchain = self.bootstrap()?;
+        let mut report = JobReport {
+            toolchain: toolchain.clone(),
+            known: Vec::new(),
+            builds: Vec::new(),
+            race: None,
+            gil: Vec::new(),
+            scaling: None,
+            problems: Vec::new(),
+        };
+        if let Job::Race(r) = job {
+            // A bad size fails before anything is built.
+            self.experiment(&r.experiment)?
+                .args_for(r.size)
+                .map_err(LabError::Input)?;
+        }
+        let built = self.build_needed(&toolchain, job, cancel, &mut report);
+        if cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
+        }
+        match job {
+            Job::Setup => {
+                report.known = self
+                    .all_targets()
+                    .into_iter()
+                    .map(|t| {
+                        let info = self.existing(&toolchain, &t);
+                        (t, info)
+                    })
+                    .collect();
+            }
+            Job::Build(_) => {}
+            Job::Race(r) => self.race_job(&toolchain, r, &built, cancel, &mut report)?,
+            Job::Gil { variant } if built.contains(variant) => {
+                self.gil_job(&toolchain, *variant, cancel, &mut report)
+            }
+            Job::Gil { .. } => {}
+        }
+        if cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
+        }
+        Ok(report)
+    }
+
+    /// The builds a job needs, in the order they are made.
+    fn needs(&self, job: &Job) -> LabResult<Vec<Target>> {
+        Ok(match job {
+            Job::Setup => vec![],
+            Job::Build(variant) => self
+                .all_targets()
+                .into_iter()
+                .filter(|t| variant.is_none_or(|v| t.variant == v))
+                .collect(),
+            Job::Race(r) => {
+                let exp = self.experiment(&r.experiment)?;
+                let variants = r.variants.as_ref().unwrap_or(&exp.variants);
+                variants.iter().map(|&v| self.target(exp, v)).collect()
+            }
+            Job::Gil { variant } => vec![self.gil_target(*variant)],
+        })
+    }
+
+    /// Builds what `job` needs; returns the variants that built.
+    fn build_needed(
+        &self,
+        toolchain: &Toolchain,
+        job: &Job,
+        cancel: &Cancel,
+        report: &mut JobReport,
+    ) -> Vec<Variant> {
+        let targets = match self.needs(job) {
+            Ok(t) => t,
+            Err(e) => {
+                report.problems.push(e.to_string());
+                return Vec::new();
+            }
+        };
+        let mut built = Vec::new();
+        for target in targets {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let result = self.build(toolchain, &target, false, cancel);
+            match &result {
+                Ok(_) => built.push(target.variant),
+                Err(e) => report.problems.push(format!("build {target} failed: {e}")),
+            }
+            report.builds.push((target, result));
+        }
+        built
+    }
+
+    /// Races the lanes whose builds are there; a failed build's lanes are left
+    /// out (its failure is already a problem).
+    fn race_job(
+        &self,
+        toolchain: &Toolchain,
+        r: &RaceJob,
+        built: &[Variant],
+        cancel: &Cancel,
+        report: &mut JobReport,
+    ) -> LabResult<()> {
+        let exp = self.experiment(&r.experiment)?;
+        let cfg = RaceConfig {
+            size: r.size,
+            runs: r.runs,
+            warmup: r.warmup,
+            timeout: r.timeout,
+            variants: built.to_vec(),
+        };
+        let records = self.race(toolchain, exp, &cfg, cancel)?;
+        for rec in &records {
+            if let Some(problem) = rec.problem() {
+                report
+                    .problems
+                    .push(format!("{} lane {} {problem}", exp.key, rec.lane));
+            }
+        }
+        report.race = Some(records);
+        Ok(())
+    }
+
+    fn gil_job(
+        &self,
+        toolchain: &Toolchain,
+        variant: Variant,
+        cancel: &Cancel,
+        report: &mut JobReport,
+    ) {
+        for mode in GIL_ORDER {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let run = self.gil(toolchain, mode, variant, cancel);
+            if !run.ok {
+                report
+                    .problems
+                    .push(format!("GIL {}: {}", run.mode.name(), run.verdict));
+            }
+            (self.sink)(Event::GilDone(run.clone()));
+            report.gil.push(run);
+        }
+        if cancel.is_cancelled() {
+            return;
+        }
+        (self.sink)(Event::ScalingStarted);
+        let scaling = self.scaling(toolchain, variant, cancel);
+        match &scaling {
+            Ok(s) if !s.ok => report.problems.push(format!("GIL scaling: {}", s.verdict)),
+            Err(e) => report.problems.push(format!("GIL scaling: {e}")),
+            Ok(_) => {}
+        }
+        (self.sink)(Event::ScalingDone(scaling.clone()));
+        report.scaling = Some(scaling);
+    }
+}

@@ -1,0 +1,350 @@
+//! The engine's shared value types: what builds, races and GIL runs produce,
+//! and what the engine's events carry. Every other engine file may import
+//! these; this file imports none of them, so imports run one way only.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+// ---- builds ----------------------------------------------------------------
+
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    Debug,
+    #[default]
+    Release,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 2] = [Variant::Debug, Variant::Release];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Debug => "debug",
+            Variant::Release => "release",
+        }
+    }
+
+    /// Cargo's own words for the profile, as the chapter shows them.
+    pub fn profile(self) -> &'static str {
+        match self {
+            Variant::Debug => "unoptimized + debuginfo",
+            Variant::Release => "optimized",
+        }
+    }
+
+    pub fn toggled(self) -> Self {
+        match self {
+            Variant::Debug => Variant::Release,
+            Variant::Release => Variant::Debug,
+        }
+    }
+}
+
+/// One build: a maturin project in one variant. `krate` is its key in the lab
+/// (the folder's name), which names its outputs in the lab home.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub krate: String,
+    pub variant: Variant,
+    pub dir: PathBuf,
+}
+
+impl Target {
+    pub fn new(krate: &str, dir: &Path, variant: Variant) -> Self {
+        Self {
+            krate: krate.to_owned(),
+            variant,
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.krate, self.variant.name())
+    }
+}
+
+/// A successful build, as recorded in its manifest once the wheel is unpacked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// Hash of everything the build is made from; equal hashes mean no rebuild.
+    pub inputs: String,
+    pub seconds: f64,
+    pub wheel_bytes: u64,
+    /// The extension module (`.so`) inside the unpacked wheel.
+    pub module: PathBuf,
+    pub module_bytes: u64,
+    pub module_sha256: String,
+    /// True when this run reused the build instead of compiling.
+    #[serde(skip)]
+    pub fresh: bool,
+}
+
+// ---- races -----------------------------------------------------------------
+
+/// What a lane runs: the reference's language, a compiled extension, or the
+/// algorithm built into pyo3-lab itself (no Python at all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Python,
+    Rust,
+    Native,
+}
+
+/// One contender of a race: an implementation in one build (Rust), or as it
+/// is (Python, native). `name` is unique within its experiment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Lane {
+    pub name: String,
+    /// The implementation's label (its function's name unless lab.toml says).
+    pub implementation: String,
+    pub language: Language,
+    pub variant: Option<Variant>,
+    /// The first Python implementation: every other lane is checked against it.
+    pub reference: bool,
+}
+
+/// The built-in lane names, kept when an experiment has one function a side,
+/// so that older reports and baselines still match.
+pub const PYTHON_LANE: &str = "python";
+pub const NATIVE_LANE: &str = "rust-native";
+pub const BUILTIN_LANES: [&str; 4] = [PYTHON_LANE, "rust-debug", "rust-release", NATIVE_LANE];
+
+impl Lane {
+    pub fn python(label: &str, single: bool, reference: bool) -> Self {
+        Self {
+            name: if single {
+                PYTHON_LANE.into()
+            } else {
+                label.into()
+            },
+            implementation: label.into(),
+            language: Language::Python,
+            variant: None,
+            reference,
+        }
+    }
+
+    pub fn rust(label: &str, variant: Variant, single: bool) -> Self {
+        Self {
+            name: if single {
+                format!("rust-{}", variant.name())
+            } else {
+                format!("{label} ({})", variant.name())
+            },
+            implementation: label.into(),
+            language: Language::Rust,
+            variant: Some(variant),
+            reference: false,
+        }
+    }
+
+    pub fn native() -> Self {
+        Self {
+            name: NATIVE_LANE.into(),
+            implementation: NATIVE_LANE.into(),
+            language: Language::Native,
+            variant: None,
+            reference: false,
+        }
+    }
+}
+
+impl std::fmt::Display for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// How one timed run of one lane ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome {
+    Done {
+        seconds: f64,
+        result: String,
+        correct: bool,
+    },
+    Failed(String),
+}
+
+/// Everything measured of one lane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneRecord {
+    pub experiment: String,
+    pub lane: Lane,
+    pub command: String,
+    /// Measured runs only, warm-ups left out; seconds per call.
+    pub times: Vec<f64>,
+    /// Calls per timed run (above 1 when one call is too short to time).
+    pub repeat: u32,
+    pub result: Option<String>,
+    /// What the result was checked against, as JSON; None when nothing was known.
+    pub expected: Option<String>,
+    pub correct: bool,
+    /// Why the lane stopped early, if it did.
+    pub failure: Option<String>,
+    /// The cost of one call of a trivial function across the same boundary.
+    pub overhead_ns: Option<f64>,
+}
+
+impl LaneRecord {
+    /// What is wrong with this lane, in words; None when it ran and was right.
+    pub fn problem(&self) -> Option<String> {
+        match (&self.failure, self.correct, &self.expected) {
+            (Some(f), _, _) => Some(f.clone()),
+            (None, true, _) => None,
+            (None, false, Some(expected)) => Some(format!(
+                "returned {}, expected {expected}",
+                self.result.as_deref().unwrap_or("nothing")
+            )),
+            (None, false, None) => Some(
+                "could not be checked: the reference lane gave no result to compare with".into(),
+            ),
+        }
+    }
+}
+
+// ---- the GIL demo and scaling ----------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GilMode {
+    Held,
+    Released,
+}
+
+impl GilMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            GilMode::Held => "held",
+            GilMode::Released => "released",
+        }
+    }
+
+    /// The function of the `gil` extension that the scenario's Rust thread runs.
+    pub fn function(self) -> &'static str {
+        match self {
+            GilMode::Held => "double_list",
+            GilMode::Released => "double_list_released",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            GilMode::Held => "Rust holds the GIL (the chapter's double_list)",
+            GilMode::Released => "Rust releases the GIL (py.detach)",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Thread {
+    Python,
+    Rust,
+}
+
+/// One printed line of the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Seconds since the scenario started.
+    pub t: f64,
+    pub thread: Thread,
+    pub text: String,
+}
+
+impl LogLine {
+    /// The scenario's lines say who prints them: "Py: ..." or "Rust: ...".
+    pub fn new(t: f64, text: String) -> Self {
+        let thread = if text.starts_with("Rust") {
+            Thread::Rust
+        } else {
+            Thread::Python
+        };
+        Self { t, thread, text }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GilRun {
+    pub mode: GilMode,
+    pub function: String,
+    pub events: Vec<LogLine>,
+    /// The phase marks both threads left, and what they were doing between them.
+    pub marks: Vec<Mark>,
+    pub timeline: Vec<Segment>,
+    /// Seconds the Python thread spent waiting for the GIL.
+    pub python_waited: f64,
+    pub seconds: f64,
+    pub result: Option<String>,
+    /// What the run shows, in one line.
+    pub verdict: String,
+    pub ok: bool,
+}
+
+/// A phase mark: `what` the thread began at `t` seconds from the start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    pub t: f64,
+    pub thread: Thread,
+    pub what: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activity {
+    /// Running Python code (holding the GIL, as Python code must).
+    Python,
+    /// Sleeping without the GIL (`time.sleep` lets go of it).
+    Sleeping,
+    /// Running Rust while holding the GIL: every Python thread is stopped.
+    RustWithGil,
+    /// Running Rust after `py.detach`: Python threads may run meanwhile.
+    RustWithoutGil,
+    /// Ready to run, but another thread holds the GIL.
+    WaitingForGil,
+}
+
+impl Activity {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Activity::Python => "running Python",
+            Activity::Sleeping => "sleeping",
+            Activity::RustWithGil => "Rust, holding the GIL",
+            Activity::RustWithoutGil => "Rust, GIL released",
+            Activity::WaitingForGil => "waiting for the GIL",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub thread: Thread,
+    pub start: f64,
+    pub end: f64,
+    pub activity: Activity,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingRow {
+    pub contender: String,
+    pub threads: u32,
+    /// Wall time of the whole batch.
+    pub wall: f64,
+    /// Throughput against one thread: threads × wall(1) / wall(threads).
+    pub speedup: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    pub cores: usize,
+    pub rows: Vec<ScalingRow>,
+    pub ok: bool,
+    pub verdict: String,
+}

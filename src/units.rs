@@ -1,0 +1,52 @@
+//! Units for people: times and sizes, formatted the same everywhere (the
+//! terminal, the text and Markdown reports, progress lines).
+
+/// A duration in seconds with three or four significant digits, from
+/// nanoseconds to seconds: a 21 ns call never shows as `0.0 µs`.
+pub fn seconds(s: f64) -> String {
+    let a = s.abs();
+    if a >= 1.0 {
+        format!("{s:.3} s")
+    } else if a >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else if a >= 1e-6 {
+        format!("{:.2} µs", s * 1e6)
+    } else if s == 0.0 {
+        "0 s".into()
+    } else {
+        format!("{:.1} ns", s * 1e9)
+    }
+}
+
+pub fn bytes(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / (1 << 20) as f64)
+    } else if b >= 1 << 10 {
+        format!("{:.0} KiB", b as f64 / 1024.0)
+    } else {
+        format!("{b} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_keep_their_digits_down_to_nanoseconds() {
+        assert_eq!(seconds(1.5402), "1.540 s");
+        assert_eq!(seconds(0.0981), "98.10 ms");
+        assert_eq!(seconds(0.000_061_2), "61.20 µs");
+        assert_eq!(seconds(2.1e-8), "21.0 ns");
+        assert_eq!(seconds(2.9e-8), "29.0 ns");
+        assert_eq!(seconds(4.2e-7), "420.0 ns");
+        assert_eq!(seconds(0.0), "0 s");
+    }
+
+    #[test]
+    fn sizes_pick_their_unit() {
+        assert_eq!(bytes(8 << 20), "8.0 MiB");
+        assert_eq!(bytes(531 * 1024), "531 KiB");
+        assert_eq!(bytes(12), "12 B");
+    }
+}

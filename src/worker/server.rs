@@ -1,0 +1,311 @@
+//! The worker's side of the boundary: it imports the modules it is asked for,
+//! runs and times them, and replies.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use super::capture::Channel;
+use super::protocol::{FailKind, Reply, Request, decode};
+use crate::fibonacci;
+
+pub fn main(paths: &[PathBuf]) -> Result<()> {
+    let channel = Channel::install()?;
+    let python = Python::attach(|py| setup(py, paths)).map_err(|e| anyhow!("{e}"))?;
+    channel.send(&Reply::Ready { python });
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let request: Request = decode(&line)?;
+        let reply = Python::attach(|py| {
+            serve(py, &channel, request).unwrap_or_else(|err| failure(py, &err))
+        });
+        channel.send(&reply);
+    }
+    Ok(())
+}
+
+/// Puts the given directories first on `sys.path` and returns the Python version.
+fn setup(py: Python<'_>, paths: &[PathBuf]) -> PyResult<String> {
+    let sys = py.import("sys")?;
+    let sys_path = sys.getattr("path")?;
+    for path in paths.iter().rev() {
+        sys_path.call_method1("insert", (0, path.to_string_lossy()))?;
+    }
+    // Every line must reach the pipe as it is printed, or its timestamp lies;
+    // but whole, or an extension's `println!` could land inside it.
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("line_buffering", true)?;
+    kwargs.set_item("write_through", false)?;
+    sys.getattr("stdout")?
+        .call_method("reconfigure", (), Some(&kwargs))?;
+    let version = sys.getattr("version")?.extract::<String>()?;
+    Ok(version.split_whitespace().next().unwrap_or("").to_owned())
+}
+
+fn function<'py>(py: Python<'py>, module: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import(module)?.getattr(name)
+}
+
+fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply> {
+    match request {
+        Request::Load {
+            module,
+            function: name,
+            compiled,
+        } => {
+            let f = function(py, &module, &name)?;
+            if compiled && let Some(what) = python_code(py, &f)? {
+                return Ok(Reply::Failed {
+                    kind: FailKind::NotCompiled,
+                    message: format!("{module}.{name} is {what}"),
+                });
+            }
+            Ok(Reply::Finished {
+                seconds: 0.0,
+                result: f.repr()?.to_string(),
+                json: None,
+                correct: None,
+            })
+        }
+        Request::Race {
+            module,
+            function: name,
+            args,
+            setup,
+            chunks,
+            expect,
+            repeat,
+        } => {
+            let f = function(py, &module, &name)?;
+            let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
+            if let Some((setup_module, setup_function)) = setup {
+                let setup = function(py, &setup_module, &setup_function)?;
+                call_args = setup.call1(as_tuple(py, &call_args)?)?;
+            }
+            let call_args = as_tuple(py, &call_args)?;
+            let run = Run {
+                channel,
+                repeat,
+                chunks: chunks.as_deref(),
+            };
+            let (seconds, result) = run.time(py, |chunk| match chunk {
+                Some(c) => f.call1((c,)),
+                None => f.call1(&call_args),
+            })?;
+            finished(py, seconds, &result, expect)
+        }
+        Request::Native {
+            n,
+            chunks,
+            expect,
+            repeat,
+        } => {
+            let run = Run {
+                channel,
+                repeat,
+                chunks: chunks.as_deref(),
+            };
+            let (seconds, result) = run.time(py, |chunk| {
+                Ok(fibonacci::native(chunk.unwrap_or(n))
+                    .into_pyobject(py)?
+                    .into_any())
+            })?;
+            finished(py, seconds, &result, expect)
+        }
+        Request::Overhead {
+            module,
+            function: name,
+            calls,
+        } => {
+            let f = function(py, &module, &name)?;
+            let arg = (1u8,).into_pyobject(py)?;
+            let started = Instant::now();
+            for _ in 0..calls {
+                f.call1(&arg)?;
+            }
+            let seconds = started.elapsed().as_secs_f64() / calls.max(1) as f64;
+            Ok(Reply::Finished {
+                seconds,
+                result: format!("{calls} calls"),
+                json: None,
+                correct: None,
+            })
+        }
+        Request::Gil {
+            scenario_module,
+            scenario_function,
+            module,
+            function: name,
+        } => {
+            let rust = function(py, &module, &name)?;
+            let scenario = function(py, &scenario_module, &scenario_function)?;
+            // Each side may leave phase marks on perf_counter's clock: drop old
+            // ones, and note where that clock stands when ours starts.
+            let tracers = [
+                ("python", function(py, &scenario_module, "trace").ok()),
+                ("rust", function(py, &module, "take_trace").ok()),
+            ];
+            for (_, tracer) in &tracers {
+                if let Some(t) = tracer {
+                    t.call0()?;
+                }
+            }
+            let perf_counter = py.import("time")?.getattr("perf_counter")?;
+            channel.restart_clock();
+            let clock_zero: f64 = perf_counter.call0()?.extract()?;
+            let started = Instant::now();
+            let result = scenario.call1((rust,));
+            let seconds = started.elapsed().as_secs_f64();
+            py.import("sys")?.getattr("stdout")?.call_method0("flush")?;
+            // Release the GIL while waiting: the reader thread needs none, but
+            // a still-running Python thread might want to print.
+            py.detach(|| channel.sync());
+            for (thread, tracer) in tracers {
+                let Some(tracer) = tracer else { continue };
+                let marks: Vec<(f64, String)> = tracer.call0()?.extract()?;
+                for (t, what) in marks {
+                    channel.send(&Reply::Mark {
+                        t: t - clock_zero,
+                        thread: thread.into(),
+                        what,
+                    });
+                }
+            }
+            Ok(Reply::Finished {
+                seconds,
+                result: result?.repr()?.to_string(),
+                json: None,
+                correct: None,
+            })
+        }
+        Request::Call {
+            module,
+            function: name,
+            args,
+        } => {
+            let f = function(py, &module, &name)?;
+            let args = py.import("json")?.call_method1("loads", (args,))?;
+            let started = Instant::now();
+            let result = f.call1(as_tuple(py, &args)?)?;
+            finished(py, started.elapsed().as_secs_f64(), &result, None)
+        }
+    }
+}
+
+/// What `f` is when it is Python code (a function defined in a .py file, a
+/// method, a lambda), with where it was defined; None for compiled code.
+fn python_code(py: Python<'_>, f: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let inspect = py.import("inspect")?;
+    let target = inspect.call_method1("unwrap", (f,))?;
+    let is_python = inspect
+        .call_method1("isfunction", (&target,))?
+        .is_truthy()?
+        || inspect.call_method1("ismethod", (&target,))?.is_truthy()?;
+    if !is_python {
+        return Ok(None);
+    }
+    let code = target.getattr("__code__")?;
+    let file: String = code.getattr("co_filename")?.extract()?;
+    let line: u32 = code.getattr("co_firstlineno")?.extract()?;
+    Ok(Some(format!(
+        "a Python function (defined at {file}:{line})"
+    )))
+}
+
+/// How one timed run is made: `repeat` times over, either one call or one
+/// call per chunk (results added up), with progress between calls.
+struct Run<'a> {
+    channel: &'a Channel,
+    repeat: u32,
+    chunks: Option<&'a [u64]>,
+}
+
+impl Run<'_> {
+    /// Times the run and returns the time per repetition and the last result.
+    fn time<'py>(
+        &self,
+        py: Python<'py>,
+        mut call: impl FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<(f64, Bound<'py, PyAny>)> {
+        let repeat = self.repeat.max(1);
+        // Repeated runs are short: a report per call would cost more than the call.
+        let every = (repeat / 50).max(1);
+        let mut result = py.None().into_bound(py);
+        let started = Instant::now();
+        for rep in 0..repeat {
+            result = match self.chunks {
+                None => call(None)?,
+                Some(chunks) => {
+                    let mut total = 0u8.into_pyobject(py)?.into_any();
+                    for (i, chunk) in chunks.iter().enumerate() {
+                        total = total.add(call(Some(*chunk))?)?;
+                        if repeat == 1 {
+                            self.channel.send(&Reply::Progress { done: i + 1 });
+                        }
+                    }
+                    total
+                }
+            };
+            if repeat > 1 && (rep + 1) % every == 0 {
+                self.channel.send(&Reply::Progress {
+                    done: rep as usize + 1,
+                });
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64() / repeat as f64;
+        if repeat == 1 && self.chunks.is_none() {
+            self.channel.send(&Reply::Progress { done: 1 });
+        }
+        Ok((seconds, result))
+    }
+}
+
+/// The end of a run: its time, the result as `repr()` and JSON, and whether it
+/// equals `expect` by Python's `==`.
+fn finished(
+    py: Python<'_>,
+    seconds: f64,
+    result: &Bound<'_, PyAny>,
+    expect: Option<String>,
+) -> PyResult<Reply> {
+    let json = py.import("json")?;
+    let correct = match expect {
+        Some(e) => Some(json.call_method1("loads", (e,))?.eq(result)?),
+        None => None,
+    };
+    Ok(Reply::Finished {
+        seconds,
+        result: result.repr()?.to_string(),
+        json: json
+            .call_method1("dumps", (result,))
+            .and_then(|j| j.extract::<String>())
+            .ok(),
+        correct,
+    })
+}
+
+/// Any iterable of arguments as the tuple a call takes.
+fn as_tuple<'py>(py: Python<'py>, args: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)
+}
+
+fn failure(py: Python<'_>, err: &PyErr) -> Reply {
+    let type_name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let value = err
+        .value(py)
+        .str()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    Reply::Failed {
+        kind: FailKind::of_exception(&type_name),
+        message: format!("{type_name}: {value}"),
+    }
+}
