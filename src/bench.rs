@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::engine::cancel::Cancel;
+use crate::cancel::Cancel;
 use crate::engine::pipeline::{Job, RaceJob};
 use crate::engine::stats::{Summary, ratio};
 use crate::engine::types::{Lane, Variant};

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cancel::{self, Cancel};
 use crate::cli::Cli;
-use crate::engine::cancel::{self, Cancel};
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::{Experiment, parse_variants};
 use crate::engine::pipeline::{Job, JobReport, RaceJob};

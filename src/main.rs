@@ -1,6 +1,7 @@
 //! pyo3-lab: race a Python function against its PyO3 port, and watch the GIL.
 
 mod bench;
+mod cancel;
 mod check;
 mod cli;
 mod engine;
@@ -66,7 +67,7 @@ fn main() -> ExitCode {
     // finishes its report as incomplete; the TUI restores the terminal and goes.
     let tui = !cli.check && cli.command.is_none();
     let _ = ctrlc::set_handler(move || {
-        engine::cancel::interrupt();
+        cancel::interrupt();
         if tui {
             ratatui::restore();
             std::process::exit(130);

@@ -12,11 +12,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 use super::bootstrap::Toolchain;
-use super::cancel::Cancel;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::home::Home;
 use super::types::{BuildInfo, Target, Variant};
+use crate::cancel::Cancel;
 
 /// Hash of a crate's sources plus what else shapes the build (variant, Python,
 /// maturin), in a stable order. Cargo's own outputs are left out.

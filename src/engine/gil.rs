@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::cancel::Cancel;
 use super::event::{Event, Sink};
 use super::timeline;
 use super::types::{GilMode, GilRun, LogLine, Mark, Thread};
+use crate::cancel::Cancel;
 use crate::worker::Worker;
 use crate::worker::protocol::{Reply, Request};
 

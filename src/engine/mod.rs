@@ -8,7 +8,6 @@
 
 pub mod bootstrap;
 pub mod build;
-pub mod cancel;
 pub mod error;
 pub mod event;
 pub mod experiment;
@@ -23,9 +22,9 @@ pub mod types;
 
 use std::path::PathBuf;
 
+use crate::cancel::Cancel;
 use bootstrap::Toolchain;
 use build::Builder;
-use cancel::Cancel;
 use error::{LabError, LabResult};
 use event::Sink;
 use experiment::Experiment;

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use super::Lab;
 use super::bootstrap::Toolchain;
-use super::cancel::Cancel;
 use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::race::RaceConfig;
 use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
+use crate::cancel::Cancel;
 
 /// What a front end asks of the lab.
 #[derive(Clone, Debug, PartialEq)]

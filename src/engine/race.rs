@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::cancel::Cancel;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::{Experiment, Implementation};
 use super::types::{Lane, LaneRecord, Language, RunOutcome, Variant};
+use crate::cancel::Cancel;
 use crate::fibonacci;
 use crate::worker::protocol::{FailKind, Reply, Request};
 use crate::worker::{Finished, Worker, WorkerError};

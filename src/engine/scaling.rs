@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use super::cancel::Cancel;
 use super::error::{LabError, LabResult};
 use super::types::{Scaling, ScalingRow};
+use crate::cancel::Cancel;
 use crate::worker::Worker;
 use crate::worker::protocol::Request;
 

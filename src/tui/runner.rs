@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::cancel::Cancel;
 use crate::engine::Lab;
-use crate::engine::cancel::Cancel;
 use crate::engine::error::LabError;
 
 use super::app::{AppEvent, Job};

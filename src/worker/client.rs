@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::protocol::{FailKind, Reply, Request, decode, encode};
-use crate::engine::cancel::{Cancel, GroupGuard};
+use crate::cancel::{Cancel, GroupGuard};
 
 /// The hidden subcommand that starts a worker.
 pub const WORKER_COMMAND: &str = "__worker";
@@ -215,7 +215,7 @@ impl Worker {
     }
 
     fn kill(&mut self) {
-        crate::engine::cancel::kill_group(self.child.id() as i32);
+        crate::cancel::kill_group(self.child.id() as i32);
         let _ = self.child.wait();
     }
 
