@@ -95,3 +95,29 @@ pub fn kill_group(pgid: i32) {
         }
     }
 }
+
+/// Prepares a child to lead its own process group (so a kill reaches its
+/// children too) and to die with the lab even when the lab cannot run a
+/// handler (`kill -9`, the OOM killer): on Linux the kernel sends it SIGKILL
+/// when the thread that started it is gone.
+pub fn own_group_dying_with_us(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getpid(2) is async-signal-safe and touches no memory.
+        let lab = unsafe { libc::getpid() };
+        // SAFETY: the closure runs in the child between fork and exec and calls
+        // only async-signal-safe functions (prctl, getppid, _exit).
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                // The lab may have died before the line above: then go at once.
+                if libc::getppid() != lab {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+}

@@ -71,6 +71,99 @@ fn a_segfault_or_abort_ends_the_lane_as_crashed() {
 }
 
 #[test]
+fn a_panic_that_aborts_keeps_its_message_and_place() {
+    let (code, report, stdout) = fault("6", &[]);
+    assert_eq!(code, Some(1));
+    let failures = rust_failures(&report);
+    let debug = &failures[0];
+    assert!(
+        debug.starts_with("crashed (signal 6, SIGABRT): panicked at src/lib.rs:")
+            && debug.contains("attempt to add with overflow"),
+        "{debug}"
+    );
+    assert!(stdout.contains("attempt to add with overflow"), "{stdout}");
+    let release = &report["results"][2];
+    assert_eq!(
+        release["correct"], false,
+        "release wraps silently: {release}"
+    );
+    no_worker_left();
+}
+
+#[test]
+fn a_killed_lab_takes_its_workers_with_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let fixture = common::project().join("tests/fixtures/faults");
+    let mut lab = Command::new(common::bin())
+        .args(["--check", "--lab"])
+        .arg(&fixture)
+        .args([
+            "--n",
+            "4",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--variants",
+            "release",
+        ])
+        .arg("--home")
+        .arg(common::home())
+        .current_dir(common::project())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the python lane has run, the Rust lane spins forever in its worker.
+    let stderr = BufReader::new(lab.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().starts_with("[race] python run 1") {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let workers = children_of(lab.id());
+    assert!(!workers.is_empty(), "a worker spins");
+    // kill -9: the lab runs no handler at all.
+    lab.kill().unwrap();
+    lab.wait().unwrap();
+    let start = std::time::Instant::now();
+    while workers.iter().any(|pid| alive(*pid)) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the spinning worker outlived its killed lab"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .nth(1);
+            ppid == Some(&parent.to_string())
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+        !state.starts_with('Z')
+    })
+}
+
+#[test]
 fn a_lane_that_never_ends_is_aborted_at_the_time_limit() {
     let (code, report, _) = fault("4", &["--timeout", "1"]);
     assert_eq!(code, Some(1), "an unverified lane fails the check");
@@ -102,10 +195,10 @@ fn a_wrong_answer_is_reported_never_passed() {
 #[test]
 fn an_out_of_range_knob_is_refused_before_anything_runs() {
     let fixture = common::project().join("tests/fixtures/faults");
-    let out = common::lab(&["--check", "--lab", fixture.to_str().unwrap(), "--n", "6"]);
+    let out = common::lab(&["--check", "--lab", fixture.to_str().unwrap(), "--n", "7"]);
     assert_eq!(out.status.code(), Some(2));
     let err = common::text(&out.stderr);
-    assert!(err.contains("0..=5"), "{err}");
+    assert!(err.contains("0..=6"), "{err}");
     assert!(!err.contains("[build]"), "nothing was built: {err}");
 }
 

@@ -3,8 +3,7 @@
 //! when nothing they are built from has changed.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,49 +14,9 @@ use super::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::home::Home;
+use super::inputs::{hex, inputs_hash};
 use super::types::{BuildInfo, Target, Variant};
 use crate::cancel::Cancel;
-
-/// Hash of a crate's sources plus what else shapes the build (variant, Python,
-/// maturin), in a stable order. Cargo's own outputs are left out.
-pub fn inputs_hash(crate_dir: &Path, salt: &str) -> Result<String> {
-    let mut files = Vec::new();
-    collect_files(crate_dir, crate_dir, &mut files)?;
-    files.sort();
-    let mut hasher = Sha256::new();
-    hasher.update(salt.as_bytes());
-    for rel in files {
-        let bytes = fs::read(crate_dir.join(&rel))?;
-        hasher.update(rel.to_string_lossy().as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn collect_files(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        // lab.toml says how to race the build, not how to make it.
-        if name.starts_with('.') || name == "target" || name == "__pycache__" || name == "lab.toml"
-        {
-            continue;
-        }
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect_files(base, &path, out)?;
-        } else {
-            out.push(path.strip_prefix(base)?.to_path_buf());
-        }
-    }
-    Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex(&Sha256::digest(fs::read(path)?)))
@@ -120,13 +79,16 @@ impl Builder<'_> {
         }
         // From here on the old build no longer counts: a half-finished one never will.
         let _ = fs::remove_file(&manifest);
-        let had_lock = crate_dir.join("Cargo.lock").exists();
+        let lock_path = crate_dir.join("Cargo.lock");
+        let lock_before = fs::read(&lock_path).ok();
         let started = Instant::now();
-        let wheel = self.run_maturin(target, crate_dir)?;
+        let (wheel, clean) = self.run_maturin(target, crate_dir)?;
         let seconds = started.elapsed().as_secs_f64();
-        // The first build of a crate writes its Cargo.lock: the one input a
-        // build makes itself. Count it, or the next run would build again.
-        let inputs = if had_lock {
+        // A build may write its Cargo.lock (the first one, or a dependency
+        // bumped): the one input a build makes itself. Count the lock it left,
+        // or the next run would build again.
+        let lock_after = fs::read(&lock_path).ok();
+        let inputs = if lock_after == lock_before {
             inputs
         } else {
             inputs_hash(crate_dir, &self.salt(target.variant))?
@@ -141,14 +103,18 @@ impl Builder<'_> {
             module_sha256: file_sha256(&module)?,
             module,
             fresh: false,
+            clean: Some(clean),
+            pyo3: lock_after.as_deref().and_then(pyo3_version),
         };
         fs::create_dir_all(manifest.parent().unwrap())?;
         fs::write(&manifest, serde_json::to_vec_pretty(&info)?)?;
         Ok(info)
     }
 
-    /// Runs `maturin build` with its output streamed to the sink; returns the wheel.
-    fn run_maturin(&self, target: &Target, crate_dir: &Path) -> Result<PathBuf> {
+    /// Runs `maturin build` with its output streamed to the sink; returns the
+    /// wheel, and whether pyo3 itself was compiled (a clean build) rather than
+    /// reused from the shared target directory (an incremental one).
+    fn run_maturin(&self, target: &Target, crate_dir: &Path) -> Result<(PathBuf, bool)> {
         let out_dir = self.home.wheels(target);
         if out_dir.exists() {
             fs::remove_dir_all(&out_dir)?;
@@ -177,13 +143,17 @@ impl Builder<'_> {
             .stderr_to_stdout()
             .unchecked()
             .before_spawn(|cmd| {
-                cmd.process_group(0);
+                crate::cancel::own_group_dying_with_us(cmd);
                 Ok(())
             })
             .reader()
             .context("cannot start maturin")?;
         let _group = self.cancel.register(handle.pids()[0] as i32);
-        let mut first_error = None;
+        let log_path = self.home.build_log(target);
+        let mut log = fs::create_dir_all(log_path.parent().expect("in the home"))
+            .and_then(|_| fs::File::create(&log_path))
+            .with_context(|| format!("cannot write the build log {}", log_path.display()))?;
+        let mut lines = Vec::new();
         let mut reader = BufReader::new(&handle);
         let mut buf = Vec::new();
         loop {
@@ -192,19 +162,9 @@ impl Builder<'_> {
                 break;
             }
             let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
-            match &mut first_error {
-                None if is_error_line(&line) => first_error = Some((line.clone(), false)),
-                // The compiler's next "-->" line says where the first error is.
-                Some((error, located @ false)) if line.trim_start().starts_with("-->") => {
-                    error.push_str(&format!(
-                        " at {}",
-                        line.trim_start().trim_start_matches("-->").trim()
-                    ));
-                    *located = true;
-                }
-                _ => {}
-            }
-            self.sink.as_ref()(Event::BuildLine(target.clone(), line));
+            let _ = writeln!(log, "{line}");
+            self.sink.as_ref()(Event::BuildLine(target.clone(), line.clone()));
+            lines.push(line);
         }
         let status = handle
             .try_wait()?
@@ -214,18 +174,67 @@ impl Builder<'_> {
             bail!("cancelled");
         }
         if !status.success() {
-            match first_error {
-                Some((e, _)) => bail!("{e}"),
-                None => bail!("maturin failed ({status}); see the build log"),
+            let log = log_path.display();
+            match first_error(&lines) {
+                Some(e) => bail!("{e} (full log: {log})"),
+                None => bail!("maturin failed ({status}); full log: {log}"),
             }
         }
-        find_with_extension(&out_dir, "whl").ok_or_else(|| {
+        let clean = lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("Compiling pyo3 v"));
+        let wheel = find_with_extension(&out_dir, "whl").ok_or_else(|| {
             anyhow!(
                 "maturin succeeded but left no wheel in {}",
                 out_dir.display()
             )
-        })
+        })?;
+        Ok((wheel, clean))
     }
+}
+
+/// The pyo3 (or, for a raw FFI crate, pyo3-ffi) version a Cargo.lock resolved.
+pub fn pyo3_version(lock: &[u8]) -> Option<String> {
+    let lock: toml::Table = std::str::from_utf8(lock).ok()?.parse().ok()?;
+    let packages = lock.get("package")?.as_array()?;
+    ["pyo3", "pyo3-ffi"].into_iter().find_map(|name| {
+        packages
+            .iter()
+            .find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))?
+            .get("version")?
+            .as_str()
+            .map(|v| format!("{name} {v}"))
+    })
+}
+
+/// The build's first error, where the compiler says it is, and cargo's
+/// `Caused by:` chain after it, in one line:
+/// `error: failed to load manifest for dependency `pyo3`: failed to read ...: No such file`.
+pub fn first_error(lines: &[String]) -> Option<String> {
+    let start = lines.iter().position(|l| is_error_line(l))?;
+    let mut error = lines[start].clone();
+    let rest = &lines[start + 1..];
+    // The compiler's next "-->" line says where the first error is.
+    if let Some(place) = rest
+        .iter()
+        .take_while(|l| !is_error_line(l))
+        .find(|l| l.trim_start().starts_with("-->"))
+    {
+        error.push_str(&format!(
+            " at {}",
+            place.trim_start().trim_start_matches("-->").trim()
+        ));
+    }
+    let mut rest = rest.iter();
+    while let Some(line) = rest.next() {
+        if line.trim() == "Caused by:"
+            && let Some(cause) = rest.by_ref().find(|l| !l.trim().is_empty())
+        {
+            error.push_str(": ");
+            error.push_str(cause.trim());
+        }
+    }
+    Some(error)
 }
 
 /// Cargo's and maturin's error lines: `error: ...`, `error[E0308]: ...`, `💥 maturin failed`.
@@ -277,51 +286,6 @@ fn find_module(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn crate_dir() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("src")).unwrap();
-        fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
-        fs::write(dir.path().join("src/lib.rs"), "fn a() {}\n").unwrap();
-        dir
-    }
-
-    #[test]
-    fn the_hash_follows_sources_not_outputs() {
-        let dir = crate_dir();
-        let before = inputs_hash(dir.path(), "debug").unwrap();
-        fs::create_dir_all(dir.path().join("target/debug")).unwrap();
-        fs::write(dir.path().join("target/debug/junk"), "x").unwrap();
-        assert_eq!(
-            inputs_hash(dir.path(), "debug").unwrap(),
-            before,
-            "target/ ignored"
-        );
-        assert_ne!(
-            inputs_hash(dir.path(), "release").unwrap(),
-            before,
-            "variant counts"
-        );
-        fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
-        assert_ne!(
-            inputs_hash(dir.path(), "debug").unwrap(),
-            before,
-            "a source edit counts"
-        );
-        fs::rename(
-            dir.path().join("src/lib.rs"),
-            dir.path().join("src/other.rs"),
-        )
-        .unwrap();
-        fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
-        let with_new_file = inputs_hash(dir.path(), "debug").unwrap();
-        fs::remove_file(dir.path().join("src/other.rs")).unwrap();
-        assert_ne!(
-            inputs_hash(dir.path(), "debug").unwrap(),
-            with_new_file,
-            "a new file counts"
-        );
-    }
-
     #[test]
     fn a_build_is_reused_only_when_intact() {
         let dir = tempfile::tempdir().unwrap();
@@ -335,6 +299,8 @@ mod tests {
             module_sha256: file_sha256(&module).unwrap(),
             module: module.clone(),
             fresh: false,
+            clean: None,
+            pyo3: None,
         };
         let manifest = dir.path().join("manifest.json");
         fs::write(&manifest, serde_json::to_vec(&info).unwrap()).unwrap();

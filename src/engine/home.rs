@@ -74,6 +74,13 @@ impl Home {
             .join(format!("{}-{}.json", target.krate, target.variant.name()))
     }
 
+    /// The whole output of the last build of `target`, kept for reading later.
+    pub fn build_log(&self, target: &Target) -> PathBuf {
+        self.root
+            .join("logs")
+            .join(format!("{}-{}.log", target.krate, target.variant.name()))
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.root.join("pyo3-lab.log")
     }

@@ -13,6 +13,7 @@ pub mod event;
 pub mod experiment;
 pub mod gil;
 pub mod home;
+pub mod inputs;
 pub mod pipeline;
 pub mod race;
 pub mod scaling;

@@ -63,7 +63,10 @@ impl Caller for Fake {
                     .push(format!("{function} x{repeat}"));
                 on_reply(&Reply::Progress { done: 1 });
                 match function.as_str() {
-                    "crashes" => Err(WorkerError::Crashed("signal 11, SIGSEGV".into())),
+                    "crashes" => Err(WorkerError::Crashed {
+                        how: "signal 11, SIGSEGV".into(),
+                        why: String::new(),
+                    }),
                     "wrong" => Ok(done(0.05, "41", expect)),
                     f => Ok(done(seconds_of(f), "42", expect)),
                 }

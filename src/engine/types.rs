@@ -83,6 +83,13 @@ pub struct BuildInfo {
     /// True when this run reused the build instead of compiling.
     #[serde(skip)]
     pub fresh: bool,
+    /// Whether pyo3 itself was compiled (clean) or reused from an earlier
+    /// build in the shared target directory (incremental); None when unknown.
+    #[serde(default)]
+    pub clean: Option<bool>,
+    /// The PyO3 the crate resolved in its Cargo.lock: `pyo3 0.30.1`.
+    #[serde(default)]
+    pub pyo3: Option<String>,
 }
 
 // ---- races -----------------------------------------------------------------

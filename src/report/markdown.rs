@@ -63,17 +63,18 @@ pub fn render(report: &Report) -> String {
 /// Debug against release: what each costs to build beside what it gives at run time.
 fn build_cost(report: &Report) -> String {
     let mut out = String::from(
-        "\n**Build cost**\n\n| experiment | variant | build time | module | median run |\n\
-         |---|---|---:|---:|---:|\n",
+        "\n**Build cost**\n\n| experiment | variant | build time | build | module | median run |\n\
+         |---|---|---:|---|---:|---:|\n",
     );
     for b in report.builds.iter().filter(|b| b.ok) {
         let run = report.median_run_of(b);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             b.krate,
             b.variant,
             b.seconds.map(seconds).unwrap_or_default(),
+            b.kind(),
             bytes(b.module_bytes.unwrap_or(0)),
             run.map(seconds).unwrap_or_else(|| "–".into())
         );

@@ -122,7 +122,36 @@ pub struct BuildRow {
     pub seconds: Option<f64>,
     pub wheel_bytes: Option<u64>,
     pub module_bytes: Option<u64>,
+    /// Whether pyo3 itself was compiled (clean) or reused (incremental).
+    #[serde(default)]
+    pub clean: Option<bool>,
+    /// The PyO3 the crate resolved (`pyo3 0.30.1`), which may differ from the lab's.
+    #[serde(default)]
+    pub pyo3: Option<String>,
     pub error: Option<String>,
+}
+
+impl BuildRow {
+    /// How the build time was made: a clean build, or one that reused the
+    /// compiled dependencies (not comparable with a clean one).
+    pub fn kind(&self) -> &'static str {
+        match self.clean {
+            Some(true) => "clean",
+            Some(false) => "incremental, dependencies reused",
+            None => "",
+        }
+    }
+
+    /// The crate's PyO3, with a note when it is not the lab's own.
+    pub fn pyo3_note(&self) -> Option<String> {
+        let version = self.pyo3.as_ref()?;
+        let lab = format!("pyo3 {PYO3_VERSION}");
+        Some(if version.starts_with("pyo3 ") && *version != lab {
+            format!("{version} (the lab embeds {lab})")
+        } else {
+            version.clone()
+        })
+    }
 }
 
 impl BuildRow {
@@ -137,6 +166,8 @@ impl BuildRow {
             seconds: info.map(|i| i.seconds),
             wheel_bytes: info.map(|i| i.wheel_bytes),
             module_bytes: info.map(|i| i.module_bytes),
+            clean: info.and_then(|i| i.clean),
+            pyo3: info.and_then(|i| i.pyo3.clone()),
             error: result.as_ref().err().map(|e| e.to_string()),
         }
     }
@@ -202,6 +233,9 @@ pub struct LaneResult {
     pub overhead_ns: Option<f64>,
     /// What to be careful of in these numbers, each with its remedy.
     pub warnings: Vec<String>,
+    /// How the numbers were made, for information (nothing to act on).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Builds the per-lane rows of one experiment, with speed-ups against its reference lane.
@@ -237,21 +271,24 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                 failure: r.failure.clone(),
                 calls_per_run: r.repeat,
                 overhead_ns: r.overhead_ns,
-                warnings: lane_warnings(r),
+                warnings: stats::warnings(&r.times),
+                notes: lane_notes(r),
             }
         })
         .collect()
 }
 
-fn lane_warnings(r: &LaneRecord) -> Vec<String> {
-    let mut out = stats::warnings(&r.times);
+/// A call too short to time alone is repeated and the time divided: the
+/// method working as designed, so said once, as information.
+fn lane_notes(r: &LaneRecord) -> Vec<String> {
     if r.repeat > 1 {
-        out.push(format!(
-            "one call is too short to time reliably: each run makes {} calls and its time is divided by {}",
+        vec![format!(
+            "each run = {} calls (one is too short to time alone), its time divided by {}",
             r.repeat, r.repeat
-        ));
+        )]
+    } else {
+        Vec::new()
     }
-    out
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -17,8 +17,15 @@ pub fn render(report: &Report) -> String {
         report.tool, m.python, m.pyo3, m.maturin, m.cpu, m.cores
     );
     out.push_str("Builds\n");
+    let width = report
+        .builds
+        .iter()
+        .map(|b| b.krate.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
     for b in &report.builds {
-        out.push_str(&build_line(b));
+        out.push_str(&build_line(b, width));
     }
     for exp in &report.experiments {
         let _ = writeln!(
@@ -110,12 +117,12 @@ pub fn coloured(text: &str) -> String {
         .collect()
 }
 
-fn build_line(b: &BuildRow) -> String {
-    let what = format!("{:<10} {:<8}", b.krate, b.variant);
+fn build_line(b: &BuildRow, width: usize) -> String {
+    let what = format!("{:<width$} {:<8}", b.krate, b.variant);
     match (&b.error, b.seconds) {
         (Some(e), _) => format!("  {what} FAILED: {e}\n"),
         (None, Some(s)) => format!(
-            "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]\n",
+            "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]{}\n",
             if b.reused {
                 format!("reused (built {})", seconds(s))
             } else {
@@ -123,7 +130,8 @@ fn build_line(b: &BuildRow) -> String {
             },
             bytes(b.wheel_bytes.unwrap_or(0)),
             bytes(b.module_bytes.unwrap_or(0)),
-            b.profile
+            b.profile,
+            b.pyo3_note().map(|p| format!("  {p}")).unwrap_or_default()
         ),
         (None, None) => format!("  {what} not built\n"),
     }
@@ -183,6 +191,9 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         let _ = writeln!(out, "  {:<width$} runs {}", r.lane, r.command);
     }
     for r in rows {
+        for n in &r.notes {
+            let _ = writeln!(out, "  note: {}: {n}", r.lane);
+        }
         for w in &r.warnings {
             let _ = writeln!(out, "  warning: {}: {w}", r.lane);
         }
@@ -209,9 +220,13 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         let run = report.median_run_of(b);
         let _ = writeln!(
             out,
-            "  build cost: {:<8} compiled in {:>10}, module {:>9}, then {} per run",
+            "  build cost: {:<8} compiled in {:>10}{}, module {:>9}, then {} per run",
             b.variant,
             b.seconds.map(seconds).unwrap_or_default(),
+            match b.kind() {
+                "" => String::new(),
+                kind => format!(" ({kind})"),
+            },
             bytes(b.module_bytes.unwrap_or(0)),
             run.map(seconds).unwrap_or_else(|| "-".into()),
         );

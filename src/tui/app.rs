@@ -798,6 +798,8 @@ mod tests {
             module_bytes: 1,
             module_sha256: "y".into(),
             fresh: false,
+            clean: None,
+            pyo3: None,
         };
         app.builds
             .states

@@ -46,6 +46,8 @@ fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
         module_bytes,
         module_sha256: "0".into(),
         fresh,
+        clean: Some(false),
+        pyo3: Some("pyo3 0.30.1".into()),
     }
 }
 
@@ -330,9 +332,75 @@ fn help_is_generated_from_the_key_map() {
     app.on_action(Action::Help);
     let shot = screen(&app, Instant::now());
     for b in super::keys::BINDINGS {
-        assert!(shot.contains(b.help), "help lacks {:?}", b.label);
+        let knob = matches!(b.action, Action::NUp | Action::NDown);
+        assert!(knob || shot.contains(b.help), "help lacks {:?}", b.label);
     }
+    assert!(
+        shot.contains("size knob of fibonacci (by one, up to 93; range 0..=93)"),
+        "{shot}"
+    );
     insta::assert_snapshot!(shot);
+    // The knob's help follows the selected experiment.
+    app.on_action(Action::Help);
+    app.on_action(Action::NextExperiment);
+    app.on_action(Action::Help);
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("size knob of listsum (doubling / halving, up to 2000000"),
+        "{shot}"
+    );
+}
+
+#[test]
+fn every_lane_is_shown_however_many_there_are() {
+    use crate::engine::experiment::fixtures::with_rust;
+    let mut exp = with_rust(
+        "ports",
+        10,
+        100,
+        false,
+        &["straight", "fast", "parallel", "simd"],
+    );
+    exp.description = "A long description of an experiment that says what it races and why, \
+                       so long that it cannot fit on one line of the race pane"
+        .into();
+    let mut app = App::new(&[exp], fixtures::targets());
+    app.on_action(Action::Race);
+    let names: Vec<Lane> = app.race.lanes.iter().map(|(l, _)| l.clone()).collect();
+    assert_eq!(names.len(), 9, "python + four functions in two builds");
+    for (i, lane) in names.iter().enumerate() {
+        engine(&mut app, Event::LaneStarted { lane: lane.clone() });
+        finish(
+            &mut app,
+            lane.clone(),
+            ran(2.1e-8 * (i + 1) as f64, "7", true),
+        );
+    }
+    let shot = screen(&app, Instant::now());
+    for lane in &names {
+        assert!(
+            shot.contains(lane.name.as_str()),
+            "{} is shown:\n{shot}",
+            lane.name
+        );
+    }
+    assert!(
+        shot.contains("so long that it cannot fit"),
+        "wrapped, not cut: {shot}"
+    );
+    assert!(
+        shot.contains("21.0 ns"),
+        "nanoseconds keep their digits: {shot}"
+    );
+    assert!(!shot.contains("0.0 µs"), "{shot}");
+    // On a short terminal the lanes go compact, then scroll, never silently cut.
+    let short = render(&app, Instant::now(), 100, 24, &COLOR)
+        .backend()
+        .to_string();
+    assert!(
+        short.contains("↓ 8 more lane(s)"),
+        "the hidden lanes are counted:\n{short}"
+    );
 }
 
 #[test]

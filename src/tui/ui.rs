@@ -55,6 +55,6 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
     status::draw_message(frame, message, app, theme);
     status::draw_keys(frame, keys, app, theme);
     if app.show_help {
-        help::draw(frame, main, theme);
+        help::draw(frame, main, app.current(), theme);
     }
 }

@@ -3,7 +3,7 @@
 //! a cancel.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -29,7 +29,11 @@ pub enum WorkerError {
         message: String,
     },
     /// The process died: a signal (segfault, abort) or an unexpected exit.
-    Crashed(String),
+    /// `how`: the signal or exit code; `why`: what it said last, if anything.
+    Crashed {
+        how: String,
+        why: String,
+    },
     Cancelled,
     TimedOut(Duration),
     /// The worker could not be started or spoke nonsense.
@@ -42,7 +46,8 @@ impl std::fmt::Display for WorkerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WorkerError::Failed { kind, message } => write!(f, "{} ({message})", kind.verb()),
-            WorkerError::Crashed(how) => write!(f, "crashed ({how})"),
+            WorkerError::Crashed { how, why } if why.is_empty() => write!(f, "crashed ({how})"),
+            WorkerError::Crashed { how, why } => write!(f, "crashed ({how}): {why}"),
             WorkerError::Cancelled => write!(f, "cancelled"),
             WorkerError::TimedOut(limit) => {
                 write!(
@@ -97,8 +102,8 @@ impl Worker {
             .env_remove("PYTHONPATH")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+            .stderr(Stdio::piped());
+        crate::cancel::own_group_dying_with_us(&mut cmd);
         let mut child = cmd
             .spawn()
             .map_err(|e| WorkerError::Broken(format!("cannot start a worker: {e}")))?;
@@ -229,17 +234,18 @@ impl Worker {
         // Give the stderr reader a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(50));
         let why = last_words(&self.stderr.lock().unwrap());
-        let why = if why.is_empty() {
-            String::new()
-        } else {
-            format!(": {why}")
-        };
         match status {
             Ok(s) if s.signal().is_some() => {
                 let sig = s.signal().unwrap_or_default();
-                WorkerError::Crashed(format!("signal {sig}, {}{why}", signal_name(sig)))
+                WorkerError::Crashed {
+                    how: format!("signal {sig}, {}", signal_name(sig)),
+                    why,
+                }
             }
-            Ok(s) => WorkerError::Crashed(format!("exit code {}{why}", s.code().unwrap_or(-1))),
+            Ok(s) => WorkerError::Crashed {
+                how: format!("exit code {}", s.code().unwrap_or(-1)),
+                why,
+            },
             Err(e) => WorkerError::Broken(e.to_string()),
         }
     }

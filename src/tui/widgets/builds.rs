@@ -55,10 +55,17 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
                 ),
                 BuildState::Ready(info) => Span::styled(
                     format!(
-                        "✓ {} {}  {}",
+                        "✓ {} {}{}  {}{}",
                         if info.fresh { "up to date" } else { "built" },
                         seconds(info.seconds),
-                        bytes(info.module_bytes)
+                        // A relink is not comparable with a clean build.
+                        if info.clean == Some(false) {
+                            " incr."
+                        } else {
+                            ""
+                        },
+                        bytes(info.module_bytes),
+                        other_pyo3(info.pyo3.as_deref())
                     ),
                     theme.ok(),
                 ),
@@ -136,4 +143,13 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
         })
         .collect();
     frame.render_widget(Paragraph::new(log_lines), body);
+}
+
+/// The crate's PyO3 when it is not the one the lab embeds: worth a look.
+fn other_pyo3(version: Option<&str>) -> String {
+    let lab = format!("pyo3 {}", crate::report::PYO3_VERSION);
+    match version {
+        Some(v) if v != lab => format!("  {v}!"),
+        _ => String::new(),
+    }
 }

@@ -6,10 +6,39 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::pane;
-use crate::tui::keys::BINDINGS;
+use crate::tui::app::ExpView;
+use crate::tui::keys::{Action, BINDINGS};
 use crate::tui::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// What `+` and `-` change on the selected experiment, in words.
+fn knob_help(action: Action, selected: Option<&ExpView>) -> Option<String> {
+    let exp = selected?;
+    let knob = match &exp.exp.knob {
+        Some(k) => k,
+        None if matches!(action, Action::NUp | Action::NDown) => {
+            return Some(format!("{} has no size knob", exp.name()));
+        }
+        None => return None,
+    };
+    let step = if knob.max.saturating_sub(knob.min) <= 200 {
+        "by one"
+    } else {
+        "doubling / halving"
+    };
+    match action {
+        Action::NUp => Some(format!(
+            "raise N, the size knob of {} ({step}, up to {}; range {}..={})",
+            exp.name(),
+            knob.max,
+            knob.min,
+            knob.max
+        )),
+        Action::NDown => Some(format!("lower N (down to {})", knob.min)),
+        _ => None,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, selected: Option<&ExpView>, theme: &Theme) {
     let height = BINDINGS.len() as u16 + 8;
     let [area] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
@@ -23,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!("{:>6}  ", b.label), theme.key()),
-                Span::raw(b.help),
+                Span::raw(knob_help(b.action, selected).unwrap_or_else(|| b.help.into())),
             ])
         })
         .collect();

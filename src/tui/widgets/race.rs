@@ -39,8 +39,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
+    let about = match (raced, app.expected()) {
+        (Some(e), Some(answer)) => format!("{}; expect {answer}", e.exp.description),
+        (Some(e), None) => e.exp.description.clone(),
+        (None, _) => "add a lab.toml (pyo3-lab new NAME) or pass --lab DIR".into(),
+    };
+    // A long description wraps (at words) onto a second line, never cut.
+    let about_height = (about.chars().count() as u16)
+        .div_ceil(inner.width.max(1))
+        .clamp(1, 3);
     // Two lines a lane when they fit, else one, else all the room there is.
-    let room = inner.height.saturating_sub(1 + ORDER_LINES);
+    let room = inner.height.saturating_sub(about_height + ORDER_LINES);
     let n = app.race.lanes.len() as u16;
     let lanes_height = if 2 * n <= room {
         2 * n
@@ -48,18 +57,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
         room.min(n.max(1)).max(room.min(n))
     };
     let [about_area, lanes_area, order_area, _] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(about_height),
         Constraint::Length(lanes_height.min(room)),
         Constraint::Length(ORDER_LINES),
         Constraint::Fill(1),
     ])
     .areas(inner);
-    let about = match (raced, app.expected()) {
-        (Some(e), Some(answer)) => format!("{}; expect {answer}", e.exp.description),
-        (Some(e), None) => e.exp.description.clone(),
-        (None, _) => "add a lab.toml (pyo3-lab new NAME) or pass --lab DIR".into(),
-    };
-    frame.render_widget(Paragraph::new(Line::styled(about, theme.dim())), about_area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(about, theme.dim())).wrap(Wrap { trim: true }),
+        about_area,
+    );
     lanes(frame, lanes_area, app, now, theme);
     finish(frame, order_area, app, theme);
 }

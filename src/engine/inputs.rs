@@ -1,0 +1,208 @@
+//! What a maturin build is made from, and so what decides whether it must be
+//! made again: the manifests, the lock file, `build.rs`, the Rust sources and,
+//! in a mixed project, the package's Python sources. Nothing else in the
+//! experiment folder (lab.toml, reference.py, notes) triggers a rebuild.
+//! Symlinks are followed, loops are cut, and every I/O error names its path.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+/// The files at the top of a crate that maturin reads.
+const TOP_FILES: [&str; 4] = ["Cargo.toml", "Cargo.lock", "pyproject.toml", "build.rs"];
+
+/// Hash of a crate's build inputs plus what else shapes the build (variant,
+/// Python, maturin), in a stable order.
+pub fn inputs_hash(crate_dir: &Path, salt: &str) -> Result<String> {
+    let mut files = Vec::new();
+    for name in TOP_FILES {
+        if crate_dir.join(name).exists() {
+            files.push(PathBuf::from(name));
+        }
+    }
+    let mut seen = HashSet::new();
+    for dir in source_dirs(crate_dir) {
+        if crate_dir.join(&dir).is_dir() {
+            collect_files(crate_dir, &crate_dir.join(&dir), &mut files, &mut seen)?;
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    for rel in files {
+        let path = crate_dir.join(&rel);
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        hasher.update(rel.to_string_lossy().as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The folders whose files go into the build: `src/`, and a mixed project's
+/// Python package (`[tool.maturin] python-source`, else a folder named after
+/// the package of `module-name` when it holds an `__init__.py`).
+fn source_dirs(crate_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("src")];
+    let pyproject: Option<toml::Table> = fs::read_to_string(crate_dir.join("pyproject.toml"))
+        .ok()
+        .and_then(|t| t.parse().ok());
+    let maturin = pyproject
+        .as_ref()
+        .and_then(|p| p.get("tool")?.get("maturin")?.as_table().cloned());
+    let get = |key: &str| {
+        maturin
+            .as_ref()
+            .and_then(|m| m.get(key)?.as_str().map(str::to_owned))
+    };
+    if let Some(source) = get("python-source") {
+        dirs.push(PathBuf::from(source));
+    } else if let Some(package) = get("module-name")
+        .or_else(|| {
+            pyproject
+                .as_ref()
+                .and_then(|p| p.get("project")?.get("name")?.as_str().map(str::to_owned))
+        })
+        .and_then(|m| m.split('.').next().map(str::to_owned))
+        && crate_dir.join(&package).join("__init__.py").is_file()
+    {
+        dirs.push(PathBuf::from(package));
+    }
+    dirs
+}
+
+/// Every file under `dir`, following symlinks; a folder reached twice (a
+/// symlink loop, or two links to one place) is read once.
+fn collect_files(
+    base: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+) -> Result<()> {
+    let real =
+        fs::canonicalize(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_none_or(|n| n.starts_with('.') || n == "target" || n == "__pycache__") {
+            continue;
+        }
+        // metadata() follows a symlink to what it points at.
+        let meta =
+            fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            collect_files(base, &path, out, seen)?;
+        } else if path.extension().is_none_or(|e| e != "so" && e != "pyc") {
+            out.push(path.strip_prefix(base)?.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crate_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("src")).unwrap();
+        fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        fs::write(dir.path().join("src/lib.rs"), "fn a() {}\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_hash_follows_sources_not_outputs() {
+        let dir = crate_dir();
+        let before = inputs_hash(dir.path(), "debug").unwrap();
+        fs::create_dir_all(dir.path().join("target/debug")).unwrap();
+        fs::write(dir.path().join("target/debug/junk"), "x").unwrap();
+        assert_eq!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            before,
+            "target/ ignored"
+        );
+        assert_ne!(
+            inputs_hash(dir.path(), "release").unwrap(),
+            before,
+            "variant counts"
+        );
+        fs::write(dir.path().join("src/lib.rs"), "fn b() {}\n").unwrap();
+        let edited = inputs_hash(dir.path(), "debug").unwrap();
+        assert_ne!(edited, before, "a source edit counts");
+        fs::write(dir.path().join("src/other.rs"), "fn c() {}\n").unwrap();
+        assert_ne!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            edited,
+            "a new file counts"
+        );
+    }
+
+    #[test]
+    fn what_maturin_does_not_read_never_rebuilds() {
+        let dir = crate_dir();
+        let before = inputs_hash(dir.path(), "debug").unwrap();
+        for (file, text) in [
+            ("lab.toml", "name = \"x\""),
+            ("reference.py", "def f(): pass"),
+            ("NOTES.md", "an idea"),
+        ] {
+            fs::write(dir.path().join(file), text).unwrap();
+        }
+        assert_eq!(inputs_hash(dir.path(), "debug").unwrap(), before);
+        fs::write(dir.path().join("Cargo.lock"), "# lock").unwrap();
+        assert_ne!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            before,
+            "the lock counts"
+        );
+    }
+
+    #[test]
+    fn a_mixed_projects_python_package_counts() {
+        let dir = crate_dir();
+        fs::write(
+            dir.path().join("pyproject.toml"),
+            "[tool.maturin]\npython-source = \"python\"\nmodule-name = \"pkg._core\"\n",
+        )
+        .unwrap();
+        fs::create_dir_all(dir.path().join("python/pkg")).unwrap();
+        fs::write(dir.path().join("python/pkg/__init__.py"), "").unwrap();
+        let before = inputs_hash(dir.path(), "debug").unwrap();
+        fs::write(dir.path().join("python/pkg/pure.py"), "def f(): pass").unwrap();
+        assert_ne!(inputs_hash(dir.path(), "debug").unwrap(), before);
+    }
+
+    #[test]
+    fn symlinks_are_followed_and_loops_cut() {
+        let other = crate_dir();
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"y\"\n").unwrap();
+        std::os::unix::fs::symlink(other.path().join("src"), dir.path().join("src")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("src"), other.path().join("src/again")).unwrap();
+        let before = inputs_hash(dir.path(), "debug").expect("a linked src/ hashes");
+        fs::write(other.path().join("src/lib.rs"), "fn z() {}\n").unwrap();
+        assert_ne!(
+            inputs_hash(dir.path(), "debug").unwrap(),
+            before,
+            "through the link"
+        );
+        // A dangling link is an error that names its path.
+        std::os::unix::fs::symlink("/nowhere", other.path().join("src/gone.rs")).unwrap();
+        let err = format!("{:#}", inputs_hash(dir.path(), "debug").unwrap_err());
+        assert!(err.contains("gone.rs"), "{err}");
+    }
+}

@@ -1,0 +1,131 @@
+//! Builds of crates as a new user brings them: what counts as a change, what a
+//! failed build says, symlinked sources, and which PyO3 a crate really uses.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A copy of the `sleepy` fixture named `name`, in `dir`.
+fn sleepy_copy(dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    copy_dir(&common::project().join("tests/fixtures/sleepy"), &to);
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `--check` of one experiment in its release build; the run and its build row.
+fn check(exp: &Path) -> (common::Checked, Value) {
+    let run = common::check(&[
+        "--lab",
+        exp.to_str().unwrap(),
+        "--variants",
+        "release",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    let build = run.report["builds"][0].clone();
+    (run, build)
+}
+
+#[test]
+fn only_what_maturin_reads_triggers_a_rebuild_and_a_rewritten_lock_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = sleepy_copy(dir.path(), "sleepy_edits");
+    // A stale entry: the first build rewrites the lock without it.
+    let lock = fs::read_to_string(exp.join("Cargo.lock")).unwrap();
+    fs::write(
+        exp.join("Cargo.lock"),
+        format!("{lock}\n[[package]]\nname = \"unused-crate\"\nversion = \"1.0.0\"\n"),
+    )
+    .unwrap();
+    let (run, build) = check(&exp);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(build["reused"], false);
+    assert_ne!(
+        fs::read_to_string(exp.join("Cargo.lock")).unwrap(),
+        lock + "\n[[package]]\nname = \"unused-crate\"\nversion = \"1.0.0\"\n",
+        "the build rewrote the lock"
+    );
+    assert_eq!(build["pyo3"], "pyo3 0.30.1", "{build}");
+
+    // Notes, the reference and lab.toml are not build inputs.
+    fs::write(exp.join("NOTES.md"), "try a faster sleep").unwrap();
+    let reference = fs::read_to_string(exp.join("reference.py")).unwrap();
+    fs::write(exp.join("reference.py"), reference + "\n# edited\n").unwrap();
+    let lab_toml = fs::read_to_string(exp.join("lab.toml")).unwrap();
+    fs::write(exp.join("lab.toml"), lab_toml + "\n# edited\n").unwrap();
+    let (run, build) = check(&exp);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(build["reused"], true, "no rebuild: {}", run.stderr);
+
+    // A source edit is; and the build reused pyo3 from the shared target.
+    let lib = fs::read_to_string(exp.join("src/lib.rs")).unwrap();
+    fs::write(exp.join("src/lib.rs"), lib + "\n// edited\n").unwrap();
+    let (run, build) = check(&exp);
+    assert_eq!(build["reused"], false);
+    assert_eq!(build["clean"], false, "dependencies reused: {build}");
+    assert!(
+        run.stdout.contains("(incremental, dependencies reused)"),
+        "the build cost says what kind of build it was: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_failed_build_shows_its_cause_chain_and_keeps_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = sleepy_copy(dir.path(), "sleepy_manifest");
+    let manifest = fs::read_to_string(exp.join("Cargo.toml")).unwrap();
+    fs::write(
+        exp.join("Cargo.toml"),
+        manifest + "helper = { path = \"../no-such-helper\" }\n",
+    )
+    .unwrap();
+    let (run, build) = check(&exp);
+    assert_eq!(run.code, Some(1));
+    let error = build["error"].as_str().unwrap();
+    assert!(
+        error.contains("failed to load manifest for dependency `helper`")
+            && error.contains("failed to read")
+            && error.contains("No such file or directory"),
+        "the causes, not only the first line: {error}"
+    );
+    let log = error
+        .split("full log: ")
+        .nth(1)
+        .map(|l| l.trim_end_matches(')'))
+        .expect("names its log file");
+    let text = fs::read_to_string(log).expect("the log is kept");
+    assert!(text.contains("Caused by:"), "{text}");
+}
+
+#[test]
+fn a_symlinked_source_folder_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = sleepy_copy(dir.path(), "sleepy_linked");
+    let real = dir.path().join("shared-src");
+    fs::rename(exp.join("src"), &real).unwrap();
+    std::os::unix::fs::symlink(&real, exp.join("src")).unwrap();
+    // A loop inside it must not hang the hashing.
+    std::os::unix::fs::symlink(&real, real.join("loop")).unwrap();
+    let (run, build) = check(&exp);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(build["ok"], true);
+}
