@@ -11,21 +11,8 @@ use serde_json::Value;
 /// A copy of the `sleepy` fixture named `name`, in `dir`.
 fn sleepy_copy(dir: &Path, name: &str) -> PathBuf {
     let to = dir.join(name);
-    copy_dir(&common::project().join("tests/fixtures/sleepy"), &to);
+    common::copy_dir(&common::project().join("tests/fixtures/sleepy"), &to);
     to
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// `--check` of one experiment in its release build; the run and its build row.

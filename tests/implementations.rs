@@ -69,7 +69,7 @@ fn two_rust_functions_race_in_both_builds_against_the_packages_python() {
 fn a_python_function_named_as_rust_is_refused_with_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("mixed_wrong");
-    copy_dir(&common::project().join(MIXED), &copy);
+    common::copy_dir(&common::project().join(MIXED), &copy);
     let lab_toml = std::fs::read_to_string(copy.join("lab.toml")).unwrap();
     let wrong = lab_toml
         .replace("module = \"mixedpkg._core\"", "module = \"mixedpkg\"")
@@ -108,17 +108,4 @@ fn a_variant_that_is_no_build_is_a_usage_error() {
         "{}",
         run.stderr
     );
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

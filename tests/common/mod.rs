@@ -98,3 +98,17 @@ pub fn orphan_workers() -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A copy of a folder, as a user would copy an experiment to change it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
