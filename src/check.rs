@@ -11,6 +11,7 @@ use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::{Experiment, parse_variants};
 use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::types::{RunOutcome, Variant};
+use crate::engine::verify::VerifyConfig;
 use crate::engine::{DEFAULT_EXPERIMENT, Lab};
 use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, baseline};
 use crate::units;
@@ -50,6 +51,10 @@ pub fn progress_printer() -> Sink {
             eprintln!("[race] {lane} {kind} {}: {what}", run + 1)
         }
         Event::GilStarted(mode) => eprintln!("[gil] running with the GIL {}", mode.name()),
+        Event::Verified(v) => eprintln!(
+            "[verify] {} {}: {} of {} inputs agree",
+            v.experiment, v.lane, v.agreed, v.tried
+        ),
         _ => {}
     })
 }
@@ -64,12 +69,9 @@ struct Plan {
 
 fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     let experiments: Vec<Experiment> = if cli.lab.lab.is_empty() {
-        lab.experiment(DEFAULT_EXPERIMENT)
-            .into_iter()
-            .cloned()
-            .collect()
+        lab.experiment(DEFAULT_EXPERIMENT).into_iter().collect()
     } else {
-        lab.experiments.clone()
+        lab.experiments()
     };
     let timeout = match cli.race.timeout {
         Some(t) if !(t > 0.0 && t.is_finite()) => {
@@ -209,6 +211,10 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
     };
     report.machine = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
     let cancel = Cancel::new();
+    // One seed for the whole run, so one --verify-seed replays all of it.
+    let verify = cli
+        .verify
+        .map(|k| VerifyConfig::new(k as usize, cli.verify_seed));
     let mut jobs: Vec<Job> = plan
         .experiments
         .iter()
@@ -220,6 +226,8 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 warmup: cli.race.warmup as usize,
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),
+                verify: verify.clone(),
+                keep_going: true,
             })
         })
         .collect();
@@ -236,8 +244,11 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 if let (Job::Race(r), Some(records)) = (job, &done.race)
                     && let Ok(exp) = lab.experiment(&r.experiment)
                 {
-                    report.experiments.push(ExperimentRow::new(exp, r.size));
+                    report.experiments.push(ExperimentRow::new(&exp, r.size));
                     report.results.extend(report::lane_results(records));
+                    report
+                        .verify
+                        .extend(done.verify.clone().unwrap_or_default());
                 }
                 if let [held, released] = done.gil.as_slice() {
                     let scaling = done.scaling.and_then(Result::ok);

@@ -24,6 +24,17 @@ pub struct Cli {
     #[command(flatten)]
     pub race: RaceArgs,
 
+    /// With --check: after the race, call every lane on K generated inputs and
+    /// compare each answer with the reference's (exit 1 on any disagreement).
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "30",
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub verify: Option<u64>,
+
+    /// With --verify: the seed of the first input (input i uses SEED + i), to
+    /// replay a check; a disagreement's seed replays it with --verify 1.
+    #[arg(long, value_name = "SEED", requires = "verify")]
+    pub verify_seed: Option<u64>,
+
     /// With --check: write the whole report as JSON (hyperfine's layout, extended).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

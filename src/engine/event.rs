@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use super::error::LabError;
+use super::experiment::Experiment;
 use super::types::{BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Target};
+use super::verify::VerifyRecord;
 
 #[derive(Clone, Debug)]
 pub enum Event {
@@ -36,6 +38,10 @@ pub enum Event {
     GilDone(GilRun),
     ScalingStarted,
     ScalingDone(Result<Scaling, LabError>),
+    /// An experiment's lab.toml was read again and changed.
+    ExperimentLoaded(Experiment),
+    /// A lane's differential check is done.
+    Verified(VerifyRecord),
 }
 
 /// Where events go: a closure, so each front end decides (a channel, a printer).

@@ -26,6 +26,7 @@ struct LabToml {
     expect: Option<Expect>,
     progress: Option<Progress>,
     overhead: Option<Overhead>,
+    verify: Option<VerifyInputs>,
     /// The builds raced unless the command line says otherwise.
     variants: Option<Vec<String>>,
 }
@@ -37,6 +38,15 @@ struct LabToml {
 struct Overhead {
     python: String,
     rust: String,
+}
+
+/// Where the differential check's inputs come from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyInputs {
+    /// A function of the reference's module: `random.Random` in, one list of
+    /// the call's arguments out.
+    inputs: String,
 }
 
 /// A Python implementation: a function of a `.py` file, or of a module of the
@@ -135,6 +145,9 @@ pub struct Experiment {
     pub overhead: Option<(String, String)>,
     /// The builds raced by default.
     pub variants: Vec<Variant>,
+    /// `[verify] inputs`: the reference module's function that makes the
+    /// differential check's argument lists; else the knob is varied.
+    pub verify_inputs: Option<String>,
 }
 
 /// The tables of a key that may be one table (`[rust]`) or many (`[[rust]]`),
@@ -345,6 +358,15 @@ impl Experiment {
             split,
             overhead: toml.overhead.map(|o| (o.python, o.rust)),
             variants,
+            verify_inputs: match toml.verify {
+                Some(v) if !is_identifier(&v.inputs) => {
+                    return Err(format!(
+                        "{shown}: [verify] inputs = {:?} is not a Python identifier",
+                        v.inputs
+                    ));
+                }
+                v => v.map(|v| v.inputs),
+            },
         })
     }
 
@@ -848,6 +870,7 @@ pub mod fixtures {
             split: split.then_some(Split::Fibonacci),
             overhead: None,
             variants: Variant::ALL.to_vec(),
+            verify_inputs: None,
         }
     }
 

@@ -20,8 +20,10 @@ pub mod scaling;
 pub mod stats;
 pub mod timeline;
 pub mod types;
+pub mod verify;
 
 use std::path::PathBuf;
+use std::sync::RwLock;
 
 use crate::cancel::Cancel;
 use bootstrap::Toolchain;
@@ -32,6 +34,7 @@ use experiment::Experiment;
 use home::{Home, Project};
 use race::{LaneSetup, RaceConfig, Workers};
 use types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
+use verify::{VerifyConfig, VerifyRecord};
 
 /// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
 pub const GIL: &str = "gil";
@@ -45,7 +48,8 @@ pub struct Lab {
     /// The interpreter the venv is made from.
     pub python: PathBuf,
     pub sink: Sink,
-    pub experiments: Vec<Experiment>,
+    /// Read again before each race, so an edited lab.toml counts at once.
+    experiments: RwLock<Vec<Experiment>>,
 }
 
 impl Lab {
@@ -69,16 +73,43 @@ impl Lab {
             project,
             python,
             sink,
-            experiments,
+            experiments: RwLock::new(experiments),
         };
         (lab, errors)
     }
 
-    pub fn experiment(&self, key: &str) -> LabResult<&Experiment> {
+    pub fn experiments(&self) -> Vec<Experiment> {
+        self.experiments.read().expect("not poisoned").clone()
+    }
+
+    pub fn experiment(&self, key: &str) -> LabResult<Experiment> {
         self.experiments
+            .read()
+            .expect("not poisoned")
             .iter()
             .find(|e| e.key == key)
+            .cloned()
             .ok_or_else(|| LabError::Input(format!("no experiment {key:?} in this lab")))
+    }
+
+    /// Reads an experiment's lab.toml again (it may have been edited since)
+    /// and keeps the new one; a lab.toml that no longer loads is an error
+    /// naming its file and key, and the last good one stays.
+    pub fn reload(&self, key: &str) -> LabResult<Experiment> {
+        let old = self.experiment(key)?;
+        let new = Experiment::load(&old.dir).map_err(LabError::Input)?;
+        let new = Experiment {
+            key: old.key.clone(),
+            ..new
+        };
+        if new != old {
+            let mut all = self.experiments.write().expect("not poisoned");
+            if let Some(slot) = all.iter_mut().find(|e| e.key == key) {
+                *slot = new.clone();
+            }
+            (self.sink)(event::Event::ExperimentLoaded(new.clone()));
+        }
+        Ok(new)
     }
 
     pub fn target(&self, exp: &Experiment, variant: Variant) -> Target {
@@ -101,7 +132,7 @@ impl Lab {
     /// Every build the lab knows: each experiment and the GIL crate, in both variants.
     pub fn all_targets(&self) -> Vec<Target> {
         let mut targets: Vec<Target> = self
-            .experiments
+            .experiments()
             .iter()
             .flat_map(|e| Variant::ALL.map(|v| self.target(e, v)))
             .collect();
@@ -159,22 +190,44 @@ impl Lab {
         cfg: &RaceConfig,
         cancel: &Cancel,
     ) -> LabResult<Vec<LaneRecord>> {
-        let lanes = exp.lanes(&cfg.variants);
+        let setups = self.setups(toolchain, exp, &cfg.variants);
+        race::run(exp, cfg, setups, &self.sink, cancel, &Workers(cancel))
+    }
+
+    /// Checks every lane against the reference on generated inputs.
+    pub fn verify(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        variants: &[Variant],
+        cfg: &VerifyConfig,
+        cancel: &Cancel,
+    ) -> LabResult<Vec<VerifyRecord>> {
+        let setups = self.setups(toolchain, exp, variants);
+        verify::run(exp, cfg, &setups, &self.sink, cancel, &Workers(cancel))
+    }
+
+    /// What each lane of `exp` loads, with the builds of `variants`.
+    fn setups(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        variants: &[Variant],
+    ) -> Vec<LaneSetup> {
+        let lanes = exp.lanes(variants);
         // A package's own Python code is imported from a build, as its users
         // would import it: the optimized one when it is raced.
-        let code_site = cfg
-            .variants
+        let code_site = variants
             .iter()
             .max()
             .map(|&v| self.home.site(&self.target(exp, v)));
-        let setups = LaneSetup::for_lanes(
+        LaneSetup::for_lanes(
             exp,
             &lanes,
             |v| self.home.site(&self.target(exp, v)),
             code_site,
             &toolchain.site_packages,
-        );
-        race::run(exp, cfg, setups, &self.sink, cancel, &Workers(cancel))
+        )
     }
 
     /// Runs the parallel-scaling experiment with the `gil` build of `variant`.

@@ -10,6 +10,26 @@ use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::race::RaceConfig;
 use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
+use super::verify::{VerifyConfig, VerifyRecord};
+
+/// A lane that disagreed with the reference, in one line: how often, the
+/// first input, both answers and the seed that replays it.
+pub fn disagreement(v: &VerifyRecord) -> String {
+    let mut line = format!(
+        "{} lane {} disagrees with the reference on {} of {} inputs",
+        v.experiment,
+        v.lane,
+        v.tried - v.agreed,
+        v.tried
+    );
+    if let Some(d) = v.disagreements.first() {
+        line.push_str(&format!(
+            "; first: {}: reference {}, {} {} (replay: --verify 1 --verify-seed {})",
+            d.input, d.reference, v.lane, d.lane, d.seed
+        ));
+    }
+    line
+}
 use crate::cancel::Cancel;
 
 /// What a front end asks of the lab.
@@ -36,6 +56,11 @@ pub struct RaceJob {
     pub timeout: Option<Duration>,
     /// The builds whose Rust lanes race; the experiment's own choice when None.
     pub variants: Option<Vec<Variant>>,
+    /// After the race, the differential check, when asked for.
+    pub verify: Option<VerifyConfig>,
+    /// Race the lanes whose builds succeeded even when another build failed
+    /// (`--check`); else a failed build stops the race and the last numbers stay.
+    pub keep_going: bool,
 }
 
 impl RaceJob {
@@ -48,6 +73,8 @@ impl RaceJob {
             warmup: 0,
             timeout: None,
             variants,
+            verify: None,
+            keep_going: false,
         }
     }
 }
@@ -80,6 +107,7 @@ pub struct JobReport {
     pub known: Vec<(Target, Option<BuildInfo>)>,
     pub builds: Vec<(Target, LabResult<BuildInfo>)>,
     pub race: Option<Vec<LaneRecord>>,
+    pub verify: Option<Vec<VerifyRecord>>,
     pub gil: Vec<GilRun>,
     pub scaling: Option<LabResult<Scaling>>,
     pub problems: Vec<String>,
@@ -96,13 +124,15 @@ impl Lab {
             known: Vec::new(),
             builds: Vec::new(),
             race: None,
+            verify: None,
             gil: Vec::new(),
             scaling: None,
             problems: Vec::new(),
         };
         if let Job::Race(r) = job {
-            // A bad size fails before anything is built.
-            self.experiment(&r.experiment)?
+            // lab.toml may have been edited since; a bad size fails before
+            // anything is built.
+            self.reload(&r.experiment)?
                 .args_for(r.size)
                 .map_err(LabError::Input)?;
         }
@@ -146,7 +176,7 @@ impl Lab {
             Job::Race(r) => {
                 let exp = self.experiment(&r.experiment)?;
                 let variants = r.variants.as_ref().unwrap_or(&exp.variants);
-                variants.iter().map(|&v| self.target(exp, v)).collect()
+                variants.iter().map(|&v| self.target(&exp, v)).collect()
             }
             Job::Gil { variant } => vec![self.gil_target(*variant)],
         })
@@ -193,6 +223,10 @@ impl Lab {
         report: &mut JobReport,
     ) -> LabResult<()> {
         let exp = self.experiment(&r.experiment)?;
+        let wanted = r.variants.as_ref().unwrap_or(&exp.variants);
+        if !r.keep_going && built.len() < wanted.len() {
+            return Ok(());
+        }
         let cfg = RaceConfig {
             size: r.size,
             runs: r.runs,
@@ -200,7 +234,7 @@ impl Lab {
             timeout: r.timeout,
             variants: built.to_vec(),
         };
-        let records = self.race(toolchain, exp, &cfg, cancel)?;
+        let records = self.race(toolchain, &exp, &cfg, cancel)?;
         for rec in &records {
             if let Some(problem) = rec.problem() {
                 report
@@ -209,6 +243,19 @@ impl Lab {
             }
         }
         report.race = Some(records);
+        if let Some(verify) = &r.verify {
+            match self.verify(toolchain, &exp, built, verify, cancel) {
+                Ok(records) => {
+                    for v in records.iter().filter(|v| v.agreed < v.tried) {
+                        report.problems.push(disagreement(v));
+                    }
+                    report.verify = Some(records);
+                }
+                Err(LabError::Cancelled) => return Err(LabError::Cancelled),
+                // A bad [verify] table is a problem of its own; the race stands.
+                Err(e) => report.problems.push(format!("{}: verify: {e}", exp.key)),
+            }
+        }
         Ok(())
     }
 

@@ -15,6 +15,7 @@ use crate::engine::stats::{self, Summary, ratio};
 use crate::engine::types::{
     BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, Target, Variant,
 };
+use crate::engine::verify::VerifyRecord;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -28,6 +29,9 @@ pub struct Report {
     pub builds: Vec<BuildRow>,
     pub results: Vec<LaneResult>,
     pub gil: Option<GilReport>,
+    /// The differential check, lane by lane, when `--verify` asked for it.
+    #[serde(default)]
+    pub verify: Vec<VerifyRecord>,
     /// Lane by lane, against `--baseline`, when one was given.
     pub baseline: Vec<baseline::Comparison>,
     /// Every check that failed, in words; empty when all passed.
@@ -51,6 +55,7 @@ impl Report {
             builds: Vec::new(),
             results: Vec::new(),
             gil: None,
+            verify: Vec::new(),
             baseline: Vec::new(),
             problems: Vec::new(),
             ok: false,

@@ -57,6 +57,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&lane_line(r, width));
         }
         out.push_str(&details(report, &exp.experiment, &rows));
+        out.push_str(&verify_block(report, &exp.experiment));
     }
     if let Some(gil) = &report.gil {
         for run in [&gil.held, &gil.released] {
@@ -230,6 +231,44 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
             bytes(b.module_bytes.unwrap_or(0)),
             run.map(seconds).unwrap_or_else(|| "-".into()),
         );
+    }
+    out
+}
+
+/// The differential check of one experiment: lane by lane, how many inputs
+/// agreed, and the first disagreements with both answers and their seeds.
+fn verify_block(report: &Report, experiment: &str) -> String {
+    let rows: Vec<_> = report
+        .verify
+        .iter()
+        .filter(|v| v.experiment == experiment)
+        .collect();
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let mut out = format!(
+        "  differential check: {} generated inputs per lane, seed {} (input i: seed + i)
+",
+        first.tried, first.seed
+    );
+    for v in &rows {
+        let verdict = if v.agreed == v.tried {
+            "all agree".to_owned()
+        } else {
+            format!("{} DISAGREE", v.tried - v.agreed)
+        };
+        let _ = writeln!(
+            out,
+            "    {:<22} {} of {} agree: {verdict}",
+            v.lane, v.agreed, v.tried
+        );
+        for d in &v.disagreements {
+            let _ = writeln!(
+                out,
+                "      {}\n        reference: {}\n        {}: {}\n        replay: --verify 1 --verify-seed {}",
+                d.input, d.reference, v.lane, d.lane, d.seed
+            );
+        }
     }
     out
 }

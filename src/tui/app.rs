@@ -13,6 +13,7 @@ pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::types::{
     BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, Target, Variant,
 };
+use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig, VerifyRecord};
 
 use super::keys::Action;
 
@@ -154,6 +155,10 @@ pub struct RacePane {
     pub lanes: Vec<(Lane, LaneState)>,
     /// The builds whose Rust lanes race: both, or release alone.
     pub variants: Vec<Variant>,
+    /// Whether each race is followed by the differential check.
+    pub verifying: bool,
+    /// The last differential check, lane by lane.
+    pub verify: Vec<VerifyRecord>,
 }
 
 /// The GIL panes: both orders of the demo, and the scaling run.
@@ -291,12 +296,16 @@ impl App {
                 None
             }
             Action::Race => {
-                let exp = self.current()?;
-                let job = Job::Race(RaceJob::quick(
-                    exp.key(),
-                    exp.size,
-                    Some(self.race.variants.clone()),
-                ));
+                let job = self.race_job()?;
+                self.request(job)
+            }
+            Action::ToggleVerify => {
+                self.race.verifying = !self.race.verifying;
+                if !self.race.verifying {
+                    self.inform(Level::Info, "races no longer verify (V turns it on)".into());
+                    return None;
+                }
+                let job = self.race_job()?;
                 self.request(job)
             }
             Action::Gil => self.request(Job::Gil {
@@ -347,6 +356,17 @@ impl App {
                 Some(Effect::Quit)
             }
         }
+    }
+
+    /// A race of the selected experiment as the pane is set up: its size, the
+    /// builds chosen, and the differential check when it is on.
+    fn race_job(&self) -> Option<Job> {
+        let exp = self.current()?;
+        let mut job = RaceJob::quick(exp.key(), exp.size, Some(self.race.variants.clone()));
+        if self.race.verifying {
+            job.verify = Some(VerifyConfig::new(DEFAULT_INPUTS, None));
+        }
+        Some(Job::Race(job))
     }
 
     /// One job at a time: the same job twice is ignored, another one waits
@@ -503,8 +523,17 @@ impl App {
                 };
                 self.builds.states.insert(t, state);
             }
+            Event::ExperimentLoaded(exp) => {
+                if let Some(view) = self.experiments.iter_mut().find(|v| v.exp.key == exp.key) {
+                    let size = view.size.filter(|&n| exp.args_for(Some(n)).is_ok());
+                    *view = ExpView::new(&exp);
+                    view.size = size.or(view.size);
+                }
+            }
+            Event::Verified(record) => self.race.verify.push(record),
             // The engine decides the lanes once the builds are known.
             Event::RaceStarted { lanes, .. } => {
+                self.race.verify.clear();
                 self.race.lanes = lanes
                     .into_iter()
                     .map(|l| {

@@ -44,7 +44,7 @@ pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>), n: Option<u64>) ->
         let _ = sink_tx.send(AppEvent::Engine(event));
     });
     let (lab, load_errors) = make_lab(sink);
-    let mut app = App::new(&lab.experiments, lab.all_targets());
+    let mut app = App::new(&lab.experiments(), lab.all_targets());
     if let Err(e) = app.set_size(n) {
         eprintln!("error: --n: {e}");
         return ExitCode::from(2);

@@ -50,6 +50,13 @@ pub enum Request {
         function: String,
         args: String,
     },
+    /// Call `module.function(random.Random(seed))` for each seed: each call
+    /// returns one list of arguments. The reply's `json` is the list of them.
+    Inputs {
+        module: String,
+        function: String,
+        seeds: Vec<u64>,
+    },
     /// Call `module.function(1)` `calls` times; the time reported is per call.
     Overhead {
         module: String,

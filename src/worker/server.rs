@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::capture::Channel;
 use super::protocol::{FailKind, Reply, Request, decode};
@@ -115,6 +115,32 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                     .into_any())
             })?;
             finished(py, seconds, &result, expect)
+        }
+        Request::Inputs {
+            module,
+            function: name,
+            seeds,
+        } => {
+            let f = function(py, &module, &name)?;
+            let random = py.import("random")?.getattr("Random")?;
+            let json = py.import("json")?;
+            let mut inputs = Vec::with_capacity(seeds.len());
+            for seed in seeds {
+                let args = f.call1((random.call1((seed,))?,))?;
+                if !(args.is_instance_of::<PyList>() || args.is_instance_of::<PyTuple>()) {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "returned {}, not a list of the call's arguments",
+                        args.repr()?
+                    )));
+                }
+                inputs.push(json.call_method1("dumps", (args,))?.extract::<String>()?);
+            }
+            Ok(Reply::Finished {
+                seconds: 0.0,
+                result: format!("{} inputs", inputs.len()),
+                json: Some(serde_json::to_string(&inputs).expect("strings serialise")),
+                correct: None,
+            })
         }
         Request::Overhead {
             module,
@@ -273,17 +299,22 @@ fn finished(
     expect: Option<String>,
 ) -> PyResult<Reply> {
     let json = py.import("json")?;
+    let dumped = json
+        .call_method1("dumps", (result,))
+        .and_then(|j| j.extract::<String>())
+        .ok();
+    // Equal by Python's `==`; or, as JSON, equal by what JSON can say (a
+    // tuple came back as a list, and `[1, 2] == (1, 2)` is False in Python).
     let correct = match expect {
-        Some(e) => Some(json.call_method1("loads", (e,))?.eq(result)?),
+        Some(e) => {
+            Some(json.call_method1("loads", (&e,))?.eq(result)? || dumped.as_ref() == Some(&e))
+        }
         None => None,
     };
     Ok(Reply::Finished {
         seconds,
         result: result.repr()?.to_string(),
-        json: json
-            .call_method1("dumps", (result,))
-            .and_then(|j| j.extract::<String>())
-            .ok(),
+        json: dumped,
         correct,
     })
 }

@@ -56,7 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     } else {
         room.min(n.max(1)).max(room.min(n))
     };
-    let [about_area, lanes_area, order_area, _] = Layout::vertical([
+    let [about_area, lanes_area, order_area, verify_area] = Layout::vertical([
         Constraint::Length(about_height),
         Constraint::Length(lanes_height.min(room)),
         Constraint::Length(ORDER_LINES),
@@ -69,6 +69,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     );
     lanes(frame, lanes_area, app, now, theme);
     finish(frame, order_area, app, theme);
+    verify(frame, verify_area, app, theme);
+}
+
+/// The differential check: a line per lane, and the first disagreement.
+fn verify(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    if app.race.verifying && app.race.verify.is_empty() {
+        lines.push(Line::styled(
+            "verify on: each race is followed by a differential check",
+            theme.dim(),
+        ));
+    }
+    for v in &app.race.verify {
+        if v.agreed == v.tried {
+            lines.push(Line::styled(
+                format!(
+                    "✓ verify {}: {} of {} inputs agree",
+                    v.lane, v.agreed, v.tried
+                ),
+                theme.ok(),
+            ));
+        } else {
+            lines.push(Line::styled(
+                format!(
+                    "✗ verify {}: {} of {} inputs disagree",
+                    v.lane,
+                    v.tried - v.agreed,
+                    v.tried
+                ),
+                theme.bad(),
+            ));
+            if let Some(d) = v.disagreements.first() {
+                lines.push(Line::styled(
+                    format!(
+                        "  {}: reference {}, this lane {} (seed {})",
+                        d.input, d.reference, d.lane, d.seed
+                    ),
+                    theme.bad(),
+                ));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
 
 /// Every lane, two lines each when there is room, else one, else a window

@@ -1,0 +1,397 @@
+//! The differential check: every lane called on generated inputs, each answer
+//! compared with the reference's. Agreement is equal results (Python `==`) or
+//! both sides raising; a raise on one side only, a panic or a crash is a
+//! disagreement. A crashed worker is started again and the check goes on.
+//!
+//! Input `i` of a check seeded `S` is made from seed `S + i` alone, so a
+//! disagreement's seed replays it: `--verify 1 --verify-seed SEED`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::{LabError, LabResult};
+use super::event::{Event, Sink};
+use super::experiment::Experiment;
+use super::race::{Caller, LaneSetup, Spawner};
+use super::types::{Lane, Language};
+use crate::worker::WorkerError;
+use crate::worker::protocol::{FailKind, Request};
+
+/// Inputs tried per lane unless `--verify K` says otherwise.
+pub const DEFAULT_INPUTS: usize = 30;
+/// How many disagreements a report shows in full.
+const SHOWN: usize = 3;
+/// No single checked call may take longer than this.
+const CALL_LIMIT: Duration = Duration::from_secs(20);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifyConfig {
+    pub inputs: usize,
+    pub seed: u64,
+}
+
+impl VerifyConfig {
+    /// A check of `inputs` inputs, seeded by `seed` or else by the clock.
+    pub fn new(inputs: usize, seed: Option<u64>) -> Self {
+        let seed = seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_micros() as u64 % 1_000_000_000)
+        });
+        Self { inputs, seed }
+    }
+}
+
+/// One generated input: the call's arguments as JSON, whether they go through
+/// the experiment's `setup` first, and the seed that makes them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    pub seed: u64,
+    pub args: String,
+    pub through_setup: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    pub seed: u64,
+    /// The call, as a person would write it.
+    pub input: String,
+    pub reference: String,
+    pub lane: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyRecord {
+    pub experiment: String,
+    pub lane: String,
+    pub tried: usize,
+    pub agreed: usize,
+    /// The smallest disagreements (by the length of the call), in full.
+    pub disagreements: Vec<Disagreement>,
+    pub seed: u64,
+}
+
+/// How one call ended, in words a report can show.
+#[derive(Clone, Debug, PartialEq)]
+enum Answer {
+    /// `repr()` and JSON of the result.
+    Value { repr: String, json: Option<String> },
+    /// Raised (an exception; a panic is a raise too, but never agrees).
+    Raised { kind: FailKind, message: String },
+    /// The worker died or hung.
+    Broken(String),
+}
+
+impl Answer {
+    fn describe(&self) -> String {
+        match self {
+            Answer::Value { repr, .. } => repr.clone(),
+            Answer::Raised { kind, message } => format!("{} {message}", kind.verb()),
+            Answer::Broken(why) => why.clone(),
+        }
+    }
+}
+
+/// The argument lists: from `[verify] inputs` in the reference's worker, or
+/// the size knob varied between its minimum and the default (small sizes
+/// likelier, so a slow reference stays quick).
+pub fn inputs(
+    exp: &Experiment,
+    cfg: &VerifyConfig,
+    reference: &mut dyn Caller,
+) -> LabResult<Vec<Input>> {
+    let seeds: Vec<u64> = (0..cfg.inputs as u64)
+        .map(|i| cfg.seed.wrapping_add(i))
+        .collect();
+    if let Some(name) = &exp.verify_inputs {
+        let request = Request::Inputs {
+            module: exp.reference().module.clone(),
+            function: name.clone(),
+            seeds: seeds.clone(),
+        };
+        let bad = |why: String| {
+            LabError::Input(format!(
+                "{}: [verify] inputs = {name:?} {why}",
+                exp.lab_toml().display()
+            ))
+        };
+        let done = reference
+            .call(&request, Some(CALL_LIMIT), &mut |_| {})
+            .map_err(|e| bad(e.to_string()))?;
+        let lists: Vec<String> = done
+            .json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .ok_or_else(|| bad(format!("gave {}", done.result)))?;
+        return Ok(seeds
+            .into_iter()
+            .zip(lists)
+            .map(|(seed, args)| Input {
+                seed,
+                args,
+                through_setup: false,
+            })
+            .collect());
+    }
+    Ok(seeds
+        .into_iter()
+        .map(|seed| {
+            let mut args = exp.args.clone();
+            if let Some(knob) = &exp.knob {
+                let mut rng = fastrand::Rng::with_seed(seed);
+                let top = knob.default.max(knob.min);
+                let u = rng.f64();
+                let size = knob.min + ((top - knob.min) as f64 * u * u * u).round() as u64;
+                args[knob.index] = Value::from(size);
+            }
+            Input {
+                seed,
+                args: serde_json::to_string(&args).expect("JSON values serialise"),
+                through_setup: true,
+            }
+        })
+        .collect())
+}
+
+/// What `setup`'s lane answers for `input`, and whether it equals `expect`
+/// (Python `==`, in the worker) when there is one.
+fn ask(
+    worker: &mut dyn Caller,
+    setup: &LaneSetup,
+    input: &Input,
+    expect: Option<String>,
+) -> (Answer, Option<bool>) {
+    let request = match &setup.code {
+        None => {
+            let n = serde_json::from_str::<Vec<Value>>(&input.args)
+                .ok()
+                .and_then(|a| a.first().and_then(Value::as_u64))
+                .unwrap_or_default();
+            Request::Native {
+                n,
+                chunks: None,
+                expect,
+                repeat: 1,
+            }
+        }
+        Some((module, function)) => Request::Race {
+            module: module.clone(),
+            function: function.clone(),
+            args: input.args.clone(),
+            setup: setup.setup.clone().filter(|_| input.through_setup),
+            chunks: None,
+            expect,
+            repeat: 1,
+        },
+    };
+    match worker.call(&request, Some(CALL_LIMIT), &mut |_| {}) {
+        Ok(done) => (
+            Answer::Value {
+                repr: done.result,
+                json: done.json,
+            },
+            done.correct,
+        ),
+        Err(WorkerError::Failed { kind, message }) => (Answer::Raised { kind, message }, None),
+        Err(e) => (Answer::Broken(e.to_string()), None),
+    }
+}
+
+/// Whether a lane's answer agrees with the reference's.
+fn agrees(reference: &Answer, lane: &Answer, correct: Option<bool>) -> bool {
+    match (reference, lane) {
+        (Answer::Value { repr: a, json }, Answer::Value { repr: b, .. }) => match json {
+            Some(_) => correct == Some(true),
+            None => a == b,
+        },
+        (Answer::Raised { kind: k1, .. }, Answer::Raised { kind: k2, .. }) => {
+            *k1 != FailKind::Panic && *k2 != FailKind::Panic
+        }
+        _ => false,
+    }
+}
+
+/// A call as a person would write it: `f(args)`.
+fn call_text(function: &str, input: &Input, through: Option<&str>) -> String {
+    let inner = input
+        .args
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(&input.args);
+    match through {
+        Some(setup) => format!("{function}(*{setup}({inner}))"),
+        None => format!("{function}({inner})"),
+    }
+}
+
+/// Checks every lane but the reference against it on the same inputs.
+pub fn run(
+    exp: &Experiment,
+    cfg: &VerifyConfig,
+    setups: &[LaneSetup],
+    sink: &Sink,
+    cancel: &crate::cancel::Cancel,
+    spawner: &dyn Spawner,
+) -> LabResult<Vec<VerifyRecord>> {
+    let reference = setups
+        .iter()
+        .find(|s| s.lane.reference)
+        .ok_or_else(|| LabError::Input("no reference lane to check against".into()))?;
+    let mut worker = spawner.spawn(&reference.paths)?;
+    let inputs = inputs(exp, cfg, worker.as_mut())?;
+    let mut answers = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        if cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
+        }
+        let (answer, _) = ask(worker.as_mut(), reference, input, None);
+        if matches!(answer, Answer::Broken(_)) {
+            worker = spawner.spawn(&reference.paths)?;
+        }
+        answers.push(answer);
+    }
+    let mut records = Vec::new();
+    for setup in setups.iter().filter(|s| !s.lane.reference) {
+        let record = check_lane(exp, cfg, setup, &inputs, &answers, cancel, spawner)?;
+        sink(Event::Verified(record.clone()));
+        records.push(record);
+    }
+    Ok(records)
+}
+
+fn check_lane(
+    exp: &Experiment,
+    cfg: &VerifyConfig,
+    setup: &LaneSetup,
+    inputs: &[Input],
+    answers: &[Answer],
+    cancel: &crate::cancel::Cancel,
+    spawner: &dyn Spawner,
+) -> LabResult<VerifyRecord> {
+    let lane: &Lane = &setup.lane;
+    let mut record = VerifyRecord {
+        experiment: exp.key.clone(),
+        lane: lane.name.clone(),
+        tried: 0,
+        agreed: 0,
+        disagreements: Vec::new(),
+        seed: cfg.seed,
+    };
+    let mut worker: Option<Box<dyn Caller>> = None;
+    for (input, reference) in inputs.iter().zip(answers) {
+        if cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
+        }
+        // A lab.toml mistake (a name that does not load) stops the lane at once.
+        let w = match worker.as_mut() {
+            Some(w) => w,
+            None => worker.insert(spawner.spawn(&setup.paths)?),
+        };
+        let expect = match reference {
+            Answer::Value { json, .. } => json.clone(),
+            _ => None,
+        };
+        let (answer, correct) = ask(w.as_mut(), setup, input, expect);
+        if matches!(answer, Answer::Broken(_)) {
+            worker = None; // started again for the next input
+        }
+        record.tried += 1;
+        if agrees(reference, &answer, correct) {
+            record.agreed += 1;
+        } else {
+            let function = setup.code.as_ref().map_or("fib", |(_, f)| f.as_str());
+            let through = setup
+                .setup
+                .as_ref()
+                .filter(|_| input.through_setup && lane.language != Language::Native)
+                .map(|(_, f)| f.as_str());
+            record.disagreements.push(Disagreement {
+                seed: input.seed,
+                input: call_text(function, input, through),
+                reference: reference.describe(),
+                lane: answer.describe(),
+            });
+        }
+    }
+    // The smallest inputs first: the easiest to read and to debug.
+    record.disagreements.sort_by_key(|d| d.input.len());
+    record.disagreements.truncate(SHOWN);
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(v: &str) -> Answer {
+        Answer::Value {
+            repr: v.into(),
+            json: Some(v.into()),
+        }
+    }
+
+    fn raised(kind: FailKind) -> Answer {
+        Answer::Raised {
+            kind,
+            message: "ValueError: x".into(),
+        }
+    }
+
+    #[test]
+    fn agreement_is_equal_values_or_both_raising_never_a_panic() {
+        assert!(agrees(&value("3"), &value("3"), Some(true)));
+        assert!(!agrees(&value("3"), &value("4"), Some(false)));
+        assert!(agrees(
+            &raised(FailKind::Exception),
+            &raised(FailKind::Overflow),
+            None
+        ));
+        assert!(!agrees(
+            &raised(FailKind::Exception),
+            &raised(FailKind::Panic),
+            None
+        ));
+        assert!(!agrees(&value("3"), &raised(FailKind::Exception), None));
+        assert!(!agrees(&raised(FailKind::Exception), &value("3"), None));
+        assert!(!agrees(
+            &value("3"),
+            &Answer::Broken("crashed".into()),
+            None
+        ));
+        // A reference result JSON cannot hold is compared by repr.
+        let set = Answer::Value {
+            repr: "{1, 2}".into(),
+            json: None,
+        };
+        assert!(agrees(&set, &set.clone(), None));
+    }
+
+    #[test]
+    fn each_input_comes_from_its_own_seed() {
+        let exp = crate::engine::experiment::fixtures::experiment("fib", 35, 93, true);
+        let mut unused = NoWorker;
+        let a = inputs(&exp, &VerifyConfig::new(5, Some(100)), &mut unused).unwrap();
+        let b = inputs(&exp, &VerifyConfig::new(1, Some(103)), &mut unused).unwrap();
+        assert_eq!(a[3], b[0], "seed 103 replays the fourth input of seed 100");
+        assert!(a.iter().all(|i| {
+            let n = serde_json::from_str::<Vec<u64>>(&i.args).unwrap()[0];
+            n <= 35
+        }));
+        assert_ne!(a[0].args, a[1].args);
+    }
+
+    struct NoWorker;
+
+    impl Caller for NoWorker {
+        fn call(
+            &mut self,
+            _: &Request,
+            _: Option<Duration>,
+            _: &mut dyn FnMut(&crate::worker::protocol::Reply),
+        ) -> Result<crate::worker::Finished, WorkerError> {
+            Err(WorkerError::Broken("no worker in this test".into()))
+        }
+    }
+}
