@@ -39,7 +39,7 @@ pub enum Event {
     ScalingStarted,
     ScalingDone(Result<Scaling, LabError>),
     /// An experiment's lab.toml was read again and changed.
-    ExperimentLoaded(Experiment),
+    ExperimentLoaded(Box<Experiment>),
     /// A lane's differential check is done.
     Verified(VerifyRecord),
 }

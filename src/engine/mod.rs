@@ -107,7 +107,7 @@ impl Lab {
             if let Some(slot) = all.iter_mut().find(|e| e.key == key) {
                 *slot = new.clone();
             }
-            (self.sink)(event::Event::ExperimentLoaded(new.clone()));
+            (self.sink)(event::Event::ExperimentLoaded(Box::new(new.clone())));
         }
         Ok(new)
     }

@@ -524,6 +524,7 @@ impl App {
                 self.builds.states.insert(t, state);
             }
             Event::ExperimentLoaded(exp) => {
+                let exp = *exp;
                 if let Some(view) = self.experiments.iter_mut().find(|v| v.exp.key == exp.key) {
                     let size = view.size.filter(|&n| exp.args_for(Some(n)).is_ok());
                     *view = ExpView::new(&exp);
@@ -694,6 +695,7 @@ pub mod fixtures {
             known,
             builds: Vec::new(),
             race: None,
+            verify: None,
             gil: Vec::new(),
             scaling: None,
             problems: problems.iter().map(|p| p.to_string()).collect(),
