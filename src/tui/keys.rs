@@ -97,7 +97,7 @@ pub const BINDINGS: &[Binding] = &[
         "V",
         Action::ToggleVerify,
         "verify",
-        "differential check on/off: after each race, call every lane on generated inputs and compare with the reference",
+        "verify on/off: after each race, check every lane against the reference on generated inputs",
     ),
     bind(
         KeyCode::Char('g'),
