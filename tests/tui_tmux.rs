@@ -298,3 +298,58 @@ fn quitting_mid_build_leaves_no_process_and_no_half_build() {
     assert!(row.contains("not built"), "{row}");
     again.keys("q");
 }
+
+#[test]
+fn watching_rebuilds_and_reraces_on_save_and_keeps_the_last_good_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(common::bin())
+        .args(["new", "watched", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let exp = dir.path().join("watched");
+    let args = format!("--lab {} --n 2000", exp.display());
+    let lab = Session::with_args("watch", &args);
+    lab.wait_for("set-up", Duration::from_secs(300), |s| {
+        s.contains("Python 3.")
+    });
+    lab.keys("d"); // release builds only: a round is quicker
+    lab.keys("w");
+    // The first round: 303 primes below 2000, from both lanes.
+    let screen = lab.wait_for("the first round", Duration::from_secs(300), |s| {
+        s.matches("✓ 303").count() == 2 && s.contains("last round")
+    });
+    assert!(screen.contains("watching watched"), "{screen}");
+
+    // A save, and no key: the Rust lane now counts one too many.
+    let lib = exp.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let wrong = source.replace(".count() as u64\n}", ".count() as u64 + 1\n}");
+    assert_ne!(wrong, source);
+    std::fs::write(&lib, &wrong).unwrap();
+    let screen = lab.wait_for(
+        "the re-race after the save",
+        Duration::from_secs(300),
+        |s| s.contains("✗ 304"),
+    );
+    assert!(
+        screen.contains("✓ 303"),
+        "the python lane is still right:\n{screen}"
+    );
+
+    // A save that does not compile: its error shows, the last numbers stay.
+    std::fs::write(&lib, wrong.replace("fn is_prime", "fn is_prime(")).unwrap();
+    let screen = lab.wait_for("the failed build", Duration::from_secs(300), |s| {
+        s.contains("failed, last good kept")
+    });
+    let screen = if screen.contains("numbers stay") {
+        screen
+    } else {
+        lab.wait_for("the message", Duration::from_secs(60), |s| {
+            s.contains("numbers stay")
+        })
+    };
+    assert!(screen.contains("✗ 304"), "the last numbers stay:\n{screen}");
+    lab.keys("q");
+}

@@ -411,6 +411,14 @@ impl Experiment {
         lanes
     }
 
+    /// The `.py` files the Python implementations live in.
+    pub fn python_files(&self) -> Vec<PathBuf> {
+        self.python
+            .iter()
+            .filter_map(|p| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
+            .collect()
+    }
+
     /// The implementation a lane runs; None for `rust-native`.
     pub fn implementation(&self, lane: &Lane) -> Option<&Implementation> {
         let side = match lane.language {

@@ -69,13 +69,27 @@ impl ExpView {
 pub enum Effect {
     Start(Job),
     Cancel,
+    /// Start watching this experiment's files, or stop (None).
+    Watch(Option<String>),
     Quit,
+}
+
+/// Watching an experiment: every settled save rebuilds and re-races it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchState {
+    pub experiment: String,
+    /// When the save that started the running round settled.
+    pub saved: Option<Instant>,
+    /// The last finished round: when it ended, and save-to-numbers seconds.
+    pub last: Option<(Instant, f64)>,
 }
 
 /// Everything the runner reports, the engine's events among it.
 #[derive(Clone, Debug)]
 pub enum AppEvent {
     Engine(Event),
+    /// Files of a watched experiment changed and the writes settled.
+    FilesChanged(String, Vec<std::path::PathBuf>),
     JobDone(Result<JobReport, LabError>),
 }
 
@@ -177,6 +191,7 @@ pub struct App {
     pub builds: BuildsPane,
     pub race: RacePane,
     pub gil: GilPane,
+    pub watch: Option<WatchState>,
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
     pub message: Option<(Level, String)>,
@@ -212,6 +227,7 @@ impl App {
                 scaling: ScalingView::NotRun,
             },
             experiments,
+            watch: None,
             running: None,
             pending: None,
             message: None,
@@ -280,6 +296,25 @@ impl App {
                     self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
                 }
                 None
+            }
+            Action::ToggleWatch => {
+                if let Some(w) = self.watch.take() {
+                    self.inform(Level::Info, format!("stopped watching {}", w.experiment));
+                    return Some(Effect::Watch(None));
+                }
+                let key = self.current()?.key().to_owned();
+                self.inform(
+                    Level::Info,
+                    format!(
+                        "watching {key}: each save rebuilds, re-races and re-verifies if V is on"
+                    ),
+                );
+                self.watch = Some(WatchState {
+                    experiment: key.clone(),
+                    saved: None,
+                    last: None,
+                });
+                Some(Effect::Watch(Some(key)))
             }
             Action::NextExperiment => {
                 if self.experiments.len() < 2 {
@@ -361,7 +396,11 @@ impl App {
     /// A race of the selected experiment as the pane is set up: its size, the
     /// builds chosen, and the differential check when it is on.
     fn race_job(&self) -> Option<Job> {
-        let exp = self.current()?;
+        self.race_job_of(self.current()?.key())
+    }
+
+    fn race_job_of(&self, key: &str) -> Option<Job> {
+        let exp = self.experiments.iter().find(|e| e.key() == key)?;
         let mut job = RaceJob::quick(exp.key(), exp.size, Some(self.race.variants.clone()));
         if self.race.verifying {
             job.verify = Some(VerifyConfig::new(DEFAULT_INPUTS, None));
@@ -402,13 +441,23 @@ impl App {
     fn begin(&mut self, job: Job) {
         match &job {
             Job::Race(r) => {
-                self.race.experiment = self
+                let index = self
                     .experiments
                     .iter()
                     .position(|e| e.key() == r.experiment)
                     .unwrap_or(0);
-                self.race.size = r.size;
-                self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Waiting);
+                // The same race again keeps its numbers until it starts for
+                // real: a build that fails leaves the last good ones on screen.
+                if index != self.race.experiment || r.size != self.race.size {
+                    self.race.experiment = index;
+                    self.race.size = r.size;
+                    self.race.lanes = self.lanes_of(index, LaneState::Waiting);
+                }
+                for (_, state) in &mut self.race.lanes {
+                    if !matches!(state, LaneState::Done { .. }) {
+                        *state = LaneState::Waiting;
+                    }
+                }
             }
             Job::Gil { .. } => {
                 for view in self.gil.runs.values_mut() {
@@ -452,11 +501,55 @@ impl App {
         match event {
             AppEvent::Engine(e) => self.on_engine(e),
             AppEvent::JobDone(result) => self.on_job_done(result),
+            AppEvent::FilesChanged(key, changed) => self.on_save(&key, &changed),
+        }
+    }
+
+    /// A watched experiment's files changed: rebuild and re-race it. A round
+    /// still running is cancelled and started over: the latest save wins.
+    fn on_save(&mut self, key: &str, changed: &[std::path::PathBuf]) -> Option<Effect> {
+        let watch = self.watch.as_mut().filter(|w| w.experiment == key)?;
+        watch.saved = Some(Instant::now());
+        let job = self.race_job_of(key)?;
+        let names: Vec<String> = changed
+            .iter()
+            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+            .collect();
+        let what = if names.is_empty() {
+            "watching".to_owned()
+        } else {
+            format!("saved {}", names.join(", "))
+        };
+        match &self.running {
+            Some((Job::Race(r), _)) if r.experiment == key => {
+                self.pending = Some(job);
+                self.inform(Level::Info, format!("{what}: starting the round over"));
+                Some(Effect::Cancel)
+            }
+            _ => {
+                let effect = self.request(job);
+                self.inform(
+                    Level::Info,
+                    format!("{what}: rebuilding and re-racing {key}"),
+                );
+                effect
+            }
         }
     }
 
     fn on_job_done(&mut self, result: Result<JobReport, LabError>) -> Option<Effect> {
         let finished = self.running.take();
+        let watched_round = match (&finished, &self.watch) {
+            (Some((Job::Race(r), _)), Some(w)) => r.experiment == w.experiment,
+            _ => false,
+        };
+        if watched_round
+            && !matches!(result, Err(LabError::Cancelled))
+            && let Some(w) = self.watch.as_mut()
+            && let Some(saved) = w.saved.take()
+        {
+            w.last = Some((Instant::now(), saved.elapsed().as_secs_f64()));
+        }
         let describe = finished
             .as_ref()
             .map_or_else(String::new, |(j, _)| j.describe());
@@ -471,7 +564,16 @@ impl App {
                         .states
                         .insert(target, info.map_or(BuildState::NotBuilt, BuildState::Ready));
                 }
-                if !report.problems.is_empty() {
+                let build_failed = report.builds.iter().any(|(_, b)| b.is_err());
+                if build_failed && report.race.is_none() && watched_round {
+                    self.inform(
+                        Level::Error,
+                        format!(
+                            "the last good build's numbers stay: {}",
+                            report.problems.join("; ")
+                        ),
+                    );
+                } else if !report.problems.is_empty() {
                     self.inform(Level::Error, report.problems.join("; "));
                 } else if let Some((Job::Race(_), _)) = finished {
                     self.inform(Level::Info, self.race_summary());
@@ -535,18 +637,7 @@ impl App {
             // The engine decides the lanes once the builds are known.
             Event::RaceStarted { lanes, .. } => {
                 self.race.verify.clear();
-                self.race.lanes = lanes
-                    .into_iter()
-                    .map(|l| {
-                        let state = self
-                            .race
-                            .lanes
-                            .iter()
-                            .find(|(old, _)| *old == l)
-                            .map_or(LaneState::Waiting, |(_, s)| s.clone());
-                        (l, state)
-                    })
-                    .collect();
+                self.race.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
             }
             Event::LaneStarted { lane, .. } => {
                 self.set_lane(
@@ -720,7 +811,7 @@ pub mod fixtures {
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{app, done, lab_experiments, targets};
+    use super::fixtures::{self, app, done, lab_experiments, targets};
     use super::*;
 
     fn race(n: u64) -> Job {
@@ -884,5 +975,66 @@ mod tests {
                 .1
                 .contains("only one experiment")
         );
+    }
+
+    #[test]
+    fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers() {
+        let mut app = app();
+        assert_eq!(
+            app.on_action(Action::ToggleWatch),
+            Some(Effect::Watch(Some("fibonacci".into())))
+        );
+        let saved = |app: &mut App| {
+            app.on_event(AppEvent::FilesChanged(
+                "fibonacci".into(),
+                vec!["/lab/fibonacci/src/lib.rs".into()],
+            ))
+        };
+        assert_eq!(saved(&mut app), Some(Effect::Start(race(35))));
+        assert_eq!(saved(&mut app), Some(Effect::Cancel), "latest wins");
+        assert_eq!(app.pending, Some(race(35)));
+        assert_eq!(
+            app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
+            Some(Effect::Start(race(35))),
+            "the round starts over"
+        );
+        // The round ends with numbers; the next save's build fails.
+        let lane = fixtures::lane("rust-release");
+        app.on_event(AppEvent::Engine(Event::LaneFinished {
+            lane: lane.clone(),
+            run: 0,
+            warmup: false,
+            outcome: RunOutcome::Done {
+                seconds: 0.03,
+                result: "9227465".into(),
+                correct: true,
+            },
+        }));
+        app.on_event(done());
+        assert!(
+            app.watch.as_ref().unwrap().last.is_some(),
+            "the round is timed"
+        );
+        saved(&mut app);
+        let mut failed = fixtures::report(vec![], &["build fibonacci (release) failed: E0308"]);
+        failed
+            .builds
+            .push((targets()[1].clone(), Err(LabError::Build("E0308".into()))));
+        app.on_event(AppEvent::JobDone(Ok(failed)));
+        let kept = app.race.lanes.iter().find(|(l, _)| *l == lane).unwrap();
+        assert!(matches!(kept.1, LaneState::Done { .. }), "{kept:?}");
+        assert!(
+            app.message
+                .as_ref()
+                .unwrap()
+                .1
+                .contains("last good build's numbers stay")
+        );
+        // Saves of another experiment, or after w is off, do nothing.
+        assert_eq!(
+            app.on_action(Action::ToggleWatch),
+            Some(Effect::Watch(None))
+        );
+        assert_eq!(saved(&mut app), None);
     }
 }

@@ -7,6 +7,7 @@ pub mod keys;
 mod runner;
 pub mod theme;
 pub mod ui;
+mod watch;
 pub mod widgets;
 
 #[cfg(test)]
@@ -116,6 +117,9 @@ async fn event_loop(
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    // The file watcher while `w` is on; dropping it stops watching.
+    let mut _watching = None;
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
     // Frame-rate bookkeeping for the log: frames drawn while work ran.
     let (mut busy_frames, mut busy_since) = (0u64, None::<Instant>);
 
@@ -150,10 +154,28 @@ async fn event_loop(
                 effect
             },
             _ = tick.tick(), if app.is_busy() || dirty => { redraw_now = true; None },
+            // While watching, the status line's "last round N s ago" ticks once a second.
+            _ = clock.tick(), if app.watch.is_some() => { redraw_now = true; None },
         };
         match effect {
             Some(Effect::Start(job)) => runner.start(job),
             Some(Effect::Cancel) => runner.cancel(),
+            Some(Effect::Watch(None)) => _watching = None,
+            Some(Effect::Watch(Some(key))) => match runner.watch(&key) {
+                Ok(w) => {
+                    _watching = Some(w);
+                    // A first round at once: numbers to compare the next save with.
+                    if let Some(Effect::Start(job)) =
+                        app.on_event(AppEvent::FilesChanged(key, vec![]))
+                    {
+                        runner.start(job);
+                    }
+                }
+                Err(e) => {
+                    app.watch = None;
+                    app.message = Some((app::Level::Error, e));
+                }
+            },
             Some(Effect::Quit) => break,
             None => {}
         }

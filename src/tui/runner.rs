@@ -11,6 +11,7 @@ use crate::engine::Lab;
 use crate::engine::error::LabError;
 
 use super::app::{AppEvent, Job};
+use super::watch::Watch;
 
 pub struct Runner {
     lab: Arc<Lab>,
@@ -40,6 +41,12 @@ impl Runner {
             };
             let _ = tx.send(AppEvent::JobDone(result));
         });
+    }
+
+    /// Starts watching an experiment's files; changes come back as events.
+    pub fn watch(&self, key: &str) -> Result<Watch, String> {
+        let exp = self.lab.experiment(key).map_err(|e| e.to_string())?;
+        super::watch::start(&exp, self.tx.clone())
     }
 
     /// Kills the running job's process groups at once; its thread then ends.

@@ -13,13 +13,24 @@ use crate::tui::theme::Theme;
 
 /// The latest message (wrapped over the lines it has), with versions at the right.
 pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let versions = match &app.toolchain {
+    let mut versions = match &app.toolchain {
         Some(tc) => format!(
             "Python {} · pyo3 {PYO3_VERSION} · maturin {}",
             tc.python_version, tc.maturin_version
         ),
         None => format!("pyo3 {PYO3_VERSION} · maturin {MATURIN_VERSION}"),
     };
+    if let Some(w) = &app.watch {
+        let round = match w.last {
+            Some((at, took)) => format!(
+                ", last round {} s ago ({took:.1} s)",
+                at.elapsed().as_secs()
+            ),
+            None => String::new(),
+        };
+        // Watching says more than the versions do while it lasts.
+        versions = format!("watching {}{round}", w.experiment);
+    }
     let [text, right] = Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(versions.chars().count() as u16 + 2),
