@@ -51,6 +51,12 @@ pub fn progress_printer() -> Sink {
             eprintln!("[race] {lane} {kind} {}: {what}", run + 1)
         }
         Event::GilStarted(mode) => eprintln!("[gil] running with the GIL {}", mode.name()),
+        Event::Counting(lane) => eprintln!("[instructions] {lane}: counting under callgrind"),
+        Event::Counted(lane, Ok(i)) => eprintln!(
+            "[instructions] {lane}: {} per call",
+            units::count(i.per_call)
+        ),
+        Event::Counted(lane, Err(e)) => eprintln!("[instructions] {lane}: FAILED: {e}"),
         Event::Verified(v) => eprintln!(
             "[verify] {} {}: {} of {} inputs agree",
             v.experiment, v.lane, v.agreed, v.tried
@@ -117,6 +123,12 @@ fn read_baseline(path: &Path) -> Result<Report, String> {
 }
 
 pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
+    if cli.instructions
+        && let Err(missing) = crate::engine::instructions::valgrind()
+    {
+        eprintln!("error: {missing}");
+        return ExitCode::FAILURE;
+    }
     let plan = match plan(cli, &lab) {
         Ok(plan) => plan,
         Err(e) => {
@@ -226,6 +238,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 warmup: cli.race.warmup as usize,
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),
+                instructions: cli.instructions,
                 verify: verify.clone(),
                 keep_going: true,
             })

@@ -24,6 +24,11 @@ pub struct Cli {
     #[command(flatten)]
     pub race: RaceArgs,
 
+    /// With --check: count each lane's instructions per call under Valgrind's
+    /// callgrind (a separate run, never the timed one), beside the times.
+    #[arg(long)]
+    pub instructions: bool,
+
     /// With --check: after the race, call every lane on K generated inputs and
     /// compare each answer with the reference's (exit 1 on any disagreement).
     #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "30",

@@ -28,6 +28,16 @@ pub fn bytes(b: u64) -> String {
     }
 }
 
+/// A count with a unit people read: 3.21 G, 45.6 M, 812 k.
+pub fn count(n: f64) -> String {
+    match n {
+        n if n >= 1e9 => format!("{:.2} G", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} M", n / 1e6),
+        n if n >= 1e3 => format!("{:.1} k", n / 1e3),
+        n => format!("{n:.0}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +58,12 @@ mod tests {
         assert_eq!(bytes(8 << 20), "8.0 MiB");
         assert_eq!(bytes(531 * 1024), "531 KiB");
         assert_eq!(bytes(12), "12 B");
+    }
+
+    #[test]
+    fn counts_pick_their_unit() {
+        assert_eq!(count(3.214e9), "3.21 G");
+        assert_eq!(count(45_600_000.0), "45.60 M");
+        assert_eq!(count(812.0), "812");
     }
 }

@@ -45,6 +45,9 @@ fn a_race_request_streams_progress_then_the_result() {
     for done in 1..=3 {
         assert_eq!(next(&mut out), json!({"ev": "progress", "done": done}));
     }
+    // The run's resident peak comes just before its end.
+    let memory = next(&mut out);
+    assert_eq!(memory["ev"], "memory", "{memory}");
     let finished = next(&mut out);
     assert_eq!(finished["ev"], "finished");
     // fib(20) + fib(19) + fib(18) = 6765 + 4181 + 2584

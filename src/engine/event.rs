@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::error::LabError;
 use super::experiment::Experiment;
-use super::types::{BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Target};
+use super::types::{
+    BuildInfo, GilMode, GilRun, Instructions, Lane, LogLine, RunOutcome, Scaling, Target,
+};
 use super::verify::VerifyRecord;
 
 #[derive(Clone, Debug)]
@@ -38,6 +40,10 @@ pub enum Event {
     GilDone(GilRun),
     ScalingStarted,
     ScalingDone(Result<Scaling, LabError>),
+    /// A lane's calls are being counted under callgrind.
+    Counting(Lane),
+    /// A lane's instructions per call, or why they could not be counted.
+    Counted(Lane, Result<Instructions, String>),
     /// An experiment's lab.toml was read again and changed.
     ExperimentLoaded(Box<Experiment>),
     /// A lane's differential check is done.

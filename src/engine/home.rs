@@ -81,6 +81,11 @@ impl Home {
             .join(format!("{}-{}.log", target.krate, target.variant.name()))
     }
 
+    /// Where callgrind writes its counts.
+    pub fn callgrind(&self) -> PathBuf {
+        self.root.join("callgrind")
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.root.join("pyo3-lab.log")
     }

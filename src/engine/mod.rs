@@ -14,6 +14,7 @@ pub mod experiment;
 pub mod gil;
 pub mod home;
 pub mod inputs;
+pub mod instructions;
 pub mod pipeline;
 pub mod race;
 pub mod scaling;
@@ -205,6 +206,23 @@ impl Lab {
     ) -> LabResult<Vec<VerifyRecord>> {
         let setups = self.setups(toolchain, exp, variants);
         verify::run(exp, cfg, &setups, &self.sink, cancel, &Workers(cancel))
+    }
+
+    /// Counts each lane's instructions per call under callgrind.
+    #[allow(clippy::too_many_arguments)]
+    pub fn count_instructions(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        variants: &[Variant],
+        size: Option<u64>,
+        calls: u32,
+        timeout: Option<std::time::Duration>,
+        cancel: &Cancel,
+    ) -> LabResult<Vec<(String, Result<types::Instructions, String>)>> {
+        let setups = self.setups(toolchain, exp, variants);
+        let out = self.home.callgrind();
+        instructions::count(exp, &setups, size, calls, timeout, &out, &self.sink, cancel)
     }
 
     /// What each lane of `exp` loads, with the builds of `variants`.

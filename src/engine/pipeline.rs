@@ -56,6 +56,8 @@ pub struct RaceJob {
     pub timeout: Option<Duration>,
     /// The builds whose Rust lanes race; the experiment's own choice when None.
     pub variants: Option<Vec<Variant>>,
+    /// After the race, each lane's instructions per call under callgrind.
+    pub instructions: bool,
     /// After the race, the differential check, when asked for.
     pub verify: Option<VerifyConfig>,
     /// Race the lanes whose builds succeeded even when another build failed
@@ -73,6 +75,7 @@ impl RaceJob {
             warmup: 0,
             timeout: None,
             variants,
+            instructions: false,
             verify: None,
             keep_going: false,
         }
@@ -234,7 +237,32 @@ impl Lab {
             timeout: r.timeout,
             variants: built.to_vec(),
         };
-        let records = self.race(toolchain, &exp, &cfg, cancel)?;
+        let mut records = self.race(toolchain, &exp, &cfg, cancel)?;
+        if r.instructions {
+            let calls = r.runs.max(1) as u32;
+            match self.count_instructions(toolchain, &exp, built, r.size, calls, r.timeout, cancel)
+            {
+                Ok(counts) => {
+                    for (lane, count) in counts {
+                        match count {
+                            Ok(i) => {
+                                if let Some(rec) = records.iter_mut().find(|x| x.lane.name == lane)
+                                {
+                                    rec.instructions = Some(i);
+                                }
+                            }
+                            Err(why) => report
+                                .problems
+                                .push(format!("{} lane {lane}: instructions: {why}", exp.key)),
+                        }
+                    }
+                }
+                Err(LabError::Cancelled) => return Err(LabError::Cancelled),
+                Err(e) => report
+                    .problems
+                    .push(format!("{}: instructions: {e}", exp.key)),
+            }
+        }
         for rec in &records {
             if let Some(problem) = rec.problem() {
                 report

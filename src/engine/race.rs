@@ -235,6 +235,7 @@ impl Plan {
                 chunks,
                 expect,
                 repeat,
+                trace: false,
             },
         }
     }
@@ -267,6 +268,8 @@ fn calibrated(seconds: f64) -> u32 {
 
 struct Entry {
     record: LaneRecord,
+    /// The resident peak of the last run, kept when the run counts.
+    last_memory: Option<u64>,
     setup: LaneSetup,
     worker: Option<Box<dyn Caller>>,
     /// Whether the call count was settled by a first run.
@@ -320,6 +323,9 @@ pub fn run(
                 correct: true,
                 failure: None,
                 overhead_ns: None,
+                memory: Vec::new(),
+                traced_bytes: None,
+                instructions: None,
             };
             let worker = start(&setup, spawner)
                 .map_err(|why| {
@@ -335,6 +341,7 @@ pub fn run(
                 .ok();
             Entry {
                 record,
+                last_memory: None,
                 setup,
                 worker,
                 calibrated: false,
@@ -369,6 +376,7 @@ pub fn run(
                         recalibrated |= !warmup;
                     } else if !warmup {
                         record.times.push(*seconds);
+                        record.memory.push(entry.last_memory);
                     }
                     record.correct &= *correct;
                     record.result = Some(result.clone());
@@ -395,6 +403,7 @@ pub fn run(
             for entry in &mut entries {
                 if !warmup && entry.record.times.len() > run {
                     entry.record.times.pop();
+                    entry.record.memory.pop();
                 }
             }
         } else {
@@ -403,6 +412,7 @@ pub fn run(
     }
     for entry in &mut entries {
         measure_overhead(entry, cfg);
+        trace_python(entry, &plan, cfg);
     }
     Ok(entries
         .into_iter()
@@ -437,14 +447,16 @@ fn run_once(
     let repeat = entry.record.repeat;
     sink(Event::LaneStarted { lane: lane.clone() });
     let request = plan.request(&entry.setup, expect, repeat);
-    let outcome = worker.call(&request, cfg.timeout, &mut |reply| {
-        if let Reply::Progress { done } = reply {
-            sink(Event::LaneProgress {
-                lane: lane.clone(),
-                fraction: plan.fraction(*done, repeat),
-            });
-        }
+    let mut memory = None;
+    let outcome = worker.call(&request, cfg.timeout, &mut |reply| match reply {
+        Reply::Progress { done } => sink(Event::LaneProgress {
+            lane: lane.clone(),
+            fraction: plan.fraction(*done, repeat),
+        }),
+        Reply::Memory { peak, .. } => memory = Some(*peak),
+        _ => {}
     });
+    entry.last_memory = memory.flatten();
     Some(match outcome {
         Ok(done) => {
             if lane.reference && reference.is_none() {
@@ -464,6 +476,29 @@ fn run_once(
         }
         Err(e) => RunOutcome::Failed(e.to_string()),
     })
+}
+
+/// One more run of a Python lane with tracemalloc on, untimed: what Python's
+/// own allocator saw, beside the resident peak.
+fn trace_python(entry: &mut Entry, plan: &Plan, cfg: &RaceConfig) {
+    if entry.setup.lane.language != Language::Python || entry.record.times.is_empty() {
+        return;
+    }
+    let Some(worker) = entry.worker.as_mut() else {
+        return;
+    };
+    let mut request = plan.request(&entry.setup, None, entry.record.repeat);
+    if let Request::Race { trace, chunks, .. } = &mut request {
+        *trace = true;
+        *chunks = None;
+    }
+    let mut traced = None;
+    let _ = worker.call(&request, cfg.timeout, &mut |reply| {
+        if let Reply::Memory { traced: t, .. } = reply {
+            traced = *t;
+        }
+    });
+    entry.record.traced_bytes = traced;
 }
 
 /// Times a trivial call across the lane's boundary, when the experiment names one.

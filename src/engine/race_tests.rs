@@ -155,7 +155,11 @@ fn lanes_are_loaded_first_then_interleaved_run_by_run() {
     );
     let round: Vec<&str> = r.calls[5..10].iter().map(String::as_str).collect();
     assert_eq!(round, ["f x1", "g x1", "g x1", "h x1", "h x1"]);
-    assert_eq!(r.calls.len(), 5 + 3 * 5, "one warm-up and two runs each");
+    assert_eq!(
+        r.calls.len(),
+        5 + 3 * 5 + 1,
+        "one warm-up and two runs each, and one traced run of the Python lane"
+    );
     for rec in &r.records {
         assert_eq!(rec.times.len(), 2, "{rec:?}");
         assert!(rec.correct && rec.problem().is_none(), "{rec:?}");

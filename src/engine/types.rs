@@ -198,6 +198,23 @@ pub struct LaneRecord {
     pub failure: Option<String>,
     /// The cost of one call of a trivial function across the same boundary.
     pub overhead_ns: Option<f64>,
+    /// Each measured run's resident peak above the level before its calls
+    /// (None where it cannot be measured), beside `times`.
+    pub memory: Vec<Option<u64>>,
+    /// tracemalloc's peak over one more, untimed run (Python lanes).
+    pub traced_bytes: Option<u64>,
+    /// Instructions per call, counted under callgrind, when asked for.
+    pub instructions: Option<Instructions>,
+}
+
+/// Instructions per call, counted under Valgrind's callgrind on a separate
+/// run (never the timed ones), at `size` (which may be smaller than the
+/// race's, then scaled by the exact work ratio `scale`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Instructions {
+    pub per_call: f64,
+    pub counted_size: Option<u64>,
+    pub scale: f64,
 }
 
 impl LaneRecord {

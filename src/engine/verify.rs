@@ -184,6 +184,7 @@ fn ask(
             chunks: None,
             expect,
             repeat: 1,
+            trace: false,
         },
     };
     match worker.call(&request, Some(CALL_LIMIT), &mut |_| {}) {

@@ -13,6 +13,10 @@ const Z: f64 = 2.0;
 pub struct Comparison {
     pub experiment: String,
     pub lane: String,
+    /// What was compared: "instructions" when both reports counted them
+    /// (no noise to allow for), else "wall time".
+    #[serde(default = "wall_time")]
+    pub measure: String,
     pub before: f64,
     pub now: f64,
     /// How much slower relative to python the lane is now (0.1 = 10% slower).
@@ -24,9 +28,10 @@ pub struct Comparison {
 impl Comparison {
     pub fn describe(&self) -> String {
         format!(
-            "{} {}: {:.1}x now, {:.1}x in the baseline: {:+.0}% (at least {:+.0}%)",
+            "{} {} ({}): {:.1}x now, {:.1}x in the baseline: {:+.0}% (at least {:+.0}%)",
             self.experiment,
             self.lane,
+            self.measure,
             self.now,
             self.before,
             100.0 * self.slowdown,
@@ -35,8 +40,25 @@ impl Comparison {
     }
 }
 
+fn wall_time() -> String {
+    "wall time".into()
+}
+
 fn speedup(r: &LaneResult) -> Option<(f64, f64)> {
     Some((r.speedup?, r.speedup_error.unwrap_or(0.0)))
+}
+
+/// The ratio over the reference to compare, its uncertainty, and its name:
+/// instruction counts when both runs have them (they do not wobble), else
+/// wall time with its noise.
+/// A ratio over the reference and its uncertainty.
+type Ratio = (f64, f64);
+
+fn ratios(now: &LaneResult, before: &LaneResult) -> Option<(Ratio, Ratio, String)> {
+    match (now.instruction_speedup, before.instruction_speedup) {
+        (Some(n), Some(b)) => Some(((n, 0.0), (b, 0.0), "instructions".into())),
+        _ => Some((speedup(now)?, speedup(before)?, wall_time())),
+    }
 }
 
 /// Lane by lane, the speed-ups of `now` against those of `before`.
@@ -49,10 +71,11 @@ pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
                 .results
                 .iter()
                 .find(|b| b.experiment == r.experiment && b.lane == r.lane)?;
-            let ((s1, e1), (s0, e0)) = (speedup(r)?, speedup(old)?);
+            let ((s1, e1), (s0, e0), measure) = ratios(r, old)?;
             Some(Comparison {
                 experiment: r.experiment.clone(),
                 lane: r.lane.clone(),
+                measure,
                 before: s0,
                 now: s1,
                 slowdown: s0 / s1 - 1.0,
@@ -80,6 +103,7 @@ mod tests {
         Comparison {
             experiment: "fibonacci".into(),
             lane: "rust-release".into(),
+            measure: wall_time(),
             before: s0,
             now: s1,
             slowdown: s0 / s1 - 1.0,

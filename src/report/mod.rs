@@ -241,6 +241,25 @@ pub struct LaneResult {
     /// How the numbers were made, for information (nothing to act on).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The largest resident peak over the measured runs, above the level
+    /// before the calls; null where it cannot be measured.
+    #[serde(default)]
+    pub memory_peak_bytes: Option<u64>,
+    /// Each measured run's figure, beside `times`.
+    #[serde(default)]
+    pub memory_runs_bytes: Vec<Option<u64>>,
+    /// What tracemalloc saw over one more, untimed run (Python lanes).
+    #[serde(default)]
+    pub tracemalloc_peak_bytes: Option<u64>,
+    /// Instructions per call, counted under callgrind (with --instructions).
+    #[serde(default)]
+    pub instructions: Option<f64>,
+    /// The size the instructions were counted at, when smaller than the race's.
+    #[serde(default)]
+    pub instructions_counted_size: Option<u64>,
+    /// How many times fewer instructions than the reference lane.
+    #[serde(default)]
+    pub instruction_speedup: Option<f64>,
 }
 
 /// Builds the per-lane rows of one experiment, with speed-ups against its reference lane.
@@ -249,6 +268,11 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
         .iter()
         .find(|r| r.lane.reference)
         .and_then(|r| Summary::of(&r.times));
+    let reference_instructions = records
+        .iter()
+        .find(|r| r.lane.reference)
+        .and_then(|r| r.instructions.as_ref())
+        .map(|i| i.per_call);
     records
         .iter()
         .map(|r| {
@@ -278,6 +302,18 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                 overhead_ns: r.overhead_ns,
                 warnings: stats::warnings(&r.times),
                 notes: lane_notes(r),
+                memory_peak_bytes: r.memory.iter().flatten().max().copied(),
+                memory_runs_bytes: r.memory.clone(),
+                tracemalloc_peak_bytes: r.traced_bytes,
+                instructions: r.instructions.as_ref().map(|i| i.per_call),
+                instructions_counted_size: r
+                    .instructions
+                    .as_ref()
+                    .filter(|i| i.scale != 1.0)
+                    .and_then(|i| i.counted_size),
+                instruction_speedup: reference_instructions
+                    .zip(r.instructions.as_ref())
+                    .map(|(reference, i)| reference / i.per_call),
             }
         })
         .collect()

@@ -6,7 +6,7 @@ use super::{BuildRow, LaneResult, Report, ScalingCheck};
 use crate::engine::scaling::CONTENDERS;
 use crate::engine::timeline;
 use crate::engine::types::{Activity, GilRun, ScalingRow, Thread};
-use crate::units::{bytes, seconds};
+use crate::units::{bytes, count, seconds};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -68,7 +68,10 @@ pub fn render(report: &Report) -> String {
         }
     }
     if !report.baseline.is_empty() {
-        out.push_str("\nAgainst the baseline (speed-up over python, each in its own run)\n");
+        out.push_str(
+            "\nAgainst the baseline (each lane's ratio over the reference, each in its own run; \
+             instruction counts where both runs have them, else wall time)\n",
+        );
         for c in &report.baseline {
             let _ = writeln!(out, "  {}", c.describe());
         }
@@ -198,6 +201,52 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         for w in &r.warnings {
             let _ = writeln!(out, "  warning: {}: {w}", r.lane);
         }
+    }
+    let memory: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let peak = r.memory_peak_bytes.map_or_else(|| "n/a".into(), bytes);
+            match r.tracemalloc_peak_bytes {
+                Some(t) => format!("{} {peak} (tracemalloc {})", r.lane, bytes(t)),
+                None => format!("{} {peak}", r.lane),
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  memory, peak resident above the level before the calls: {}",
+        memory.join(", ")
+    );
+    if rows.iter().any(|r| r.instructions.is_some()) {
+        let counted: Vec<String> = rows
+            .iter()
+            .map(
+                |r| match (r.instructions, r.instruction_speedup, r.speedup) {
+                    (Some(i), Some(x), Some(wall)) if !r.reference => format!(
+                        "{} {} ({}; wall time {wall:.1}x)",
+                        r.lane,
+                        count(i),
+                        if x >= 1.0 {
+                            format!("{x:.1}x fewer")
+                        } else {
+                            format!("{:.1}x more", 1.0 / x)
+                        }
+                    ),
+                    (Some(i), _, _) => format!("{} {}", r.lane, count(i)),
+                    (None, _, _) => format!("{} n/a", r.lane),
+                },
+            )
+            .collect();
+        let at = rows
+            .iter()
+            .find_map(|r| r.instructions_counted_size)
+            .map(|n| format!(" (counted at N = {n}, scaled by the exact work ratio)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  instructions per call, under callgrind{at}: {}",
+            counted.join(", ")
+        );
     }
     let overhead: Vec<String> = rows
         .iter()

@@ -171,8 +171,19 @@ pub struct RacePane {
     pub variants: Vec<Variant>,
     /// Whether each race is followed by the differential check.
     pub verifying: bool,
+    /// Whether each race's lanes are counted under callgrind too.
+    pub counting: bool,
+    /// What the last race measured beside time, by lane name: the resident
+    /// peak, and instructions per call (or why they could not be counted).
+    pub extras: BTreeMap<String, Extras>,
     /// The last differential check, lane by lane.
     pub verify: Vec<VerifyRecord>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    pub memory: Option<u64>,
+    pub instructions: Option<Result<f64, String>>,
 }
 
 /// The GIL panes: both orders of the demo, and the scaling run.
@@ -297,6 +308,19 @@ impl App {
                 }
                 None
             }
+            Action::ToggleInstructions => {
+                self.race.counting = !self.race.counting;
+                self.inform(
+                    Level::Info,
+                    if self.race.counting {
+                        "races count instructions under callgrind too (a separate, slower run)"
+                    } else {
+                        "races no longer count instructions"
+                    }
+                    .into(),
+                );
+                None
+            }
             Action::ToggleWatch => {
                 if let Some(w) = self.watch.take() {
                     self.inform(Level::Info, format!("stopped watching {}", w.experiment));
@@ -405,6 +429,7 @@ impl App {
         if self.race.verifying {
             job.verify = Some(VerifyConfig::new(DEFAULT_INPUTS, None));
         }
+        job.instructions = self.race.counting;
         Some(Job::Race(job))
     }
 
@@ -558,6 +583,13 @@ impl App {
             Err(e) => self.inform(Level::Error, e.to_string()),
             Ok(report) => {
                 self.setup_status = "ready".into();
+                for rec in report.race.iter().flatten() {
+                    self.race
+                        .extras
+                        .entry(rec.lane.name.clone())
+                        .or_default()
+                        .memory = rec.memory.iter().flatten().max().copied();
+                }
                 self.toolchain = Some(report.toolchain);
                 for (target, info) in report.known {
                     self.builds
@@ -634,9 +666,17 @@ impl App {
                 }
             }
             Event::Verified(record) => self.race.verify.push(record),
+            Event::Counting(lane) => {
+                self.race.extras.entry(lane.name).or_default().instructions = None;
+            }
+            Event::Counted(lane, result) => {
+                self.race.extras.entry(lane.name).or_default().instructions =
+                    Some(result.map(|i| i.per_call));
+            }
             // The engine decides the lanes once the builds are known.
             Event::RaceStarted { lanes, .. } => {
                 self.race.verify.clear();
+                self.race.extras.clear();
                 self.race.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
             }
             Event::LaneStarted { lane, .. } => {

@@ -79,7 +79,7 @@ enum Message {
 
 pub struct Worker {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     replies: Receiver<Message>,
     stderr: Arc<Mutex<String>>,
     cancel: Cancel,
@@ -91,8 +91,25 @@ impl Worker {
     /// Starts a worker with `paths` first on its `sys.path` and waits until its
     /// interpreter is up.
     pub fn spawn(paths: &[PathBuf], cancel: &Cancel) -> Result<Self, WorkerError> {
+        Self::spawn_under(&[], paths, cancel)
+    }
+
+    /// Starts a worker run by `wrapper` (a command and its options, such as
+    /// Valgrind's), which gets the worker's own command line after its own.
+    pub fn spawn_under(
+        wrapper: &[std::ffi::OsString],
+        paths: &[PathBuf],
+        cancel: &Cancel,
+    ) -> Result<Self, WorkerError> {
         let exe = std::env::current_exe().map_err(|e| WorkerError::Broken(e.to_string()))?;
-        let mut cmd = Command::new(exe);
+        let mut cmd = match wrapper.split_first() {
+            Some((program, options)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(options).arg(exe);
+                cmd
+            }
+            None => Command::new(exe),
+        };
         cmd.arg(WORKER_COMMAND);
         for p in paths {
             cmd.arg("--path").arg(p);
@@ -100,6 +117,8 @@ impl Worker {
         cmd.env("PYTHONDONTWRITEBYTECODE", "1")
             .env_remove("PYTHONHOME")
             .env_remove("PYTHONPATH")
+            // The same hashes every run: instruction counts must not wobble.
+            .env("PYTHONHASHSEED", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -141,7 +160,7 @@ impl Worker {
         });
         let mut worker = Self {
             child,
-            stdin,
+            stdin: Some(stdin),
             replies,
             stderr,
             cancel: cancel.clone(),
@@ -164,9 +183,13 @@ impl Worker {
         mut on_reply: impl FnMut(&Reply),
     ) -> Result<Finished, WorkerError> {
         let deadline = limit.map(|l| Instant::now() + l);
-        self.stdin
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| WorkerError::Broken("closed".into()))?;
+        stdin
             .write_all(encode(request).as_bytes())
-            .and_then(|_| self.stdin.flush())
+            .and_then(|_| stdin.flush())
             .map_err(|_| self.died())?;
         loop {
             match self.next(deadline) {
@@ -215,6 +238,25 @@ impl Worker {
                     return Err(self.died());
                 }
                 Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+
+    /// Lets the worker end on its own (its requests are over) and waits up to
+    /// `limit` for it: a tool it runs under writes its results at exit.
+    pub fn finish(mut self, limit: Duration) -> Result<(), WorkerError> {
+        self.stdin = None;
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(WorkerError::Cancelled);
+            }
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(_)) => return Err(self.died()),
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
+                Ok(None) => return Err(WorkerError::TimedOut(limit)),
+                Err(e) => return Err(WorkerError::Broken(e.to_string())),
             }
         }
     }

@@ -5,10 +5,12 @@
 //! - `protocol`: the JSON-lines requests and replies between the two;
 //! - `client`: the lab's side: spawn, call, tell an error from a crash;
 //! - `server`: the worker's side: import, time, check, reply;
-//! - `capture`: the worker's stdout turned into timestamped replies.
+//! - `capture`: the worker's stdout turned into timestamped replies;
+//! - `memory`: peak resident memory during a run.
 
 mod capture;
 pub mod client;
+mod memory;
 pub mod protocol;
 pub mod server;
 

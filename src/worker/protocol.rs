@@ -33,6 +33,10 @@ pub enum Request {
         /// calls too fast to time one by one.
         #[serde(default = "one")]
         repeat: u32,
+        /// Also trace Python's allocations (tracemalloc): slower, so never
+        /// on a timed run.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        trace: bool,
     },
     /// The same naive Fibonacci compiled into pyo3-lab itself: no Python at all.
     Native {
@@ -103,6 +107,13 @@ pub enum Reply {
         json: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         correct: Option<bool>,
+    },
+    /// Memory of the run that is about to finish: the resident peak above
+    /// the level before the calls, and tracemalloc's peak when traced.
+    Memory {
+        peak: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traced: Option<u64>,
     },
     /// The request raised. The worker goes on serving requests.
     Failed { kind: FailKind, message: String },
@@ -203,6 +214,7 @@ mod tests {
                 chunks: Some(vec![3, 2]),
                 expect: None,
                 repeat: 1,
+                trace: false,
             }
         );
     }

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::capture::Channel;
+use super::memory;
 use super::protocol::{FailKind, Reply, Request, decode};
 use crate::fibonacci;
 
@@ -79,6 +80,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             chunks,
             expect,
             repeat,
+            trace,
         } => {
             let f = function(py, &module, &name)?;
             let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
@@ -92,10 +94,27 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 repeat,
                 chunks: chunks.as_deref(),
             };
-            let (seconds, result) = run.time(py, |chunk| match chunk {
+            let tracemalloc = py.import("tracemalloc")?;
+            if trace {
+                tracemalloc.call_method0("start")?;
+            }
+            // The level the calls start from: the arguments are made already.
+            let start = memory::reset_peak();
+            let timed = run.time(py, |chunk| match chunk {
                 Some(c) => f.call1((c,)),
                 None => f.call1(&call_args),
-            })?;
+            });
+            let peak = memory::peak_above(start);
+            let traced = if trace {
+                let (_, most): (u64, u64) =
+                    tracemalloc.call_method0("get_traced_memory")?.extract()?;
+                tracemalloc.call_method0("stop")?;
+                Some(most)
+            } else {
+                None
+            };
+            let (seconds, result) = timed?;
+            channel.send(&Reply::Memory { peak, traced });
             finished(py, seconds, &result, expect)
         }
         Request::Native {
@@ -109,11 +128,14 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 repeat,
                 chunks: chunks.as_deref(),
             };
+            let start = memory::reset_peak();
             let (seconds, result) = run.time(py, |chunk| {
                 Ok(fibonacci::native(chunk.unwrap_or(n))
                     .into_pyobject(py)?
                     .into_any())
             })?;
+            let peak = memory::peak_above(start);
+            channel.send(&Reply::Memory { peak, traced: None });
             finished(py, seconds, &result, expect)
         }
         Request::Inputs {
@@ -264,11 +286,11 @@ impl Run<'_> {
         let started = Instant::now();
         for rep in 0..repeat {
             result = match self.chunks {
-                None => call(None)?,
+                None => counted(&mut call, None)?,
                 Some(chunks) => {
                     let mut total = 0u8.into_pyobject(py)?.into_any();
                     for (i, chunk) in chunks.iter().enumerate() {
-                        total = total.add(call(Some(*chunk))?)?;
+                        total = total.add(counted(&mut call, Some(*chunk))?)?;
                         if repeat == 1 {
                             self.channel.send(&Reply::Progress { done: i + 1 });
                         }
@@ -288,6 +310,25 @@ impl Run<'_> {
         }
         Ok((seconds, result))
     }
+}
+
+/// One measured call, and nothing else: under Valgrind's callgrind,
+/// `--toggle-collect=pyo3_lab_counted` counts instructions inside this
+/// function only (not start-up, imports, set-up, progress reports or IPC).
+#[inline(never)]
+#[unsafe(no_mangle)]
+pub fn pyo3_lab_counted<'py>(
+    call: &mut dyn FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
+    chunk: Option<u64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    call(chunk)
+}
+
+fn counted<'py>(
+    call: &mut impl FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
+    chunk: Option<u64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    pyo3_lab_counted(call, chunk)
 }
 
 /// The end of a run: its time, the result as `repr()` and JSON, and whether it

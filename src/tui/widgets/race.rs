@@ -13,9 +13,9 @@ use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::pane;
 use crate::engine::types::{Lane, Language};
-use crate::tui::app::{App, LaneState};
+use crate::tui::app::{App, Extras, LaneState};
 use crate::tui::theme::Theme;
-use crate::units::seconds;
+use crate::units::{bytes, count, seconds};
 
 /// Lines kept for the finishing order under the lanes.
 const ORDER_LINES: u16 = 2;
@@ -252,8 +252,9 @@ fn lane_row(
                 }
                 _ => String::new(),
             };
+            let extra = extras_text(app.race.extras.get(&lane.name));
             let verdict = if *correct {
-                Span::styled(format!("✓ {result}{speed}"), theme.ok())
+                Span::styled(format!("✓ {result}{speed}{extra}"), theme.ok())
             } else {
                 let wanted = app
                     .expected()
@@ -278,6 +279,23 @@ fn lane_row(
     );
     frame.render_widget(Paragraph::new(clock).right_aligned(), time);
     frame.render_widget(Paragraph::new(text), detail);
+}
+
+/// Memory and instructions beside the time: "· +7.6 MiB · 3.21 G instr".
+fn extras_text(extras: Option<&Extras>) -> String {
+    let Some(e) = extras else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if let Some(m) = e.memory {
+        out.push_str(&format!(" · +{}", bytes(m)));
+    }
+    match &e.instructions {
+        Some(Ok(n)) => out.push_str(&format!(" · {} instr", count(*n))),
+        Some(Err(_)) => out.push_str(" · instr n/a"),
+        None => {}
+    }
+    out
 }
 
 fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -1,0 +1,188 @@
+//! Instruction counts that do not wobble: each lane's calls run once more, in
+//! a worker under Valgrind's callgrind, with collection on only inside the
+//! worker's `pyo3_lab_counted` (the calls themselves: not start-up, imports,
+//! set-up, progress or IPC). These runs are never the timed ones.
+//!
+//! A call runs about 50 times slower under Valgrind, so fib is counted at a
+//! size of at most `FIB_COUNTED` and scaled by the recursion's exact call
+//! count to the race's size: the work of naive fib is its calls, one for one.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::error::{LabError, LabResult};
+use super::event::{Event, Sink};
+use super::experiment::Experiment;
+use super::race::LaneSetup;
+use super::types::Instructions;
+use crate::cancel::Cancel;
+use crate::fibonacci;
+use crate::worker::Worker;
+use crate::worker::protocol::Request;
+
+/// The largest fib(N) counted as it is; above, fib(FIB_COUNTED) is counted
+/// and scaled.
+pub const FIB_COUNTED: u64 = 25;
+/// How much slower a call runs under callgrind, for time limits.
+const SLOWDOWN: u32 = 100;
+/// Time for a worker to start and end under Valgrind.
+const START_STOP: Duration = Duration::from_secs(120);
+
+/// Valgrind on the PATH, or the one line that says how to get it.
+pub fn valgrind() -> Result<PathBuf, String> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("valgrind"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            "--instructions needs Valgrind, which is not installed: \
+             apt-get install valgrind (Debian, Ubuntu), then run again"
+                .to_owned()
+        })
+}
+
+/// What is counted: the race's arguments, or for fib a smaller size and the
+/// factor that scales its count to the race's.
+fn counted_args(
+    exp: &Experiment,
+    size: Option<u64>,
+) -> LabResult<(Vec<serde_json::Value>, Option<u64>, f64)> {
+    let args = exp.args_for(size).map_err(LabError::Input)?;
+    let n = exp.size_of(&args);
+    match n {
+        Some(n) if exp.has_native() && n > FIB_COUNTED => {
+            let small = exp.args_for(Some(FIB_COUNTED)).map_err(LabError::Input)?;
+            Ok((
+                small,
+                Some(FIB_COUNTED),
+                fibonacci::cost(n) / fibonacci::cost(FIB_COUNTED),
+            ))
+        }
+        _ => Ok((args, n, 1.0)),
+    }
+}
+
+/// The total of the events callgrind collected, from its output file.
+pub fn parse_total(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+}
+
+/// Counts each lane's instructions per call; a lane that fails (crashes,
+/// hangs, raises under Valgrind) gets its failure in words, and the others go on.
+#[allow(clippy::too_many_arguments)]
+pub fn count(
+    exp: &Experiment,
+    setups: &[LaneSetup],
+    size: Option<u64>,
+    calls: u32,
+    timeout: Option<Duration>,
+    out_dir: &Path,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> LabResult<Vec<(String, Result<Instructions, String>)>> {
+    let valgrind = valgrind().map_err(LabError::Input)?;
+    let (args, counted_size, scale) = counted_args(exp, size)?;
+    let args = serde_json::to_string(&args).expect("JSON values serialise");
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| LabError::Run(format!("cannot create {}: {e}", out_dir.display())))?;
+    let mut out = Vec::new();
+    for (i, setup) in setups.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
+        }
+        sink(Event::Counting(setup.lane.clone()));
+        let file = out_dir.join(format!("{}-{i}.callgrind", exp.key));
+        let result =
+            count_lane(&valgrind, setup, &args, calls, timeout, &file, cancel).map(|total| {
+                Instructions {
+                    per_call: total as f64 / calls as f64 * scale,
+                    counted_size,
+                    scale,
+                }
+            });
+        sink(Event::Counted(setup.lane.clone(), result.clone()));
+        out.push((setup.lane.name.clone(), result));
+    }
+    Ok(out)
+}
+
+fn count_lane(
+    valgrind: &Path,
+    setup: &LaneSetup,
+    args: &str,
+    calls: u32,
+    timeout: Option<Duration>,
+    file: &Path,
+    cancel: &Cancel,
+) -> Result<u64, String> {
+    let _ = std::fs::remove_file(file);
+    let wrapper: Vec<OsString> = vec![
+        valgrind.into(),
+        "--tool=callgrind".into(),
+        "--quiet".into(),
+        "--collect-atstart=no".into(),
+        "--toggle-collect=pyo3_lab_counted".into(),
+        format!("--callgrind-out-file={}", file.display()).into(),
+    ];
+    let mut worker =
+        Worker::spawn_under(&wrapper, &setup.paths, cancel).map_err(|e| e.to_string())?;
+    let request = match &setup.code {
+        None => Request::Native {
+            n: serde_json::from_str::<Vec<u64>>(args)
+                .ok()
+                .and_then(|a| a.first().copied())
+                .unwrap_or_default(),
+            chunks: None,
+            expect: None,
+            repeat: calls,
+        },
+        Some((module, function)) => Request::Race {
+            module: module.clone(),
+            function: function.clone(),
+            args: args.to_owned(),
+            setup: setup.setup.clone(),
+            chunks: None,
+            expect: None,
+            repeat: calls,
+            trace: false,
+        },
+    };
+    let limit = timeout.map(|t| t * SLOWDOWN);
+    worker
+        .call(&request, limit, |_| {})
+        .map_err(|e| e.to_string())?;
+    worker.finish(START_STOP).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("callgrind wrote no {}: {e}", file.display()))?;
+    parse_total(&text).ok_or_else(|| format!("no total in {}", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_total_is_read_from_callgrinds_file() {
+        let text = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfn=(1) x\n0 12\nsummary: 123456\ntotals: 123456\n";
+        assert_eq!(parse_total(text), Some(123_456));
+        assert_eq!(parse_total("events: Ir\n"), None);
+    }
+
+    #[test]
+    fn fib_is_counted_small_and_scaled_by_its_calls() {
+        let exp = crate::engine::experiment::fixtures::experiment("fib", 35, 93, true);
+        let (args, size, scale) = counted_args(&exp, None).unwrap();
+        assert_eq!((args, size), (vec![serde_json::Value::from(25)], Some(25)));
+        assert!((scale - fibonacci::cost(35) / fibonacci::cost(25)).abs() < 1e-9);
+        assert!(scale > 120.0 && scale < 124.0, "φ^10 ≈ 122.99: {scale}");
+        let (_, size, scale) = counted_args(&exp, Some(20)).unwrap();
+        assert_eq!((size, scale), (Some(20), 1.0));
+    }
+}
