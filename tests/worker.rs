@@ -74,6 +74,7 @@ fn a_race_request_streams_progress_then_the_result() {
     // Without chunks: one call with the JSON arguments, then one progress report.
     writeln!(stdin, "{}", json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "args": "[10]", "expect": "56"})).unwrap();
     assert_eq!(next(&mut out), json!({"ev": "progress", "done": 1}));
+    assert_eq!(next(&mut out)["ev"], "memory");
     let finished = next(&mut out);
     assert_eq!(
         (finished["result"].as_str(), finished["correct"].as_bool()),
