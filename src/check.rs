@@ -13,7 +13,8 @@ use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::types::{RunOutcome, Variant};
 use crate::engine::verify::VerifyConfig;
 use crate::engine::{DEFAULT_EXPERIMENT, Lab};
-use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, baseline};
+use crate::engine::sweep;
+use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, SweepReport, baseline};
 use crate::units;
 
 /// A usage error: bad options, caught before anything runs.
@@ -68,6 +69,8 @@ pub fn progress_printer() -> Sink {
 /// What the options ask for, checked before anything is built.
 struct Plan {
     experiments: Vec<Experiment>,
+    /// The sizes of each experiment's sweep, when --sweep asks for one.
+    sweeps: Vec<Vec<u64>>,
     timeout: Option<Duration>,
     variants: Option<Vec<Variant>>,
     baseline: Option<Report>,
@@ -94,6 +97,13 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     for exp in &experiments {
         exp.args_for(cli.race.n).map_err(|e| format!("--n: {e}"))?;
     }
+    let sweeps = match &cli.sweep {
+        None => Vec::new(),
+        Some(spec) => experiments
+            .iter()
+            .map(|e| sweep::sizes(e, spec, cli.steps as usize))
+            .collect::<Result<_, _>>()?,
+    };
     let baseline = match &cli.baseline {
         None => None,
         Some(path) => Some(read_baseline(path)?),
@@ -106,6 +116,7 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     }
     Ok(Plan {
         experiments,
+        sweeps,
         timeout,
         variants,
         baseline,
@@ -196,7 +207,32 @@ fn save(cli: &Cli, report: &Report) -> bool {
     if let Some(path) = &cli.markdown {
         write(path, report::markdown::render(report));
     }
+    if let Some(path) = &cli.csv {
+        write(path, report::csv::render(report));
+    }
+    let mut plot_error = None;
+    if let Some(path) = &cli.plot {
+        match report::plot::render(report) {
+            Ok(svg) => write(path, svg),
+            Err(e) => plot_error = Some(format!("cannot draw {}: {e}", path.display())),
+        }
+    }
+    if let Some(e) = plot_error {
+        eprintln!("error: {e}");
+        ok = false;
+    }
     ok
+}
+
+/// A sweep's rows (one per lane and size, with `parameters`) and trends.
+fn add_sweep(lab: &Lab, report: &mut Report, race: &RaceJob, sizes: &[u64], done: &JobReport) {
+    let Ok(exp) = lab.experiment(&race.experiment) else {
+        return;
+    };
+    let (sweep, rows) = SweepReport::new(&exp, sizes, &done.sweep);
+    report.experiments.push(ExperimentRow::new(&exp, sizes.last().copied()));
+    report.results.extend(rows);
+    report.sweeps.push(sweep);
 }
 
 /// What one job adds to the report: its builds and its problems.
@@ -230,8 +266,9 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
     let mut jobs: Vec<Job> = plan
         .experiments
         .iter()
-        .map(|exp| {
-            Job::Race(RaceJob {
+        .enumerate()
+        .map(|(i, exp)| {
+            let race = RaceJob {
                 experiment: exp.key.clone(),
                 size: cli.race.n,
                 runs: cli.race.runs as usize,
@@ -241,7 +278,14 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 instructions: cli.instructions,
                 verify: verify.clone(),
                 keep_going: true,
-            })
+            };
+            match plan.sweeps.get(i) {
+                Some(sizes) => Job::Sweep {
+                    race,
+                    sizes: sizes.clone(),
+                },
+                None => Job::Race(race),
+            }
         })
         .collect();
     // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
@@ -251,9 +295,20 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
         });
     }
     for job in &jobs {
-        match lab.run(job, &cancel) {
+        // A sweep's sizes are saved as they finish: Ctrl-C loses none.
+        let mut observe = |partial: &JobReport| {
+            if let Job::Sweep { race, sizes } = job {
+                let mut so_far = report.clone();
+                add_sweep(lab, &mut so_far, race, sizes, partial);
+                save(cli, &so_far);
+            }
+        };
+        match lab.run_observed(job, &cancel, &mut observe) {
             Ok(done) => {
                 absorb(report, &done);
+                if let Job::Sweep { race, sizes } = job {
+                    add_sweep(lab, report, race, sizes, &done);
+                }
                 if let (Job::Race(r), Some(records)) = (job, &done.race)
                     && let Ok(exp) = lab.experiment(&r.experiment)
                 {

@@ -40,6 +40,26 @@ pub struct Cli {
     #[arg(long, value_name = "SEED", requires = "verify")]
     pub verify_seed: Option<u64>,
 
+    /// With --check: race at several sizes of the knob: a list (1000,10000)
+    /// or a range A..B in --steps steps (by one on a small knob, else
+    /// geometric). Each size gets the full measurement.
+    #[arg(long, value_name = "SIZES")]
+    pub sweep: Option<String>,
+
+    /// With --sweep A..B: how many sizes.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(2..=100))]
+    pub steps: u64,
+
+    /// With --check: write one row per lane and size (or lane, without a
+    /// sweep) as CSV, as hyperfine's --export-csv does.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+
+    /// With --check: draw the sweep's curves (time against size per lane, log
+    /// axes) and the thread scaling as SVG.
+    #[arg(long, value_name = "PATH.svg")]
+    pub plot: Option<PathBuf>,
+
     /// With --check: write the whole report as JSON (hyperfine's layout, extended).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

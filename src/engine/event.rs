@@ -8,6 +8,7 @@ use super::experiment::Experiment;
 use super::types::{
     BuildInfo, GilMode, GilRun, Instructions, Lane, LogLine, RunOutcome, Scaling, Target,
 };
+use super::sweep::SweepPoint;
 use super::verify::VerifyRecord;
 
 #[derive(Clone, Debug)]
@@ -46,6 +47,8 @@ pub enum Event {
     Counted(Lane, Result<Instructions, String>),
     /// An experiment's lab.toml was read again and changed.
     ExperimentLoaded(Box<Experiment>),
+    /// One size of a sweep is measured.
+    SweepPoint(SweepPoint),
     /// A lane's differential check is done.
     Verified(VerifyRecord),
 }

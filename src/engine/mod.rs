@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod race;
 pub mod scaling;
 pub mod stats;
+pub mod sweep;
 pub mod timeline;
 pub mod types;
 pub mod verify;

@@ -10,6 +10,7 @@ use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::race::RaceConfig;
 use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
+use super::sweep::SweepPoint;
 use super::verify::{VerifyConfig, VerifyRecord};
 
 /// A lane that disagreed with the reference, in one line: how often, the
@@ -40,6 +41,8 @@ pub enum Job {
     /// Build every crate in one variant, or in both (None).
     Build(Option<Variant>),
     Race(RaceJob),
+    /// The race at each of `sizes` in turn (the race's own size is not used).
+    Sweep { race: RaceJob, sizes: Vec<u64> },
     /// The GIL demo in both orders, then the scaling run.
     Gil {
         variant: Variant,
@@ -94,6 +97,11 @@ impl Job {
                 ..
             }) => format!("race of {experiment} (N = {n})"),
             Job::Race(r) => format!("race of {}", r.experiment),
+            Job::Sweep { race, sizes } => format!(
+                "sweep of {} over {} sizes",
+                race.experiment,
+                sizes.len()
+            ),
             Job::Gil { .. } => "GIL demo".into(),
         }
     }
@@ -110,6 +118,8 @@ pub struct JobReport {
     pub known: Vec<(Target, Option<BuildInfo>)>,
     pub builds: Vec<(Target, LabResult<BuildInfo>)>,
     pub race: Option<Vec<LaneRecord>>,
+    /// A sweep's sizes measured so far, in order.
+    pub sweep: Vec<SweepPoint>,
     pub verify: Option<Vec<VerifyRecord>>,
     pub gil: Vec<GilRun>,
     pub scaling: Option<LabResult<Scaling>>,
@@ -121,17 +131,32 @@ impl Lab {
     /// the job as a whole (set-up, a bad size, a cancel); what went wrong
     /// inside it is in the report's problems.
     pub fn run(&self, job: &Job, cancel: &Cancel) -> LabResult<JobReport> {
+        self.run_observed(job, cancel, &mut |_| {})
+    }
+
+    /// `run`, showing `observe` the report as it grows (after each size of a
+    /// sweep), so a front end can save what is measured before the end.
+    pub fn run_observed(
+        &self,
+        job: &Job,
+        cancel: &Cancel,
+        observe: &mut dyn FnMut(&JobReport),
+    ) -> LabResult<JobReport> {
         let toolchain = self.bootstrap()?;
         let mut report = JobReport {
             toolchain: toolchain.clone(),
             known: Vec::new(),
             builds: Vec::new(),
             race: None,
+            sweep: Vec::new(),
             verify: None,
             gil: Vec::new(),
             scaling: None,
             problems: Vec::new(),
         };
+        if let Job::Sweep { race, .. } = job {
+            self.reload(&race.experiment)?;
+        }
         if let Job::Race(r) = job {
             // lab.toml may have been edited since; a bad size fails before
             // anything is built.
@@ -156,6 +181,38 @@ impl Lab {
             }
             Job::Build(_) => {}
             Job::Race(r) => self.race_job(&toolchain, r, &built, cancel, &mut report)?,
+            Job::Sweep { race, sizes } => {
+                for &size in sizes {
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let r = RaceJob {
+                        size: Some(size),
+                        ..race.clone()
+                    };
+                    let mut point = JobReport {
+                        race: None,
+                        problems: Vec::new(),
+                        ..report.clone()
+                    };
+                    match self.race_job(&toolchain, &r, &built, cancel, &mut point) {
+                        Ok(()) => {}
+                        Err(LabError::Cancelled) => break,
+                        Err(e) => point.problems.push(format!("{}: {e}", race.experiment)),
+                    }
+                    // A lane that fails at one size is marked there; the sweep goes on.
+                    report
+                        .problems
+                        .extend(point.problems.into_iter().map(|p| format!("N = {size}: {p}")));
+                    let point = SweepPoint {
+                        size,
+                        records: point.race.unwrap_or_default(),
+                    };
+                    (self.sink)(Event::SweepPoint(point.clone()));
+                    report.sweep.push(point);
+                    observe(&report);
+                }
+            }
             Job::Gil { variant } if built.contains(variant) => {
                 self.gil_job(&toolchain, *variant, cancel, &mut report)
             }
@@ -176,7 +233,7 @@ impl Lab {
                 .into_iter()
                 .filter(|t| variant.is_none_or(|v| t.variant == v))
                 .collect(),
-            Job::Race(r) => {
+            Job::Race(r) | Job::Sweep { race: r, .. } => {
                 let exp = self.experiment(&r.experiment)?;
                 let variants = r.variants.as_ref().unwrap_or(&exp.variants);
                 variants.iter().map(|&v| self.target(&exp, v)).collect()

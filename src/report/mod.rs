@@ -4,6 +4,8 @@
 //! `max`, `times`), extended with pyo3-lab's own fields.
 
 pub mod baseline;
+pub mod csv;
+pub mod plot;
 pub mod markdown;
 pub mod text;
 
@@ -15,6 +17,7 @@ use crate::engine::stats::{self, Summary, ratio};
 use crate::engine::types::{
     BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, Target, Variant,
 };
+use crate::engine::sweep::{self, LaneTrend, SweepPoint};
 use crate::engine::verify::VerifyRecord;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -29,6 +32,9 @@ pub struct Report {
     pub builds: Vec<BuildRow>,
     pub results: Vec<LaneResult>,
     pub gil: Option<GilReport>,
+    /// What each sweep showed, experiment by experiment.
+    #[serde(default)]
+    pub sweeps: Vec<SweepReport>,
     /// The differential check, lane by lane, when `--verify` asked for it.
     #[serde(default)]
     pub verify: Vec<VerifyRecord>,
@@ -55,6 +61,7 @@ impl Report {
             builds: Vec::new(),
             results: Vec::new(),
             gil: None,
+            sweeps: Vec::new(),
             verify: Vec::new(),
             baseline: Vec::new(),
             problems: Vec::new(),
@@ -204,6 +211,10 @@ impl ExperimentRow {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LaneResult {
     pub experiment: String,
+    /// The sweep's parameter at this row, as hyperfine's parameter scans
+    /// give it: `{"n": "25"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<std::collections::BTreeMap<String, String>>,
     /// The lane's unique label: `python`, `rust-release`, `search (release)`.
     pub lane: String,
     /// The implementation it runs (its lab.toml label), its language, and the
@@ -280,6 +291,7 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
             let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
             LaneResult {
                 experiment: r.experiment.clone(),
+                parameters: None,
                 lane: r.lane.name.clone(),
                 implementation: r.lane.implementation.clone(),
                 language: Some(r.lane.language),
@@ -329,6 +341,43 @@ fn lane_notes(r: &LaneRecord) -> Vec<String> {
         )]
     } else {
         Vec::new()
+    }
+}
+
+/// A sweep of one experiment: its sizes and what the curves say.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SweepReport {
+    pub experiment: String,
+    pub sizes: Vec<u64>,
+    /// False when the sweep stopped before its last size.
+    pub complete: bool,
+    pub trends: Vec<LaneTrend>,
+}
+
+impl SweepReport {
+    /// The rows of every size (with `parameters`), and what they say.
+    pub fn new(
+        exp: &Experiment,
+        sizes: &[u64],
+        points: &[SweepPoint],
+    ) -> (Self, Vec<LaneResult>) {
+        let rows = points
+            .iter()
+            .flat_map(|p| {
+                lane_results(&p.records).into_iter().map(move |mut row| {
+                    row.parameters = Some([("n".to_owned(), p.size.to_string())].into());
+                    row
+                })
+            })
+            .collect();
+        let geometric = exp.knob.as_ref().is_some_and(|k| !sweep::is_fine(k));
+        let report = Self {
+            experiment: exp.key.clone(),
+            sizes: sizes.to_vec(),
+            complete: points.len() == sizes.len(),
+            trends: sweep::trends(&exp.key, points, geometric),
+        };
+        (report, rows)
     }
 }
 

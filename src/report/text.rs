@@ -28,6 +28,10 @@ pub fn render(report: &Report) -> String {
         out.push_str(&build_line(b, width));
     }
     for exp in &report.experiments {
+        if let Some(sweep) = report.sweeps.iter().find(|s| s.experiment == exp.experiment) {
+            out.push_str(&sweep_block(report, exp, sweep));
+            continue;
+        }
         let _ = writeln!(
             out,
             "\nRace: {} — {}\n  {} warm-up + {} measured run(s) per lane, lanes interleaved",
@@ -280,6 +284,74 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
             bytes(b.module_bytes.unwrap_or(0)),
             run.map(seconds).unwrap_or_else(|| "-".into()),
         );
+    }
+    out
+}
+
+/// A sweep: a size × lane table of medians, each lane's growth, each lane's
+/// speed-up against size, and the crossovers inside the range.
+fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::SweepReport) -> String {
+    let mut out = format!(
+        "\nSweep: {} — {}\n  N over {:?}{}; {} warm-up + {} measured run(s) per lane and size\n",
+        exp.name,
+        exp.description,
+        sweep.sizes,
+        if sweep.complete { "" } else { " (INCOMPLETE: stopped early)" },
+        report.warmup,
+        report.runs
+    );
+    let lanes: Vec<&str> = sweep.trends.iter().map(|t| t.lane.as_str()).collect();
+    let cell = |lane: &str, n: u64| {
+        report
+            .results
+            .iter()
+            .find(|r| {
+                r.experiment == sweep.experiment
+                    && r.lane == lane
+                    && r.parameters.as_ref().and_then(|p| p.get("n")) == Some(&n.to_string())
+            })
+            .map(|r| match (r.median, &r.failure, r.correct) {
+                (Some(m), None, true) => seconds(m),
+                _ => "FAILED".into(),
+            })
+            .unwrap_or_else(|| "-".into())
+    };
+    let width = lanes.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(10);
+    let _ = write!(out, "  {:>10}", "N");
+    for lane in &lanes {
+        let _ = write!(out, "  {lane:>width$}");
+    }
+    out.push('\n');
+    for &n in &sweep.sizes {
+        let _ = write!(out, "  {n:>10}");
+        for lane in &lanes {
+            let _ = write!(out, "  {:>width$}", cell(lane, n));
+        }
+        out.push('\n');
+    }
+    for t in &sweep.trends {
+        let growth = t
+            .growth
+            .as_ref()
+            .map_or_else(|| "too few points to fit".into(), |g| g.describe());
+        let _ = writeln!(out, "  growth: {:<width$} {growth}", t.lane);
+    }
+    for t in sweep.trends.iter().filter(|t| !t.speedups.is_empty()) {
+        let speedups: Vec<String> = t
+            .speedups
+            .iter()
+            .map(|(n, s)| format!("N={n}: {s:.2}x"))
+            .collect();
+        let _ = writeln!(out, "  speed-up: {:<width$} {}", t.lane, speedups.join(", "));
+        for c in &t.crossovers {
+            let _ = writeln!(
+                out,
+                "  crossover: {} {} the reference at N ≈ {:.0}",
+                t.lane,
+                if c.starts_winning { "starts beating" } else { "stops beating" },
+                c.size
+            );
+        }
     }
     out
 }

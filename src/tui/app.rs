@@ -13,6 +13,7 @@ pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::types::{
     BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, Target, Variant,
 };
+use crate::engine::sweep::{self, SweepPoint};
 use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig, VerifyRecord};
 
 use super::keys::Action;
@@ -193,6 +194,30 @@ pub struct GilPane {
     pub scaling: ScalingView,
 }
 
+/// The sweep pane: the sizes asked for, the points measured so far, and
+/// which view of them is on screen.
+#[derive(Clone, Debug, Default)]
+pub struct SweepPane {
+    pub experiment: String,
+    pub sizes: Vec<u64>,
+    pub points: Vec<SweepPoint>,
+    pub geometric: bool,
+    pub started: Option<Instant>,
+    /// Seconds the whole sweep should take, from what is known so far.
+    pub estimate: Option<f64>,
+    pub running: bool,
+    /// Speed-up against size instead of time against size.
+    pub show_speedup: bool,
+}
+
+/// What the lower half of the screen shows: the GIL demo or the last sweep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lower {
+    #[default]
+    Gil,
+    Sweep,
+}
+
 pub struct App {
     pub experiments: Vec<ExpView>,
     /// The experiment the knob and `r` apply to.
@@ -202,6 +227,8 @@ pub struct App {
     pub builds: BuildsPane,
     pub race: RacePane,
     pub gil: GilPane,
+    pub sweep: SweepPane,
+    pub lower: Lower,
     pub watch: Option<WatchState>,
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
@@ -238,6 +265,8 @@ impl App {
                 scaling: ScalingView::NotRun,
             },
             experiments,
+            sweep: SweepPane::default(),
+            lower: Lower::Gil,
             watch: None,
             running: None,
             pending: None,
@@ -319,6 +348,23 @@ impl App {
                     }
                     .into(),
                 );
+                None
+            }
+            Action::Sweep => {
+                let view = self.current()?;
+                let Some(knob) = &view.exp.knob else {
+                    self.inform(Level::Info, format!("{} has no size knob to sweep", view.name()));
+                    return None;
+                };
+                let sizes = sweep::default_sizes(knob);
+                let Some(Job::Race(race)) = self.race_job() else {
+                    return None;
+                };
+                self.request(Job::Sweep { race, sizes })
+            }
+            Action::SweepView => {
+                self.sweep.show_speedup = !self.sweep.show_speedup;
+                self.lower = Lower::Sweep;
                 None
             }
             Action::ToggleWatch => {
@@ -484,7 +530,27 @@ impl App {
                     }
                 }
             }
+            Job::Sweep { race, sizes } => {
+                let geometric = self
+                    .experiments
+                    .iter()
+                    .find(|e| e.key() == race.experiment)
+                    .and_then(|e| e.exp.knob.as_ref())
+                    .is_some_and(|k| !sweep::is_fine(k));
+                self.sweep = SweepPane {
+                    experiment: race.experiment.clone(),
+                    sizes: sizes.clone(),
+                    geometric,
+                    started: Some(Instant::now()),
+                    estimate: self.first_estimate(race, sizes),
+                    running: true,
+                    show_speedup: self.sweep.show_speedup,
+                    points: Vec::new(),
+                };
+                self.lower = Lower::Sweep;
+            }
             Job::Gil { .. } => {
+                self.lower = Lower::Gil;
                 for view in self.gil.runs.values_mut() {
                     *view = GilView::default();
                 }
@@ -620,6 +686,7 @@ impl App {
         for view in self.gil.runs.values_mut() {
             view.running = false;
         }
+        self.sweep.running = false;
         if self.gil.scaling == ScalingView::Running {
             self.gil.scaling = ScalingView::NotRun;
         }
@@ -666,6 +733,10 @@ impl App {
                 }
             }
             Event::Verified(record) => self.race.verify.push(record),
+            Event::SweepPoint(point) => {
+                self.sweep.points.push(point);
+                self.sweep.estimate = self.sweep_estimate();
+            }
             Event::Counting(lane) => {
                 self.race.extras.entry(lane.name).or_default().instructions = None;
             }
@@ -752,6 +823,67 @@ impl App {
         }
     }
 
+    /// Before a sweep's first point: the race on screen, if it ran at one of
+    /// the sizes' neighbours, scaled as the knob grows (linearly in N on a
+    /// wide knob; by the golden ratio per step on a small one, as fib does).
+    fn first_estimate(&self, race: &RaceJob, sizes: &[u64]) -> Option<f64> {
+        let raced = self.raced()?;
+        if raced.key() != race.experiment {
+            return None;
+        }
+        let n0 = self.race.size? as f64;
+        let per_size: f64 = self.finishing_order().iter().map(|(_, s)| s).sum();
+        if per_size == 0.0 {
+            return None;
+        }
+        let fine = raced.exp.knob.as_ref().is_some_and(sweep::is_fine);
+        Some(
+            sizes
+                .iter()
+                .map(|&n| {
+                    if fine {
+                        per_size * 1.618f64.powf(n as f64 - n0)
+                    } else {
+                        per_size * n as f64 / n0.max(1.0)
+                    }
+                })
+                .sum(),
+        )
+    }
+
+    /// After some points: the time so far plus the rest, extrapolated from
+    /// the measured points' growth.
+    fn sweep_estimate(&self) -> Option<f64> {
+        let s = &self.sweep;
+        let elapsed = s.started?.elapsed().as_secs_f64();
+        let measured: Vec<(u64, f64)> = s
+            .points
+            .iter()
+            .map(|p| {
+                let t: f64 = p
+                    .records
+                    .iter()
+                    .flat_map(|r| r.times.iter().map(move |t| t * r.repeat as f64))
+                    .sum();
+                (p.size, t)
+            })
+            .collect();
+        let &(last_n, last_t) = measured.last()?;
+        let rest: f64 = s.sizes[s.points.len().min(s.sizes.len())..]
+            .iter()
+            .map(|&n| match sweep::growth(&measured) {
+                Some(sweep::Growth::Exponential { factor_per_step, .. }) => {
+                    last_t * factor_per_step.powf(n as f64 - last_n as f64)
+                }
+                Some(sweep::Growth::Power { exponent, .. }) => {
+                    last_t * (n as f64 / last_n.max(1) as f64).powf(exponent)
+                }
+                None => last_t,
+            })
+            .sum();
+        Some(elapsed + rest)
+    }
+
     /// Lane times of the finished race, fastest first.
     pub fn finishing_order(&self) -> Vec<(&Lane, f64)> {
         let mut done: Vec<(&Lane, f64)> = self
@@ -826,6 +958,7 @@ pub mod fixtures {
             known,
             builds: Vec::new(),
             race: None,
+            sweep: Vec::new(),
             verify: None,
             gil: Vec::new(),
             scaling: None,

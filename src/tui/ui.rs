@@ -8,9 +8,9 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::App;
+use super::app::{App, Lower};
 use super::theme::Theme;
-use super::widgets::{builds, gil, help, race, scaling, status};
+use super::widgets::{builds, gil, help, race, scaling, status, sweep};
 use crate::engine::types::GilMode;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -49,8 +49,13 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
 
     builds::draw(frame, build_area, &app.builds, now, theme);
     race::draw(frame, race_area, app, now, theme);
-    gil::draw(frame, held, &app.gil, GilMode::Held, theme);
-    gil::draw(frame, released, &app.gil, GilMode::Released, theme);
+    match app.lower {
+        Lower::Gil => {
+            gil::draw(frame, held, &app.gil, GilMode::Held, theme);
+            gil::draw(frame, released, &app.gil, GilMode::Released, theme);
+        }
+        Lower::Sweep => sweep::draw(frame, bottom, &app.sweep, now, theme),
+    }
     scaling::draw(frame, scaling_area, &app.gil.scaling, theme);
     status::draw_message(frame, message, app, theme);
     status::draw_keys(frame, keys, app, theme);

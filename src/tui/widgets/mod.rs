@@ -6,6 +6,7 @@ pub mod help;
 pub mod race;
 pub mod scaling;
 pub mod status;
+pub mod sweep;
 
 use std::time::Instant;
 

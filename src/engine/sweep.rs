@@ -1,0 +1,299 @@
+//! Size sweeps: the race run at several sizes of the knob, and what the
+//! curves say: each lane's growth (a factor per step of N for exponential
+//! work, an exponent from a log-log fit for polynomial work, each with its
+//! goodness of fit), each lane's speed-up against size, and where a lane
+//! starts or stops beating the reference.
+
+use serde::{Deserialize, Serialize};
+
+use super::experiment::{Experiment, Knob};
+use super::types::LaneRecord;
+
+/// One size of a sweep and every lane's record there.
+#[derive(Clone, Debug)]
+pub struct SweepPoint {
+    pub size: u64,
+    pub records: Vec<LaneRecord>,
+}
+
+/// Sizes no more than this far apart are stepped by one (fib's knob); wider
+/// ranges are stepped geometrically, as the knob's own `+` and `-` do.
+const FINE: u64 = 200;
+
+/// Whether a knob moves by one (small range) or by doubling.
+pub fn is_fine(knob: &Knob) -> bool {
+    knob.max.saturating_sub(knob.min) <= FINE
+}
+
+/// The sizes of `A..B` in `steps` steps: evenly spaced on a small range,
+/// geometrically on a wide one. Both ends are included, repeats dropped.
+pub fn range(a: u64, b: u64, steps: usize, fine: bool) -> Vec<u64> {
+    let steps = steps.max(2);
+    let (a, b) = (a.min(b), a.max(b));
+    let mut sizes: Vec<u64> = (0..steps)
+        .map(|i| {
+            let t = i as f64 / (steps - 1) as f64;
+            if fine || a == 0 {
+                (a as f64 + t * (b - a) as f64).round() as u64
+            } else {
+                (a as f64 * (b as f64 / a as f64).powf(t)).round() as u64
+            }
+        })
+        .collect();
+    sizes.dedup();
+    sizes
+}
+
+/// The sizes `--sweep` asks for (`1000,10000` or `A..B`), checked against the
+/// experiment's knob; the error names the experiment and its range.
+pub fn sizes(exp: &Experiment, spec: &str, steps: usize) -> Result<Vec<u64>, String> {
+    let knob = exp.knob.as_ref().ok_or_else(|| {
+        format!(
+            "{} has no size knob to sweep (lab.toml [input] size)",
+            exp.name
+        )
+    })?;
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("--sweep: {s:?} is not a whole number"))
+    };
+    let sizes = match spec.split_once("..") {
+        Some((a, b)) => range(number(a)?, number(b)?, steps, is_fine(knob)),
+        None => spec.split(',').map(number).collect::<Result<_, _>>()?,
+    };
+    if sizes.is_empty() {
+        return Err("--sweep names no size".into());
+    }
+    if let Some(bad) = sizes.iter().find(|&&n| !(knob.min..=knob.max).contains(&n)) {
+        return Err(format!(
+            "--sweep: N = {bad} is outside {}..={} for {}",
+            knob.min, knob.max, exp.name
+        ));
+    }
+    Ok(sizes)
+}
+
+/// The sweep a key press runs: below the default, where a run is quick.
+pub fn default_sizes(knob: &Knob) -> Vec<u64> {
+    if is_fine(knob) {
+        let top = knob.default.saturating_sub(5).max(knob.min);
+        range(top.saturating_sub(10).max(knob.min), top, 6, true)
+    } else {
+        let low = (knob.default / 100).max(knob.min).max(1);
+        range(low, knob.default, 6, false)
+    }
+}
+
+/// A least-squares line `y = a + b x` and its R².
+fn fit(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let n = points.len() as f64;
+    if points.len() < 3 {
+        return None;
+    }
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
+    let (mx, my) = (sx / n, sy / n);
+    let sxx: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let syy: f64 = points.iter().map(|(_, y)| (y - my).powi(2)).sum();
+    if sxx == 0.0 || syy == 0.0 {
+        return None;
+    }
+    let b = sxy / sxx;
+    let r2 = (sxy * sxy) / (sxx * syy);
+    Some((my - b * mx, b, r2))
+}
+
+/// How a lane's time grows with N: the better fitting of an exponential
+/// (a factor per step) and a power law (an exponent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum Growth {
+    Exponential { factor_per_step: f64, r2: f64 },
+    Power { exponent: f64, r2: f64 },
+}
+
+impl Growth {
+    pub fn describe(&self) -> String {
+        match self {
+            Growth::Exponential { factor_per_step, r2 } => {
+                format!("x{factor_per_step:.3} per step of N (exponential fit, R² {r2:.4})")
+            }
+            Growth::Power { exponent, r2 } => {
+                format!("as N^{exponent:.2} (log-log fit, R² {r2:.4})")
+            }
+        }
+    }
+}
+
+/// Fits both models to (size, seconds) and keeps the better one.
+pub fn growth(points: &[(u64, f64)]) -> Option<Growth> {
+    let usable: Vec<(u64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|&(n, t)| n > 0 && t > 0.0)
+        .collect();
+    let exp = fit(&usable.iter().map(|&(n, t)| (n as f64, t.ln())).collect::<Vec<_>>());
+    let pow = fit(
+        &usable
+            .iter()
+            .map(|&(n, t)| ((n as f64).ln(), t.ln()))
+            .collect::<Vec<_>>(),
+    );
+    match (exp, pow) {
+        (Some((_, b, r2e)), Some((_, _, r2p))) if r2e >= r2p => Some(Growth::Exponential {
+            factor_per_step: b.exp(),
+            r2: r2e,
+        }),
+        (_, Some((_, k, r2))) => Some(Growth::Power { exponent: k, r2 }),
+        (Some((_, b, r2)), None) => Some(Growth::Exponential {
+            factor_per_step: b.exp(),
+            r2,
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Where a lane's speed-up over the reference crosses 1, interpolated
+/// between the sizes around it (in log size on a geometric sweep).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Crossover {
+    pub size: f64,
+    /// True when the lane starts beating the reference there; false when it
+    /// stops.
+    pub starts_winning: bool,
+}
+
+pub fn crossovers(speedups: &[(u64, f64)], geometric: bool) -> Vec<Crossover> {
+    let x = |n: u64| if geometric { (n.max(1) as f64).ln() } else { n as f64 };
+    speedups
+        .windows(2)
+        .filter_map(|w| {
+            let ((n0, s0), (n1, s1)) = (w[0], w[1]);
+            let (d0, d1) = (s0.ln(), s1.ln());
+            if d0.signum() == d1.signum() || d0 == 0.0 {
+                return None;
+            }
+            let t = d0 / (d0 - d1);
+            let at = x(n0) + t * (x(n1) - x(n0));
+            Some(Crossover {
+                size: if geometric { at.exp() } else { at },
+                starts_winning: d1 > 0.0,
+            })
+        })
+        .collect()
+}
+
+/// What a sweep says of one lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaneTrend {
+    pub experiment: String,
+    pub lane: String,
+    pub growth: Option<Growth>,
+    /// (size, speed-up over the reference) at every size both have.
+    pub speedups: Vec<(u64, f64)>,
+    pub crossovers: Vec<Crossover>,
+}
+
+/// Each lane's growth, speed-ups and crossovers over a sweep's points.
+pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<LaneTrend> {
+    let median = |r: &LaneRecord| super::stats::Summary::of(&r.times).map(|s| s.median);
+    let mut lanes: Vec<String> = Vec::new();
+    for p in points {
+        for r in &p.records {
+            if !lanes.contains(&r.lane.name) {
+                lanes.push(r.lane.name.clone());
+            }
+        }
+    }
+    lanes
+        .into_iter()
+        .map(|lane| {
+            let mut times = Vec::new();
+            let mut speedups = Vec::new();
+            for p in points {
+                let this = p.records.iter().find(|r| r.lane.name == lane);
+                let reference = p.records.iter().find(|r| r.lane.reference);
+                if let Some(t) = this.filter(|r| r.problem().is_none()).and_then(median) {
+                    times.push((p.size, t));
+                    if let Some(rt) = reference.and_then(median) {
+                        speedups.push((p.size, rt / t));
+                    }
+                }
+            }
+            let is_reference = points
+                .iter()
+                .flat_map(|p| &p.records)
+                .any(|r| r.lane.name == lane && r.lane.reference);
+            LaneTrend {
+                experiment: experiment.to_owned(),
+                crossovers: if is_reference {
+                    Vec::new()
+                } else {
+                    crossovers(&speedups, geometric)
+                },
+                lane,
+                growth: growth(&times),
+                speedups: if is_reference { Vec::new() } else { speedups },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_step_by_one_on_small_knobs_and_geometrically_on_wide_ones() {
+        assert_eq!(range(20, 30, 6, true), [20, 22, 24, 26, 28, 30]);
+        assert_eq!(range(1000, 1_000_000, 4, false), [1000, 10_000, 100_000, 1_000_000]);
+        assert_eq!(range(5, 6, 6, true), [5, 6], "repeats dropped");
+    }
+
+    #[test]
+    fn fibs_growth_is_the_golden_ratio_and_a_linear_loops_exponent_is_one() {
+        let fib: Vec<(u64, f64)> = (20..=30).map(|n| (n, 1e-7 * 1.618f64.powi(n as i32))).collect();
+        match growth(&fib).unwrap() {
+            Growth::Exponential { factor_per_step, r2 } => {
+                assert!((factor_per_step - 1.618).abs() < 1e-6 && r2 > 0.9999)
+            }
+            g => panic!("{g:?}"),
+        }
+        let linear: Vec<(u64, f64)> = [1000u64, 10_000, 100_000, 1_000_000]
+            .iter()
+            .map(|&n| (n, 3e-8 * n as f64))
+            .collect();
+        match growth(&linear).unwrap() {
+            Growth::Power { exponent, r2 } => assert!((exponent - 1.0).abs() < 1e-9 && r2 > 0.9999),
+            g => panic!("{g:?}"),
+        }
+    }
+
+    #[test]
+    fn a_crossover_is_interpolated_where_the_speedup_crosses_one() {
+        let s = [(1000, 0.5), (10_000, 2.0), (100_000, 4.0)];
+        let c = crossovers(&s, true);
+        assert_eq!(c.len(), 1);
+        assert!(c[0].starts_winning);
+        assert!((c[0].size - 3162.3).abs() < 1.0, "halfway in log size: {c:?}");
+        assert!(crossovers(&[(1, 2.0), (2, 3.0)], false).is_empty());
+        let c = crossovers(&[(10, 2.0), (20, 0.5)], false);
+        assert!(!c[0].starts_winning && (c[0].size - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sweeps_outside_the_knob_are_refused_with_the_range() {
+        let exp = crate::engine::experiment::fixtures::experiment("fib", 35, 93, true);
+        assert_eq!(sizes(&exp, "20..30", 6).unwrap(), [20, 22, 24, 26, 28, 30]);
+        assert_eq!(sizes(&exp, "5,10", 6).unwrap(), [5, 10]);
+        let err = sizes(&exp, "90..100", 6).unwrap_err();
+        assert!(err.contains("0..=93") && err.contains("fib"), "{err}");
+        let mut no_knob = exp.clone();
+        no_knob.knob = None;
+        assert!(sizes(&no_knob, "1..2", 2).unwrap_err().contains("no size knob"));
+        assert_eq!(default_sizes(exp.knob.as_ref().unwrap()), [20, 22, 24, 26, 28, 30]);
+    }
+}

@@ -1,0 +1,202 @@
+//! The sweep pane: time against size (or speed-up against size), one series
+//! per lane on log axes, growing point by point as sizes finish; with the
+//! sweep's estimate while it runs and each lane's growth once it has three
+//! points.
+
+use std::time::Instant;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::Line;
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap};
+
+use super::pane;
+use crate::engine::stats::Summary;
+use crate::engine::sweep;
+use crate::tui::app::SweepPane;
+use crate::tui::theme::Theme;
+use crate::units::seconds;
+
+/// A colour per lane; plain under NO_COLOR.
+fn colour(i: usize, theme: &Theme) -> Style {
+    const PALETTE: [Color; 8] = [
+        Color::Yellow,
+        Color::Cyan,
+        Color::LightRed,
+        Color::Green,
+        Color::Magenta,
+        Color::LightBlue,
+        Color::White,
+        Color::LightGreen,
+    ];
+    if theme.color {
+        Style::default().fg(PALETTE[i % PALETTE.len()])
+    } else {
+        Style::default()
+    }
+}
+
+/// Each lane's points: (log10 N or N, log10 of the value).
+type Series = Vec<(String, Vec<(f64, f64)>)>;
+
+fn series(s: &SweepPane) -> Series {
+    let mut out: Series = Vec::new();
+    let x = |n: u64| {
+        if s.geometric {
+            (n.max(1) as f64).log10()
+        } else {
+            n as f64
+        }
+    };
+    for p in &s.points {
+        let reference = p
+            .records
+            .iter()
+            .find(|r| r.lane.reference)
+            .and_then(|r| Summary::of(&r.times));
+        for r in &p.records {
+            let Some(t) = Summary::of(&r.times).filter(|_| r.problem().is_none()) else {
+                continue;
+            };
+            let value = if s.show_speedup {
+                if r.lane.reference {
+                    continue;
+                }
+                match reference {
+                    Some(rt) => rt.median / t.median,
+                    None => continue,
+                }
+            } else {
+                t.median
+            };
+            let point = (x(p.size), value.max(1e-12).log10());
+            match out.iter_mut().find(|(name, _)| *name == r.lane.name) {
+                Some((_, pts)) => pts.push(point),
+                None => out.push((r.lane.name.clone(), vec![point])),
+            }
+        }
+    }
+    out
+}
+
+/// Labels for a log10 axis: the values at its ends and middle.
+fn log_labels(lo: f64, hi: f64, time: bool) -> Vec<String> {
+    [lo, (lo + hi) / 2.0, hi]
+        .iter()
+        .map(|v| {
+            let v = 10f64.powf(*v);
+            if time {
+                seconds(v)
+            } else {
+                format!("{v:.2}x")
+            }
+        })
+        .collect()
+}
+
+fn status(s: &SweepPane, now: Instant) -> String {
+    let done = format!("{} of {} sizes", s.points.len(), s.sizes.len());
+    let elapsed = s.started.map(|t| now.duration_since(t).as_secs_f64());
+    match (s.running, s.estimate, elapsed) {
+        (true, Some(total), Some(e)) => {
+            format!("{done}, {e:.0} s so far, about {:.0} s in all (estimate)", total.max(e))
+        }
+        (true, None, _) => format!("{done}; the estimate comes with the first size"),
+        (false, _, _) if s.points.len() < s.sizes.len() => {
+            format!("{done}: stopped, the points measured are kept")
+        }
+        _ => done,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &Theme) {
+    let view = if s.show_speedup {
+        "speed-up over the reference"
+    } else {
+        "time per call"
+    };
+    let block = pane(format!(
+        "Sweep: {} — {view} against N, log axes (x: switch view)",
+        s.experiment
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [head, chart_area, growth_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(Line::styled(status(s, now), theme.dim())), head);
+    let data = series(s);
+    if data.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no point yet: s sweeps the selected experiment", theme.dim())),
+            chart_area,
+        );
+        return;
+    }
+    let xs = s.sizes.iter().map(|&n| if s.geometric { (n.max(1) as f64).log10() } else { n as f64 });
+    let (x_lo, x_hi) = xs.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let ys = data.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
+    let (mut y_lo, mut y_hi) = ys.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if y_hi - y_lo < 0.1 {
+        (y_lo, y_hi) = (y_lo - 0.5, y_hi + 0.5);
+    }
+    let x_label = |v: f64| {
+        if s.geometric {
+            format!("{:.0}", 10f64.powf(v))
+        } else {
+            format!("{v:.0}")
+        }
+    };
+    let datasets: Vec<Dataset> = data
+        .iter()
+        .enumerate()
+        .map(|(i, (name, points))| {
+            Dataset::default()
+                .name(name.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(colour(i, theme))
+                .data(points)
+        })
+        .collect();
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .title("N")
+                .bounds([x_lo, x_hi.max(x_lo + 1e-9)])
+                .labels([x_label(x_lo), x_label((x_lo + x_hi) / 2.0), x_label(x_hi)]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([y_lo, y_hi])
+                .labels(log_labels(y_lo, y_hi, !s.show_speedup)),
+        )
+        .legend_position(Some(LegendPosition::TopLeft))
+        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
+    frame.render_widget(chart, chart_area);
+    let geometric = s.geometric;
+    let trends = sweep::trends(&s.experiment, &s.points, geometric);
+    let words: Vec<String> = trends
+        .iter()
+        .filter_map(|t| {
+            let mut w = format!("{}: {}", t.lane, t.growth.as_ref()?.describe());
+            for c in &t.crossovers {
+                w.push_str(&format!(
+                    "; {} the reference at N ≈ {:.0}",
+                    if c.starts_winning { "beats" } else { "falls behind" },
+                    c.size
+                ));
+            }
+            Some(w)
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(Line::styled(words.join("  ·  "), theme.dim())).wrap(Wrap { trim: true }),
+        growth_area,
+    );
+}
