@@ -10,11 +10,13 @@ use crate::cli::Cli;
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::{Experiment, parse_variants};
 use crate::engine::pipeline::{Job, JobReport, RaceJob};
+use crate::engine::sweep;
 use crate::engine::types::{RunOutcome, Variant};
 use crate::engine::verify::VerifyConfig;
 use crate::engine::{DEFAULT_EXPERIMENT, Lab};
-use crate::engine::sweep;
-use crate::report::{self, BuildRow, ExperimentRow, GilReport, Machine, Report, SweepReport, baseline};
+use crate::report::{
+    self, BuildRow, ExperimentRow, GilReport, Machine, Report, SweepReport, baseline,
+};
 use crate::units;
 
 /// A usage error: bad options, caught before anything runs.
@@ -230,7 +232,9 @@ fn add_sweep(lab: &Lab, report: &mut Report, race: &RaceJob, sizes: &[u64], done
         return;
     };
     let (sweep, rows) = SweepReport::new(&exp, sizes, &done.sweep);
-    report.experiments.push(ExperimentRow::new(&exp, sizes.last().copied()));
+    report
+        .experiments
+        .push(ExperimentRow::new(&exp, sizes.last().copied()));
     report.results.extend(rows);
     report.sweeps.push(sweep);
 }
@@ -276,6 +280,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),
                 instructions: cli.instructions,
+                threads: cli.threads.clone(),
                 verify: verify.clone(),
                 keep_going: true,
             };
@@ -318,6 +323,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                         .verify
                         .extend(done.verify.clone().unwrap_or_default());
                 }
+                report.threads.extend(done.threads.iter().cloned());
                 if let [held, released] = done.gil.as_slice() {
                     let scaling = done.scaling.and_then(Result::ok);
                     report.gil = Some(GilReport::new(held.clone(), released.clone(), scaling));

@@ -24,6 +24,12 @@ pub struct Cli {
     #[command(flatten)]
     pub race: RaceArgs,
 
+    /// With --check: after each race, call every implementation from T Python
+    /// threads at once, for each T (1 to 64): does it release the GIL?
+    #[arg(long, value_name = "COUNTS", value_delimiter = ',',
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub threads: Option<Vec<u32>>,
+
     /// With --check: count each lane's instructions per call under Valgrind's
     /// callgrind (a separate run, never the timed one), beside the times.
     #[arg(long)]

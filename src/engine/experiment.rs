@@ -27,6 +27,7 @@ struct LabToml {
     progress: Option<Progress>,
     overhead: Option<Overhead>,
     verify: Option<VerifyInputs>,
+    threads: Option<Threads>,
     /// The builds raced unless the command line says otherwise.
     variants: Option<Vec<String>>,
 }
@@ -47,6 +48,13 @@ struct VerifyInputs {
     /// A function of the reference's module: `random.Random` in, one list of
     /// the call's arguments out.
     inputs: String,
+}
+
+/// Thread counts each implementation is called from at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Threads {
+    counts: Vec<u32>,
 }
 
 /// A Python implementation: a function of a `.py` file, or of a module of the
@@ -148,6 +156,9 @@ pub struct Experiment {
     /// `[verify] inputs`: the reference module's function that makes the
     /// differential check's argument lists; else the knob is varied.
     pub verify_inputs: Option<String>,
+    /// `[threads] counts`: after each race, every implementation is called
+    /// from that many Python threads at once.
+    pub threads: Option<Vec<u32>>,
 }
 
 /// The tables of a key that may be one table (`[rust]`) or many (`[[rust]]`),
@@ -367,6 +378,11 @@ impl Experiment {
                 }
                 v => v.map(|v| v.inputs),
             },
+            threads: toml
+                .threads
+                .map(|t| super::threads::check_counts(&t.counts, "[threads] counts"))
+                .transpose()
+                .map_err(|e| format!("{shown}: {e}"))?,
         })
     }
 
@@ -879,6 +895,7 @@ pub mod fixtures {
             overhead: None,
             variants: Variant::ALL.to_vec(),
             verify_inputs: None,
+            threads: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod race;
 pub mod scaling;
 pub mod stats;
 pub mod sweep;
+pub mod threads;
 pub mod timeline;
 pub mod types;
 pub mod verify;
@@ -207,6 +208,33 @@ impl Lab {
     ) -> LabResult<Vec<VerifyRecord>> {
         let setups = self.setups(toolchain, exp, variants);
         verify::run(exp, cfg, &setups, &self.sink, cancel, &Workers(cancel))
+    }
+
+    /// Calls each implementation from each count of threads at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn threads(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        variants: &[Variant],
+        size: Option<u64>,
+        expect: Option<String>,
+        counts: &[u32],
+        cancel: &Cancel,
+    ) -> LabResult<(Vec<threads::ThreadRow>, Vec<String>)> {
+        let setups = self.setups(toolchain, exp, variants);
+        let args = exp.args_for(size).map_err(LabError::Input)?;
+        let expect = expect.or(exp.expected_for(&args).map_err(LabError::Input)?);
+        let args = serde_json::to_string(&args).expect("JSON values serialise");
+        threads::run(
+            exp,
+            &setups,
+            &args,
+            expect,
+            counts,
+            cancel,
+            &Workers(cancel),
+        )
     }
 
     /// Counts each lane's instructions per call under callgrind.

@@ -9,8 +9,9 @@ use super::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::race::RaceConfig;
-use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
 use super::sweep::SweepPoint;
+use super::threads::ThreadRow;
+use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
 use super::verify::{VerifyConfig, VerifyRecord};
 
 /// A lane that disagreed with the reference, in one line: how often, the
@@ -42,7 +43,10 @@ pub enum Job {
     Build(Option<Variant>),
     Race(RaceJob),
     /// The race at each of `sizes` in turn (the race's own size is not used).
-    Sweep { race: RaceJob, sizes: Vec<u64> },
+    Sweep {
+        race: RaceJob,
+        sizes: Vec<u64>,
+    },
     /// The GIL demo in both orders, then the scaling run.
     Gil {
         variant: Variant,
@@ -59,6 +63,8 @@ pub struct RaceJob {
     pub timeout: Option<Duration>,
     /// The builds whose Rust lanes race; the experiment's own choice when None.
     pub variants: Option<Vec<Variant>>,
+    /// After the race, each implementation from this many threads at once.
+    pub threads: Option<Vec<u32>>,
     /// After the race, each lane's instructions per call under callgrind.
     pub instructions: bool,
     /// After the race, the differential check, when asked for.
@@ -78,6 +84,7 @@ impl RaceJob {
             warmup: 0,
             timeout: None,
             variants,
+            threads: None,
             instructions: false,
             verify: None,
             keep_going: false,
@@ -97,11 +104,9 @@ impl Job {
                 ..
             }) => format!("race of {experiment} (N = {n})"),
             Job::Race(r) => format!("race of {}", r.experiment),
-            Job::Sweep { race, sizes } => format!(
-                "sweep of {} over {} sizes",
-                race.experiment,
-                sizes.len()
-            ),
+            Job::Sweep { race, sizes } => {
+                format!("sweep of {} over {} sizes", race.experiment, sizes.len())
+            }
             Job::Gil { .. } => "GIL demo".into(),
         }
     }
@@ -118,6 +123,8 @@ pub struct JobReport {
     pub known: Vec<(Target, Option<BuildInfo>)>,
     pub builds: Vec<(Target, LabResult<BuildInfo>)>,
     pub race: Option<Vec<LaneRecord>>,
+    /// Each implementation called from T threads at once.
+    pub threads: Vec<ThreadRow>,
     /// A sweep's sizes measured so far, in order.
     pub sweep: Vec<SweepPoint>,
     pub verify: Option<Vec<VerifyRecord>>,
@@ -148,6 +155,7 @@ impl Lab {
             known: Vec::new(),
             builds: Vec::new(),
             race: None,
+            threads: Vec::new(),
             sweep: Vec::new(),
             verify: None,
             gil: Vec::new(),
@@ -201,9 +209,12 @@ impl Lab {
                         Err(e) => point.problems.push(format!("{}: {e}", race.experiment)),
                     }
                     // A lane that fails at one size is marked there; the sweep goes on.
-                    report
-                        .problems
-                        .extend(point.problems.into_iter().map(|p| format!("N = {size}: {p}")));
+                    report.problems.extend(
+                        point
+                            .problems
+                            .into_iter()
+                            .map(|p| format!("N = {size}: {p}")),
+                    );
                     let point = SweepPoint {
                         size,
                         records: point.race.unwrap_or_default(),
@@ -325,6 +336,21 @@ impl Lab {
                 report
                     .problems
                     .push(format!("{} lane {} {problem}", exp.key, rec.lane));
+            }
+        }
+        let counts = r.threads.clone().or_else(|| exp.threads.clone());
+        if let Some(counts) = counts {
+            let expect = records
+                .iter()
+                .find(|x| !x.lane.reference && x.expected.is_some())
+                .and_then(|x| x.expected.clone());
+            match self.threads(toolchain, &exp, built, r.size, expect, &counts, cancel) {
+                Ok((rows, problems)) => {
+                    report.threads = rows;
+                    report.problems.extend(problems);
+                }
+                Err(LabError::Cancelled) => return Err(LabError::Cancelled),
+                Err(e) => report.problems.push(format!("{}: threads: {e}", exp.key)),
             }
         }
         report.race = Some(records);

@@ -118,7 +118,10 @@ pub enum Growth {
 impl Growth {
     pub fn describe(&self) -> String {
         match self {
-            Growth::Exponential { factor_per_step, r2 } => {
+            Growth::Exponential {
+                factor_per_step,
+                r2,
+            } => {
                 format!("x{factor_per_step:.3} per step of N (exponential fit, R² {r2:.4})")
             }
             Growth::Power { exponent, r2 } => {
@@ -128,31 +131,31 @@ impl Growth {
     }
 }
 
-/// Fits both models to (size, seconds) and keeps the better one.
-pub fn growth(points: &[(u64, f64)]) -> Option<Growth> {
+/// Fits (size, seconds) with the model the sweep's steps suggest: on a small
+/// knob stepped by one (fib's N), an exponential, a factor per step; on a
+/// wide one stepped geometrically, a power law from a log-log fit. Over a
+/// narrow range both can fit well, so the better R² alone would not choose.
+pub fn growth(points: &[(u64, f64)], geometric: bool) -> Option<Growth> {
     let usable: Vec<(u64, f64)> = points
         .iter()
         .copied()
         .filter(|&(n, t)| n > 0 && t > 0.0)
         .collect();
-    let exp = fit(&usable.iter().map(|&(n, t)| (n as f64, t.ln())).collect::<Vec<_>>());
-    let pow = fit(
-        &usable
+    if geometric {
+        let (_, k, r2) = fit(&usable
             .iter()
             .map(|&(n, t)| ((n as f64).ln(), t.ln()))
-            .collect::<Vec<_>>(),
-    );
-    match (exp, pow) {
-        (Some((_, b, r2e)), Some((_, _, r2p))) if r2e >= r2p => Some(Growth::Exponential {
-            factor_per_step: b.exp(),
-            r2: r2e,
-        }),
-        (_, Some((_, k, r2))) => Some(Growth::Power { exponent: k, r2 }),
-        (Some((_, b, r2)), None) => Some(Growth::Exponential {
+            .collect::<Vec<_>>())?;
+        Some(Growth::Power { exponent: k, r2 })
+    } else {
+        let (_, b, r2) = fit(&usable
+            .iter()
+            .map(|&(n, t)| (n as f64, t.ln()))
+            .collect::<Vec<_>>())?;
+        Some(Growth::Exponential {
             factor_per_step: b.exp(),
             r2,
-        }),
-        (None, None) => None,
+        })
     }
 }
 
@@ -167,7 +170,13 @@ pub struct Crossover {
 }
 
 pub fn crossovers(speedups: &[(u64, f64)], geometric: bool) -> Vec<Crossover> {
-    let x = |n: u64| if geometric { (n.max(1) as f64).ln() } else { n as f64 };
+    let x = |n: u64| {
+        if geometric {
+            (n.max(1) as f64).ln()
+        } else {
+            n as f64
+        }
+    };
     speedups
         .windows(2)
         .filter_map(|w| {
@@ -197,9 +206,12 @@ pub struct LaneTrend {
     pub crossovers: Vec<Crossover>,
 }
 
-/// Each lane's growth, speed-ups and crossovers over a sweep's points.
+/// Each lane's growth, speed-ups and crossovers over a sweep's points, from
+/// each size's fastest run.
 pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<LaneTrend> {
-    let median = |r: &LaneRecord| super::stats::Summary::of(&r.times).map(|s| s.median);
+    // Each size's fastest run: noise on a shared machine only ever adds time,
+    // so the minimum is the steadiest figure to fit a curve to.
+    let median = |r: &LaneRecord| super::stats::Summary::of(&r.times).map(|s| s.min);
     let mut lanes: Vec<String> = Vec::new();
     for p in points {
         for r in &p.records {
@@ -235,7 +247,7 @@ pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<L
                     crossovers(&speedups, geometric)
                 },
                 lane,
-                growth: growth(&times),
+                growth: growth(&times, geometric),
                 speedups: if is_reference { Vec::new() } else { speedups },
             }
         })
@@ -249,15 +261,23 @@ mod tests {
     #[test]
     fn ranges_step_by_one_on_small_knobs_and_geometrically_on_wide_ones() {
         assert_eq!(range(20, 30, 6, true), [20, 22, 24, 26, 28, 30]);
-        assert_eq!(range(1000, 1_000_000, 4, false), [1000, 10_000, 100_000, 1_000_000]);
+        assert_eq!(
+            range(1000, 1_000_000, 4, false),
+            [1000, 10_000, 100_000, 1_000_000]
+        );
         assert_eq!(range(5, 6, 6, true), [5, 6], "repeats dropped");
     }
 
     #[test]
     fn fibs_growth_is_the_golden_ratio_and_a_linear_loops_exponent_is_one() {
-        let fib: Vec<(u64, f64)> = (20..=30).map(|n| (n, 1e-7 * 1.618f64.powi(n as i32))).collect();
-        match growth(&fib).unwrap() {
-            Growth::Exponential { factor_per_step, r2 } => {
+        let fib: Vec<(u64, f64)> = (20..=30)
+            .map(|n| (n, 1e-7 * 1.618f64.powi(n as i32)))
+            .collect();
+        match growth(&fib, false).unwrap() {
+            Growth::Exponential {
+                factor_per_step,
+                r2,
+            } => {
                 assert!((factor_per_step - 1.618).abs() < 1e-6 && r2 > 0.9999)
             }
             g => panic!("{g:?}"),
@@ -266,7 +286,7 @@ mod tests {
             .iter()
             .map(|&n| (n, 3e-8 * n as f64))
             .collect();
-        match growth(&linear).unwrap() {
+        match growth(&linear, true).unwrap() {
             Growth::Power { exponent, r2 } => assert!((exponent - 1.0).abs() < 1e-9 && r2 > 0.9999),
             g => panic!("{g:?}"),
         }
@@ -278,7 +298,10 @@ mod tests {
         let c = crossovers(&s, true);
         assert_eq!(c.len(), 1);
         assert!(c[0].starts_winning);
-        assert!((c[0].size - 3162.3).abs() < 1.0, "halfway in log size: {c:?}");
+        assert!(
+            (c[0].size - 3162.3).abs() < 1.0,
+            "halfway in log size: {c:?}"
+        );
         assert!(crossovers(&[(1, 2.0), (2, 3.0)], false).is_empty());
         let c = crossovers(&[(10, 2.0), (20, 0.5)], false);
         assert!(!c[0].starts_winning && (c[0].size - 15.0).abs() < 1e-9);
@@ -293,7 +316,14 @@ mod tests {
         assert!(err.contains("0..=93") && err.contains("fib"), "{err}");
         let mut no_knob = exp.clone();
         no_knob.knob = None;
-        assert!(sizes(&no_knob, "1..2", 2).unwrap_err().contains("no size knob"));
-        assert_eq!(default_sizes(exp.knob.as_ref().unwrap()), [20, 22, 24, 26, 28, 30]);
+        assert!(
+            sizes(&no_knob, "1..2", 2)
+                .unwrap_err()
+                .contains("no size knob")
+        );
+        assert_eq!(
+            default_sizes(exp.knob.as_ref().unwrap()),
+            [20, 22, 24, 26, 28, 30]
+        );
     }
 }

@@ -48,7 +48,9 @@ pub fn render(report: &Report) -> String {
             r.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
             r.correct.to_string(),
             num(r.speedup),
-            r.memory_peak_bytes.map(|b| b.to_string()).unwrap_or_default(),
+            r.memory_peak_bytes
+                .map(|b| b.to_string())
+                .unwrap_or_default(),
             num(r.instructions),
             r.failure.clone().unwrap_or_default(),
         ]);

@@ -5,8 +5,8 @@
 
 pub mod baseline;
 pub mod csv;
-pub mod plot;
 pub mod markdown;
+pub mod plot;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
 use crate::engine::stats::{self, Summary, ratio};
+use crate::engine::sweep::{self, LaneTrend, SweepPoint};
+use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
     BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, Target, Variant,
 };
-use crate::engine::sweep::{self, LaneTrend, SweepPoint};
 use crate::engine::verify::VerifyRecord;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,6 +33,9 @@ pub struct Report {
     pub builds: Vec<BuildRow>,
     pub results: Vec<LaneResult>,
     pub gil: Option<GilReport>,
+    /// Each implementation from T threads at once: one row per lane and count.
+    #[serde(default)]
+    pub threads: Vec<ThreadRow>,
     /// What each sweep showed, experiment by experiment.
     #[serde(default)]
     pub sweeps: Vec<SweepReport>,
@@ -61,6 +65,7 @@ impl Report {
             builds: Vec::new(),
             results: Vec::new(),
             gil: None,
+            threads: Vec::new(),
             sweeps: Vec::new(),
             verify: Vec::new(),
             baseline: Vec::new(),
@@ -356,11 +361,7 @@ pub struct SweepReport {
 
 impl SweepReport {
     /// The rows of every size (with `parameters`), and what they say.
-    pub fn new(
-        exp: &Experiment,
-        sizes: &[u64],
-        points: &[SweepPoint],
-    ) -> (Self, Vec<LaneResult>) {
+    pub fn new(exp: &Experiment, sizes: &[u64], points: &[SweepPoint]) -> (Self, Vec<LaneResult>) {
         let rows = points
             .iter()
             .flat_map(|p| {

@@ -28,7 +28,11 @@ pub fn render(report: &Report) -> String {
         out.push_str(&build_line(b, width));
     }
     for exp in &report.experiments {
-        if let Some(sweep) = report.sweeps.iter().find(|s| s.experiment == exp.experiment) {
+        if let Some(sweep) = report
+            .sweeps
+            .iter()
+            .find(|s| s.experiment == exp.experiment)
+        {
             out.push_str(&sweep_block(report, exp, sweep));
             continue;
         }
@@ -61,6 +65,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&lane_line(r, width));
         }
         out.push_str(&details(report, &exp.experiment, &rows));
+        out.push_str(&threads_block(report, &exp.experiment));
         out.push_str(&verify_block(report, &exp.experiment));
     }
     if let Some(gil) = &report.gil {
@@ -296,7 +301,11 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
         exp.name,
         exp.description,
         sweep.sizes,
-        if sweep.complete { "" } else { " (INCOMPLETE: stopped early)" },
+        if sweep.complete {
+            ""
+        } else {
+            " (INCOMPLETE: stopped early)"
+        },
         report.warmup,
         report.runs
     );
@@ -316,7 +325,12 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
             })
             .unwrap_or_else(|| "-".into())
     };
-    let width = lanes.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(10);
+    let width = lanes
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
     let _ = write!(out, "  {:>10}", "N");
     for lane in &lanes {
         let _ = write!(out, "  {lane:>width$}");
@@ -342,16 +356,82 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
             .iter()
             .map(|(n, s)| format!("N={n}: {s:.2}x"))
             .collect();
-        let _ = writeln!(out, "  speed-up: {:<width$} {}", t.lane, speedups.join(", "));
+        let _ = writeln!(
+            out,
+            "  speed-up: {:<width$} {}",
+            t.lane,
+            speedups.join(", ")
+        );
         for c in &t.crossovers {
             let _ = writeln!(
                 out,
                 "  crossover: {} {} the reference at N ≈ {:.0}",
                 t.lane,
-                if c.starts_winning { "starts beating" } else { "stops beating" },
+                if c.starts_winning {
+                    "starts beating"
+                } else {
+                    "stops beating"
+                },
                 c.size
             );
         }
+    }
+    out
+}
+
+/// Each implementation from T threads at once, beside the built-in scaling
+/// run: speed-up T·wall(1)/wall(T) per count, and what it means.
+fn threads_block(report: &Report, experiment: &str) -> String {
+    let rows: Vec<_> = report
+        .threads
+        .iter()
+        .filter(|r| r.experiment == experiment)
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut counts: Vec<u32> = rows.iter().map(|r| r.threads).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let mut lanes: Vec<&str> = Vec::new();
+    for r in &rows {
+        if !lanes.contains(&r.lane.as_str()) {
+            lanes.push(&r.lane);
+        }
+    }
+    let width = lanes
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    let mut out = format!(
+        "  threads: each implementation from T Python threads at once, {} cores; speed-up = T x wall(1) / wall(T)\n",
+        report.machine.cores
+    );
+    let _ = write!(out, "    {:<width$}", "lane");
+    for t in &counts {
+        let _ = write!(out, " {:>20}", format!("T={t}"));
+    }
+    out.push('\n');
+    for lane in &lanes {
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r.lane == *lane)
+            .map(|r| (*r).clone())
+            .collect();
+        let _ = write!(out, "    {lane:<width$}");
+        for t in &counts {
+            let cell = mine
+                .iter()
+                .find(|r| r.threads == *t)
+                .map(|r| format!("{:.2}x ({})", r.speedup, seconds(r.wall)))
+                .unwrap_or_default();
+            let _ = write!(out, " {cell:>20}");
+        }
+        let verdict =
+            crate::engine::threads::verdict(&mine, report.machine.cores).unwrap_or_default();
+        let _ = writeln!(out, "  {verdict}");
     }
     out
 }

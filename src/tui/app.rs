@@ -10,10 +10,11 @@ use crate::engine::error::LabError;
 use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
+use crate::engine::sweep::{self, SweepPoint};
+use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
     BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, Target, Variant,
 };
-use crate::engine::sweep::{self, SweepPoint};
 use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig, VerifyRecord};
 
 use super::keys::Action;
@@ -179,6 +180,8 @@ pub struct RacePane {
     pub extras: BTreeMap<String, Extras>,
     /// The last differential check, lane by lane.
     pub verify: Vec<VerifyRecord>,
+    /// The last thread sweep of the experiment's implementations.
+    pub threads: Vec<ThreadRow>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -353,7 +356,10 @@ impl App {
             Action::Sweep => {
                 let view = self.current()?;
                 let Some(knob) = &view.exp.knob else {
-                    self.inform(Level::Info, format!("{} has no size knob to sweep", view.name()));
+                    self.inform(
+                        Level::Info,
+                        format!("{} has no size knob to sweep", view.name()),
+                    );
                     return None;
                 };
                 let sizes = sweep::default_sizes(knob);
@@ -649,6 +655,9 @@ impl App {
             Err(e) => self.inform(Level::Error, e.to_string()),
             Ok(report) => {
                 self.setup_status = "ready".into();
+                if report.race.is_some() {
+                    self.race.threads = report.threads.clone();
+                }
                 for rec in report.race.iter().flatten() {
                     self.race
                         .extras
@@ -871,10 +880,10 @@ impl App {
         let &(last_n, last_t) = measured.last()?;
         let rest: f64 = s.sizes[s.points.len().min(s.sizes.len())..]
             .iter()
-            .map(|&n| match sweep::growth(&measured) {
-                Some(sweep::Growth::Exponential { factor_per_step, .. }) => {
-                    last_t * factor_per_step.powf(n as f64 - last_n as f64)
-                }
+            .map(|&n| match sweep::growth(&measured, s.geometric) {
+                Some(sweep::Growth::Exponential {
+                    factor_per_step, ..
+                }) => last_t * factor_per_step.powf(n as f64 - last_n as f64),
                 Some(sweep::Growth::Power { exponent, .. }) => {
                     last_t * (n as f64 / last_n.max(1) as f64).powf(exponent)
                 }
@@ -958,6 +967,7 @@ pub mod fixtures {
             known,
             builds: Vec::new(),
             race: None,
+            threads: Vec::new(),
             sweep: Vec::new(),
             verify: None,
             gil: Vec::new(),

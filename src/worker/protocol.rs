@@ -61,6 +61,19 @@ pub enum Request {
         function: String,
         seeds: Vec<u64>,
     },
+    /// Call `module.function(*args)` from `threads` Python threads at once,
+    /// `batches` times; the time reported is the best batch's wall time.
+    Threads {
+        module: String,
+        function: String,
+        args: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        setup: Option<(String, String)>,
+        threads: u32,
+        batches: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect: Option<String>,
+    },
     /// Call `module.function(1)` `calls` times; the time reported is per call.
     Overhead {
         module: String,

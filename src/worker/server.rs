@@ -138,6 +138,36 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             channel.send(&Reply::Memory { peak, traced: None });
             finished(py, seconds, &result, expect)
         }
+        Request::Threads {
+            module,
+            function: name,
+            args,
+            setup,
+            threads,
+            batches,
+            expect,
+        } => {
+            let f = function(py, &module, &name)?;
+            let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
+            if let Some((setup_module, setup_function)) = setup {
+                let setup = function(py, &setup_module, &setup_function)?;
+                call_args = setup.call1(as_tuple(py, &call_args)?)?;
+            }
+            let call_args = as_tuple(py, &call_args)?;
+            let code = std::ffi::CString::new(THREADS_PY).expect("no NUL in the source");
+            let runner =
+                PyModule::from_code(py, &code, c"pyo3_lab_threads.py", c"pyo3_lab_threads")?;
+            let (wall, result, right): (f64, String, bool) = runner
+                .getattr("run")?
+                .call1((f, call_args, threads, batches, expect.clone()))?
+                .extract()?;
+            Ok(Reply::Finished {
+                seconds: wall,
+                result,
+                json: None,
+                correct: expect.map(|_| right),
+            })
+        }
         Request::Inputs {
             module,
             function: name,
@@ -311,6 +341,9 @@ impl Run<'_> {
         Ok((seconds, result))
     }
 }
+
+/// The threads' side of a thread sweep, in Python (threads are Python's here).
+const THREADS_PY: &str = include_str!("threads.py");
 
 /// One measured call, and nothing else: under Valgrind's callgrind,
 /// `--toggle-collect=pyo3_lab_counted` counts instructions inside this

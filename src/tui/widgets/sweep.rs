@@ -87,11 +87,7 @@ fn log_labels(lo: f64, hi: f64, time: bool) -> Vec<String> {
         .iter()
         .map(|v| {
             let v = 10f64.powf(*v);
-            if time {
-                seconds(v)
-            } else {
-                format!("{v:.2}x")
-            }
+            if time { seconds(v) } else { format!("{v:.2}x") }
         })
         .collect()
 }
@@ -101,7 +97,10 @@ fn status(s: &SweepPane, now: Instant) -> String {
     let elapsed = s.started.map(|t| now.duration_since(t).as_secs_f64());
     match (s.running, s.estimate, elapsed) {
         (true, Some(total), Some(e)) => {
-            format!("{done}, {e:.0} s so far, about {:.0} s in all (estimate)", total.max(e))
+            format!(
+                "{done}, {e:.0} s so far, about {:.0} s in all (estimate)",
+                total.max(e)
+            )
         }
         (true, None, _) => format!("{done}; the estimate comes with the first size"),
         (false, _, _) if s.points.len() < s.sizes.len() => {
@@ -129,16 +128,28 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
         Constraint::Length(2),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(Line::styled(status(s, now), theme.dim())), head);
+    frame.render_widget(
+        Paragraph::new(Line::styled(status(s, now), theme.dim())),
+        head,
+    );
     let data = series(s);
     if data.is_empty() {
         frame.render_widget(
-            Paragraph::new(Line::styled("no point yet: s sweeps the selected experiment", theme.dim())),
+            Paragraph::new(Line::styled(
+                "no point yet: s sweeps the selected experiment",
+                theme.dim(),
+            )),
             chart_area,
         );
         return;
     }
-    let xs = s.sizes.iter().map(|&n| if s.geometric { (n.max(1) as f64).log10() } else { n as f64 });
+    let xs = s.sizes.iter().map(|&n| {
+        if s.geometric {
+            (n.max(1) as f64).log10()
+        } else {
+            n as f64
+        }
+    });
     let (x_lo, x_hi) = xs.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let ys = data.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
     let (mut y_lo, mut y_hi) = ys.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
@@ -171,11 +182,11 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
                 .bounds([x_lo, x_hi.max(x_lo + 1e-9)])
                 .labels([x_label(x_lo), x_label((x_lo + x_hi) / 2.0), x_label(x_hi)]),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([y_lo, y_hi])
-                .labels(log_labels(y_lo, y_hi, !s.show_speedup)),
-        )
+        .y_axis(Axis::default().bounds([y_lo, y_hi]).labels(log_labels(
+            y_lo,
+            y_hi,
+            !s.show_speedup,
+        )))
         .legend_position(Some(LegendPosition::TopLeft))
         .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
     frame.render_widget(chart, chart_area);
@@ -188,7 +199,11 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
             for c in &t.crossovers {
                 w.push_str(&format!(
                     "; {} the reference at N ≈ {:.0}",
-                    if c.starts_winning { "beats" } else { "falls behind" },
+                    if c.starts_winning {
+                        "beats"
+                    } else {
+                        "falls behind"
+                    },
                     c.size
                 ));
             }

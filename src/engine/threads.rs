@@ -1,0 +1,186 @@
+//! Threads for your own code: each implementation called from T Python
+//! threads at once in one worker, for each T asked for. Speed-up is
+//! T·wall(1)/wall(T), as the built-in scaling run computes it: about T when
+//! the function releases the GIL (on T cores), about 1 when it holds it.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{LabError, LabResult};
+use super::experiment::Experiment;
+use super::race::{LaneSetup, Spawner};
+use super::types::Language;
+use crate::cancel::Cancel;
+use crate::worker::protocol::Request;
+
+/// Batches per thread count; the best is kept (a shared machine's speed
+/// wanders between batches).
+const BATCHES: u32 = 3;
+/// The most threads a sweep may ask for.
+pub const MAX_THREADS: u32 = 64;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRow {
+    pub experiment: String,
+    pub lane: String,
+    pub implementation: String,
+    pub threads: u32,
+    /// Wall time of the best batch of `threads` calls at once.
+    pub wall: f64,
+    /// Throughput against one thread: threads × wall(1) / wall(threads).
+    pub speedup: f64,
+    /// Every call's result equalled the reference's.
+    pub correct: bool,
+}
+
+/// What a lane's rows say, in words.
+pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
+    let best = rows
+        .iter()
+        .filter(|r| r.threads > 1 && r.threads as usize <= cores.max(2))
+        .max_by(|a, b| a.speedup.total_cmp(&b.speedup))?;
+    Some(if best.speedup >= 1.5 {
+        format!(
+            "scales: {:.2}x with {} threads (releases the GIL)",
+            best.speedup, best.threads
+        )
+    } else if best.speedup <= 1.25 {
+        format!("stays at {:.1}x: holds the GIL", best.speedup)
+    } else {
+        format!(
+            "{:.2}x with {} threads: partly parallel",
+            best.speedup, best.threads
+        )
+    })
+}
+
+/// Checks a thread count list: 1 to 64 each.
+pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, String> {
+    if counts.is_empty() {
+        return Err(format!("{key} is empty: give thread counts such as 1,2,4"));
+    }
+    if let Some(bad) = counts.iter().find(|&&t| t == 0 || t > MAX_THREADS) {
+        return Err(format!("{key}: {bad} threads: give 1 to {MAX_THREADS}"));
+    }
+    let mut counts = counts.to_vec();
+    counts.sort_unstable();
+    counts.dedup();
+    Ok(counts)
+}
+
+/// Runs every lane but the built-in native one at each thread count.
+pub fn run(
+    exp: &Experiment,
+    setups: &[LaneSetup],
+    args: &str,
+    expect: Option<String>,
+    counts: &[u32],
+    cancel: &Cancel,
+    spawner: &dyn Spawner,
+) -> LabResult<(Vec<ThreadRow>, Vec<String>)> {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for setup in setups
+        .iter()
+        .filter(|s| s.lane.language != Language::Native)
+    {
+        let Some((module, function)) = &setup.code else {
+            continue;
+        };
+        let mut worker = match spawner.spawn(&setup.paths) {
+            Ok(w) => w,
+            Err(e) => {
+                problems.push(format!("{} lane {} threads: {e}", exp.key, setup.lane));
+                continue;
+            }
+        };
+        let mut walls: Vec<(u32, f64, bool)> = Vec::new();
+        for &threads in counts {
+            if cancel.is_cancelled() {
+                return Err(LabError::Cancelled);
+            }
+            let request = Request::Threads {
+                module: module.clone(),
+                function: function.clone(),
+                args: args.to_owned(),
+                setup: setup.setup.clone(),
+                threads,
+                batches: BATCHES,
+                expect: expect.clone(),
+            };
+            match worker.call(&request, None, &mut |_| {}) {
+                Ok(done) => walls.push((threads, done.seconds, done.correct != Some(false))),
+                Err(e) => {
+                    problems.push(format!(
+                        "{} lane {} with {threads} threads {e}",
+                        exp.key, setup.lane
+                    ));
+                    break;
+                }
+            }
+        }
+        let one = walls.iter().find(|w| w.0 == 1).map(|w| w.1);
+        for (threads, wall, correct) in walls {
+            if !correct {
+                problems.push(format!(
+                    "{} lane {} with {threads} threads returned a wrong result",
+                    exp.key, setup.lane
+                ));
+            }
+            rows.push(ThreadRow {
+                experiment: exp.key.clone(),
+                lane: setup.lane.name.clone(),
+                implementation: setup.lane.implementation.clone(),
+                threads,
+                wall,
+                speedup: one.map_or(f64::NAN, |one| threads as f64 * one / wall),
+                correct,
+            });
+        }
+    }
+    Ok((rows, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(threads: u32, speedup: f64) -> ThreadRow {
+        ThreadRow {
+            experiment: "e".into(),
+            lane: "l".into(),
+            implementation: "l".into(),
+            threads,
+            wall: 1.0,
+            speedup,
+            correct: true,
+        }
+    }
+
+    #[test]
+    fn the_verdict_says_whether_the_gil_is_released() {
+        let released = [row(1, 1.0), row(2, 1.97), row(4, 1.95)];
+        assert_eq!(
+            verdict(&released, 2).unwrap(),
+            "scales: 1.97x with 2 threads (releases the GIL)"
+        );
+        let held = [row(1, 1.0), row(2, 1.01)];
+        assert_eq!(verdict(&held, 2).unwrap(), "stays at 1.0x: holds the GIL");
+        assert!(verdict(&[row(1, 1.0)], 2).is_none());
+    }
+
+    #[test]
+    fn thread_counts_are_checked() {
+        assert_eq!(check_counts(&[4, 1, 2, 2], "--threads").unwrap(), [1, 2, 4]);
+        assert!(
+            check_counts(&[0], "--threads")
+                .unwrap_err()
+                .contains("1 to 64")
+        );
+        assert!(check_counts(&[65], "--threads").is_err());
+        assert!(
+            check_counts(&[], "[threads] counts")
+                .unwrap_err()
+                .contains("empty")
+        );
+    }
+}

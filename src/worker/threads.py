@@ -1,0 +1,41 @@
+"""T Python threads calling one function at once: the worker's side of a
+thread sweep. Each batch starts its threads together (a barrier) and is
+timed from the start to the last join; the best of the batches is kept."""
+
+import json
+import threading
+import time
+
+
+def run(f, args, threads, batches, expect):
+    best = None
+    right = True
+    shown = None
+    for _ in range(batches):
+        out = [None] * threads
+        errors = []
+        barrier = threading.Barrier(threads + 1)
+
+        def work(i):
+            barrier.wait()
+            try:
+                out[i] = f(*args)
+            except BaseException as e:  # reported, not raised in a thread
+                errors.append(f"{type(e).__name__}: {e}")
+
+        pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        start = time.perf_counter()
+        barrier.wait()
+        for t in pool:
+            t.join()
+        wall = time.perf_counter() - start
+        if errors:
+            raise RuntimeError(errors[0])
+        best = wall if best is None else min(best, wall)
+        shown = out[0]
+        if expect is not None:
+            want = json.loads(expect)
+            right = right and all(r == want for r in out)
+    return best, repr(shown), right

@@ -1,0 +1,156 @@
+//! Where Rust wins, as curves: size sweeps with growth fits, files to keep,
+//! and thread sweeps of a user's own functions.
+
+mod common;
+
+use serde_json::Value;
+
+/// One measuring test at a time: these compare times, and a second test
+/// running beside one would take a core from it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn growth<'a>(report: &'a Value, lane: &str) -> &'a Value {
+    report["sweeps"][0]["trends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["lane"] == lane)
+        .map(|t| &t["growth"])
+        .unwrap_or_else(|| panic!("no trend for {lane}: {report}"))
+}
+
+#[test]
+fn fib_grows_by_the_golden_ratio_and_the_files_hold_every_curve() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let (svg, csv) = (dir.path().join("r.svg"), dir.path().join("r.csv"));
+    let run = common::check(&[
+        "--sweep",
+        "20..30",
+        "--steps",
+        "6",
+        "--variants",
+        "release",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    for lane in ["python", "rust-release"] {
+        let g = growth(&run.report, lane);
+        assert_eq!(g["model"], "exponential", "{g}");
+        let factor = g["factor_per_step"].as_f64().unwrap();
+        assert!((factor / 1.618 - 1.0).abs() < 0.05, "{lane}: {factor}");
+    }
+    let rows = run.report["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 6 * 3, "sizes × lanes (python, release, native)");
+    assert_eq!(rows[0]["parameters"]["n"], "20");
+    assert!(
+        run.stdout.contains("per step of N (exponential fit"),
+        "{}",
+        run.stdout
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    for lane in ["python", "rust-release", "rust-native"] {
+        assert!(
+            svg.contains(&format!(">\n{lane}\n<")),
+            "the legend names {lane}"
+        );
+    }
+    assert!(svg.matches("<polyline").count() >= 3, "a curve per lane");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 * 3, "{csv}");
+    assert!(
+        csv.starts_with("command,mean,stddev,median"),
+        "hyperfine's columns first"
+    );
+}
+
+#[test]
+fn listsum_grows_linearly() {
+    let _turn = turn();
+    let run = common::check(&[
+        "--lab",
+        "lab/listsum",
+        "--sweep",
+        "10000..1000000",
+        "--steps",
+        "5",
+        "--variants",
+        "release",
+        "--runs",
+        "3",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for lane in ["python", "rust-release"] {
+        let g = growth(&run.report, lane);
+        assert_eq!(g["model"], "power", "{g}");
+        let k = g["exponent"].as_f64().unwrap();
+        assert!((0.7..1.3).contains(&k), "{lane}: N^{k}");
+    }
+}
+
+#[test]
+fn a_sweep_outside_the_knob_or_a_bad_thread_count_is_a_usage_error() {
+    let run = common::check(&["--sweep", "90..100"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("0..=93") && run.stderr.contains("fibonacci"),
+        "{}",
+        run.stderr
+    );
+    for bad in ["0", "65"] {
+        let run = common::check(&["--threads", bad]);
+        assert_eq!(run.code, Some(2), "--threads {bad}");
+    }
+}
+
+#[test]
+fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("mixed_threads");
+    common::copy_dir(&common::project().join("tests/fixtures/mixed"), &copy);
+    let lab_toml = std::fs::read_to_string(copy.join("lab.toml")).unwrap();
+    let two = lab_toml
+        .replace(
+            "function = \"search\"\nlabel = \"parallel\"",
+            "function = \"search_released\"\nlabel = \"released\"",
+        )
+        .replace("label = \"sequential\"", "label = \"holding\"");
+    std::fs::write(copy.join("lab.toml"), two).unwrap();
+    let run = common::check(&[
+        "--lab",
+        copy.to_str().unwrap(),
+        "--variants",
+        "release",
+        "--threads",
+        "1,2",
+        "--n",
+        "300000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let speedup = |lane: &str| {
+        run.report["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["lane"] == lane && r["threads"] == 2)
+            .and_then(|r| r["speedup"].as_f64())
+            .unwrap_or_else(|| panic!("no row for {lane}: {}", run.report["threads"]))
+    };
+    let (released, holding) = (speedup("released (release)"), speedup("holding (release)"));
+    assert!(released > 1.5, "releases the GIL: {released}");
+    assert!(holding < 1.3, "holds the GIL: {holding}");
+    assert!(run.stdout.contains("(releases the GIL)"), "{}", run.stdout);
+    assert!(run.stdout.contains("holds the GIL"), "{}", run.stdout);
+}
