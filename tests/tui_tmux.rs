@@ -353,3 +353,34 @@ fn watching_rebuilds_and_reraces_on_save_and_keeps_the_last_good_numbers() {
     assert!(screen.contains("✗ 304"), "the last numbers stay:\n{screen}");
     lab.keys("q");
 }
+
+#[test]
+fn a_sweep_draws_its_curves_point_by_point_and_keeps_them() {
+    let lab = Session::with_args("sweep", "");
+    lab.wait_for("set-up", Duration::from_secs(300), |s| {
+        s.contains("Python 3.")
+    });
+    lab.keys("d"); // release builds only: the sweep is quicker
+    lab.keys("s");
+    let screen = lab.wait_for("the whole sweep", Duration::from_secs(300), |s| {
+        s.contains("6 of 6 sizes") && !s.contains("estimate")
+    });
+    assert!(screen.contains("Sweep: fibonacci"), "{screen}");
+    let braille = screen
+        .chars()
+        .filter(|c| ('\u{2801}'..='\u{28FF}').contains(c))
+        .count();
+    assert!(braille > 20, "curves drawn in braille:\n{screen}");
+    for lane in ["python", "rust-release", "rust-native"] {
+        assert!(screen.contains(lane), "the legend names {lane}:\n{screen}");
+    }
+    assert!(
+        screen.contains("per step of N"),
+        "the growth in words:\n{screen}"
+    );
+    lab.keys("x");
+    lab.wait_for("the speed-up view", Duration::from_secs(10), |s| {
+        s.contains("speed-up over the reference")
+    });
+    lab.keys("q");
+}

@@ -19,8 +19,10 @@ pub enum Event {
     BuildLine(Target, String),
     /// The build finished, was skipped as up to date (`fresh`), or failed.
     BuildFinished(Target, Result<BuildInfo, LabError>),
-    /// The lanes a race is about to run, in the order it shows them.
+    /// The lanes a race is about to run, in the order it shows them, and the
+    /// size of the knob it runs at.
     RaceStarted {
+        size: Option<u64>,
         lanes: Vec<Lane>,
     },
     LaneStarted {

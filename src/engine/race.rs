@@ -307,6 +307,7 @@ pub fn run(
 ) -> LabResult<Vec<LaneRecord>> {
     let plan = Plan::new(exp, cfg.size)?;
     sink(Event::RaceStarted {
+        size: plan.size,
         lanes: setups.iter().map(|s| s.lane.clone()).collect(),
     });
     let mut entries: Vec<Entry> = setups

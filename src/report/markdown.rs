@@ -13,6 +13,14 @@ pub fn render(report: &Report) -> String {
         report.tool, m.cpu, m.cores, m.python, m.pyo3, m.maturin, report.warmup, report.runs
     );
     for exp in &report.experiments {
+        if let Some(sweep) = report
+            .sweeps
+            .iter()
+            .find(|s| s.experiment == exp.experiment)
+        {
+            out.push_str(&sweep_table(report, &exp.name, sweep));
+            continue;
+        }
         let _ = write!(
             out,
             "\n**{}** — {}\n\n| lane | median | mean ± σ | min | max | vs {} | result |\n\
@@ -57,6 +65,55 @@ pub fn render(report: &Report) -> String {
         }
     }
     out.push_str(&build_cost(report));
+    out
+}
+
+/// A sweep as a size × lane table of medians, then each lane's growth.
+fn sweep_table(report: &Report, name: &str, sweep: &super::SweepReport) -> String {
+    let lanes: Vec<&str> = sweep.trends.iter().map(|t| t.lane.as_str()).collect();
+    let mut out = format!("\n**{name}**, swept over N\n\n| N |");
+    for lane in &lanes {
+        let _ = write!(out, " `{lane}` |");
+    }
+    out.push_str("\n|---:|");
+    out.push_str(&"---:|".repeat(lanes.len()));
+    out.push('\n');
+    for n in &sweep.sizes {
+        let _ = write!(out, "| {n} |");
+        for lane in &lanes {
+            let cell = report
+                .results
+                .iter()
+                .find(|r| {
+                    r.experiment == sweep.experiment
+                        && r.lane == *lane
+                        && r.parameters.as_ref().and_then(|p| p.get("n")) == Some(&n.to_string())
+                })
+                .and_then(|r| r.median)
+                .map_or_else(|| "–".into(), seconds);
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    for t in &sweep.trends {
+        if let Some(g) = &t.growth {
+            let _ = writeln!(out, "- `{}` grows {}", t.lane, g.describe());
+        }
+        for c in &t.crossovers {
+            let _ = writeln!(
+                out,
+                "- `{}` {} the reference at N ≈ {:.0}",
+                t.lane,
+                if c.starts_winning {
+                    "starts beating"
+                } else {
+                    "stops beating"
+                },
+                c.size
+            );
+        }
+    }
     out
 }
 

@@ -754,7 +754,11 @@ impl App {
                     Some(result.map(|i| i.per_call));
             }
             // The engine decides the lanes once the builds are known.
-            Event::RaceStarted { lanes, .. } => {
+            Event::RaceStarted { lanes, size } => {
+                // A sweep races one size after another: the pane says which.
+                if size.is_some() {
+                    self.race.size = size;
+                }
                 self.race.verify.clear();
                 self.race.extras.clear();
                 self.race.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();

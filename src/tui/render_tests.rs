@@ -513,3 +513,56 @@ fn the_scaling_pane_draws_speedups_against_the_ideal() {
     assert!(shot.contains("✓ releasing the GIL scales"), "{shot}");
     insta::assert_snapshot!(shot);
 }
+
+fn record(lane: Lane, seconds: f64) -> crate::engine::types::LaneRecord {
+    crate::engine::types::LaneRecord {
+        experiment: "fibonacci".into(),
+        lane,
+        command: String::new(),
+        times: vec![seconds],
+        repeat: 1,
+        result: Some("1".into()),
+        expected: None,
+        correct: true,
+        failure: None,
+        overhead_ns: None,
+        memory: vec![Some(0)],
+        traced_bytes: None,
+        instructions: None,
+    }
+}
+
+#[test]
+fn a_sweep_draws_a_curve_per_lane_on_log_axes() {
+    let mut app = ready_app();
+    app.on_action(Action::Sweep);
+    assert!(app.sweep.running);
+    for n in [20u64, 22, 24, 26, 28, 30] {
+        let python = 1e-6 * 1.618f64.powi(n as i32);
+        engine(
+            &mut app,
+            Event::SweepPoint(crate::engine::sweep::SweepPoint {
+                size: n,
+                records: vec![
+                    record(lane("python"), python),
+                    record(lane("rust-release"), python / 50.0),
+                ],
+            }),
+        );
+    }
+    app.on_event(done());
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("Sweep: fibonacci"), "{shot}");
+    assert!(shot.contains("6 of 6 sizes"), "{shot}");
+    assert!(shot.contains("python: x1.618 per step of N"), "{shot}");
+    let braille = shot
+        .chars()
+        .filter(|c| ('\u{2801}'..='\u{28FF}').contains(c))
+        .count();
+    assert!(braille > 20, "{shot}");
+    insta::assert_snapshot!(shot);
+    app.on_action(Action::SweepView);
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("speed-up over the reference"), "{shot}");
+    assert!(shot.contains("50.00x"), "the speed-up axis: {shot}");
+}
