@@ -149,7 +149,7 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
             .unwrap_or_else(|| panic!("no row for {lane}: {}", run.report["threads"]))
     };
     let (released, holding) = (speedup("released (release)"), speedup("holding (release)"));
-    assert!(released > 1.5, "releases the GIL: {released}");
+    assert!(released > 1.4, "releases the GIL: {released}");
     assert!(holding < 1.3, "holds the GIL: {holding}");
     assert!(run.stdout.contains("(releases the GIL)"), "{}", run.stdout);
     assert!(run.stdout.contains("holds the GIL"), "{}", run.stdout);

@@ -14,7 +14,7 @@ use crate::worker::protocol::Request;
 
 /// Batches per thread count; the best is kept (a shared machine's speed
 /// wanders between batches).
-const BATCHES: u32 = 3;
+const BATCHES: u32 = 5;
 /// The most threads a sweep may ask for.
 pub const MAX_THREADS: u32 = 64;
 
