@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use super::error::LabError;
 use super::experiment::Experiment;
-use super::sweep::SweepPoint;
 use super::types::{
-    BuildInfo, GilMode, GilRun, Instructions, Lane, LogLine, RunOutcome, Scaling, Target,
+    BuildInfo, GilMode, GilRun, Instructions, Lane, LogLine, RunOutcome, Scaling, SweepPoint,
+    Target, VerifyRecord,
 };
-use super::verify::VerifyRecord;
 
 #[derive(Clone, Debug)]
 pub enum Event {

@@ -380,7 +380,7 @@ impl Experiment {
             },
             threads: toml
                 .threads
-                .map(|t| super::threads::check_counts(&t.counts, "[threads] counts"))
+                .map(|t| check_counts(&t.counts, "[threads] counts"))
                 .transpose()
                 .map_err(|e| format!("{shown}: {e}"))?,
         })
@@ -844,6 +844,23 @@ result = 9227465
         let (_, errors) = discover(&[root.path().join("absent")]);
         assert!(errors[0].contains("no such folder"), "{errors:?}");
     }
+}
+
+/// The most threads a sweep may ask for.
+pub const MAX_THREADS: u32 = 64;
+
+/// Checks a thread count list: 1 to 64 each.
+pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, String> {
+    if counts.is_empty() {
+        return Err(format!("{key} is empty: give thread counts such as 1,2,4"));
+    }
+    if let Some(bad) = counts.iter().find(|&&t| t == 0 || t > MAX_THREADS) {
+        return Err(format!("{key}: {bad} threads: give 1 to {MAX_THREADS}"));
+    }
+    let mut counts = counts.to_vec();
+    counts.sort_unstable();
+    counts.dedup();
+    Ok(counts)
 }
 
 /// Experiments for tests that need no files.

@@ -36,8 +36,9 @@ use event::Sink;
 use experiment::Experiment;
 use home::{Home, Project};
 use race::{LaneSetup, RaceConfig, Workers};
+use types::VerifyRecord;
 use types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
-use verify::{VerifyConfig, VerifyRecord};
+use verify::VerifyConfig;
 
 /// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
 pub const GIL: &str = "gil";

@@ -9,10 +9,11 @@ use super::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::race::RaceConfig;
-use super::sweep::SweepPoint;
 use super::threads::ThreadRow;
-use super::types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
-use super::verify::{VerifyConfig, VerifyRecord};
+use super::types::{
+    BuildInfo, GilMode, GilRun, LaneRecord, Scaling, SweepPoint, Target, Variant, VerifyRecord,
+};
+use super::verify::VerifyConfig;
 
 /// A lane that disagreed with the reference, in one line: how often, the
 /// first input, both answers and the seed that replays it.

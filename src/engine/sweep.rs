@@ -7,14 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::experiment::{Experiment, Knob};
-use super::types::LaneRecord;
-
-/// One size of a sweep and every lane's record there.
-#[derive(Clone, Debug)]
-pub struct SweepPoint {
-    pub size: u64,
-    pub records: Vec<LaneRecord>,
-}
+use super::types::{LaneRecord, SweepPoint};
 
 /// Sizes no more than this far apart are stepped by one (fib's knob); wider
 /// ranges are stepped geometrically, as the knob's own `+` and `-` do.

@@ -15,9 +15,6 @@ use crate::worker::protocol::Request;
 /// Batches per thread count; the best is kept (a shared machine's speed
 /// wanders between batches).
 const BATCHES: u32 = 5;
-/// The most threads a sweep may ask for.
-pub const MAX_THREADS: u32 = 64;
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadRow {
     pub experiment: String,
@@ -51,20 +48,6 @@ pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
             best.speedup, best.threads
         )
     })
-}
-
-/// Checks a thread count list: 1 to 64 each.
-pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, String> {
-    if counts.is_empty() {
-        return Err(format!("{key} is empty: give thread counts such as 1,2,4"));
-    }
-    if let Some(bad) = counts.iter().find(|&&t| t == 0 || t > MAX_THREADS) {
-        return Err(format!("{key}: {bad} threads: give 1 to {MAX_THREADS}"));
-    }
-    let mut counts = counts.to_vec();
-    counts.sort_unstable();
-    counts.dedup();
-    Ok(counts)
 }
 
 /// Runs every lane but the built-in native one at each thread count.
@@ -143,6 +126,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::experiment::check_counts;
 
     fn row(threads: u32, speedup: f64) -> ThreadRow {
         ThreadRow {

@@ -372,3 +372,32 @@ pub struct Scaling {
     pub ok: bool,
     pub verdict: String,
 }
+
+// ---- sweeps and the differential check -------------------------------------
+
+/// One size of a sweep and every lane's record there.
+#[derive(Clone, Debug)]
+pub struct SweepPoint {
+    pub size: u64,
+    pub records: Vec<LaneRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    pub seed: u64,
+    /// The call, as a person would write it.
+    pub input: String,
+    pub reference: String,
+    pub lane: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyRecord {
+    pub experiment: String,
+    pub lane: String,
+    pub tried: usize,
+    pub agreed: usize,
+    /// The smallest disagreements (by the length of the call), in full.
+    pub disagreements: Vec<Disagreement>,
+    pub seed: u64,
+}

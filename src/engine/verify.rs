@@ -8,14 +8,13 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::Experiment;
 use super::race::{Caller, LaneSetup, Spawner};
-use super::types::{Lane, Language};
+use super::types::{Disagreement, Lane, Language, VerifyRecord};
 use crate::worker::WorkerError;
 use crate::worker::protocol::{FailKind, Request};
 
@@ -51,26 +50,6 @@ pub struct Input {
     pub seed: u64,
     pub args: String,
     pub through_setup: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Disagreement {
-    pub seed: u64,
-    /// The call, as a person would write it.
-    pub input: String,
-    pub reference: String,
-    pub lane: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct VerifyRecord {
-    pub experiment: String,
-    pub lane: String,
-    pub tried: usize,
-    pub agreed: usize,
-    /// The smallest disagreements (by the length of the call), in full.
-    pub disagreements: Vec<Disagreement>,
-    pub seed: u64,
 }
 
 /// How one call ended, in words a report can show.

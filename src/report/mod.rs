@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
 use crate::engine::stats::{self, Summary, ratio};
-use crate::engine::sweep::{self, LaneTrend, SweepPoint};
+use crate::engine::sweep::{self, LaneTrend};
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, Target, Variant,
+    BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, SweepPoint, Target, Variant,
+    VerifyRecord,
 };
-use crate::engine::verify::VerifyRecord;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {

@@ -10,12 +10,13 @@ use crate::engine::error::LabError;
 use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
-use crate::engine::sweep::{self, SweepPoint};
+use crate::engine::sweep;
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, Target, Variant,
+    BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, SweepPoint, Target,
+    Variant, VerifyRecord,
 };
-use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig, VerifyRecord};
+use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig};
 
 use super::keys::Action;
 

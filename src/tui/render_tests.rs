@@ -541,7 +541,7 @@ fn a_sweep_draws_a_curve_per_lane_on_log_axes() {
         let python = 1e-6 * 1.618f64.powi(n as i32);
         engine(
             &mut app,
-            Event::SweepPoint(crate::engine::sweep::SweepPoint {
+            Event::SweepPoint(crate::engine::types::SweepPoint {
                 size: n,
                 records: vec![
                     record(lane("python"), python),
