@@ -49,7 +49,7 @@ impl ExpView {
     /// The knob one step up or down: by one on a small range, else doubling.
     fn stepped(&self, up: bool) -> Option<u64> {
         let (knob, n) = (self.exp.knob.as_ref()?, self.size?);
-        let fine = knob.max.saturating_sub(knob.min) <= 200;
+        let fine = sweep::is_fine(knob);
         let next = match (up, fine) {
             (true, true) => n.checked_add(1)?,
             (false, true) => n.checked_sub(1)?,

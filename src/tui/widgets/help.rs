@@ -20,7 +20,7 @@ fn knob_help(action: Action, selected: Option<&ExpView>) -> Option<String> {
         }
         None => return None,
     };
-    let step = if knob.max.saturating_sub(knob.min) <= 200 {
+    let step = if crate::engine::sweep::is_fine(knob) {
         "by one"
     } else {
         "doubling / halving"
