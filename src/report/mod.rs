@@ -421,3 +421,95 @@ impl GilReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::types::Lane;
+
+    fn record(lane: Lane, seconds: f64) -> LaneRecord {
+        LaneRecord {
+            experiment: "wc_folder".into(),
+            lane,
+            command: "f(1)".into(),
+            times: vec![seconds; 3],
+            repeat: 1,
+            result: Some("3".into()),
+            expected: Some("3".into()),
+            correct: true,
+            failure: None,
+            overhead_ns: None,
+            memory: vec![None; 3],
+            traced_bytes: None,
+            instructions: None,
+        }
+    }
+
+    fn report() -> Report {
+        let mut r = Report::begin(None, 3, 1);
+        r.experiments.push(ExperimentRow {
+            experiment: "wc_folder".into(),
+            name: "word count".into(),
+            description: "counts words".into(),
+            args: vec![],
+            size: None,
+        });
+        r.results = lane_results(&[
+            record(Lane::python("search_py", false, true), 2.1e-8),
+            record(Lane::rust("search", Variant::Release, false), 2.9e-8),
+        ]);
+        r
+    }
+
+    #[test]
+    fn reports_name_the_experiment_as_lab_toml_does_and_the_reference_as_baseline() {
+        let r = report();
+        let text = text::render(&r);
+        assert!(text.contains("Race: word count"), "{text}");
+        assert!(!text.contains("Race: wc_folder"), "{text}");
+        assert!(
+            text.contains("21.0 ns") && !text.contains("0.0 µs"),
+            "{text}"
+        );
+        assert!(
+            text.contains("memory") && text.contains("n/a"),
+            "no wrong number: {text}"
+        );
+        let md = markdown::render(&r);
+        assert!(md.contains("**word count**"), "{md}");
+        assert!(
+            md.contains("| baseline |") && !md.contains("| 1x |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_crates_other_pyo3_is_noted() {
+        let row = |pyo3: &str| BuildRow {
+            krate: "x".into(),
+            variant: "release".into(),
+            profile: "optimized".into(),
+            ok: true,
+            reused: false,
+            seconds: Some(1.0),
+            wheel_bytes: Some(1),
+            module_bytes: Some(1),
+            clean: Some(false),
+            pyo3: Some(pyo3.into()),
+            error: None,
+        };
+        assert_eq!(row("pyo3 0.30.1").pyo3_note().unwrap(), "pyo3 0.30.1");
+        assert_eq!(
+            row("pyo3 0.22.6").pyo3_note().unwrap(),
+            "pyo3 0.22.6 (the lab embeds pyo3 0.30.1)"
+        );
+        assert_eq!(
+            row("pyo3-ffi 0.30.1").pyo3_note().unwrap(),
+            "pyo3-ffi 0.30.1"
+        );
+        assert_eq!(
+            row("pyo3 0.30.1").kind(),
+            "incremental, dependencies reused"
+        );
+    }
+}

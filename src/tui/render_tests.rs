@@ -435,6 +435,18 @@ fn no_color_draws_without_colours() {
 }
 
 #[test]
+fn long_crate_names_never_run_into_the_variant() {
+    let mut exp = crate::engine::experiment::fixtures::experiment("pyo3-ffi-pure", 10, 100, false);
+    exp.name = "pyo3-ffi-pure".into();
+    let targets = [Variant::Debug, Variant::Release]
+        .map(|v| crate::engine::types::Target::new("pyo3-ffi-pure", std::path::Path::new("/x"), v));
+    let app = App::new(&[exp], targets.to_vec());
+    let shot = screen(&app, Instant::now());
+    assert!(shot.contains("pyo3-ffi-pure debug"), "{shot}");
+    assert!(!shot.contains("pyo3-ffi-puredebug"), "{shot}");
+}
+
+#[test]
 fn the_build_pane_marks_the_selected_variant() {
     let mut app = ready_app();
     let shot = screen(&app, Instant::now());
