@@ -154,3 +154,56 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
     assert!(run.stdout.contains("(releases the GIL)"), "{}", run.stdout);
     assert!(run.stdout.contains("holds the GIL"), "{}", run.stdout);
 }
+
+#[test]
+fn ctrl_c_mid_sweep_keeps_what_was_measured_marked_incomplete() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    let mut lab = Command::new(common::bin())
+        .args([
+            "--check",
+            "--sweep",
+            "24..34",
+            "--steps",
+            "6",
+            "--variants",
+            "release",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--home")
+        .arg(common::home())
+        .current_dir(common::project())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(lab.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().starts_with("[sweep] N = 26 measured") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &lab.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    lab.wait().unwrap();
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["complete"], false, "{report}");
+    assert_eq!(report["sweeps"][0]["complete"], false);
+    let rows = report["results"].as_array().unwrap();
+    assert!(
+        rows.len() >= 2 * 3,
+        "two sizes × three lanes kept: {}",
+        rows.len()
+    );
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.lines().count() > 6, "{csv}");
+}

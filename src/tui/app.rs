@@ -748,6 +748,10 @@ impl App {
                 self.sweep.estimate = self.sweep_estimate();
             }
             Event::Counting(lane) => {
+                self.inform(
+                    Level::Info,
+                    format!("counting {lane}'s instructions under callgrind (about 50x slower)…"),
+                );
                 self.race.extras.entry(lane.name).or_default().instructions = None;
             }
             Event::Counted(lane, result) => {
