@@ -306,7 +306,8 @@ fn extras_text(extras: Option<&Extras>) -> String {
         return String::new();
     };
     let mut out = String::new();
-    if let Some(m) = e.memory {
+    // Below this a peak is page noise, not something the calls allocated.
+    if let Some(m) = e.memory.filter(|&m| m > 256 << 10) {
         out.push_str(&format!(" · +{}", bytes(m)));
     }
     match &e.instructions {
