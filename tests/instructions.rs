@@ -134,3 +134,55 @@ fn without_valgrind_instructions_is_one_line_and_exit_1() {
         "{err}"
     );
 }
+
+#[test]
+fn a_lane_that_panics_under_valgrind_is_named_and_the_race_stands() {
+    let fixture = common::project().join("tests/fixtures/faults");
+    let run = common::check(&[
+        "--lab",
+        fixture.to_str().unwrap(),
+        "--n",
+        "0",
+        "--instructions",
+        "--variants",
+        "release",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--timeout",
+        "5",
+    ]);
+    // Mode 0 answers right: counted like any lane, and the race passes.
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        lane(&run.report, "rust-release")["instructions"]
+            .as_f64()
+            .is_some()
+    );
+    let run = common::check(&[
+        "--lab",
+        fixture.to_str().unwrap(),
+        "--n",
+        "1",
+        "--instructions",
+        "--variants",
+        "release",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let problems = run.report["problems"].to_string();
+    assert!(
+        problems.contains("rust-release: instructions: panicked"),
+        "named like any failure: {problems}"
+    );
+    assert!(
+        lane(&run.report, "python")["instructions"]
+            .as_f64()
+            .is_some(),
+        "the other lanes are still counted"
+    );
+}
