@@ -1,8 +1,7 @@
-//! The lab's state as the screen shows it, one struct per pane, and the one
-//! place it changes: key actions and engine events come in, effects for the
-//! runner go out.
+//! The lab's state as the screen shows it (one struct per pane, in
+//! panes.rs), and the one place it changes: key actions and engine events
+//! come in, effects for the runner go out.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::engine::bootstrap::Toolchain;
@@ -11,14 +10,14 @@ use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::sweep;
-use crate::engine::threads::ThreadRow;
-use crate::engine::types::{
-    BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Scaling, Segment, SweepPoint, Target,
-    Variant, VerifyRecord,
-};
+use crate::engine::types::{BuildInfo, GilMode, GilRun, Lane, RunOutcome, Target, Variant};
 use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig};
 
 use super::keys::Action;
+pub use super::panes::{
+    BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, Lower, RacePane, ScalingView,
+    SweepPane,
+};
 
 /// Lines of build log kept; older ones scroll away.
 const LOG_LIMIT: usize = 5000;
@@ -96,130 +95,10 @@ pub enum AppEvent {
     JobDone(Result<JobReport, LabError>),
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum BuildState {
-    Unknown,
-    NotBuilt,
-    Building {
-        since: Instant,
-        last: Option<BuildInfo>,
-    },
-    Ready(BuildInfo),
-    /// The failure, and the last good build, which stays usable.
-    Failed(String, Option<BuildInfo>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum LaneState {
-    Idle,
-    Waiting,
-    Running {
-        since: Instant,
-        fraction: f64,
-    },
-    Done {
-        seconds: f64,
-        result: String,
-        correct: bool,
-    },
-    Failed(String),
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct GilView {
-    pub lines: Vec<LogLine>,
-    pub running: bool,
-    /// Whether the order held, and what it means.
-    pub verdict: Option<(bool, String)>,
-    /// What each thread did when, once the run is over.
-    pub timeline: Vec<Segment>,
-}
-
-/// The parallel-scaling experiment on screen.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum ScalingView {
-    #[default]
-    NotRun,
-    Running,
-    Done(Scaling),
-    Failed(String),
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Info,
     Error,
-}
-
-/// The builds pane: every target's state and the live log of the last build.
-#[derive(Clone, Debug, Default)]
-pub struct BuildsPane {
-    /// The variant `b` builds and the GIL demo loads.
-    pub variant: Variant,
-    pub states: BTreeMap<Target, BuildState>,
-    pub log: Vec<String>,
-    pub log_target: Option<Target>,
-    /// Lines scrolled up from the bottom; 0 follows the log.
-    pub log_scroll: usize,
-}
-
-/// The race pane: which experiment at which size, and every lane's state.
-#[derive(Clone, Debug, Default)]
-pub struct RacePane {
-    /// The experiment and size of the race on screen (the knob may have moved since).
-    pub experiment: usize,
-    pub size: Option<u64>,
-    pub lanes: Vec<(Lane, LaneState)>,
-    /// The builds whose Rust lanes race: both, or release alone.
-    pub variants: Vec<Variant>,
-    /// Whether each race is followed by the differential check.
-    pub verifying: bool,
-    /// Whether each race's lanes are counted under callgrind too.
-    pub counting: bool,
-    /// What the last race measured beside time, by lane name: the resident
-    /// peak, and instructions per call (or why they could not be counted).
-    pub extras: BTreeMap<String, Extras>,
-    /// The last differential check, lane by lane.
-    pub verify: Vec<VerifyRecord>,
-    /// The last thread sweep of the experiment's implementations.
-    pub threads: Vec<ThreadRow>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Extras {
-    pub memory: Option<u64>,
-    pub instructions: Option<Result<f64, String>>,
-}
-
-/// The GIL panes: both orders of the demo, and the scaling run.
-#[derive(Clone, Debug, Default)]
-pub struct GilPane {
-    pub runs: BTreeMap<GilMode, GilView>,
-    pub scaling: ScalingView,
-}
-
-/// The sweep pane: the sizes asked for, the points measured so far, and
-/// which view of them is on screen.
-#[derive(Clone, Debug, Default)]
-pub struct SweepPane {
-    pub experiment: String,
-    pub sizes: Vec<u64>,
-    pub points: Vec<SweepPoint>,
-    pub geometric: bool,
-    pub started: Option<Instant>,
-    /// Seconds the whole sweep should take, from what is known so far.
-    pub estimate: Option<f64>,
-    pub running: bool,
-    /// Speed-up against size instead of time against size.
-    pub show_speedup: bool,
-}
-
-/// What the lower half of the screen shows: the GIL demo or the last sweep.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Lower {
-    #[default]
-    Gil,
-    Sweep,
 }
 
 pub struct App {
@@ -1002,231 +881,5 @@ pub mod fixtures {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::fixtures::{self, app, done, lab_experiments, targets};
-    use super::*;
-
-    fn race(n: u64) -> Job {
-        Job::Race(RaceJob::quick(
-            "fibonacci",
-            Some(n),
-            Some(Variant::ALL.to_vec()),
-        ))
-    }
-
-    #[test]
-    fn one_job_at_a_time_and_the_same_job_never_stacks() {
-        let mut app = app();
-        assert_eq!(app.on_action(Action::Race), Some(Effect::Start(race(35))));
-        assert_eq!(app.on_action(Action::Race), None, "same job ignored");
-        assert!(app.pending.is_none());
-        assert_eq!(app.on_action(Action::Gil), None, "another job waits");
-        assert_eq!(app.on_action(Action::BuildAll), None);
-        assert_eq!(app.pending, Some(Job::Build(None)), "latest wins");
-        let next = app.on_event(done());
-        assert_eq!(next, Some(Effect::Start(Job::Build(None))));
-        assert!(app.pending.is_none());
-    }
-
-    #[test]
-    fn cancel_drops_the_waiting_job_too() {
-        let mut app = app();
-        app.on_action(Action::Race);
-        app.on_action(Action::Gil);
-        assert_eq!(app.on_action(Action::Cancel), Some(Effect::Cancel));
-        assert!(app.pending.is_none());
-        assert_eq!(
-            app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
-            None
-        );
-        assert!(!app.is_busy());
-        assert!(
-            app.race
-                .lanes
-                .iter()
-                .all(|(_, s)| *s == LaneState::Failed("cancelled".into()))
-        );
-        assert_eq!(app.on_action(Action::Cancel), None, "nothing to cancel");
-    }
-
-    #[test]
-    fn n_stops_at_its_bounds() {
-        let mut app = app();
-        app.experiments[0].size = Some(93);
-        app.on_action(Action::NUp);
-        assert_eq!(app.experiments[0].size, Some(93));
-        assert!(app.message.as_ref().unwrap().1.contains("0..=93"));
-        app.experiments[0].size = Some(0);
-        app.on_action(Action::NDown);
-        assert_eq!(app.experiments[0].size, Some(0));
-        app.on_action(Action::NUp);
-        assert_eq!(app.experiments[0].size, Some(1), "by one on a small range");
-    }
-
-    #[test]
-    fn a_large_knob_doubles_and_the_picker_cycles() {
-        let mut app = app();
-        app.on_action(Action::NextExperiment);
-        assert_eq!(app.current().unwrap().key(), "listsum");
-        assert_eq!(
-            app.raced().unwrap().key(),
-            "listsum",
-            "an idle race pane follows the picker"
-        );
-        app.on_action(Action::NUp);
-        assert_eq!(app.current().unwrap().size, Some(2_000_000));
-        app.on_action(Action::NUp);
-        assert_eq!(
-            app.current().unwrap().size,
-            Some(2_000_000),
-            "clamped to max"
-        );
-        app.on_action(Action::NDown);
-        assert_eq!(app.current().unwrap().size, Some(1_000_000));
-        assert_eq!(
-            app.on_action(Action::Race),
-            Some(Effect::Start(Job::Race(RaceJob::quick(
-                "listsum",
-                Some(1_000_000),
-                Some(Variant::ALL.to_vec())
-            ))))
-        );
-        app.on_action(Action::NextExperiment);
-        assert_eq!(app.current().unwrap().key(), "fibonacci");
-        assert_eq!(
-            app.raced().unwrap().key(),
-            "listsum",
-            "a running race stays on screen"
-        );
-    }
-
-    #[test]
-    fn a_failed_rebuild_keeps_the_last_good_build() {
-        let mut app = app();
-        let t = targets()[0].clone();
-        let info = BuildInfo {
-            inputs: "x".into(),
-            seconds: 1.0,
-            wheel_bytes: 1,
-            module: "m.so".into(),
-            module_bytes: 1,
-            module_sha256: "y".into(),
-            fresh: false,
-            clean: None,
-            pyo3: None,
-        };
-        app.builds
-            .states
-            .insert(t.clone(), BuildState::Ready(info.clone()));
-        app.on_event(AppEvent::Engine(Event::BuildStarted(t.clone())));
-        app.on_event(AppEvent::Engine(Event::BuildFinished(
-            t.clone(),
-            Err(LabError::Build("error[E0308]: mismatched types".into())),
-        )));
-        assert_eq!(
-            app.builds.states[&t],
-            BuildState::Failed("error[E0308]: mismatched types".into(), Some(info))
-        );
-    }
-
-    #[test]
-    fn debug_lanes_can_be_left_out_and_the_engine_names_the_lanes() {
-        let mut app = app();
-        let names = |app: &App| -> Vec<String> {
-            app.race.lanes.iter().map(|(l, _)| l.name.clone()).collect()
-        };
-        assert_eq!(
-            names(&app),
-            ["python", "rust-debug", "rust-release", "rust-native"]
-        );
-        app.on_action(Action::ToggleDebugLanes);
-        assert_eq!(names(&app), ["python", "rust-release", "rust-native"]);
-        assert_eq!(
-            app.on_action(Action::Race),
-            Some(Effect::Start(Job::Race(RaceJob::quick(
-                "fibonacci",
-                Some(35),
-                Some(vec![Variant::Release])
-            ))))
-        );
-        assert_eq!(
-            app.expected().as_deref(),
-            Some("9227465"),
-            "asked of the engine"
-        );
-    }
-
-    #[test]
-    fn one_experiment_says_so_when_e_is_pressed() {
-        let mut app = App::new(&lab_experiments()[..1], targets());
-        app.on_action(Action::NextExperiment);
-        assert!(
-            app.message
-                .as_ref()
-                .unwrap()
-                .1
-                .contains("only one experiment")
-        );
-    }
-
-    #[test]
-    fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers() {
-        let mut app = app();
-        assert_eq!(
-            app.on_action(Action::ToggleWatch),
-            Some(Effect::Watch(Some("fibonacci".into())))
-        );
-        let saved = |app: &mut App| {
-            app.on_event(AppEvent::FilesChanged(
-                "fibonacci".into(),
-                vec!["/lab/fibonacci/src/lib.rs".into()],
-            ))
-        };
-        assert_eq!(saved(&mut app), Some(Effect::Start(race(35))));
-        assert_eq!(saved(&mut app), Some(Effect::Cancel), "latest wins");
-        assert_eq!(app.pending, Some(race(35)));
-        assert_eq!(
-            app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
-            Some(Effect::Start(race(35))),
-            "the round starts over"
-        );
-        // The round ends with numbers; the next save's build fails.
-        let lane = fixtures::lane("rust-release");
-        app.on_event(AppEvent::Engine(Event::LaneFinished {
-            lane: lane.clone(),
-            run: 0,
-            warmup: false,
-            outcome: RunOutcome::Done {
-                seconds: 0.03,
-                result: "9227465".into(),
-                correct: true,
-            },
-        }));
-        app.on_event(done());
-        assert!(
-            app.watch.as_ref().unwrap().last.is_some(),
-            "the round is timed"
-        );
-        saved(&mut app);
-        let mut failed = fixtures::report(vec![], &["build fibonacci (release) failed: E0308"]);
-        failed
-            .builds
-            .push((targets()[1].clone(), Err(LabError::Build("E0308".into()))));
-        app.on_event(AppEvent::JobDone(Ok(failed)));
-        let kept = app.race.lanes.iter().find(|(l, _)| *l == lane).unwrap();
-        assert!(matches!(kept.1, LaneState::Done { .. }), "{kept:?}");
-        assert!(
-            app.message
-                .as_ref()
-                .unwrap()
-                .1
-                .contains("last good build's numbers stay")
-        );
-        // Saves of another experiment, or after w is off, do nothing.
-        assert_eq!(
-            app.on_action(Action::ToggleWatch),
-            Some(Effect::Watch(None))
-        );
-        assert_eq!(saved(&mut app), None);
-    }
-}
+#[path = "app_tests.rs"]
+mod tests;

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod keys;
+pub mod panes;
 mod runner;
 pub mod theme;
 pub mod ui;

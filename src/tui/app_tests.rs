@@ -1,0 +1,227 @@
+//! The app's update rules, event by event: jobs, keys, watch rounds.
+
+use super::fixtures::{self, app, done, lab_experiments, targets};
+use super::*;
+
+fn race(n: u64) -> Job {
+    Job::Race(RaceJob::quick(
+        "fibonacci",
+        Some(n),
+        Some(Variant::ALL.to_vec()),
+    ))
+}
+
+#[test]
+fn one_job_at_a_time_and_the_same_job_never_stacks() {
+    let mut app = app();
+    assert_eq!(app.on_action(Action::Race), Some(Effect::Start(race(35))));
+    assert_eq!(app.on_action(Action::Race), None, "same job ignored");
+    assert!(app.pending.is_none());
+    assert_eq!(app.on_action(Action::Gil), None, "another job waits");
+    assert_eq!(app.on_action(Action::BuildAll), None);
+    assert_eq!(app.pending, Some(Job::Build(None)), "latest wins");
+    let next = app.on_event(done());
+    assert_eq!(next, Some(Effect::Start(Job::Build(None))));
+    assert!(app.pending.is_none());
+}
+
+#[test]
+fn cancel_drops_the_waiting_job_too() {
+    let mut app = app();
+    app.on_action(Action::Race);
+    app.on_action(Action::Gil);
+    assert_eq!(app.on_action(Action::Cancel), Some(Effect::Cancel));
+    assert!(app.pending.is_none());
+    assert_eq!(
+        app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
+        None
+    );
+    assert!(!app.is_busy());
+    assert!(
+        app.race
+            .lanes
+            .iter()
+            .all(|(_, s)| *s == LaneState::Failed("cancelled".into()))
+    );
+    assert_eq!(app.on_action(Action::Cancel), None, "nothing to cancel");
+}
+
+#[test]
+fn n_stops_at_its_bounds() {
+    let mut app = app();
+    app.experiments[0].size = Some(93);
+    app.on_action(Action::NUp);
+    assert_eq!(app.experiments[0].size, Some(93));
+    assert!(app.message.as_ref().unwrap().1.contains("0..=93"));
+    app.experiments[0].size = Some(0);
+    app.on_action(Action::NDown);
+    assert_eq!(app.experiments[0].size, Some(0));
+    app.on_action(Action::NUp);
+    assert_eq!(app.experiments[0].size, Some(1), "by one on a small range");
+}
+
+#[test]
+fn a_large_knob_doubles_and_the_picker_cycles() {
+    let mut app = app();
+    app.on_action(Action::NextExperiment);
+    assert_eq!(app.current().unwrap().key(), "listsum");
+    assert_eq!(
+        app.raced().unwrap().key(),
+        "listsum",
+        "an idle race pane follows the picker"
+    );
+    app.on_action(Action::NUp);
+    assert_eq!(app.current().unwrap().size, Some(2_000_000));
+    app.on_action(Action::NUp);
+    assert_eq!(
+        app.current().unwrap().size,
+        Some(2_000_000),
+        "clamped to max"
+    );
+    app.on_action(Action::NDown);
+    assert_eq!(app.current().unwrap().size, Some(1_000_000));
+    assert_eq!(
+        app.on_action(Action::Race),
+        Some(Effect::Start(Job::Race(RaceJob::quick(
+            "listsum",
+            Some(1_000_000),
+            Some(Variant::ALL.to_vec())
+        ))))
+    );
+    app.on_action(Action::NextExperiment);
+    assert_eq!(app.current().unwrap().key(), "fibonacci");
+    assert_eq!(
+        app.raced().unwrap().key(),
+        "listsum",
+        "a running race stays on screen"
+    );
+}
+
+#[test]
+fn a_failed_rebuild_keeps_the_last_good_build() {
+    let mut app = app();
+    let t = targets()[0].clone();
+    let info = BuildInfo {
+        inputs: "x".into(),
+        seconds: 1.0,
+        wheel_bytes: 1,
+        module: "m.so".into(),
+        module_bytes: 1,
+        module_sha256: "y".into(),
+        fresh: false,
+        clean: None,
+        pyo3: None,
+    };
+    app.builds
+        .states
+        .insert(t.clone(), BuildState::Ready(info.clone()));
+    app.on_event(AppEvent::Engine(Event::BuildStarted(t.clone())));
+    app.on_event(AppEvent::Engine(Event::BuildFinished(
+        t.clone(),
+        Err(LabError::Build("error[E0308]: mismatched types".into())),
+    )));
+    assert_eq!(
+        app.builds.states[&t],
+        BuildState::Failed("error[E0308]: mismatched types".into(), Some(info))
+    );
+}
+
+#[test]
+fn debug_lanes_can_be_left_out_and_the_engine_names_the_lanes() {
+    let mut app = app();
+    let names =
+        |app: &App| -> Vec<String> { app.race.lanes.iter().map(|(l, _)| l.name.clone()).collect() };
+    assert_eq!(
+        names(&app),
+        ["python", "rust-debug", "rust-release", "rust-native"]
+    );
+    app.on_action(Action::ToggleDebugLanes);
+    assert_eq!(names(&app), ["python", "rust-release", "rust-native"]);
+    assert_eq!(
+        app.on_action(Action::Race),
+        Some(Effect::Start(Job::Race(RaceJob::quick(
+            "fibonacci",
+            Some(35),
+            Some(vec![Variant::Release])
+        ))))
+    );
+    assert_eq!(
+        app.expected().as_deref(),
+        Some("9227465"),
+        "asked of the engine"
+    );
+}
+
+#[test]
+fn one_experiment_says_so_when_e_is_pressed() {
+    let mut app = App::new(&lab_experiments()[..1], targets());
+    app.on_action(Action::NextExperiment);
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("only one experiment")
+    );
+}
+
+#[test]
+fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers() {
+    let mut app = app();
+    assert_eq!(
+        app.on_action(Action::ToggleWatch),
+        Some(Effect::Watch(Some("fibonacci".into())))
+    );
+    let saved = |app: &mut App| {
+        app.on_event(AppEvent::FilesChanged(
+            "fibonacci".into(),
+            vec!["/lab/fibonacci/src/lib.rs".into()],
+        ))
+    };
+    assert_eq!(saved(&mut app), Some(Effect::Start(race(35))));
+    assert_eq!(saved(&mut app), Some(Effect::Cancel), "latest wins");
+    assert_eq!(app.pending, Some(race(35)));
+    assert_eq!(
+        app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
+        Some(Effect::Start(race(35))),
+        "the round starts over"
+    );
+    // The round ends with numbers; the next save's build fails.
+    let lane = fixtures::lane("rust-release");
+    app.on_event(AppEvent::Engine(Event::LaneFinished {
+        lane: lane.clone(),
+        run: 0,
+        warmup: false,
+        outcome: RunOutcome::Done {
+            seconds: 0.03,
+            result: "9227465".into(),
+            correct: true,
+        },
+    }));
+    app.on_event(done());
+    assert!(
+        app.watch.as_ref().unwrap().last.is_some(),
+        "the round is timed"
+    );
+    saved(&mut app);
+    let mut failed = fixtures::report(vec![], &["build fibonacci (release) failed: E0308"]);
+    failed
+        .builds
+        .push((targets()[1].clone(), Err(LabError::Build("E0308".into()))));
+    app.on_event(AppEvent::JobDone(Ok(failed)));
+    let kept = app.race.lanes.iter().find(|(l, _)| *l == lane).unwrap();
+    assert!(matches!(kept.1, LaneState::Done { .. }), "{kept:?}");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("last good build's numbers stay")
+    );
+    // Saves of another experiment, or after w is off, do nothing.
+    assert_eq!(
+        app.on_action(Action::ToggleWatch),
+        Some(Effect::Watch(None))
+    );
+    assert_eq!(saved(&mut app), None);
+}
