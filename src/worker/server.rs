@@ -83,12 +83,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             trace,
         } => {
             let f = function(py, &module, &name)?;
-            let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
-            if let Some((setup_module, setup_function)) = setup {
-                let setup = function(py, &setup_module, &setup_function)?;
-                call_args = setup.call1(as_tuple(py, &call_args)?)?;
-            }
-            let call_args = as_tuple(py, &call_args)?;
+            let call_args = call_arguments(py, &args, setup)?;
             let run = Run {
                 channel,
                 repeat,
@@ -148,12 +143,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             expect,
         } => {
             let f = function(py, &module, &name)?;
-            let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
-            if let Some((setup_module, setup_function)) = setup {
-                let setup = function(py, &setup_module, &setup_function)?;
-                call_args = setup.call1(as_tuple(py, &call_args)?)?;
-            }
-            let call_args = as_tuple(py, &call_args)?;
+            let call_args = call_arguments(py, &args, setup)?;
             let code = std::ffi::CString::new(THREADS_PY).expect("no NUL in the source");
             let runner =
                 PyModule::from_code(py, &code, c"pyo3_lab_threads.py", c"pyo3_lab_threads")?;
@@ -266,9 +256,9 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             args,
         } => {
             let f = function(py, &module, &name)?;
-            let args = py.import("json")?.call_method1("loads", (args,))?;
+            let args = call_arguments(py, &args, None)?;
             let started = Instant::now();
-            let result = f.call1(as_tuple(py, &args)?)?;
+            let result = f.call1(args)?;
             finished(py, started.elapsed().as_secs_f64(), &result, None)
         }
     }
@@ -391,6 +381,21 @@ fn finished(
         json: dumped,
         correct,
     })
+}
+
+/// The call's arguments: the JSON list, passed through `setup` (untimed)
+/// when there is one.
+fn call_arguments<'py>(
+    py: Python<'py>,
+    args: &str,
+    setup: Option<(String, String)>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
+    if let Some((setup_module, setup_function)) = setup {
+        let setup = function(py, &setup_module, &setup_function)?;
+        call_args = setup.call1(as_tuple(py, &call_args)?)?;
+    }
+    as_tuple(py, &call_args)
 }
 
 /// Any iterable of arguments as the tuple a call takes.
