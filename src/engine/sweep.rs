@@ -162,6 +162,20 @@ pub struct Crossover {
     pub starts_winning: bool,
 }
 
+impl Crossover {
+    pub fn describe(&self) -> String {
+        format!(
+            "{} the reference at N ≈ {:.0}",
+            if self.starts_winning {
+                "starts beating"
+            } else {
+                "stops beating"
+            },
+            self.size
+        )
+    }
+}
+
 pub fn crossovers(speedups: &[(u64, f64)], geometric: bool) -> Vec<Crossover> {
     let x = |n: u64| {
         if geometric {

@@ -26,11 +26,7 @@ pub fn render(report: &Report) -> String {
     ]);
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &report.results {
-        let n = r
-            .parameters
-            .as_ref()
-            .and_then(|p| p.get("n").cloned())
-            .unwrap_or_default();
+        let n = r.size().map(|n| n.to_string()).unwrap_or_default();
         let _ = out.write_record([
             r.command.clone(),
             num(r.mean),

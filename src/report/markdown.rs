@@ -82,13 +82,7 @@ fn sweep_table(report: &Report, name: &str, sweep: &super::SweepReport) -> Strin
         let _ = write!(out, "| {n} |");
         for lane in &lanes {
             let cell = report
-                .results
-                .iter()
-                .find(|r| {
-                    r.experiment == sweep.experiment
-                        && r.lane == *lane
-                        && r.parameters.as_ref().and_then(|p| p.get("n")) == Some(&n.to_string())
-                })
+                .sweep_row(&sweep.experiment, lane, *n)
                 .and_then(|r| r.median)
                 .map_or_else(|| "–".into(), seconds);
             let _ = write!(out, " {cell} |");
@@ -101,17 +95,7 @@ fn sweep_table(report: &Report, name: &str, sweep: &super::SweepReport) -> Strin
             let _ = writeln!(out, "- `{}` grows {}", t.lane, g.describe());
         }
         for c in &t.crossovers {
-            let _ = writeln!(
-                out,
-                "- `{}` {} the reference at N ≈ {:.0}",
-                t.lane,
-                if c.starts_winning {
-                    "starts beating"
-                } else {
-                    "stops beating"
-                },
-                c.size
-            );
+            let _ = writeln!(out, "- `{}` {}", t.lane, c.describe());
         }
     }
     out

@@ -86,6 +86,13 @@ impl Report {
             .and_then(|r| r.median)
     }
 
+    /// A sweep's row of `lane` at size `n`.
+    pub fn sweep_row(&self, experiment: &str, lane: &str, n: u64) -> Option<&LaneResult> {
+        self.results
+            .iter()
+            .find(|r| r.experiment == experiment && r.lane == lane && r.size() == Some(n))
+    }
+
     /// Settles the verdict: ok only when complete with no problem.
     pub fn finish(&mut self, complete: bool) {
         self.complete = complete;
@@ -276,6 +283,13 @@ pub struct LaneResult {
     /// How many times fewer instructions than the reference lane.
     #[serde(default)]
     pub instruction_speedup: Option<f64>,
+}
+
+impl LaneResult {
+    /// The sweep size of this row (`parameters.n`), if it is a sweep's.
+    pub fn size(&self) -> Option<u64> {
+        self.parameters.as_ref()?.get("n")?.parse().ok()
+    }
 }
 
 /// Builds the per-lane rows of one experiment, with speed-ups against its reference lane.

@@ -25,12 +25,7 @@ fn curves(report: &Report, experiment: &str) -> Vec<(String, Vec<(f64, f64)>)> {
         .iter()
         .filter(|r| r.experiment == experiment && r.failure.is_none() && r.correct)
     {
-        let (Some(n), Some(t)) = (
-            r.parameters
-                .as_ref()
-                .and_then(|p| p.get("n")?.parse::<f64>().ok()),
-            r.median,
-        ) else {
+        let (Some(n), Some(t)) = (r.size().map(|n| n as f64), r.median) else {
             continue;
         };
         match out.iter_mut().find(|(lane, _)| *lane == r.lane) {

@@ -312,13 +312,7 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
     let lanes: Vec<&str> = sweep.trends.iter().map(|t| t.lane.as_str()).collect();
     let cell = |lane: &str, n: u64| {
         report
-            .results
-            .iter()
-            .find(|r| {
-                r.experiment == sweep.experiment
-                    && r.lane == lane
-                    && r.parameters.as_ref().and_then(|p| p.get("n")) == Some(&n.to_string())
-            })
+            .sweep_row(&sweep.experiment, lane, n)
             .map(|r| match (r.median, &r.failure, r.correct) {
                 (Some(m), None, true) => seconds(m),
                 _ => "FAILED".into(),
@@ -363,17 +357,7 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
             speedups.join(", ")
         );
         for c in &t.crossovers {
-            let _ = writeln!(
-                out,
-                "  crossover: {} {} the reference at N ≈ {:.0}",
-                t.lane,
-                if c.starts_winning {
-                    "starts beating"
-                } else {
-                    "stops beating"
-                },
-                c.size
-            );
+            let _ = writeln!(out, "  crossover: {} {}", t.lane, c.describe());
         }
     }
     out

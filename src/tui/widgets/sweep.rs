@@ -197,15 +197,7 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
         .filter_map(|t| {
             let mut w = format!("{}: {}", t.lane, t.growth.as_ref()?.describe());
             for c in &t.crossovers {
-                w.push_str(&format!(
-                    "; {} the reference at N ≈ {:.0}",
-                    if c.starts_winning {
-                        "beats"
-                    } else {
-                        "falls behind"
-                    },
-                    c.size
-                ));
+                w.push_str(&format!("; {}", c.describe()));
             }
             Some(w)
         })
