@@ -251,11 +251,14 @@ impl Plan {
 
 /// A call as a person would write it: `module.function(args)`.
 fn call_text(module: &str, function: &str, args: &str) -> String {
-    let inner = args
-        .strip_prefix('[')
+    format!("{module}.{function}({})", inside(args))
+}
+
+/// A JSON argument list as it stands between a call's parentheses.
+pub fn inside(args: &str) -> &str {
+    args.strip_prefix('[')
         .and_then(|a| a.strip_suffix(']'))
-        .unwrap_or(args);
-    format!("{module}.{function}({inner})")
+        .unwrap_or(args)
 }
 
 /// The calls per run that make a run of `seconds` per call long enough to time.

@@ -195,11 +195,7 @@ fn agrees(reference: &Answer, lane: &Answer, correct: Option<bool>) -> bool {
 
 /// A call as a person would write it: `f(args)`.
 fn call_text(function: &str, input: &Input, through: Option<&str>) -> String {
-    let inner = input
-        .args
-        .strip_prefix('[')
-        .and_then(|a| a.strip_suffix(']'))
-        .unwrap_or(&input.args);
+    let inner = super::race::inside(&input.args);
     match through {
         Some(setup) => format!("{function}(*{setup}({inner}))"),
         None => format!("{function}({inner})"),

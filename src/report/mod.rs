@@ -133,6 +133,14 @@ impl Machine {
 /// The pyo3 the lab crates and the embedding binary are built with.
 pub const PYO3_VERSION: &str = "0.30.1";
 
+/// Whether a crate's resolved PyO3 (`pyo3 0.22.6`, `pyo3-ffi 0.30.1`) is of
+/// another version than the lab's.
+pub fn other_pyo3(version: &str) -> bool {
+    version
+        .rsplit_once(' ')
+        .is_some_and(|(_, v)| v != PYO3_VERSION)
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BuildRow {
     #[serde(rename = "crate")]
@@ -169,9 +177,8 @@ impl BuildRow {
     /// The crate's PyO3, with a note when it is not the lab's own.
     pub fn pyo3_note(&self) -> Option<String> {
         let version = self.pyo3.as_ref()?;
-        let lab = format!("pyo3 {PYO3_VERSION}");
-        Some(if version.starts_with("pyo3 ") && *version != lab {
-            format!("{version} (the lab embeds {lab})")
+        Some(if other_pyo3(version) {
+            format!("{version} (the lab embeds pyo3 {PYO3_VERSION})")
         } else {
             version.clone()
         })

@@ -147,9 +147,8 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
 
 /// The crate's PyO3 when it is not the one the lab embeds: worth a look.
 fn other_pyo3(version: Option<&str>) -> String {
-    let lab = format!("pyo3 {}", crate::report::PYO3_VERSION);
     match version {
-        Some(v) if v != lab => format!("  {v}!"),
+        Some(v) if crate::report::other_pyo3(v) => format!("  {v}!"),
         _ => String::new(),
     }
 }
