@@ -240,11 +240,14 @@ fn add_sweep(lab: &Lab, report: &mut Report, race: &RaceJob, sizes: &[u64], done
     report.sweeps.push(sweep);
 }
 
-/// What one job adds to the report: its builds and its problems.
+/// What any job adds to the report: its builds, its thread sweep, its
+/// differential check and its problems.
 fn absorb(report: &mut Report, job: &JobReport) {
     report
         .builds
         .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
+    report.threads.extend(job.threads.iter().cloned());
+    report.verify.extend(job.verify.iter().flatten().cloned());
     report.problems.extend(job.problems.iter().cloned());
 }
 
@@ -320,11 +323,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 {
                     report.experiments.push(ExperimentRow::new(&exp, r.size));
                     report.results.extend(report::lane_results(records));
-                    report
-                        .verify
-                        .extend(done.verify.clone().unwrap_or_default());
                 }
-                report.threads.extend(done.threads.iter().cloned());
                 if let [held, released] = done.gil.as_slice() {
                     let scaling = done.scaling.and_then(Result::ok);
                     report.gil = Some(GilReport::new(held.clone(), released.clone(), scaling));

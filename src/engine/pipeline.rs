@@ -8,6 +8,7 @@ use super::Lab;
 use super::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::Event;
+use super::experiment::Experiment;
 use super::race::RaceConfig;
 use super::threads::ThreadRow;
 use super::types::{
@@ -134,6 +135,24 @@ pub struct JobReport {
     pub problems: Vec<String>,
 }
 
+impl JobReport {
+    /// A report with nothing in it yet.
+    pub fn new(toolchain: Toolchain) -> Self {
+        Self {
+            toolchain,
+            known: Vec::new(),
+            builds: Vec::new(),
+            race: None,
+            threads: Vec::new(),
+            sweep: Vec::new(),
+            verify: None,
+            gil: Vec::new(),
+            scaling: None,
+            problems: Vec::new(),
+        }
+    }
+}
+
 impl Lab {
     /// Runs one job from set-up to checked results. Errors are what stopped
     /// the job as a whole (set-up, a bad size, a cancel); what went wrong
@@ -151,18 +170,7 @@ impl Lab {
         observe: &mut dyn FnMut(&JobReport),
     ) -> LabResult<JobReport> {
         let toolchain = self.bootstrap()?;
-        let mut report = JobReport {
-            toolchain: toolchain.clone(),
-            known: Vec::new(),
-            builds: Vec::new(),
-            race: None,
-            threads: Vec::new(),
-            sweep: Vec::new(),
-            verify: None,
-            gil: Vec::new(),
-            scaling: None,
-            problems: Vec::new(),
-        };
+        let mut report = JobReport::new(toolchain.clone());
         if let Job::Sweep { race, .. } = job {
             self.reload(&race.experiment)?;
         }
@@ -190,41 +198,15 @@ impl Lab {
             }
             Job::Build(_) => {}
             Job::Race(r) => self.race_job(&toolchain, r, &built, cancel, &mut report)?,
-            Job::Sweep { race, sizes } => {
-                for &size in sizes {
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    let r = RaceJob {
-                        size: Some(size),
-                        ..race.clone()
-                    };
-                    let mut point = JobReport {
-                        race: None,
-                        problems: Vec::new(),
-                        ..report.clone()
-                    };
-                    match self.race_job(&toolchain, &r, &built, cancel, &mut point) {
-                        Ok(()) => {}
-                        Err(LabError::Cancelled) => break,
-                        Err(e) => point.problems.push(format!("{}: {e}", race.experiment)),
-                    }
-                    // A lane that fails at one size is marked there; the sweep goes on.
-                    report.problems.extend(
-                        point
-                            .problems
-                            .into_iter()
-                            .map(|p| format!("N = {size}: {p}")),
-                    );
-                    let point = SweepPoint {
-                        size,
-                        records: point.race.unwrap_or_default(),
-                    };
-                    (self.sink)(Event::SweepPoint(point.clone()));
-                    report.sweep.push(point);
-                    observe(&report);
-                }
-            }
+            Job::Sweep { race, sizes } => self.sweep_job(
+                &toolchain,
+                race,
+                sizes,
+                &built,
+                cancel,
+                &mut report,
+                observe,
+            )?,
             Job::Gil { variant } if built.contains(variant) => {
                 self.gil_job(&toolchain, *variant, cancel, &mut report)
             }
@@ -295,10 +277,82 @@ impl Lab {
         report: &mut JobReport,
     ) -> LabResult<()> {
         let exp = self.experiment(&r.experiment)?;
-        let wanted = r.variants.as_ref().unwrap_or(&exp.variants);
-        if !r.keep_going && built.len() < wanted.len() {
+        if !self.may_race(&exp, r, built) {
             return Ok(());
         }
+        let records = self.measure(toolchain, &exp, r, built, cancel, &mut report.problems)?;
+        let expect = records
+            .iter()
+            .find(|x| !x.lane.reference && x.expected.is_some())
+            .and_then(|x| x.expected.clone());
+        report.race = Some(records);
+        self.follow_up(toolchain, &exp, r, built, expect, cancel, report)
+    }
+
+    /// The race at each size in turn, then (once, at the job's own size) what
+    /// follows a race: a lane that fails at one size is marked there, and the
+    /// sweep goes on; the report is shown to `observe` after every size.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep_job(
+        &self,
+        toolchain: &Toolchain,
+        race: &RaceJob,
+        sizes: &[u64],
+        built: &[Variant],
+        cancel: &Cancel,
+        report: &mut JobReport,
+        observe: &mut dyn FnMut(&JobReport),
+    ) -> LabResult<()> {
+        let exp = self.experiment(&race.experiment)?;
+        if !self.may_race(&exp, race, built) {
+            return Ok(());
+        }
+        for &size in sizes {
+            if cancel.is_cancelled() {
+                return Err(LabError::Cancelled);
+            }
+            let r = RaceJob {
+                size: Some(size),
+                ..race.clone()
+            };
+            let mut problems = Vec::new();
+            let records = match self.measure(toolchain, &exp, &r, built, cancel, &mut problems) {
+                Ok(records) => records,
+                Err(LabError::Cancelled) => return Err(LabError::Cancelled),
+                Err(e) => {
+                    problems.push(format!("{}: {e}", race.experiment));
+                    Vec::new()
+                }
+            };
+            report
+                .problems
+                .extend(problems.into_iter().map(|p| format!("N = {size}: {p}")));
+            let point = SweepPoint { size, records };
+            (self.sink)(Event::SweepPoint(point.clone()));
+            report.sweep.push(point);
+            observe(report);
+        }
+        self.follow_up(toolchain, &exp, race, built, None, cancel, report)
+    }
+
+    /// Whether the race goes ahead: a failed build stops it unless the job
+    /// races what did build (`keep_going`).
+    fn may_race(&self, exp: &Experiment, r: &RaceJob, built: &[Variant]) -> bool {
+        let wanted = r.variants.as_ref().unwrap_or(&exp.variants);
+        r.keep_going || built.len() >= wanted.len()
+    }
+
+    /// One race and, when asked, each lane's instruction count; what went
+    /// wrong is added to `problems`.
+    fn measure(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        r: &RaceJob,
+        built: &[Variant],
+        cancel: &Cancel,
+        problems: &mut Vec<String>,
+    ) -> LabResult<Vec<LaneRecord>> {
         let cfg = RaceConfig {
             size: r.size,
             runs: r.runs,
@@ -306,11 +360,10 @@ impl Lab {
             timeout: r.timeout,
             variants: built.to_vec(),
         };
-        let mut records = self.race(toolchain, &exp, &cfg, cancel)?;
+        let mut records = self.race(toolchain, exp, &cfg, cancel)?;
         if r.instructions {
             let calls = r.runs.max(1) as u32;
-            match self.count_instructions(toolchain, &exp, built, r.size, calls, r.timeout, cancel)
-            {
+            match self.count_instructions(toolchain, exp, built, r.size, calls, r.timeout, cancel) {
                 Ok(counts) => {
                     for (lane, count) in counts {
                         match count {
@@ -320,32 +373,39 @@ impl Lab {
                                     rec.instructions = Some(i);
                                 }
                             }
-                            Err(why) => report
-                                .problems
+                            Err(why) => problems
                                 .push(format!("{} lane {lane}: instructions: {why}", exp.key)),
                         }
                     }
                 }
                 Err(LabError::Cancelled) => return Err(LabError::Cancelled),
-                Err(e) => report
-                    .problems
-                    .push(format!("{}: instructions: {e}", exp.key)),
+                Err(e) => problems.push(format!("{}: instructions: {e}", exp.key)),
             }
         }
         for rec in &records {
             if let Some(problem) = rec.problem() {
-                report
-                    .problems
-                    .push(format!("{} lane {} {problem}", exp.key, rec.lane));
+                problems.push(format!("{} lane {} {problem}", exp.key, rec.lane));
             }
         }
-        let counts = r.threads.clone().or_else(|| exp.threads.clone());
-        if let Some(counts) = counts {
-            let expect = records
-                .iter()
-                .find(|x| !x.lane.reference && x.expected.is_some())
-                .and_then(|x| x.expected.clone());
-            match self.threads(toolchain, &exp, built, r.size, expect, &counts, cancel) {
+        Ok(records)
+    }
+
+    /// What follows a race, once: the thread sweep (`--threads` or lab.toml's
+    /// `[threads]`) and the differential check. `expect` is the reference's
+    /// answer at the job's size, when the race just gave it.
+    #[allow(clippy::too_many_arguments)]
+    fn follow_up(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        r: &RaceJob,
+        built: &[Variant],
+        expect: Option<String>,
+        cancel: &Cancel,
+        report: &mut JobReport,
+    ) -> LabResult<()> {
+        if let Some(counts) = r.threads.clone().or_else(|| exp.threads.clone()) {
+            match self.threads(toolchain, exp, built, r.size, expect, &counts, cancel) {
                 Ok((rows, problems)) => {
                     report.threads = rows;
                     report.problems.extend(problems);
@@ -354,9 +414,8 @@ impl Lab {
                 Err(e) => report.problems.push(format!("{}: threads: {e}", exp.key)),
             }
         }
-        report.race = Some(records);
         if let Some(verify) = &r.verify {
-            match self.verify(toolchain, &exp, built, verify, cancel) {
+            match self.verify(toolchain, exp, built, verify, cancel) {
                 Ok(records) => {
                     for v in records.iter().filter(|v| v.agreed < v.tried) {
                         report.problems.push(disagreement(v));

@@ -851,16 +851,9 @@ pub mod fixtures {
     /// The end of a job: what set-up found of the builds, and the problems.
     pub fn report(known: Vec<(Target, Option<BuildInfo>)>, problems: &[&str]) -> JobReport {
         JobReport {
-            toolchain: toolchain(),
             known,
-            builds: Vec::new(),
-            race: None,
-            threads: Vec::new(),
-            sweep: Vec::new(),
-            verify: None,
-            gil: Vec::new(),
-            scaling: None,
             problems: problems.iter().map(|p| p.to_string()).collect(),
+            ..JobReport::new(toolchain())
         }
     }
 
