@@ -284,6 +284,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),
                 instructions: cli.instructions,
+                trace: true,
                 threads: cli.threads.clone(),
                 verify: verify.clone(),
                 keep_going: true,

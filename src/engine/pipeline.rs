@@ -67,6 +67,8 @@ pub struct RaceJob {
     pub variants: Option<Vec<Variant>>,
     /// After the race, each implementation from this many threads at once.
     pub threads: Option<Vec<u32>>,
+    /// Each Python lane once more under tracemalloc (for reports).
+    pub trace: bool,
     /// After the race, each lane's instructions per call under callgrind.
     pub instructions: bool,
     /// After the race, the differential check, when asked for.
@@ -87,6 +89,7 @@ impl RaceJob {
             timeout: None,
             variants,
             threads: None,
+            trace: false,
             instructions: false,
             verify: None,
             keep_going: false,
@@ -359,6 +362,7 @@ impl Lab {
             warmup: r.warmup,
             timeout: r.timeout,
             variants: built.to_vec(),
+            trace: r.trace,
         };
         let mut records = self.race(toolchain, exp, &cfg, cancel)?;
         if r.instructions {

@@ -31,6 +31,9 @@ pub struct RaceConfig {
     pub timeout: Option<Duration>,
     /// The builds whose Rust lanes race.
     pub variants: Vec<Variant>,
+    /// One more, untimed run of each Python lane under tracemalloc, for a
+    /// report that shows it (the terminal does not: it skips the extra run).
+    pub trace: bool,
 }
 
 /// The seam between the race and the processes it runs: real workers in the
@@ -416,7 +419,9 @@ pub fn run(
     }
     for entry in &mut entries {
         measure_overhead(entry, cfg);
-        trace_python(entry, &plan, cfg);
+        if cfg.trace {
+            trace_python(entry, &plan, cfg);
+        }
     }
     Ok(entries
         .into_iter()

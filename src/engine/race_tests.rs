@@ -103,6 +103,7 @@ fn race(functions: &[&str], variants: &[Variant], warmup: usize, runs: usize) ->
         warmup,
         timeout: None,
         variants: variants.to_vec(),
+        trace: true,
     };
     let lanes = exp.lanes(&cfg.variants);
     let setups = LaneSetup::for_lanes(
