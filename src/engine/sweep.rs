@@ -218,7 +218,7 @@ pub struct LaneTrend {
 pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<LaneTrend> {
     // Each size's fastest run: noise on a shared machine only ever adds time,
     // so the minimum is the steadiest figure to fit a curve to.
-    let median = |r: &LaneRecord| super::stats::Summary::of(&r.times).map(|s| s.min);
+    let fastest = |r: &LaneRecord| super::stats::Summary::of(&r.times).map(|s| s.min);
     let mut lanes: Vec<String> = Vec::new();
     for p in points {
         for r in &p.records {
@@ -235,9 +235,9 @@ pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<L
             for p in points {
                 let this = p.records.iter().find(|r| r.lane.name == lane);
                 let reference = p.records.iter().find(|r| r.lane.reference);
-                if let Some(t) = this.filter(|r| r.problem().is_none()).and_then(median) {
+                if let Some(t) = this.filter(|r| r.problem().is_none()).and_then(fastest) {
                     times.push((p.size, t));
-                    if let Some(rt) = reference.and_then(median) {
+                    if let Some(rt) = reference.and_then(fastest) {
                         speedups.push((p.size, rt / t));
                     }
                 }
