@@ -29,6 +29,18 @@ pub struct ThreadRow {
     pub correct: bool,
 }
 
+/// The rows lane by lane, lanes in the order they came.
+pub fn by_lane<'a>(rows: impl IntoIterator<Item = &'a ThreadRow>) -> Vec<(String, Vec<ThreadRow>)> {
+    let mut out: Vec<(String, Vec<ThreadRow>)> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|(lane, _)| *lane == r.lane) {
+            Some((_, mine)) => mine.push(r.clone()),
+            None => out.push((r.lane.clone(), vec![r.clone()])),
+        }
+    }
+    out
+}
+
 /// What a lane's rows say, in words.
 pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
     let best = rows

@@ -377,15 +377,10 @@ fn threads_block(report: &Report, experiment: &str) -> String {
     let mut counts: Vec<u32> = rows.iter().map(|r| r.threads).collect();
     counts.sort_unstable();
     counts.dedup();
-    let mut lanes: Vec<&str> = Vec::new();
-    for r in &rows {
-        if !lanes.contains(&r.lane.as_str()) {
-            lanes.push(&r.lane);
-        }
-    }
+    let lanes = crate::engine::threads::by_lane(rows);
     let width = lanes
         .iter()
-        .map(|l| l.chars().count())
+        .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(0)
         .max(10);
@@ -398,12 +393,7 @@ fn threads_block(report: &Report, experiment: &str) -> String {
         let _ = write!(out, " {:>20}", format!("T={t}"));
     }
     out.push('\n');
-    for lane in &lanes {
-        let mine: Vec<_> = rows
-            .iter()
-            .filter(|r| r.lane == *lane)
-            .map(|r| (*r).clone())
-            .collect();
+    for (lane, mine) in &lanes {
         let _ = write!(out, "    {lane:<width$}");
         for t in &counts {
             let cell = mine
@@ -414,7 +404,7 @@ fn threads_block(report: &Report, experiment: &str) -> String {
             let _ = write!(out, " {cell:>20}");
         }
         let verdict =
-            crate::engine::threads::verdict(&mine, report.machine.cores).unwrap_or_default();
+            crate::engine::threads::verdict(mine, report.machine.cores).unwrap_or_default();
         let _ = writeln!(out, "  {verdict}");
     }
     out

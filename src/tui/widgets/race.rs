@@ -82,20 +82,7 @@ fn verify(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut lanes: Vec<&str> = Vec::new();
-    for r in &app.race.threads {
-        if !lanes.contains(&r.lane.as_str()) {
-            lanes.push(&r.lane);
-        }
-    }
-    for lane in lanes {
-        let rows: Vec<_> = app
-            .race
-            .threads
-            .iter()
-            .filter(|r| r.lane == lane)
-            .cloned()
-            .collect();
+    for (lane, rows) in crate::engine::threads::by_lane(&app.race.threads) {
         if let Some(verdict) = crate::engine::threads::verdict(&rows, cores) {
             lines.push(Line::raw(format!("threads {lane}: {verdict}")));
         }
