@@ -174,12 +174,9 @@ impl Lab {
     ) -> LabResult<JobReport> {
         let toolchain = self.bootstrap()?;
         let mut report = JobReport::new(toolchain.clone());
-        if let Job::Sweep { race, .. } = job {
-            self.reload(&race.experiment)?;
-        }
-        if let Job::Race(r) = job {
-            // lab.toml may have been edited since; a bad size fails before
-            // anything is built.
+        // lab.toml may have been edited since; a bad size fails before
+        // anything is built.
+        if let Job::Race(r) | Job::Sweep { race: r, .. } = job {
             self.reload(&r.experiment)?
                 .args_for(r.size)
                 .map_err(LabError::Input)?;
