@@ -225,3 +225,23 @@ fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers()
     );
     assert_eq!(saved(&mut app), None);
 }
+
+#[test]
+fn a_batch_with_job_done_and_a_save_keeps_both_effects_in_order() {
+    let mut app = app();
+    // Set-up runs; watching queues the first round behind it.
+    assert_eq!(app.request(Job::Setup), Some(Effect::Start(Job::Setup)));
+    app.on_action(Action::ToggleWatch);
+    let save =
+        || AppEvent::FilesChanged("fibonacci".into(), vec!["/lab/fibonacci/src/lib.rs".into()]);
+    assert_eq!(app.on_event(save()), None, "queued behind set-up");
+    // One batch: set-up ends (the round starts) and a save lands (the round
+    // starts over). Both effects reach the runner, in order.
+    let effects = crate::tui::updates(&mut app, [done(), save()]);
+    assert_eq!(effects, [Effect::Start(race(35)), Effect::Cancel]);
+    assert_eq!(app.pending, Some(race(35)));
+    // The cancelled round ends, and the new one really starts.
+    let effects = crate::tui::updates(&mut app, [AppEvent::JobDone(Err(LabError::Cancelled))]);
+    assert_eq!(effects, [Effect::Start(race(35))]);
+    assert!(app.is_busy());
+}

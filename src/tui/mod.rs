@@ -106,6 +106,44 @@ fn write_log(log: &Mutex<Option<File>>, line: &str) {
     }
 }
 
+/// Applies a batch of events to the app, in order, and returns every effect
+/// they asked for, in order: a batch may hold "job done" (start the queued
+/// job) and a save (cancel it and start over), and both must happen.
+fn updates(app: &mut App, events: impl IntoIterator<Item = AppEvent>) -> Vec<Effect> {
+    events.into_iter().filter_map(|e| app.on_event(e)).collect()
+}
+
+/// Carries out effects in order; true when one of them is to quit.
+fn apply(
+    effects: Vec<Effect>,
+    app: &mut App,
+    runner: &mut Runner,
+    watching: &mut Option<watch::Watch>,
+) -> bool {
+    let mut queue = std::collections::VecDeque::from(effects);
+    while let Some(effect) = queue.pop_front() {
+        match effect {
+            Effect::Start(job) => runner.start(job),
+            Effect::Cancel => runner.cancel(),
+            // Dropping the file watcher stops watching.
+            Effect::Watch(None) => *watching = None,
+            Effect::Watch(Some(key)) => match runner.watch(&key) {
+                Ok(w) => {
+                    *watching = Some(w);
+                    // A first round at once: numbers to compare the next save with.
+                    queue.extend(app.on_event(AppEvent::FilesChanged(key, vec![])));
+                }
+                Err(e) => {
+                    app.watch = None;
+                    app.message = Some((app::Level::Error, e));
+                }
+            },
+            Effect::Quit => return true,
+        }
+    }
+    false
+}
+
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut app: App,
@@ -118,8 +156,6 @@ async fn event_loop(
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
-    // The file watcher while `w` is on; dropping it stops watching.
-    let mut _watching = None;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     // Frame-rate bookkeeping for the log: frames drawn while work ran.
     let (mut busy_frames, mut busy_since) = (0u64, None::<Instant>);
@@ -127,10 +163,11 @@ async fn event_loop(
     if let Some(Effect::Start(job)) = app.request(Job::Setup) {
         runner.start(job);
     }
+    let mut watching = None;
     terminal.draw(|f| ui::draw(f, &app, Instant::now(), &theme))?;
     loop {
         let mut redraw_now = false;
-        let effect = tokio::select! {
+        let effects: Vec<Effect> = tokio::select! {
             maybe = input.next() => match maybe {
                 Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
                     redraw_now = true;
@@ -138,49 +175,24 @@ async fn event_loop(
                     let action = keys::action_for(&key).map(|a| {
                         if app.show_help && a == keys::Action::Cancel { keys::Action::Help } else { a }
                     });
-                    action.and_then(|a| app.on_action(a))
+                    action.and_then(|a| app.on_action(a)).into_iter().collect()
                 }
-                Some(Ok(TermEvent::Resize(..))) => { redraw_now = true; None }
-                Some(Ok(_)) => None,
+                Some(Ok(TermEvent::Resize(..))) => { redraw_now = true; vec![] }
+                Some(Ok(_)) => vec![],
                 Some(Err(e)) => return Err(e.into()),
-                None => Some(Effect::Quit),
+                None => vec![Effect::Quit],
             },
             Some(event) = rx.recv() => {
                 dirty = true;
-                let mut effect = app.on_event(event);
                 // Take the whole batch before drawing: one frame, not one per log line.
-                while let Ok(event) = rx.try_recv() {
-                    effect = app.on_event(event).or(effect);
-                }
-                effect
+                let batch = std::iter::once(event).chain(std::iter::from_fn(|| rx.try_recv().ok()));
+                updates(&mut app, batch)
             },
-            _ = tick.tick(), if app.is_busy() || dirty => { redraw_now = true; None },
+            _ = tick.tick(), if app.is_busy() || dirty => { redraw_now = true; vec![] },
             // While watching, the status line's "last round N s ago" ticks once a second.
-            _ = clock.tick(), if app.watch.is_some() => { redraw_now = true; None },
+            _ = clock.tick(), if app.watch.is_some() => { redraw_now = true; vec![] },
         };
-        match effect {
-            Some(Effect::Start(job)) => runner.start(job),
-            Some(Effect::Cancel) => runner.cancel(),
-            Some(Effect::Watch(None)) => _watching = None,
-            Some(Effect::Watch(Some(key))) => match runner.watch(&key) {
-                Ok(w) => {
-                    _watching = Some(w);
-                    // A first round at once: numbers to compare the next save with.
-                    if let Some(Effect::Start(job)) =
-                        app.on_event(AppEvent::FilesChanged(key, vec![]))
-                    {
-                        runner.start(job);
-                    }
-                }
-                Err(e) => {
-                    app.watch = None;
-                    app.message = Some((app::Level::Error, e));
-                }
-            },
-            Some(Effect::Quit) => break,
-            None => {}
-        }
-        if app.quit {
+        if apply(effects, &mut app, runner, &mut watching) || app.quit {
             break;
         }
         if redraw_now {
