@@ -2,13 +2,17 @@
 
 Contenders: pure Python (the GIL serialises it), Rust holding the GIL
 (`gil.spin`: serialised too) and Rust releasing it (`gil.spin_released`:
-parallel). The wall time of the whole batch is what is measured.
+parallel). Beside them, `rust-native`: T OS threads of the same spin in the
+lab's own Rust, no Python at all (`pyo3_lab.spin_batch`): what the machine
+can give in parallel right now, the yardstick the others are judged by.
+The wall time of the whole batch is what is measured.
 """
 
 import threading
 import time
 
 import gil
+import pyo3_lab
 
 
 def spin_py(n):
@@ -17,6 +21,8 @@ def spin_py(n):
         x = (x * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
     return x
 
+
+NATIVE = "rust-native"
 
 CONTENDERS = {
     "python": spin_py,
@@ -27,6 +33,8 @@ CONTENDERS = {
 
 def batch(contender, threads, work):
     """Wall time of `threads` threads each calling the contender once on `work`."""
+    if contender == NATIVE:
+        return pyo3_lab.spin_batch(threads, work)
     fn = CONTENDERS[contender]
     pool = [threading.Thread(target=fn, args=(work,)) for _ in range(threads)]
     start = time.perf_counter()
@@ -38,10 +46,17 @@ def batch(contender, threads, work):
 
 
 def calibrate(contender, seconds):
-    """The work size for which one thread takes about `seconds`."""
+    """The work size for which one thread takes about `seconds`.
+
+    Each step is timed as the best of three: on a busy machine one timing
+    can include a moment the thread was not running, and a work size made
+    from it would be far too small.
+    """
+    if contender == NATIVE:
+        return pyo3_lab.calibrate(seconds)
     work = 1000
     while True:
-        took = batch(contender, 1, work)
+        took = min(batch(contender, 1, work) for _ in range(3))
         if took >= seconds / 4:
             return max(1, int(work * seconds / took))
         work *= 4
@@ -50,16 +65,18 @@ def calibrate(contender, seconds):
 def scaling(thread_counts, seconds, repeats=3):
     """[(contender, threads, wall)] for every contender and thread count.
 
-    Each wall time is the best of `repeats` batches, the thread counts taken
-    in turn, so a moment of noise on a shared machine does not pass for a
-    speed-up or a slowdown.
+    Each wall time is the best of `repeats` batches. The batches are taken
+    in turn, every contender and thread count once per repeat, so the
+    contenders and the native yardstick see the same machine, and a moment
+    of noise on a shared machine does not pass for a speed-up or a slowdown.
+    One line per repeat is printed: the lab shows it as progress.
     """
-    rows = []
-    for contender in CONTENDERS:
-        work = calibrate(contender, seconds)
-        best = {threads: float("inf") for threads in thread_counts}
-        for _ in range(repeats):
-            for threads in thread_counts:
-                best[threads] = min(best[threads], batch(contender, threads, work))
-        rows.extend((contender, threads, wall) for threads, wall in best.items())
-    return rows
+    names = [NATIVE, *CONTENDERS]
+    work = {c: calibrate(c, seconds) for c in names}
+    best = {(c, t): float("inf") for c in names for t in thread_counts}
+    for r in range(repeats):
+        for c in names:
+            for t in thread_counts:
+                best[c, t] = min(best[c, t], batch(c, t, work[c]))
+        print(f"batch {r + 1} of {repeats}", flush=True)
+    return [(c, t, best[c, t]) for c in names for t in thread_counts]

@@ -54,6 +54,10 @@ pub fn progress_printer() -> Sink {
             eprintln!("[race] {lane} {kind} {}: {what}", run + 1)
         }
         Event::GilStarted(mode) => eprintln!("[gil] running with the GIL {}", mode.name()),
+        Event::ScalingStarted => eprintln!("[gil] scaling: calibrating the batches"),
+        Event::ScalingProgress { done, of } => {
+            eprintln!("[gil] scaling: {done} of {of} rounds of batches measured")
+        }
         Event::SweepPoint(p) => eprintln!("[sweep] N = {} measured", p.size),
         Event::Counting(lane) => eprintln!("[instructions] {lane}: counting under callgrind"),
         Event::Counted(lane, Ok(i)) => eprintln!(

@@ -41,6 +41,11 @@ pub enum Event {
     GilLine(GilMode, LogLine),
     GilDone(GilRun),
     ScalingStarted,
+    /// `done` of `of` rounds of the scaling batches are measured.
+    ScalingProgress {
+        done: u32,
+        of: u32,
+    },
     ScalingDone(Result<Scaling, LabError>),
     /// A lane's calls are being counted under callgrind.
     Counting(Lane),

@@ -18,6 +18,8 @@ const RUST_ACQUIRE: &str = "Rust: Acquire GIL...";
 const RUST_EXIT: &str = "Rust: Exit...";
 /// How long the Python thread sleeps before it wants the GIL back.
 const PY_SLEEP: f64 = 0.1;
+/// How long the Rust function sleeps in each phase (`lab/gil`'s `PHASE`).
+const RUST_SLEEP: f64 = 1.0;
 const RESULT: &str = "[[2, 4, 6], [2, 4, 6]]";
 
 fn at<'a>(events: &'a [LogLine], text: &str) -> Option<(usize, &'a LogLine)> {
@@ -38,7 +40,10 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
             result.unwrap_or("nothing")
         ));
     }
-    let late = py_exit.1.t - py_enter.1.t - PY_SLEEP;
+    // Judged against the sleeps asked for, not against the clock alone: a
+    // busy machine makes every wake-up a little late, never a second late.
+    let took = py_exit.1.t - py_enter.1.t;
+    let late = took - PY_SLEEP;
     match mode {
         GilMode::Held => {
             let order = [py_enter, rust_enter, rust_acquire, rust_exit, py_exit];
@@ -50,8 +55,8 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
                 ));
             }
             Ok(format!(
-                "\"{PY_EXIT}\" came {late:.2} s late: the Python thread waited for the GIL while \
-                 Rust slept holding it"
+                "\"{PY_EXIT}\" came {late:.2} s late (its {PY_SLEEP:.2} s sleep took {took:.2} s): \
+                 the Python thread waited for the GIL while Rust slept holding it"
             ))
         }
         GilMode::Released => {
@@ -61,9 +66,18 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
                     texts(events)
                 ));
             }
+            // Before Rust took the GIL back is what the order shows; "on
+            // time" is said only while the delay is small beside Rust's sleep.
+            let when = if late < RUST_SLEEP / 4.0 {
+                format!("on time ({late:+.2} s)")
+            } else {
+                format!(
+                    "{late:.2} s late, a busy machine's delay, yet before Rust's {RUST_SLEEP:.0} s sleep ended"
+                )
+            };
             Ok(format!(
-                "\"{PY_EXIT}\" came on time ({late:+.2} s): Rust slept without the GIL, so the \
-                 Python thread ran meanwhile"
+                "\"{PY_EXIT}\" came {when}: Rust slept without the GIL, so the Python thread ran \
+                 meanwhile"
             ))
         }
     }
@@ -157,6 +171,10 @@ mod tests {
     fn the_chapters_order_passes_when_held() {
         let verdict = verify(GilMode::Held, &held(), Some(RESULT)).unwrap();
         assert!(verdict.contains("came 1.90 s late"), "{verdict}");
+        assert!(
+            verdict.contains("its 0.10 s sleep took 2.00 s"),
+            "{verdict}"
+        );
         assert!(verify(GilMode::Released, &held(), Some(RESULT)).is_err());
     }
 
@@ -169,7 +187,17 @@ mod tests {
             (1.0, RUST_ACQUIRE),
             (2.0, RUST_EXIT),
         ]);
-        assert!(verify(GilMode::Released, &events, Some(RESULT)).is_ok());
+        let on_time = verify(GilMode::Released, &events, Some(RESULT)).unwrap();
+        assert!(on_time.contains("came on time (+0.00 s)"), "{on_time}");
+        // A loaded machine wakes the thread late, but still before Rust's
+        // sleep ends: the lesson stands, and the words say what happened.
+        let mut busy = events.clone();
+        busy[2].t = 0.45;
+        let late = verify(GilMode::Released, &busy, Some(RESULT)).unwrap();
+        assert!(
+            late.contains("0.35 s late, a busy machine's delay"),
+            "{late}"
+        );
         let err = verify(GilMode::Held, &events, Some(RESULT)).unwrap_err();
         assert!(err.contains("expected the chapter's order"), "{err}");
     }

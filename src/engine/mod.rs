@@ -8,6 +8,7 @@
 
 pub mod bootstrap;
 pub mod build;
+pub mod capacity;
 pub mod error;
 pub mod event;
 pub mod experiment;
@@ -286,7 +287,7 @@ impl Lab {
         cancel: &Cancel,
     ) -> LabResult<Scaling> {
         let paths = self.gil_paths(toolchain, variant);
-        scaling::run(&paths, cancel)
+        scaling::run(&paths, &self.sink, cancel)
     }
 
     /// Runs the GIL scenario with the `gil` build of `variant`.

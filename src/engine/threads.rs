@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::capacity::{self, Judgement};
 use super::error::{LabError, LabResult};
 use super::experiment::Experiment;
 use super::race::{LaneSetup, Spawner};
@@ -25,6 +26,10 @@ pub struct ThreadRow {
     pub wall: f64,
     /// Throughput against one thread: threads × wall(1) / wall(threads).
     pub speedup: f64,
+    /// What the machine gave at this thread count in the same batches: the
+    /// speed-up of T native Rust threads with no Python (`worker::native`).
+    #[serde(default)]
+    pub capacity: Option<f64>,
     /// Every call's result equalled the reference's.
     pub correct: bool,
 }
@@ -41,24 +46,37 @@ pub fn by_lane<'a>(rows: impl IntoIterator<Item = &'a ThreadRow>) -> Vec<(String
     out
 }
 
-/// What a lane's rows say, in words.
+/// What a lane's rows say, in words, judged against the capacity measured
+/// in the same batches: at the thread count (up to the core count) where the
+/// machine gave the most.
 pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
-    let best = rows
+    let at = rows
         .iter()
         .filter(|r| r.threads > 1 && r.threads as usize <= cores.max(2))
-        .max_by(|a, b| a.speedup.total_cmp(&b.speedup))?;
-    Some(if best.speedup >= 1.5 {
-        format!(
-            "scales: {:.2}x with {} threads (releases the GIL)",
-            best.speedup, best.threads
-        )
-    } else if best.speedup <= 1.25 {
-        format!("stays at {:.1}x: holds the GIL", best.speedup)
-    } else {
-        format!(
-            "{:.2}x with {} threads: partly parallel",
-            best.speedup, best.threads
-        )
+        .max_by(|a, b| {
+            let cap = |r: &ThreadRow| r.capacity.unwrap_or(f64::NAN);
+            cap(a).total_cmp(&cap(b))
+        })?;
+    let (s, t) = (at.speedup, at.threads);
+    Some(match capacity::judge(s, at.capacity.unwrap_or(f64::NAN)) {
+        Judgement::CantTell { capacity } => {
+            format!(
+                "{}; it gave {s:.2}x",
+                capacity::cant_tell(capacity, Some(t))
+            )
+        }
+        j @ Judgement::Scales { .. } => {
+            format!(
+                "scales: {} with {t} threads (releases the GIL)",
+                j.describe()
+            )
+        }
+        j @ Judgement::Holds { .. } => {
+            format!("holds the GIL: {} with {t} threads", j.describe())
+        }
+        j @ Judgement::Partly { .. } => {
+            format!("partly parallel: {} with {t} threads", j.describe())
+        }
     })
 }
 
@@ -88,7 +106,8 @@ pub fn run(
                 continue;
             }
         };
-        let mut walls: Vec<(u32, f64, bool)> = Vec::new();
+        // (threads, wall, the native yardstick's wall, right)
+        let mut walls: Vec<(u32, f64, Option<f64>, bool)> = Vec::new();
         for &threads in counts {
             if cancel.is_cancelled() {
                 return Err(LabError::Cancelled);
@@ -103,7 +122,10 @@ pub fn run(
                 expect: expect.clone(),
             };
             match worker.call(&request, None, &mut |_| {}) {
-                Ok(done) => walls.push((threads, done.seconds, done.correct != Some(false))),
+                Ok(done) => {
+                    let native = done.json.as_deref().and_then(|j| j.parse::<f64>().ok());
+                    walls.push((threads, done.seconds, native, done.correct != Some(false)))
+                }
                 Err(e) => {
                     problems.push(format!(
                         "{} lane {} with {threads} threads {e}",
@@ -113,8 +135,9 @@ pub fn run(
                 }
             }
         }
-        let one = walls.iter().find(|w| w.0 == 1).map(|w| w.1);
-        for (threads, wall, correct) in walls {
+        let one = walls.iter().find(|w| w.0 == 1);
+        let (one, native_one) = (one.map(|w| w.1), one.and_then(|w| w.2));
+        for (threads, wall, native, correct) in walls {
             if !correct {
                 problems.push(format!(
                     "{} lane {} with {threads} threads returned a wrong result",
@@ -127,7 +150,10 @@ pub fn run(
                 implementation: setup.lane.implementation.clone(),
                 threads,
                 wall,
-                speedup: one.map_or(f64::NAN, |one| threads as f64 * one / wall),
+                speedup: one.map_or(f64::NAN, |one| capacity::speedup(threads, one, wall)),
+                capacity: native_one
+                    .zip(native)
+                    .map(|(one, wall)| capacity::speedup(threads, one, wall)),
                 correct,
             });
         }
@@ -141,6 +167,10 @@ mod tests {
     use crate::engine::experiment::check_counts;
 
     fn row(threads: u32, speedup: f64) -> ThreadRow {
+        row_of(threads, speedup, threads.min(2) as f64 * 0.98)
+    }
+
+    fn row_of(threads: u32, speedup: f64, capacity: f64) -> ThreadRow {
         ThreadRow {
             experiment: "e".into(),
             lane: "l".into(),
@@ -148,6 +178,7 @@ mod tests {
             threads,
             wall: 1.0,
             speedup,
+            capacity: Some(capacity),
             correct: true,
         }
     }
@@ -157,11 +188,21 @@ mod tests {
         let released = [row(1, 1.0), row(2, 1.97), row(4, 1.95)];
         assert_eq!(
             verdict(&released, 2).unwrap(),
-            "scales: 1.97x with 2 threads (releases the GIL)"
+            "scales: reaches 1.01 of what this machine gave (1.97x of 1.96x) with 2 threads (releases the GIL)"
         );
         let held = [row(1, 1.0), row(2, 1.01)];
-        assert_eq!(verdict(&held, 2).unwrap(), "stays at 1.0x: holds the GIL");
+        assert_eq!(
+            verdict(&held, 2).unwrap(),
+            "holds the GIL: stays at 1.01x where this machine gave 1.96x with 2 threads"
+        );
         assert!(verdict(&[row(1, 1.0)], 2).is_none());
+        // Both cores busy elsewhere: no verdict either way.
+        let busy = [row_of(1, 1.0, 1.0), row_of(2, 1.02, 1.08)];
+        let said = verdict(&busy, 2).unwrap();
+        assert!(
+            said.starts_with("can't tell: only 1.1 cores were free"),
+            "{said}"
+        );
     }
 
     #[test]

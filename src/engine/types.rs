@@ -370,6 +370,9 @@ pub struct Scaling {
     pub cores: usize,
     pub rows: Vec<ScalingRow>,
     pub ok: bool,
+    /// The verdict is a warning: the machine gave too little to tell, or a
+    /// contender was only partly parallel. Not a failure.
+    pub warning: bool,
     pub verdict: String,
 }
 

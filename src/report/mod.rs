@@ -418,6 +418,9 @@ pub struct GilReport {
 pub struct ScalingCheck {
     pub cores: usize,
     pub ok: bool,
+    /// A warning, not a failure: too little was free to tell.
+    #[serde(default)]
+    pub warning: bool,
     pub verdict: String,
 }
 
@@ -429,6 +432,7 @@ impl GilReport {
                 Some(ScalingCheck {
                     cores: s.cores,
                     ok: s.ok,
+                    warning: s.warning,
                     verdict: s.verdict,
                 }),
             ),

@@ -377,7 +377,7 @@ fn threads_block(report: &Report, experiment: &str) -> String {
     let mut counts: Vec<u32> = rows.iter().map(|r| r.threads).collect();
     counts.sort_unstable();
     counts.dedup();
-    let lanes = crate::engine::threads::by_lane(rows);
+    let lanes = crate::engine::threads::by_lane(rows.iter().copied());
     let width = lanes
         .iter()
         .map(|(l, _)| l.chars().count())
@@ -393,6 +393,20 @@ fn threads_block(report: &Report, experiment: &str) -> String {
         let _ = write!(out, " {:>20}", format!("T={t}"));
     }
     out.push('\n');
+    // The yardstick: what native Rust threads reached beside each lane's
+    // batches (the lowest of them: the busiest moment the lanes met).
+    let _ = write!(out, "    {:<width$}", "(machine)");
+    for t in &counts {
+        let cell = rows
+            .iter()
+            .filter(|r| r.threads == *t)
+            .filter_map(|r| r.capacity)
+            .reduce(f64::min)
+            .map(|c| format!("{c:.2}x"))
+            .unwrap_or_default();
+        let _ = write!(out, " {cell:>20}");
+    }
+    out.push_str("  native Rust threads, no Python: what the machine gave\n");
     for (lane, mine) in &lanes {
         let _ = write!(out, "    {lane:<width$}");
         for t in &counts {
@@ -517,7 +531,11 @@ fn scaling_block(rows: &[ScalingRow], check: &ScalingCheck) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&verdict_line(check.ok, &check.verdict));
+    if check.warning && check.ok {
+        let _ = writeln!(out, "  warning: {}", check.verdict);
+    } else {
+        out.push_str(&verdict_line(check.ok, &check.verdict));
+    }
     out
 }
 

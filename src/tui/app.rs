@@ -576,7 +576,7 @@ impl App {
             view.running = false;
         }
         self.sweep.running = false;
-        if self.gil.scaling == ScalingView::Running {
+        if matches!(self.gil.scaling, ScalingView::Running(_)) {
             self.gil.scaling = ScalingView::NotRun;
         }
         let next = self.pending.take()?;
@@ -687,7 +687,10 @@ impl App {
             }
             Event::GilLine(mode, line) => self.gil.runs.entry(mode).or_default().lines.push(line),
             Event::GilDone(run) => self.gil_done(run),
-            Event::ScalingStarted => self.gil.scaling = ScalingView::Running,
+            Event::ScalingStarted => self.gil.scaling = ScalingView::Running(None),
+            Event::ScalingProgress { done, of } => {
+                self.gil.scaling = ScalingView::Running(Some((done, of)))
+            }
             Event::ScalingDone(result) => {
                 self.gil.scaling = match result {
                     Ok(s) => ScalingView::Done(s),

@@ -53,7 +53,8 @@ pub struct GilView {
 pub enum ScalingView {
     #[default]
     NotRun,
-    Running,
+    /// Running; `done` of `of` rounds of batches measured, once one is.
+    Running(Option<(u32, u32)>),
     Done(Scaling),
     Failed(String),
 }

@@ -507,6 +507,9 @@ fn the_scaling_pane_draws_speedups_against_the_ideal() {
     let scaling = analyse(
         2,
         vec![
+            raw("rust-native", 1, 0.1),
+            raw("rust-native", 2, 0.102),
+            raw("rust-native", 4, 0.204),
             raw("python", 1, 0.1),
             raw("python", 2, 0.22),
             raw("python", 4, 0.45),
@@ -523,7 +526,33 @@ fn the_scaling_pane_draws_speedups_against_the_ideal() {
     assert!(shot.contains("ideal: 2 cores"), "{shot}");
     assert!(shot.contains("2.00x") && shot.contains("0.91x"), "{shot}");
     assert!(shot.contains("✓ releasing the GIL scales"), "{shot}");
+    assert!(
+        shot.contains("rust-native"),
+        "the yardstick is shown: {shot}"
+    );
     insta::assert_snapshot!(shot);
+}
+
+#[test]
+fn a_busy_machine_shows_a_warning_in_the_scaling_pane() {
+    let mut app = ready_app();
+    let raw = |c: &str, t: u32, w: f64| (c.to_owned(), t, w);
+    let rows = [
+        "rust-native",
+        "python",
+        "rust-gil-held",
+        "rust-gil-released",
+    ]
+    .into_iter()
+    .flat_map(|c| [raw(c, 1, 0.1), raw(c, 2, 0.19)])
+    .collect();
+    engine(&mut app, Event::ScalingDone(Ok(analyse(2, rows))));
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("⚠ can't tell: only 1.1 cores were free"),
+        "{shot}"
+    );
+    assert!(!shot.contains("✗"), "a warning, not a failure: {shot}");
 }
 
 fn record(lane: Lane, seconds: f64) -> crate::engine::types::LaneRecord {

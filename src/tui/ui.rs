@@ -39,7 +39,8 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
     let [top, bottom, scaling_area] = Layout::vertical([
         Constraint::Percentage(42),
         Constraint::Fill(1),
-        Constraint::Length(7),
+        // A head, four contenders and a verdict of up to two lines.
+        Constraint::Length(9),
     ])
     .areas(main);
     let [build_area, race_area] =

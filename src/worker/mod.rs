@@ -6,11 +6,13 @@
 //! - `client`: the lab's side: spawn, call, tell an error from a crash;
 //! - `server`: the worker's side: import, time, check, reply;
 //! - `capture`: the worker's stdout turned into timestamped replies;
-//! - `memory`: peak resident memory during a run.
+//! - `memory`: peak resident memory during a run;
+//! - `native`: the machine's parallel capacity, a Rust spin with no Python.
 
 mod capture;
 pub mod client;
 mod memory;
+pub mod native;
 pub mod protocol;
 pub mod server;
 

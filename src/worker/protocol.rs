@@ -62,7 +62,9 @@ pub enum Request {
         seeds: Vec<u64>,
     },
     /// Call `module.function(*args)` from `threads` Python threads at once,
-    /// `batches` times; the time reported is the best batch's wall time.
+    /// `batches` times; the time reported is the best batch's wall time, and
+    /// the reply's `json` the best wall time of T native Rust threads run
+    /// between the batches (the machine's capacity at that moment).
     Threads {
         module: String,
         function: String,

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::scaling::CONTENDERS;
+use crate::engine::scaling::{CONTENDERS, NATIVE};
 use crate::engine::types::Scaling;
 use crate::tui::app::ScalingView;
 use crate::tui::theme::Theme;
@@ -18,10 +18,16 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ScalingView, theme: &Theme) {
     frame.render_widget(block, area);
     let lines = match view {
         ScalingView::NotRun => vec![Line::styled(
-            "after the GIL demo: pure Python vs Rust holding the GIL vs Rust releasing it (py.detach)",
+            "after the GIL demo: Python vs Rust holding vs Rust releasing the GIL (py.detach), beside native Rust threads",
             theme.dim(),
         )],
-        ScalingView::Running => vec![Line::styled("running the batches…", theme.busy())],
+        ScalingView::Running(progress) => vec![Line::styled(
+            match progress {
+                None => "calibrating the batches…".to_owned(),
+                Some((done, of)) => format!("running the batches: {done} of {of} rounds measured…"),
+            },
+            theme.busy(),
+        )],
         ScalingView::Failed(e) => vec![Line::styled(format!("✗ {e}"), theme.bad())],
         ScalingView::Done(s) => rows(s, inner.width as usize, theme),
     };
@@ -49,6 +55,7 @@ fn rows(s: &Scaling, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = vec![Line::from(head)];
     for c in CONTENDERS {
         let style = match c {
+            NATIVE => theme.dim(),
             "python" => theme.python(),
             "rust-gil-held" => theme.rust(),
             _ => theme.ok(),
@@ -70,9 +77,11 @@ fn rows(s: &Scaling, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         }
         out.push(Line::from(spans));
     }
-    out.push(Line::styled(
-        format!("{} {}", if s.ok { "✓" } else { "✗" }, s.verdict),
-        if s.ok { theme.ok() } else { theme.bad() },
-    ));
+    let (mark, style) = match (s.ok, s.warning) {
+        (false, _) => ("✗", theme.bad()),
+        (true, true) => ("⚠", theme.busy()),
+        (true, false) => ("✓", theme.ok()),
+    };
+    out.push(Line::styled(format!("{mark} {}", s.verdict), style));
     out
 }

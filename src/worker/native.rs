@@ -1,0 +1,105 @@
+//! The machine's own parallel capacity, measured beside the contenders: T OS
+//! threads of the same CPU-bound spin as `gil.spin`, in Rust, with no Python
+//! and no GIL. Whatever it reaches at T threads is what the machine gave at
+//! that moment; a contender's scaling is judged against it, not against the
+//! core count (another program may be using the cores).
+//!
+//! Offered to the worker's Python code as the module `pyo3_lab`, so the
+//! scaling batches interleave it with the contenders in one process.
+
+use std::time::Instant;
+
+use pyo3::prelude::*;
+
+/// The same linear congruential walk as the `gil` crate's `work`: cheap per
+/// step, impossible to fold away.
+pub fn spin(n: u64) -> u64 {
+    let mut x = std::hint::black_box(1u64);
+    for _ in 0..n {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+    }
+    x
+}
+
+/// Wall seconds of `threads` OS threads each spinning `work` steps, started
+/// together.
+pub fn batch(threads: u32, work: u64) -> f64 {
+    let barrier = std::sync::Barrier::new(threads as usize + 1);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                barrier.wait();
+                std::hint::black_box(spin(work));
+            });
+        }
+        let start = Instant::now();
+        barrier.wait();
+        // The scope joins every thread before it returns.
+        start
+    })
+    .elapsed()
+    .as_secs_f64()
+}
+
+/// The work for which one thread spins about `seconds`. Each step is the
+/// best of three: a timing that includes a moment the thread was not
+/// running (a busy machine) would make the work far too small.
+pub fn calibrate(seconds: f64) -> u64 {
+    let mut work = 10_000u64;
+    loop {
+        let took = (0..3).map(|_| batch(1, work)).fold(f64::INFINITY, f64::min);
+        if took >= seconds / 4.0 {
+            return ((work as f64 * seconds / took) as u64).max(1);
+        }
+        work *= 4;
+    }
+}
+
+#[pyfunction]
+#[pyo3(name = "spin_batch")]
+fn py_batch(py: Python<'_>, threads: u32, work: u64) -> f64 {
+    py.detach(|| batch(threads, work))
+}
+
+#[pyfunction]
+#[pyo3(name = "calibrate")]
+fn py_calibrate(py: Python<'_>, seconds: f64) -> u64 {
+    py.detach(|| calibrate(seconds))
+}
+
+/// Puts `pyo3_lab` (`spin_batch`, `calibrate`) into `sys.modules`.
+pub fn install(py: Python<'_>) -> PyResult<()> {
+    let module = PyModule::new(py, "pyo3_lab")?;
+    module.add_function(wrap_pyfunction!(py_batch, &module)?)?;
+    module.add_function(wrap_pyfunction!(py_calibrate, &module)?)?;
+    py.import("sys")?
+        .getattr("modules")?
+        .set_item("pyo3_lab", module)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spin_matches_the_gil_crates_walk() {
+        // x1 = a*1 + c, by hand: the same constants as lab/gil and gil_scaling.py.
+        assert_eq!(
+            spin(1),
+            6364136223846793005u64.wrapping_add(1442695040888963407)
+        );
+        assert_eq!(spin(0), 1);
+    }
+
+    #[test]
+    fn a_batch_of_more_threads_does_more_work() {
+        let work = calibrate(0.005);
+        assert!(work > 0);
+        let one = batch(1, work);
+        assert!(one > 0.0);
+        // Not a timing claim: only that a batch ran and was timed.
+        assert!(batch(2, work) > 0.0);
+    }
+}
