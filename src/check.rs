@@ -247,6 +247,15 @@ fn add_sweep(lab: &Lab, report: &mut Report, race: &RaceJob, sizes: &[u64], done
 /// What any job adds to the report: its builds, its thread sweep, its
 /// differential check and its problems.
 fn absorb(report: &mut Report, job: &JobReport) {
+    for (experiment, lane, bytes) in &job.traced {
+        if let Some(row) = report
+            .results
+            .iter_mut()
+            .find(|r| &r.experiment == experiment && &r.lane == lane)
+        {
+            row.tracemalloc_peak_bytes = Some(*bytes);
+        }
+    }
     report
         .builds
         .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
@@ -302,10 +311,20 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
             }
         })
         .collect();
-    // The GIL demo belongs to the built-in lab, not to experiments given with --lab.
+    // The GIL demo belongs to the built-in lab, not to experiments given with
+    // --lab. The race's untimed tracemalloc run moves beside the demo, which
+    // sleeps: the same figure, without its own seconds.
     if cli.lab.lab.is_empty() {
+        let trace = jobs.iter_mut().find_map(|j| match j {
+            Job::Race(r) => {
+                r.trace = false;
+                Some(r.clone())
+            }
+            _ => None,
+        });
         jobs.push(Job::Gil {
             variant: Variant::Release,
+            trace,
         });
     }
     for job in &jobs {

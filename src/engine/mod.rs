@@ -279,6 +279,32 @@ impl Lab {
         )
     }
 
+    /// Each Python lane of `r` once more, untimed, under tracemalloc:
+    /// (experiment, lane, peak bytes).
+    pub fn trace(
+        &self,
+        toolchain: &Toolchain,
+        r: &pipeline::RaceJob,
+        cancel: &Cancel,
+    ) -> LabResult<Vec<(String, String, u64)>> {
+        let exp = self.experiment(&r.experiment)?;
+        let variants = r.variants.clone().unwrap_or_else(|| exp.variants.clone());
+        let setups = self.setups(toolchain, &exp, &variants);
+        let cfg = RaceConfig {
+            size: r.size,
+            runs: 1,
+            warmup: 0,
+            timeout: r.timeout,
+            variants,
+            trace: true,
+        };
+        let traced = race::trace(&exp, &cfg, &setups, &Workers(cancel))?;
+        Ok(traced
+            .into_iter()
+            .map(|(lane, bytes)| (exp.key.clone(), lane, bytes))
+            .collect())
+    }
+
     /// Runs the parallel-scaling experiment with the `gil` build of `variant`.
     pub fn scaling(
         &self,

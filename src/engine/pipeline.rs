@@ -49,9 +49,13 @@ pub enum Job {
         race: RaceJob,
         sizes: Vec<u64>,
     },
-    /// The GIL demo in both orders, then the scaling run.
+    /// The GIL demo in both orders at once (each in its own worker: they
+    /// mostly sleep), then the scaling run.
     Gil {
         variant: Variant,
+        /// While the demo sleeps, the untimed tracemalloc run of this race's
+        /// Python lanes (`--check` takes it out of the race to save its time).
+        trace: Option<RaceJob>,
     },
 }
 
@@ -135,6 +139,9 @@ pub struct JobReport {
     pub verify: Option<Vec<VerifyRecord>>,
     pub gil: Vec<GilRun>,
     pub scaling: Option<LabResult<Scaling>>,
+    /// Tracemalloc's peak of each Python lane, from a run made apart from
+    /// its race: (experiment, lane, bytes).
+    pub traced: Vec<(String, String, u64)>,
     pub problems: Vec<String>,
 }
 
@@ -151,6 +158,7 @@ impl JobReport {
             verify: None,
             gil: Vec::new(),
             scaling: None,
+            traced: Vec::new(),
             problems: Vec::new(),
         }
     }
@@ -207,8 +215,8 @@ impl Lab {
                 &mut report,
                 observe,
             )?,
-            Job::Gil { variant } if built.contains(variant) => {
-                self.gil_job(&toolchain, *variant, cancel, &mut report)
+            Job::Gil { variant, trace } if built.contains(variant) => {
+                self.gil_job(&toolchain, *variant, trace.as_ref(), cancel, &mut report)
             }
             Job::Gil { .. } => {}
         }
@@ -232,7 +240,8 @@ impl Lab {
                 let variants = r.variants.as_ref().unwrap_or(&exp.variants);
                 variants.iter().map(|&v| self.target(&exp, v)).collect()
             }
-            Job::Gil { variant } => vec![self.gil_target(*variant)],
+            // A race to trace was built by its own job, just before.
+            Job::Gil { variant, .. } => vec![self.gil_target(*variant)],
         })
     }
 
@@ -435,20 +444,39 @@ impl Lab {
         &self,
         toolchain: &Toolchain,
         variant: Variant,
+        trace: Option<&RaceJob>,
         cancel: &Cancel,
         report: &mut JobReport,
     ) {
-        for mode in GIL_ORDER {
-            if cancel.is_cancelled() {
-                return;
-            }
-            let run = self.gil(toolchain, mode, variant, cancel);
+        // Both scenarios at once, each in its own worker, and the untimed
+        // tracemalloc run beside them: the scenarios sleep for 2 s and only
+        // the order of their lines is checked, so none disturbs another.
+        let (runs, traced) = std::thread::scope(|s| {
+            let demos = GIL_ORDER.map(|mode| {
+                s.spawn(move || {
+                    let run = self.gil(toolchain, mode, variant, cancel);
+                    (self.sink)(Event::GilDone(run.clone()));
+                    run
+                })
+            });
+            let traced = trace.map(|r| self.trace(toolchain, r, cancel));
+            let runs = demos.map(|d| d.join().expect("a GIL scenario thread does not panic"));
+            (runs, traced)
+        });
+        match traced {
+            Some(Ok(traced)) => report.traced = traced,
+            Some(Err(e)) => report.problems.push(format!("tracemalloc: {e}")),
+            None => {}
+        }
+        if cancel.is_cancelled() {
+            return;
+        }
+        for run in runs {
             if !run.ok {
                 report
                     .problems
                     .push(format!("GIL {}: {}", run.mode.name(), run.verdict));
             }
-            (self.sink)(Event::GilDone(run.clone()));
             report.gil.push(run);
         }
         if cancel.is_cancelled() {

@@ -493,10 +493,26 @@ fn trace_python(entry: &mut Entry, plan: &Plan, cfg: &RaceConfig) {
     if entry.setup.lane.language != Language::Python || entry.record.times.is_empty() {
         return;
     }
-    let Some(worker) = entry.worker.as_mut() else {
-        return;
-    };
-    let mut request = plan.request(&entry.setup, None, entry.record.repeat);
+    if let Some(worker) = entry.worker.as_mut() {
+        entry.record.traced_bytes = traced_run(
+            worker.as_mut(),
+            plan,
+            &entry.setup,
+            entry.record.repeat,
+            cfg,
+        );
+    }
+}
+
+/// One untimed run of `setup`'s lane under tracemalloc: its peak in bytes.
+fn traced_run(
+    worker: &mut dyn Caller,
+    plan: &Plan,
+    setup: &LaneSetup,
+    repeat: u32,
+    cfg: &RaceConfig,
+) -> Option<u64> {
+    let mut request = plan.request(setup, None, repeat);
     if let Request::Race { trace, chunks, .. } = &mut request {
         *trace = true;
         *chunks = None;
@@ -507,7 +523,28 @@ fn trace_python(entry: &mut Entry, plan: &Plan, cfg: &RaceConfig) {
             traced = *t;
         }
     });
-    entry.record.traced_bytes = traced;
+    traced
+}
+
+/// The tracemalloc run of every Python lane on its own, apart from a race
+/// (`trace` off there): the run is untimed, so it may overlap with work that
+/// only sleeps, such as the GIL demo. Lanes that fail to load are left out.
+pub fn trace(
+    exp: &Experiment,
+    cfg: &RaceConfig,
+    setups: &[LaneSetup],
+    spawner: &dyn Spawner,
+) -> LabResult<Vec<(String, u64)>> {
+    let plan = Plan::new(exp, cfg.size)?;
+    Ok(setups
+        .iter()
+        .filter(|s| s.lane.language == Language::Python)
+        .filter_map(|setup| {
+            let mut worker = start(setup, spawner).ok()?;
+            let bytes = traced_run(worker.as_mut(), &plan, setup, 1, cfg)?;
+            Some((setup.lane.name.clone(), bytes))
+        })
+        .collect())
 }
 
 /// Times a trivial call across the lane's boundary, when the experiment names one.

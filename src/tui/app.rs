@@ -301,6 +301,7 @@ impl App {
             }
             Action::Gil => self.request(Job::Gil {
                 variant: self.builds.variant,
+                trace: None,
             }),
             Action::NUp | Action::NDown => {
                 let view = self.experiments.get_mut(self.selected)?;
