@@ -92,7 +92,14 @@ pub enum AppEvent {
     Engine(Event),
     /// Files of a watched experiment changed and the writes settled.
     FilesChanged(String, Vec<std::path::PathBuf>),
-    JobDone(Result<JobReport, LabError>),
+    /// Boxed: a report is large, the events around it are small.
+    JobDone(Box<Result<JobReport, LabError>>),
+}
+
+impl AppEvent {
+    pub fn job_done(result: Result<JobReport, LabError>) -> Self {
+        AppEvent::JobDone(Box::new(result))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -478,7 +485,7 @@ impl App {
     pub fn on_event(&mut self, event: AppEvent) -> Option<Effect> {
         match event {
             AppEvent::Engine(e) => self.on_engine(e),
-            AppEvent::JobDone(result) => self.on_job_done(result),
+            AppEvent::JobDone(result) => self.on_job_done(*result),
             AppEvent::FilesChanged(key, changed) => self.on_save(&key, &changed),
         }
     }
@@ -863,7 +870,7 @@ pub mod fixtures {
 
     /// A job that ended with nothing wrong.
     pub fn done() -> AppEvent {
-        AppEvent::JobDone(Ok(report(Vec::new(), &[])))
+        AppEvent::job_done(Ok(report(Vec::new(), &[])))
     }
 
     /// The lanes of the fixtures' one-function-a-side experiments, by name.

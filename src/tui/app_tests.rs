@@ -33,7 +33,7 @@ fn cancel_drops_the_waiting_job_too() {
     assert_eq!(app.on_action(Action::Cancel), Some(Effect::Cancel));
     assert!(app.pending.is_none());
     assert_eq!(
-        app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
+        app.on_event(AppEvent::job_done(Err(LabError::Cancelled))),
         None
     );
     assert!(!app.is_busy());
@@ -182,7 +182,7 @@ fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers()
     assert_eq!(saved(&mut app), Some(Effect::Cancel), "latest wins");
     assert_eq!(app.pending, Some(race(35)));
     assert_eq!(
-        app.on_event(AppEvent::JobDone(Err(LabError::Cancelled))),
+        app.on_event(AppEvent::job_done(Err(LabError::Cancelled))),
         Some(Effect::Start(race(35))),
         "the round starts over"
     );
@@ -208,7 +208,7 @@ fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers()
     failed
         .builds
         .push((targets()[1].clone(), Err(LabError::Build("E0308".into()))));
-    app.on_event(AppEvent::JobDone(Ok(failed)));
+    app.on_event(AppEvent::job_done(Ok(failed)));
     let kept = app.race.lanes.iter().find(|(l, _)| *l == lane).unwrap();
     assert!(matches!(kept.1, LaneState::Done { .. }), "{kept:?}");
     assert!(
@@ -241,7 +241,7 @@ fn a_batch_with_job_done_and_a_save_keeps_both_effects_in_order() {
     assert_eq!(effects, [Effect::Start(race(35)), Effect::Cancel]);
     assert_eq!(app.pending, Some(race(35)));
     // The cancelled round ends, and the new one really starts.
-    let effects = crate::tui::updates(&mut app, [AppEvent::JobDone(Err(LabError::Cancelled))]);
+    let effects = crate::tui::updates(&mut app, [AppEvent::job_done(Err(LabError::Cancelled))]);
     assert_eq!(effects, [Effect::Start(race(35))]);
     assert!(app.is_busy());
 }

@@ -66,7 +66,7 @@ fn ready_app() -> App {
             (t, Some(info))
         })
         .collect();
-    app.on_event(AppEvent::JobDone(Ok(fixtures::report(known, &[]))));
+    app.on_event(AppEvent::job_done(Ok(fixtures::report(known, &[]))));
     app.message = None;
     app
 }
@@ -212,7 +212,7 @@ fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
             Err(LabError::Build("error[E0308]: mismatched types".into())),
         ),
     );
-    app.on_event(AppEvent::JobDone(Ok(fixtures::report(
+    app.on_event(AppEvent::job_done(Ok(fixtures::report(
         vec![],
         &["build fibonacci (release) failed: error[E0308]: mismatched types"],
     ))));

@@ -39,7 +39,7 @@ impl Runner {
             } else {
                 result
             };
-            let _ = tx.send(AppEvent::JobDone(result));
+            let _ = tx.send(AppEvent::job_done(result));
         });
     }
 
