@@ -79,7 +79,8 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
         "{released:?}"
     );
 
-    // Timestamps: ascending, and the held run's Python thread really waited.
+    // Timestamps: ascending, and the held run's Python thread really waited:
+    // through Rust's two 1 s sleeps, which a busy machine cannot shorten.
     let events = report["gil"]["held"]["events"].as_array().unwrap();
     let times: Vec<f64> = events.iter().map(|e| e["t"].as_f64().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
@@ -90,8 +91,10 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
     // The timelines: the held run's Python thread waited through Rust's sleeps.
     let waited = |mode: &str| report["gil"][mode]["python_waited"].as_f64().unwrap();
     assert!(waited("held") > 1.5, "held: {}", waited("held"));
+    // Released, it does not wait for the GIL; a busy machine may delay a
+    // wake-up by milliseconds, never by Rust's 1 s sleep.
     assert!(
-        waited("released") < 0.05,
+        waited("released") < 0.25,
         "released: {}",
         waited("released")
     );
@@ -112,11 +115,29 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
             .and_then(|r| r["speedup"].as_f64())
             .unwrap_or_else(|| panic!("no {c} at {t}: {rows:?}"))
     };
-    for c in ["python", "rust-gil-held", "rust-gil-released"] {
+    for c in [
+        "rust-native",
+        "python",
+        "rust-gil-held",
+        "rust-gil-released",
+    ] {
         assert!((speedup(c, 1) - 1.0).abs() < 1e-9);
     }
-    assert!(speedup("rust-gil-released", 2) > speedup("rust-gil-held", 2));
-    assert_eq!(report["gil"]["scaling_check"]["ok"], true);
+    // Judged against what native Rust threads reached in the same batches:
+    // a verdict where the machine gave enough, "can't tell" where it did not.
+    let check = &report["gil"]["scaling_check"];
+    assert_eq!(check["ok"], true, "{check}");
+    let verdict = check["verdict"].as_str().unwrap();
+    if speedup("rust-native", 2) >= 1.3 {
+        assert!(
+            speedup("rust-gil-released", 2) > speedup("rust-gil-held", 2),
+            "{rows:?}"
+        );
+        assert!(!verdict.starts_with("can't tell"), "{verdict}");
+    } else {
+        assert!(verdict.starts_with("can't tell"), "{verdict}");
+        assert_eq!(check["warning"], true, "{check}");
+    }
 
     assert!(stdout.contains("check: all passed"), "{stdout}");
     assert!(stdout.contains("rust-release"), "{stdout}");
@@ -124,8 +145,23 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
 
 #[test]
 fn a_second_check_reuses_every_build() {
-    check("20");
-    let (report, stdout) = check("20");
+    // About caching, not timing: one experiment, no GIL demo.
+    let quick = || {
+        common::check(&[
+            "--lab",
+            "lab/fibonacci",
+            "--n",
+            "20",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+        ])
+    };
+    assert_eq!(quick().code, Some(0));
+    let run = quick();
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let (report, stdout) = (run.report, run.stdout);
     for b in report["builds"].as_array().unwrap() {
         assert_eq!(b["ok"], true, "{b}");
         assert_eq!(

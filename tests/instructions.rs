@@ -17,7 +17,10 @@ fn lane<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn counts_repeat_exactly_and_sit_beside_the_wall_time() {
+    // Not about the GIL demo: --lab leaves it out.
     let args = [
+        "--lab",
+        "lab/fibonacci",
         "--instructions",
         "--n",
         "20",

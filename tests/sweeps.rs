@@ -29,6 +29,8 @@ fn fib_grows_by_the_golden_ratio_and_the_files_hold_every_curve() {
     let dir = tempfile::tempdir().unwrap();
     let (svg, csv) = (dir.path().join("r.svg"), dir.path().join("r.csv"));
     let run = common::check(&[
+        "--lab",
+        "lab/fibonacci",
         "--sweep",
         "20..30",
         "--steps",
@@ -41,11 +43,20 @@ fn fib_grows_by_the_golden_ratio_and_the_files_hold_every_curve() {
         csv.to_str().unwrap(),
     ]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    // Each lane's growth against rust-native's, measured in the same run:
+    // the work of naive fib is its calls, so every lane grows alike (by φ,
+    // 1.618, on a quiet machine); a busy machine slows them all, not one.
+    let native = growth(&run.report, "rust-native")["factor_per_step"]
+        .as_f64()
+        .unwrap();
     for lane in ["python", "rust-release"] {
         let g = growth(&run.report, lane);
         assert_eq!(g["model"], "exponential", "{g}");
         let factor = g["factor_per_step"].as_f64().unwrap();
-        assert!((factor / 1.618 - 1.0).abs() < 0.05, "{lane}: {factor}");
+        assert!(
+            (factor / native - 1.0).abs() < 0.05,
+            "{lane}: {factor} per step, rust-native {native}"
+        );
     }
     let rows = run.report["results"].as_array().unwrap();
     assert_eq!(rows.len(), 6 * 3, "sizes × lanes (python, release, native)");
@@ -148,11 +159,30 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
             .and_then(|r| r["speedup"].as_f64())
             .unwrap_or_else(|| panic!("no row for {lane}: {}", run.report["threads"]))
     };
+    // Judged against what native Rust threads reached in the same batches,
+    // not against a fixed ratio that a busy machine breaks.
+    let capacity = run.report["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["threads"] == 2)
+        .filter_map(|r| r["capacity"].as_f64())
+        .fold(f64::INFINITY, f64::min);
     let (released, holding) = (speedup("released (release)"), speedup("holding (release)"));
-    assert!(released > 1.4, "releases the GIL: {released}");
-    assert!(holding < 1.3, "holds the GIL: {holding}");
-    assert!(run.stdout.contains("(releases the GIL)"), "{}", run.stdout);
-    assert!(run.stdout.contains("holds the GIL"), "{}", run.stdout);
+    if capacity >= 1.3 {
+        assert!(
+            released - 1.0 > 0.6 * (capacity - 1.0),
+            "releases the GIL: {released} of {capacity}"
+        );
+        assert!(
+            holding - 1.0 < 0.25 * (capacity - 1.0),
+            "holds the GIL: {holding} of {capacity}"
+        );
+        assert!(run.stdout.contains("(releases the GIL)"), "{}", run.stdout);
+        assert!(run.stdout.contains("holds the GIL"), "{}", run.stdout);
+    } else {
+        assert!(run.stdout.contains("can't tell"), "{}", run.stdout);
+    }
 }
 
 #[test]

@@ -384,3 +384,64 @@ fn a_sweep_draws_its_curves_point_by_point_and_keeps_them() {
     });
     lab.keys("q");
 }
+
+/// How long a person waits for one watched round: set-up, a maturin build, a race.
+const ROUND: Duration = Duration::from_secs(300);
+
+#[test]
+fn a_save_at_any_moment_of_a_watched_round_ends_with_its_own_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(common::bin())
+        .args(["new", "moments", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let exp = dir.path().join("moments");
+    let lib = exp.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    // Save k makes the Rust lane count k too many: the screen tells which
+    // save its numbers come from (17,984 primes below 200,000).
+    let save = |k: u64| {
+        let edited = source.replace(".count() as u64\n}", &format!(".count() as u64 + {k}\n}}"));
+        assert_ne!(edited, source);
+        std::fs::write(&lib, edited).unwrap();
+    };
+    let numbers_of = |k: u64| format!("✗ {}", 17984 + k);
+    let lab = Session::with_args("moments", &format!("--lab {}", exp.display()));
+
+    // 1. During set-up: watch at once, and save before set-up has ended.
+    lab.wait_for("the screen", Duration::from_secs(60), |s| {
+        s.contains("q quit")
+    });
+    lab.keys("d"); // release builds only: a round is quicker
+    lab.keys("w");
+    save(1);
+    lab.wait_for("save 1's numbers", ROUND, |s| s.contains(&numbers_of(1)));
+
+    // 2. During its build: a save starts a build; a second save lands while
+    //    maturin runs.
+    save(2);
+    lab.wait_for("save 2's build", ROUND, |s| s.contains(" building "));
+    save(3);
+    let screen = lab.wait_for("save 3's numbers", ROUND, |s| s.contains(&numbers_of(3)));
+    assert!(!screen.contains(&numbers_of(2)), "{screen}");
+
+    // 3. During its race: a save lands while a lane runs.
+    save(4);
+    lab.wait_for("save 4's race", ROUND, |s| s.contains("running: "));
+    save(5);
+    lab.wait_for("save 5's numbers", ROUND, |s| s.contains(&numbers_of(5)));
+
+    // 4. Just after: the round has ended (its numbers are up), a save at once.
+    lab.wait_for("save 5's round to end", ROUND, |s| {
+        s.contains("last round") && !s.contains("running")
+    });
+    save(6);
+    let screen = lab.wait_for("save 6's numbers", ROUND, |s| s.contains(&numbers_of(6)));
+    assert!(
+        screen.contains("✓ 17984"),
+        "the python lane stays right:\n{screen}"
+    );
+    lab.keys("q");
+}
