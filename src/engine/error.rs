@@ -15,9 +15,10 @@ pub enum LabError {
     /// A build failed; the message is its first error, with where it is.
     #[error("{0}")]
     Build(String),
-    /// A worker could not run what it was asked.
+    /// A worker could not run what it was asked (never `Cancelled`: that
+    /// becomes `LabError::Cancelled`, the one shape of a cancel).
     #[error("{0}")]
-    Worker(#[from] WorkerError),
+    Worker(WorkerError),
     /// A run that could not finish or gave nonsense, said in words.
     #[error("{0}")]
     Run(String),
@@ -27,9 +28,32 @@ pub enum LabError {
 
 pub type LabResult<T> = Result<T, LabError>;
 
+impl From<WorkerError> for LabError {
+    fn from(e: WorkerError) -> Self {
+        match e {
+            WorkerError::Cancelled => LabError::Cancelled,
+            other => LabError::Worker(other),
+        }
+    }
+}
+
 impl LabError {
     /// An `anyhow` error from the edges, with its whole cause chain.
     pub fn setup(e: &anyhow::Error) -> Self {
         LabError::Setup(format!("{e:#}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancel_has_one_shape_wherever_it_comes_from() {
+        assert_eq!(LabError::from(WorkerError::Cancelled), LabError::Cancelled);
+        assert!(matches!(
+            LabError::from(WorkerError::Broken("x".into())),
+            LabError::Worker(_)
+        ));
     }
 }

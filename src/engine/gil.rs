@@ -5,10 +5,9 @@
 use std::path::PathBuf;
 
 use super::event::{Event, Sink};
+use super::race::Spawner;
 use super::timeline;
 use super::types::{GilMode, GilRun, LogLine, Mark, Thread};
-use crate::cancel::Cancel;
-use crate::worker::Worker;
 use crate::worker::protocol::{Reply, Request};
 
 const PY_ENTER: &str = "Py: Enter double_list_py...";
@@ -93,7 +92,7 @@ fn texts(events: &[LogLine]) -> String {
 
 /// Runs the scenario once in a fresh worker; `paths` holds `assets/` and the
 /// unpacked `gil` build.
-pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> GilRun {
+pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner) -> GilRun {
     sink(Event::GilStarted(mode));
     let mut events = Vec::new();
     let mut marks = Vec::new();
@@ -120,8 +119,9 @@ pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> Gi
         module: "gil".into(),
         function: mode.function().into(),
     };
-    let outcome =
-        Worker::spawn(paths, cancel).and_then(|mut w| w.call(&request, None, &mut record));
+    let outcome = spawner
+        .spawn(paths)
+        .and_then(|mut w| w.call(&request, None, &mut record));
     let (seconds, result, verdict) = match outcome {
         Ok(done) => {
             let verdict = verify(mode, &events, Some(&done.result));

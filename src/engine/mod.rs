@@ -19,6 +19,7 @@ pub mod instructions;
 pub mod pipeline;
 pub mod race;
 pub mod scaling;
+pub mod seams;
 pub mod stats;
 pub mod sweep;
 pub mod threads;
@@ -27,16 +28,16 @@ pub mod types;
 pub mod verify;
 
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use crate::cancel::Cancel;
 use bootstrap::Toolchain;
-use build::Builder;
 use error::{LabError, LabResult};
 use event::Sink;
 use experiment::Experiment;
 use home::{Home, Project};
-use race::{LaneSetup, RaceConfig, Workers};
+use race::{LaneSetup, RaceConfig};
+use seams::{BuildStep, Launcher, Workers};
 use types::VerifyRecord;
 use types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
 use verify::VerifyConfig;
@@ -55,17 +56,34 @@ pub struct Lab {
     pub sink: Sink,
     /// Read again before each race, so an edited lab.toml counts at once.
     experiments: RwLock<Vec<Experiment>>,
+    launcher: Arc<dyn Launcher>,
+    builder: Arc<dyn BuildStep>,
 }
 
 impl Lab {
-    /// A lab of the experiments in `dirs`, or of the built-in ones in `lab/`.
-    /// Experiments that do not load come back as errors naming their file.
+    /// A lab of the experiments in `dirs`, or of the built-in ones in `lab/`,
+    /// with real workers and maturin builds. Experiments that do not load
+    /// come back as errors naming their file.
     pub fn new(
         home: Home,
         project: Project,
         python: PathBuf,
         sink: Sink,
         dirs: &[PathBuf],
+    ) -> (Self, Vec<String>) {
+        let seams: (Arc<dyn Launcher>, Arc<dyn BuildStep>) =
+            (Arc::new(seams::Processes), Arc::new(seams::Maturin));
+        Self::with_seams(home, project, python, sink, dirs, seams)
+    }
+
+    /// `new`, with the workers and the build step given from outside.
+    pub fn with_seams(
+        home: Home,
+        project: Project,
+        python: PathBuf,
+        sink: Sink,
+        dirs: &[PathBuf],
+        (launcher, builder): (Arc<dyn Launcher>, Arc<dyn BuildStep>),
     ) -> (Self, Vec<String>) {
         let dirs = if dirs.is_empty() {
             vec![project.lab()]
@@ -79,6 +97,8 @@ impl Lab {
             python,
             sink,
             experiments: RwLock::new(experiments),
+            launcher,
+            builder,
         };
         (lab, errors)
     }
@@ -152,21 +172,20 @@ impl Lab {
         let _held = lock
             .write()
             .map_err(|e| LabError::Setup(format!("cannot lock the lab home: {e}")))?;
-        bootstrap::ensure(&self.home, &self.python, &self.sink).map_err(|e| LabError::setup(&e))
+        self.builder.bootstrap(&self.home, &self.python, &self.sink)
     }
 
-    fn builder<'a>(&'a self, toolchain: &'a Toolchain, cancel: &'a Cancel) -> Builder<'a> {
-        Builder {
-            home: &self.home,
-            toolchain,
-            sink: &self.sink,
+    /// Workers for one job: spawned through the lab's launcher, killed with `cancel`.
+    fn workers<'a>(&'a self, cancel: &'a Cancel) -> Workers<'a> {
+        Workers {
+            launcher: self.launcher.as_ref(),
             cancel,
         }
     }
 
     /// What is built already and still current, without building anything.
     pub fn existing(&self, toolchain: &Toolchain, target: &Target) -> Option<BuildInfo> {
-        self.builder(toolchain, &Cancel::new()).existing(target)
+        self.builder.existing(&self.home, toolchain, target)
     }
 
     pub fn build(
@@ -183,7 +202,8 @@ impl Lab {
         let _held = lock
             .write()
             .map_err(|e| LabError::Build(format!("cannot lock the lab home: {e}")))?;
-        self.builder(toolchain, cancel).build(target, force)
+        self.builder
+            .build(&self.home, toolchain, target, force, &self.sink, cancel)
     }
 
     /// Races `exp` with the Rust lanes of `built` variants; each loads the
@@ -196,7 +216,7 @@ impl Lab {
         cancel: &Cancel,
     ) -> LabResult<Vec<LaneRecord>> {
         let setups = self.setups(toolchain, exp, &cfg.variants);
-        race::run(exp, cfg, setups, &self.sink, cancel, &Workers(cancel))
+        race::run(exp, cfg, setups, &self.sink, cancel, &self.workers(cancel))
     }
 
     /// Checks every lane against the reference on generated inputs.
@@ -209,7 +229,7 @@ impl Lab {
         cancel: &Cancel,
     ) -> LabResult<Vec<VerifyRecord>> {
         let setups = self.setups(toolchain, exp, variants);
-        verify::run(exp, cfg, &setups, &self.sink, cancel, &Workers(cancel))
+        verify::run(exp, cfg, &setups, &self.sink, cancel, &self.workers(cancel))
     }
 
     /// Calls each implementation from each count of threads at once.
@@ -235,7 +255,7 @@ impl Lab {
             expect,
             counts,
             cancel,
-            &Workers(cancel),
+            &self.workers(cancel),
         )
     }
 
@@ -298,7 +318,7 @@ impl Lab {
             variants,
             trace: true,
         };
-        let traced = race::trace(&exp, &cfg, &setups, &Workers(cancel))?;
+        let traced = race::trace(&exp, &cfg, &setups, &self.workers(cancel))?;
         Ok(traced
             .into_iter()
             .map(|(lane, bytes)| (exp.key.clone(), lane, bytes))
@@ -313,7 +333,7 @@ impl Lab {
         cancel: &Cancel,
     ) -> LabResult<Scaling> {
         let paths = self.gil_paths(toolchain, variant);
-        scaling::run(&paths, &self.sink, cancel)
+        scaling::run(&paths, &self.sink, &self.workers(cancel))
     }
 
     /// Runs the GIL scenario with the `gil` build of `variant`.
@@ -325,6 +345,6 @@ impl Lab {
         cancel: &Cancel,
     ) -> GilRun {
         let paths = self.gil_paths(toolchain, variant);
-        gil::run(mode, &paths, &self.sink, cancel)
+        gil::run(mode, &paths, &self.sink, &self.workers(cancel))
     }
 }

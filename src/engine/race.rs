@@ -62,15 +62,6 @@ impl Caller for Worker {
     }
 }
 
-/// Real worker processes, killed with the job's cancel token.
-pub struct Workers<'a>(pub &'a Cancel);
-
-impl Spawner for Workers<'_> {
-    fn spawn(&self, paths: &[PathBuf]) -> Result<Box<dyn Caller>, WorkerError> {
-        Ok(Box::new(Worker::spawn(paths, self.0)?))
-    }
-}
-
 /// What a lane's worker loads and calls.
 #[derive(Clone, Debug)]
 pub struct LaneSetup {

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use super::capacity::{self, Judgement};
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
+use super::race::Spawner;
 use super::types::{Scaling, ScalingRow};
-use crate::cancel::Cancel;
-use crate::worker::Worker;
 use crate::worker::protocol::{Reply, Request};
 
 /// How long one thread's share of the work takes alone. Speed-ups are read
@@ -137,7 +136,7 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
 
 /// Runs the batches in a worker; `paths` holds `assets/` and the `gil` build.
 /// Each repeat's end is reported as `Event::ScalingProgress`.
-pub fn run(paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> LabResult<Scaling> {
+pub fn run(paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner) -> LabResult<Scaling> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let args = serde_json::json!([thread_counts(cores), UNIT_SECONDS, REPEATS]).to_string();
     let request = Request::Call {
@@ -145,9 +144,10 @@ pub fn run(paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> LabResult<Scaling
         function: "scaling".into(),
         args,
     };
-    let done = Worker::spawn(paths, cancel)
+    let done = spawner
+        .spawn(paths)
         .and_then(|mut w| {
-            w.call(&request, None, |reply| {
+            w.call(&request, None, &mut |reply: &Reply| {
                 if let Reply::Line { text, .. } = reply
                     && let Some((done, of)) = progress(text)
                 {
@@ -155,7 +155,10 @@ pub fn run(paths: &[PathBuf], sink: &Sink, cancel: &Cancel) -> LabResult<Scaling
                 }
             })
         })
-        .map_err(|e| LabError::Run(format!("the scaling experiment {e}")))?;
+        .map_err(|e| match LabError::from(e) {
+            LabError::Worker(e) => LabError::Run(format!("the scaling experiment {e}")),
+            cancelled => cancelled,
+        })?;
     let raw: Vec<(String, u32, f64)> = done
         .json
         .as_deref()
