@@ -493,3 +493,7 @@ impl Lab {
         report.scaling = Some(scaling);
     }
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

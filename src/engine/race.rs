@@ -325,7 +325,13 @@ pub fn run(
                 traced_bytes: None,
                 instructions: None,
             };
-            let worker = start(&setup, spawner)
+            // A cancel while lanes load stops the loading too.
+            let loaded = if cancel.is_cancelled() {
+                Err(WorkerError::Cancelled.to_string())
+            } else {
+                start(&setup, spawner)
+            };
+            let worker = loaded
                 .map_err(|why| {
                     sink(Event::LaneFinished {
                         lane: setup.lane.clone(),
