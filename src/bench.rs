@@ -65,7 +65,7 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
         // one call into a newly started interpreter.
         let done = lab.run(&job, &cancel)?;
         if let Some(problem) = done.problems.first() {
-            bail!("{problem}");
+            bail!("{}", crate::report::problems::describe(problem));
         }
         plain.push(plain_python(lab, &done.toolchain.venv_python, n)?);
         for record in done.race.unwrap_or_default() {

@@ -261,7 +261,9 @@ fn absorb(report: &mut Report, job: &JobReport) {
         .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
     report.threads.extend(job.threads.iter().cloned());
     report.verify.extend(job.verify.iter().flatten().cloned());
-    report.problems.extend(job.problems.iter().cloned());
+    report
+        .problems
+        .extend(report::problems::describe_all(&job.problems));
 }
 
 /// Runs the jobs one by one, saving the report after each so a later failure

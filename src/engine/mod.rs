@@ -17,6 +17,7 @@ pub mod home;
 pub mod inputs;
 pub mod instructions;
 pub mod pipeline;
+pub mod problem;
 pub mod race;
 pub mod scaling;
 pub mod seams;
@@ -243,7 +244,7 @@ impl Lab {
         expect: Option<String>,
         counts: &[u32],
         cancel: &Cancel,
-    ) -> LabResult<(Vec<threads::ThreadRow>, Vec<String>)> {
+    ) -> LabResult<(Vec<threads::ThreadRow>, Vec<problem::Problem>)> {
         let setups = self.setups(toolchain, exp, variants);
         let args = exp.args_for(size).map_err(LabError::Input)?;
         let expect = expect.or(exp.expected_for(&args).map_err(LabError::Input)?);

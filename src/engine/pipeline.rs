@@ -9,6 +9,7 @@ use super::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::experiment::Experiment;
+use super::problem::{Problem, ProblemKind};
 use super::race::RaceConfig;
 use super::threads::ThreadRow;
 use super::types::{
@@ -16,24 +17,6 @@ use super::types::{
 };
 use super::verify::VerifyConfig;
 
-/// A lane that disagreed with the reference, in one line: how often, the
-/// first input, both answers and the seed that replays it.
-pub fn disagreement(v: &VerifyRecord) -> String {
-    let mut line = format!(
-        "{} lane {} disagrees with the reference on {} of {} inputs",
-        v.experiment,
-        v.lane,
-        v.tried - v.agreed,
-        v.tried
-    );
-    if let Some(d) = v.disagreements.first() {
-        line.push_str(&format!(
-            "; first: {}: reference {}, {} {} (replay: --verify 1 --verify-seed {})",
-            d.input, d.reference, v.lane, d.lane, d.seed
-        ));
-    }
-    line
-}
 use crate::cancel::Cancel;
 
 /// What a front end asks of the lab.
@@ -142,7 +125,7 @@ pub struct JobReport {
     /// Tracemalloc's peak of each Python lane, from a run made apart from
     /// its race: (experiment, lane, bytes).
     pub traced: Vec<(String, String, u64)>,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 impl JobReport {
@@ -256,7 +239,9 @@ impl Lab {
         let targets = match self.needs(job) {
             Ok(t) => t,
             Err(e) => {
-                report.problems.push(e.to_string());
+                report
+                    .problems
+                    .push(Problem::of(ProblemKind::Step(e.to_string())));
                 return Vec::new();
             }
         };
@@ -268,7 +253,10 @@ impl Lab {
             let result = self.build(toolchain, &target, false, cancel);
             match &result {
                 Ok(_) => built.push(target.variant),
-                Err(e) => report.problems.push(format!("build {target} failed: {e}")),
+                Err(e) => report.problems.push(Problem::of(ProblemKind::Build {
+                    target: target.clone(),
+                    error: e.to_string(),
+                })),
             }
             report.builds.push((target, result));
         }
@@ -329,13 +317,16 @@ impl Lab {
                 Ok(records) => records,
                 Err(LabError::Cancelled) => return Err(LabError::Cancelled),
                 Err(e) => {
-                    problems.push(format!("{}: {e}", race.experiment));
+                    problems.push(Problem::in_experiment(
+                        &race.experiment,
+                        ProblemKind::Step(e.to_string()),
+                    ));
                     Vec::new()
                 }
             };
             report
                 .problems
-                .extend(problems.into_iter().map(|p| format!("N = {size}: {p}")));
+                .extend(problems.into_iter().map(|p| p.at_size(size)));
             let point = SweepPoint { size, records };
             (self.sink)(Event::SweepPoint(point.clone()));
             report.sweep.push(point);
@@ -360,7 +351,7 @@ impl Lab {
         r: &RaceJob,
         built: &[Variant],
         cancel: &Cancel,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
     ) -> LabResult<Vec<LaneRecord>> {
         let cfg = RaceConfig {
             size: r.size,
@@ -383,20 +374,22 @@ impl Lab {
                                     rec.instructions = Some(i);
                                 }
                             }
-                            Err(why) => problems
-                                .push(format!("{} lane {lane}: instructions: {why}", exp.key)),
+                            Err(why) => problems.push(Problem::in_lane(
+                                &exp.key,
+                                &lane,
+                                ProblemKind::Instructions(why),
+                            )),
                         }
                     }
                 }
                 Err(LabError::Cancelled) => return Err(LabError::Cancelled),
-                Err(e) => problems.push(format!("{}: instructions: {e}", exp.key)),
+                Err(e) => problems.push(Problem::in_experiment(
+                    &exp.key,
+                    ProblemKind::Instructions(e.to_string()),
+                )),
             }
         }
-        for rec in &records {
-            if let Some(problem) = rec.problem() {
-                problems.push(format!("{} lane {} {problem}", exp.key, rec.lane));
-            }
-        }
+        problems.extend(records.iter().filter_map(LaneRecord::problem));
         Ok(records)
     }
 
@@ -421,20 +414,33 @@ impl Lab {
                     report.problems.extend(problems);
                 }
                 Err(LabError::Cancelled) => return Err(LabError::Cancelled),
-                Err(e) => report.problems.push(format!("{}: threads: {e}", exp.key)),
+                Err(e) => report.problems.push(Problem::in_experiment(
+                    &exp.key,
+                    ProblemKind::Threads {
+                        threads: None,
+                        why: e.to_string(),
+                    },
+                )),
             }
         }
         if let Some(verify) = &r.verify {
             match self.verify(toolchain, exp, built, verify, cancel) {
                 Ok(records) => {
                     for v in records.iter().filter(|v| v.agreed < v.tried) {
-                        report.problems.push(disagreement(v));
+                        report.problems.push(Problem::in_lane(
+                            &v.experiment,
+                            &v.lane,
+                            ProblemKind::Disagrees(v.clone()),
+                        ));
                     }
                     report.verify = Some(records);
                 }
                 Err(LabError::Cancelled) => return Err(LabError::Cancelled),
                 // A bad [verify] table is a problem of its own; the race stands.
-                Err(e) => report.problems.push(format!("{}: verify: {e}", exp.key)),
+                Err(e) => report.problems.push(Problem::in_experiment(
+                    &exp.key,
+                    ProblemKind::Verify(e.to_string()),
+                )),
             }
         }
         Ok(())
@@ -465,7 +471,9 @@ impl Lab {
         });
         match traced {
             Some(Ok(traced)) => report.traced = traced,
-            Some(Err(e)) => report.problems.push(format!("tracemalloc: {e}")),
+            Some(Err(e)) => report
+                .problems
+                .push(Problem::of(ProblemKind::Trace(e.to_string()))),
             None => {}
         }
         if cancel.is_cancelled() {
@@ -473,9 +481,10 @@ impl Lab {
         }
         for run in runs {
             if !run.ok {
-                report
-                    .problems
-                    .push(format!("GIL {}: {}", run.mode.name(), run.verdict));
+                report.problems.push(Problem::of(ProblemKind::Gil {
+                    mode: run.mode,
+                    verdict: run.verdict.clone(),
+                }));
             }
             report.gil.push(run);
         }
@@ -485,8 +494,12 @@ impl Lab {
         (self.sink)(Event::ScalingStarted);
         let scaling = self.scaling(toolchain, variant, cancel);
         match &scaling {
-            Ok(s) if !s.ok => report.problems.push(format!("GIL scaling: {}", s.verdict)),
-            Err(e) => report.problems.push(format!("GIL scaling: {e}")),
+            Ok(s) if !s.ok => report
+                .problems
+                .push(Problem::of(ProblemKind::Scaling(s.verdict.clone()))),
+            Err(e) => report
+                .problems
+                .push(Problem::of(ProblemKind::Scaling(e.to_string()))),
             Ok(_) => {}
         }
         (self.sink)(Event::ScalingDone(scaling.clone()));

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::engine::experiment::fixtures::with_rust;
+use crate::engine::problem::ProblemKind;
 
 /// A worker that answers from a script: each Rust function's time per call,
 /// and functions that misbehave by name.
@@ -192,14 +193,17 @@ fn a_failing_lane_stops_alone_and_says_why() {
     let by_name = |n: &str| r.records.iter().find(|r| r.lane.name == n).unwrap();
     let crashed = by_name("crashes (release)");
     assert!(
-        crashed.problem().unwrap().contains("SIGSEGV"),
+        matches!(&crashed.problem().unwrap().kind, ProblemKind::LaneFailed(why) if why.contains("SIGSEGV")),
         "{crashed:?}"
     );
     assert!(crashed.times.is_empty());
     let wrong = by_name("wrong (release)");
     assert_eq!(
-        wrong.problem().as_deref(),
-        Some("returned 41, expected 42"),
+        wrong.problem().unwrap().kind,
+        ProblemKind::Wrong {
+            result: Some("41".into()),
+            expected: "42".into()
+        },
         "checked against the reference"
     );
     assert_eq!(by_name("g (release)").times.len(), 2, "the others go on");
@@ -214,14 +218,15 @@ fn a_failing_lane_stops_alone_and_says_why() {
 fn a_python_function_under_rust_is_refused_before_the_race() {
     let r = race(&["pure_python", "missing", "g"], &[Variant::Release], 0, 1);
     let pure = &r.records[1];
-    let why = pure.problem().unwrap();
+    let why = crate::report::problems::describe(&pure.problem().unwrap());
     assert!(
         why.contains("not compiled code")
             && why.contains("[[rust]] #1")
             && why.contains("lab.toml"),
         "{why}"
     );
-    assert!(r.records[2].problem().unwrap().contains("[[rust]] #2"));
+    let missing = crate::report::problems::describe(&r.records[2].problem().unwrap());
+    assert!(missing.contains("[[rust]] #2"), "{missing}");
     assert!(
         !r.calls.iter().any(|c| c.starts_with("pure_python x")),
         "never raced: {:?}",

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::capacity::{self, Judgement};
 use super::error::{LabError, LabResult};
 use super::experiment::Experiment;
+use super::problem::{Problem, ProblemKind};
 use super::race::{LaneSetup, Spawner};
 use super::types::Language;
 use crate::cancel::Cancel;
@@ -89,7 +90,7 @@ pub fn run(
     counts: &[u32],
     cancel: &Cancel,
     spawner: &dyn Spawner,
-) -> LabResult<(Vec<ThreadRow>, Vec<String>)> {
+) -> LabResult<(Vec<ThreadRow>, Vec<Problem>)> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for setup in setups
@@ -102,7 +103,14 @@ pub fn run(
         let mut worker = match spawner.spawn(&setup.paths) {
             Ok(w) => w,
             Err(e) => {
-                problems.push(format!("{} lane {} threads: {e}", exp.key, setup.lane));
+                problems.push(Problem::in_lane(
+                    &exp.key,
+                    &setup.lane.name,
+                    ProblemKind::Threads {
+                        threads: None,
+                        why: e.to_string(),
+                    },
+                ));
                 continue;
             }
         };
@@ -127,9 +135,13 @@ pub fn run(
                     walls.push((threads, done.seconds, native, done.correct != Some(false)))
                 }
                 Err(e) => {
-                    problems.push(format!(
-                        "{} lane {} with {threads} threads {e}",
-                        exp.key, setup.lane
+                    problems.push(Problem::in_lane(
+                        &exp.key,
+                        &setup.lane.name,
+                        ProblemKind::Threads {
+                            threads: Some(threads),
+                            why: e.to_string(),
+                        },
                     ));
                     break;
                 }
@@ -139,9 +151,10 @@ pub fn run(
         let (one, native_one) = (one.map(|w| w.1), one.and_then(|w| w.2));
         for (threads, wall, native, correct) in walls {
             if !correct {
-                problems.push(format!(
-                    "{} lane {} with {threads} threads returned a wrong result",
-                    exp.key, setup.lane
+                problems.push(Problem::in_lane(
+                    &exp.key,
+                    &setup.lane.name,
+                    ProblemKind::WrongWithThreads(threads),
                 ));
             }
             rows.push(ThreadRow {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::problem::{Problem, ProblemKind};
+
 // ---- builds ----------------------------------------------------------------
 
 #[derive(
@@ -218,19 +220,18 @@ pub struct Instructions {
 }
 
 impl LaneRecord {
-    /// What is wrong with this lane, in words; None when it ran and was right.
-    pub fn problem(&self) -> Option<String> {
-        match (&self.failure, self.correct, &self.expected) {
-            (Some(f), _, _) => Some(f.clone()),
-            (None, true, _) => None,
-            (None, false, Some(expected)) => Some(format!(
-                "returned {}, expected {expected}",
-                self.result.as_deref().unwrap_or("nothing")
-            )),
-            (None, false, None) => Some(
-                "could not be checked: the reference lane gave no result to compare with".into(),
-            ),
-        }
+    /// What is wrong with this lane; None when it ran and was right.
+    pub fn problem(&self) -> Option<Problem> {
+        let kind = match (&self.failure, self.correct, &self.expected) {
+            (Some(f), _, _) => ProblemKind::LaneFailed(f.clone()),
+            (None, true, _) => return None,
+            (None, false, Some(expected)) => ProblemKind::Wrong {
+                result: self.result.clone(),
+                expected: expected.clone(),
+            },
+            (None, false, None) => ProblemKind::Unchecked,
+        };
+        Some(Problem::in_lane(&self.experiment, &self.lane.name, kind))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod csv;
 pub mod markdown;
 pub mod plot;
+pub mod problems;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

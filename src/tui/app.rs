@@ -565,11 +565,14 @@ impl App {
                         Level::Error,
                         format!(
                             "the last good build's numbers stay: {}",
-                            report.problems.join("; ")
+                            crate::report::problems::describe_all(&report.problems).join("; ")
                         ),
                     );
                 } else if !report.problems.is_empty() {
-                    self.inform(Level::Error, report.problems.join("; "));
+                    self.inform(
+                        Level::Error,
+                        crate::report::problems::describe_all(&report.problems).join("; "),
+                    );
                 } else if let Some((Job::Race(_), _)) = finished {
                     self.inform(Level::Info, self.race_summary());
                 }
@@ -860,10 +863,15 @@ pub mod fixtures {
     }
 
     /// The end of a job: what set-up found of the builds, and the problems.
+    use crate::engine::problem::{Problem, ProblemKind};
+
     pub fn report(known: Vec<(Target, Option<BuildInfo>)>, problems: &[&str]) -> JobReport {
         JobReport {
             known,
-            problems: problems.iter().map(|p| p.to_string()).collect(),
+            problems: problems
+                .iter()
+                .map(|p| Problem::of(ProblemKind::Step(p.to_string())))
+                .collect(),
             ..JobReport::new(toolchain())
         }
     }
