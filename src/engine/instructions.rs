@@ -74,19 +74,30 @@ pub fn parse_total(text: &str) -> Option<u64> {
         .and_then(|n| n.split_whitespace().next()?.parse().ok())
 }
 
+/// What a count is made of: the size knob, calls per lane, the race's time
+/// limit (scaled for Valgrind), and where callgrind's files go.
+pub struct Counting {
+    pub size: Option<u64>,
+    pub calls: u32,
+    pub timeout: Option<Duration>,
+    pub out_dir: PathBuf,
+}
+
 /// Counts each lane's instructions per call; a lane that fails (crashes,
 /// hangs, raises under Valgrind) gets its failure in words, and the others go on.
-#[allow(clippy::too_many_arguments)]
 pub fn count(
     exp: &Experiment,
     setups: &[LaneSetup],
-    size: Option<u64>,
-    calls: u32,
-    timeout: Option<Duration>,
-    out_dir: &Path,
+    counting: &Counting,
     sink: &Sink,
     cancel: &Cancel,
 ) -> LabResult<Vec<(String, Result<Instructions, String>)>> {
+    let Counting {
+        size,
+        calls,
+        timeout,
+        ref out_dir,
+    } = *counting;
     let valgrind = valgrind().map_err(LabError::Input)?;
     let (args, counted_size, scale) = counted_args(exp, size)?;
     let args = serde_json::to_string(&args).expect("JSON values serialise");

@@ -234,47 +234,35 @@ impl Lab {
     }
 
     /// Calls each implementation from each count of threads at once.
-    #[allow(clippy::too_many_arguments)]
     pub fn threads(
         &self,
-        toolchain: &Toolchain,
-        exp: &Experiment,
-        variants: &[Variant],
-        size: Option<u64>,
+        ctx: &pipeline::RaceCtx,
         expect: Option<String>,
         counts: &[u32],
-        cancel: &Cancel,
     ) -> LabResult<(Vec<threads::ThreadRow>, Vec<problem::Problem>)> {
-        let setups = self.setups(toolchain, exp, variants);
-        let args = exp.args_for(size).map_err(LabError::Input)?;
+        let exp = &ctx.exp;
+        let setups = self.setups(ctx.toolchain, exp, ctx.built);
+        let args = exp.args_for(ctx.job.size).map_err(LabError::Input)?;
         let expect = expect.or(exp.expected_for(&args).map_err(LabError::Input)?);
         let args = serde_json::to_string(&args).expect("JSON values serialise");
-        threads::run(
-            exp,
-            &setups,
-            &args,
-            expect,
-            counts,
-            cancel,
-            &self.workers(cancel),
-        )
+        let workers = self.workers(ctx.cancel);
+        threads::run(exp, &setups, &args, expect, counts, ctx.cancel, &workers)
     }
 
-    /// Counts each lane's instructions per call under callgrind.
-    #[allow(clippy::too_many_arguments)]
+    /// Counts each lane's instructions per call under callgrind: as many
+    /// calls as the race's runs.
     pub fn count_instructions(
         &self,
-        toolchain: &Toolchain,
-        exp: &Experiment,
-        variants: &[Variant],
-        size: Option<u64>,
-        calls: u32,
-        timeout: Option<std::time::Duration>,
-        cancel: &Cancel,
+        ctx: &pipeline::RaceCtx,
     ) -> LabResult<Vec<(String, Result<types::Instructions, String>)>> {
-        let setups = self.setups(toolchain, exp, variants);
-        let out = self.home.callgrind();
-        instructions::count(exp, &setups, size, calls, timeout, &out, &self.sink, cancel)
+        let setups = self.setups(ctx.toolchain, &ctx.exp, ctx.built);
+        let counting = instructions::Counting {
+            size: ctx.job.size,
+            calls: ctx.job.runs.max(1) as u32,
+            timeout: ctx.job.timeout,
+            out_dir: self.home.callgrind(),
+        };
+        instructions::count(&ctx.exp, &setups, &counting, &self.sink, ctx.cancel)
     }
 
     /// What each lane of `exp` loads, with the builds of `variants`.

@@ -104,6 +104,54 @@ impl Job {
     }
 }
 
+/// One race job's context, made once: what each of its steps needs.
+pub struct RaceCtx<'a> {
+    pub toolchain: &'a Toolchain,
+    /// The experiment as its lab.toml says now (read again before the job).
+    pub exp: Experiment,
+    pub job: RaceJob,
+    /// The variants whose builds are there.
+    pub built: &'a [Variant],
+    pub cancel: &'a Cancel,
+}
+
+impl<'a> RaceCtx<'a> {
+    pub fn new(
+        toolchain: &'a Toolchain,
+        exp: Experiment,
+        job: &RaceJob,
+        built: &'a [Variant],
+        cancel: &'a Cancel,
+    ) -> Self {
+        Self {
+            toolchain,
+            exp,
+            job: job.clone(),
+            built,
+            cancel,
+        }
+    }
+
+    /// The same job at one size of a sweep.
+    fn at(&self, size: u64) -> Self {
+        Self {
+            exp: self.exp.clone(),
+            job: RaceJob {
+                size: Some(size),
+                ..self.job.clone()
+            },
+            ..*self
+        }
+    }
+
+    /// Whether the race goes ahead: a failed build stops it unless the job
+    /// races what did build (`keep_going`).
+    fn may_race(&self) -> bool {
+        let wanted = self.job.variants.as_ref().unwrap_or(&self.exp.variants);
+        self.job.keep_going || self.built.len() >= wanted.len()
+    }
+}
+
 /// The GIL demo's two runs, in the order the chapter shows them.
 pub const GIL_ORDER: [GilMode; 2] = [GilMode::Held, GilMode::Released];
 
@@ -188,16 +236,16 @@ impl Lab {
                     .collect();
             }
             Job::Build(_) => {}
-            Job::Race(r) => self.race_job(&toolchain, r, &built, cancel, &mut report)?,
-            Job::Sweep { race, sizes } => self.sweep_job(
-                &toolchain,
-                race,
-                sizes,
-                &built,
-                cancel,
-                &mut report,
-                observe,
-            )?,
+            Job::Race(r) => {
+                let exp = self.experiment(&r.experiment)?;
+                let ctx = RaceCtx::new(&toolchain, exp, r, &built, cancel);
+                self.race_job(&ctx, &mut report)?
+            }
+            Job::Sweep { race, sizes } => {
+                let exp = self.experiment(&race.experiment)?;
+                let ctx = RaceCtx::new(&toolchain, exp, race, &built, cancel);
+                self.sweep_job(&ctx, sizes, &mut report, observe)?
+            }
             Job::Gil { variant, trace } if built.contains(variant) => {
                 self.gil_job(&toolchain, *variant, trace.as_ref(), cancel, &mut report)
             }
@@ -265,60 +313,43 @@ impl Lab {
 
     /// Races the lanes whose builds are there; a failed build's lanes are left
     /// out (its failure is already a problem).
-    fn race_job(
-        &self,
-        toolchain: &Toolchain,
-        r: &RaceJob,
-        built: &[Variant],
-        cancel: &Cancel,
-        report: &mut JobReport,
-    ) -> LabResult<()> {
-        let exp = self.experiment(&r.experiment)?;
-        if !self.may_race(&exp, r, built) {
+    fn race_job(&self, ctx: &RaceCtx, report: &mut JobReport) -> LabResult<()> {
+        if !ctx.may_race() {
             return Ok(());
         }
-        let records = self.measure(toolchain, &exp, r, built, cancel, &mut report.problems)?;
+        let records = self.measure(ctx, &mut report.problems)?;
         let expect = records
             .iter()
             .find(|x| !x.lane.reference && x.expected.is_some())
             .and_then(|x| x.expected.clone());
         report.race = Some(records);
-        self.follow_up(toolchain, &exp, r, built, expect, cancel, report)
+        self.follow_up(ctx, expect, report)
     }
 
     /// The race at each size in turn, then (once, at the job's own size) what
     /// follows a race: a lane that fails at one size is marked there, and the
     /// sweep goes on; the report is shown to `observe` after every size.
-    #[allow(clippy::too_many_arguments)]
     fn sweep_job(
         &self,
-        toolchain: &Toolchain,
-        race: &RaceJob,
+        ctx: &RaceCtx,
         sizes: &[u64],
-        built: &[Variant],
-        cancel: &Cancel,
         report: &mut JobReport,
         observe: &mut dyn FnMut(&JobReport),
     ) -> LabResult<()> {
-        let exp = self.experiment(&race.experiment)?;
-        if !self.may_race(&exp, race, built) {
+        if !ctx.may_race() {
             return Ok(());
         }
         for &size in sizes {
-            if cancel.is_cancelled() {
+            if ctx.cancel.is_cancelled() {
                 return Err(LabError::Cancelled);
             }
-            let r = RaceJob {
-                size: Some(size),
-                ..race.clone()
-            };
             let mut problems = Vec::new();
-            let records = match self.measure(toolchain, &exp, &r, built, cancel, &mut problems) {
+            let records = match self.measure(&ctx.at(size), &mut problems) {
                 Ok(records) => records,
                 Err(LabError::Cancelled) => return Err(LabError::Cancelled),
                 Err(e) => {
                     problems.push(Problem::in_experiment(
-                        &race.experiment,
+                        &ctx.exp.key,
                         ProblemKind::Step(e.to_string()),
                     ));
                     Vec::new()
@@ -332,39 +363,24 @@ impl Lab {
             report.sweep.push(point);
             observe(report);
         }
-        self.follow_up(toolchain, &exp, race, built, None, cancel, report)
-    }
-
-    /// Whether the race goes ahead: a failed build stops it unless the job
-    /// races what did build (`keep_going`).
-    fn may_race(&self, exp: &Experiment, r: &RaceJob, built: &[Variant]) -> bool {
-        let wanted = r.variants.as_ref().unwrap_or(&exp.variants);
-        r.keep_going || built.len() >= wanted.len()
+        self.follow_up(ctx, None, report)
     }
 
     /// One race and, when asked, each lane's instruction count; what went
     /// wrong is added to `problems`.
-    fn measure(
-        &self,
-        toolchain: &Toolchain,
-        exp: &Experiment,
-        r: &RaceJob,
-        built: &[Variant],
-        cancel: &Cancel,
-        problems: &mut Vec<Problem>,
-    ) -> LabResult<Vec<LaneRecord>> {
+    fn measure(&self, ctx: &RaceCtx, problems: &mut Vec<Problem>) -> LabResult<Vec<LaneRecord>> {
+        let (r, exp) = (&ctx.job, &ctx.exp);
         let cfg = RaceConfig {
             size: r.size,
             runs: r.runs,
             warmup: r.warmup,
             timeout: r.timeout,
-            variants: built.to_vec(),
+            variants: ctx.built.to_vec(),
             trace: r.trace,
         };
-        let mut records = self.race(toolchain, exp, &cfg, cancel)?;
+        let mut records = self.race(ctx.toolchain, exp, &cfg, ctx.cancel)?;
         if r.instructions {
-            let calls = r.runs.max(1) as u32;
-            match self.count_instructions(toolchain, exp, built, r.size, calls, r.timeout, cancel) {
+            match self.count_instructions(ctx) {
                 Ok(counts) => {
                     for (lane, count) in counts {
                         match count {
@@ -396,19 +412,15 @@ impl Lab {
     /// What follows a race, once: the thread sweep (`--threads` or lab.toml's
     /// `[threads]`) and the differential check. `expect` is the reference's
     /// answer at the job's size, when the race just gave it.
-    #[allow(clippy::too_many_arguments)]
     fn follow_up(
         &self,
-        toolchain: &Toolchain,
-        exp: &Experiment,
-        r: &RaceJob,
-        built: &[Variant],
+        ctx: &RaceCtx,
         expect: Option<String>,
-        cancel: &Cancel,
         report: &mut JobReport,
     ) -> LabResult<()> {
-        if let Some(counts) = r.threads.clone().or_else(|| exp.threads.clone()) {
-            match self.threads(toolchain, exp, built, r.size, expect, &counts, cancel) {
+        let exp = &ctx.exp;
+        if let Some(counts) = ctx.job.threads.clone().or_else(|| exp.threads.clone()) {
+            match self.threads(ctx, expect, &counts) {
                 Ok((rows, problems)) => {
                     report.threads = rows;
                     report.problems.extend(problems);
@@ -423,8 +435,8 @@ impl Lab {
                 )),
             }
         }
-        if let Some(verify) = &r.verify {
-            match self.verify(toolchain, exp, built, verify, cancel) {
+        if let Some(verify) = &ctx.job.verify {
+            match self.verify(ctx.toolchain, exp, ctx.built, verify, ctx.cancel) {
                 Ok(records) => {
                     for v in records.iter().filter(|v| v.agreed < v.tried) {
                         report.problems.push(Problem::in_lane(

@@ -165,18 +165,15 @@ fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) 
         frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), areas[0]);
         next = 1;
     }
+    let rows = Rows {
+        app,
+        name_width,
+        tall,
+        now,
+        theme,
+    };
     for (lane, state) in &all[start..start + shown] {
-        lane_row(
-            frame,
-            areas[next],
-            app,
-            lane,
-            state,
-            name_width,
-            tall,
-            now,
-            theme,
-        );
+        lane_row(frame, areas[next], &rows, lane, state);
         next += 1;
     }
     if hidden_below > 0 {
@@ -185,20 +182,26 @@ fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) 
     }
 }
 
-/// A lane: name, bar and time; then (below, or after the time when compact)
-/// the result and speed-up, or why it stopped.
-#[allow(clippy::too_many_arguments)]
-fn lane_row(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    lane: &Lane,
-    state: &LaneState,
+/// What every lane row is drawn with: the app, the layout chosen for all
+/// rows (name column, one line or two), the moment and the colours.
+struct Rows<'a> {
+    app: &'a App,
     name_width: u16,
     tall: bool,
     now: Instant,
-    theme: &Theme,
-) {
+    theme: &'a Theme,
+}
+
+/// A lane: name, bar and time; then (below, or after the time when compact)
+/// the result and speed-up, or why it stopped.
+fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &LaneState) {
+    let Rows {
+        app,
+        name_width,
+        tall,
+        now,
+        theme,
+    } = *rows;
     let (top, detail) = if tall {
         let [top, bottom] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
