@@ -177,7 +177,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::experiment::check_counts;
+    use crate::engine::experiment::load::check_counts;
 
     fn row(threads: u32, speedup: f64) -> ThreadRow {
         row_of(threads, speedup, threads.min(2) as f64 * 0.98)

@@ -1,208 +1,18 @@
-//! Experiments: folders holding a maturin project plus a `lab.toml` that says
-//! which Python function races which Rust function, on what arguments.
+//! Reading an experiment's folder: `lab.toml` checked key by key (every
+//! error names the file and the key), the files it names, and discovery of
+//! every experiment under the lab's folders.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::types::{BUILTIN_LANES, Lane, Language, Variant};
-use crate::fibonacci;
+use super::schema::{LabToml, PythonSide, RustSide, tables};
+use super::{Experiment, Implementation, Knob, Split};
+use crate::engine::types::{BUILTIN_LANES, Language, Variant};
 
 /// The file that makes a maturin project an experiment.
 pub const LAB_TOML: &str = "lab.toml";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LabToml {
-    name: String,
-    description: String,
-    module: String,
-    /// One table or an array of tables: read one by one for clear errors.
-    python: toml::Value,
-    rust: toml::Value,
-    input: Input,
-    expect: Option<Expect>,
-    progress: Option<Progress>,
-    overhead: Option<Overhead>,
-    verify: Option<VerifyInputs>,
-    threads: Option<Threads>,
-    /// The builds raced unless the command line says otherwise.
-    variants: Option<Vec<String>>,
-}
-
-/// Trivial functions (one int in, the same out) of each side, to time what
-/// one call across the boundary costs.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Overhead {
-    python: String,
-    rust: String,
-}
-
-/// Where the differential check's inputs come from.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyInputs {
-    /// A function of the reference's module: `random.Random` in, one list of
-    /// the call's arguments out.
-    inputs: String,
-}
-
-/// Thread counts each implementation is called from at once.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Threads {
-    counts: Vec<u32>,
-}
-
-/// A Python implementation: a function of a `.py` file, or of a module of the
-/// project's own package (imported as its users import it).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PythonSide {
-    file: Option<PathBuf>,
-    module: Option<String>,
-    function: String,
-    label: Option<String>,
-    setup: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RustSide {
-    function: String,
-    label: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Input {
-    args: Vec<toml::Value>,
-    size: Option<usize>,
-    min: Option<u64>,
-    max: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    result: toml::Value,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Progress {
-    split: Split,
-}
-
-/// How one call can be cut into smaller calls whose results add up to it, so
-/// that a bar can move between them. Without one, a run is one call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Split {
-    /// fib(n) = fib(n-1) + fib(n-2), unrolled at the top of the recursion.
-    Fibonacci,
-}
-
-/// The size knob: which argument the UI and `--n` change, within what bounds.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Knob {
-    pub index: usize,
-    pub min: u64,
-    pub max: u64,
-    pub default: u64,
-}
-
-/// One function raced: a Python one or a Rust one of the extension.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Implementation {
-    pub label: String,
-    pub language: Language,
-    /// The module to import (dotted for a package's submodule).
-    pub module: String,
-    pub function: String,
-    /// A folder to put first on `sys.path` for it; None when it is found in
-    /// the experiment's own build (the extension, or the package around it).
-    pub dir: Option<PathBuf>,
-    /// The lab.toml keys that name it, for messages: `[rust] function`.
-    pub key: String,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Experiment {
-    /// The folder's name: the key of its builds, unique in a lab.
-    pub key: String,
-    pub dir: PathBuf,
-    pub name: String,
-    pub description: String,
-    /// The extension module maturin builds (dotted for `pkg._core`).
-    pub module: String,
-    /// The Python implementations; the first is the reference.
-    pub python: Vec<Implementation>,
-    pub rust: Vec<Implementation>,
-    /// A function of the reference's module that turns args into the call's
-    /// arguments, outside the timing.
-    pub setup: Option<String>,
-    pub args: Vec<Value>,
-    pub knob: Option<Knob>,
-    pub expect: Option<Value>,
-    pub split: Option<Split>,
-    /// Trivial functions (Python, Rust) to time one call's overhead with.
-    pub overhead: Option<(String, String)>,
-    /// The builds raced by default.
-    pub variants: Vec<Variant>,
-    /// `[verify] inputs`: the reference module's function that makes the
-    /// differential check's argument lists; else the knob is varied.
-    pub verify_inputs: Option<String>,
-    /// `[threads] counts`: after each race, every implementation is called
-    /// from that many Python threads at once.
-    pub threads: Option<Vec<u32>>,
-}
-
-/// The tables of a key that may be one table (`[rust]`) or many (`[[rust]]`),
-/// each read on its own so an error names which one.
-fn tables<T: serde::de::DeserializeOwned>(
-    shown: &str,
-    key: &str,
-    value: toml::Value,
-) -> Result<Vec<(String, T)>, String> {
-    let (items, many) = match value {
-        toml::Value::Array(items) => (items, true),
-        table @ toml::Value::Table(_) => (vec![table], false),
-        other => {
-            return Err(format!(
-                "{shown}: {key} must be a table ([{key}]) or a list of them ([[{key}]]), not a {}",
-                other.type_str()
-            ));
-        }
-    };
-    if items.is_empty() {
-        return Err(format!(
-            "{shown}: [[{key}]] is empty: name at least one function"
-        ));
-    }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let name = if many {
-                format!("[[{key}]] #{}", i + 1)
-            } else {
-                format!("[{key}]")
-            };
-            T::deserialize(item)
-                .map(|t| (name.clone(), t))
-                .map_err(|e| {
-                    format!(
-                        "{shown}: {name}: {}",
-                        e.to_string().trim_end().replace('\n', " ")
-                    )
-                })
-        })
-        .collect()
-}
 
 /// Reads the builds an experiment races; the error names the key.
 pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, String> {
@@ -385,106 +195,6 @@ impl Experiment {
                 .map_err(|e| format!("{shown}: {e}"))?,
         })
     }
-
-    /// The file this experiment was read from.
-    pub fn lab_toml(&self) -> PathBuf {
-        self.dir.join(LAB_TOML)
-    }
-
-    /// The implementation every other is checked against.
-    pub fn reference(&self) -> &Implementation {
-        &self.python[0]
-    }
-
-    /// One function a side: lanes keep the built-in names (`python`, `rust-release`).
-    pub fn single(&self) -> bool {
-        self.python.len() == 1 && self.rust.len() == 1
-    }
-
-    /// Whether pyo3-lab has this experiment's algorithm built in (`rust-native`).
-    pub fn has_native(&self) -> bool {
-        self.split == Some(Split::Fibonacci)
-    }
-
-    /// The lanes a race runs with these builds: Python ones once each, every
-    /// Rust one in each build, grouped by implementation, then `rust-native`.
-    pub fn lanes(&self, variants: &[Variant]) -> Vec<Lane> {
-        let single = self.single();
-        let mut lanes: Vec<Lane> = self
-            .python
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Lane::python(&p.label, single, i == 0))
-            .collect();
-        for r in &self.rust {
-            for &v in Variant::ALL.iter().filter(|v| variants.contains(v)) {
-                lanes.push(Lane::rust(&r.label, v, single));
-            }
-        }
-        if self.has_native() {
-            lanes.push(Lane::native());
-        }
-        lanes
-    }
-
-    /// The `.py` files the Python implementations live in.
-    pub fn python_files(&self) -> Vec<PathBuf> {
-        self.python
-            .iter()
-            .filter_map(|p| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
-            .collect()
-    }
-
-    /// The implementation a lane runs; None for `rust-native`.
-    pub fn implementation(&self, lane: &Lane) -> Option<&Implementation> {
-        let side = match lane.language {
-            Language::Python => &self.python,
-            Language::Rust => &self.rust,
-            Language::Native => return None,
-        };
-        side.iter().find(|i| i.label == lane.implementation)
-    }
-
-    /// The arguments with the size knob set to `size` (the default when None).
-    /// Errors name the valid range.
-    pub fn args_for(&self, size: Option<u64>) -> Result<Vec<Value>, String> {
-        let mut args = self.args.clone();
-        let (Some(size), Some(knob)) = (size, &self.knob) else {
-            return match (size, &self.knob) {
-                (Some(_), None) => Err(format!("{} has no size knob to set", self.name)),
-                _ => Ok(args),
-            };
-        };
-        if !(knob.min..=knob.max).contains(&size) {
-            return Err(format!(
-                "N = {size} is outside {}..={} for {} (its [input] min and max)",
-                knob.min, knob.max, self.name
-            ));
-        }
-        args[knob.index] = Value::from(size);
-        Ok(args)
-    }
-
-    /// What the call must return, when the lab knows it: fib(N) for a
-    /// Fibonacci experiment, else `[expect] result` for the default arguments.
-    pub fn expected_for(&self, args: &[Value]) -> Result<Option<String>, String> {
-        if self.has_native()
-            && let Some(n) = self.size_of(args)
-        {
-            return fibonacci::answer(n).map(Some);
-        }
-        Ok((args == self.args.as_slice())
-            .then(|| self.expect.as_ref().map(Value::to_string))
-            .flatten())
-    }
-
-    /// The value of the size knob in `args`, if there is one.
-    pub fn size_of(&self, args: &[Value]) -> Option<u64> {
-        self.knob
-            .as_ref()
-            .and_then(|k| args.get(k.index))
-            .and_then(Value::as_u64)
-    }
 }
 
 /// A `.py` file's module name and folder, checked.
@@ -628,6 +338,23 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
         }
     }
     (experiments, errors)
+}
+
+/// The most threads a sweep may ask for.
+pub const MAX_THREADS: u32 = 64;
+
+/// Checks a thread count list: 1 to 64 each.
+pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, String> {
+    if counts.is_empty() {
+        return Err(format!("{key} is empty: give thread counts such as 1,2,4"));
+    }
+    if let Some(bad) = counts.iter().find(|&&t| t == 0 || t > MAX_THREADS) {
+        return Err(format!("{key}: {bad} threads: give 1 to {MAX_THREADS}"));
+    }
+    let mut counts = counts.to_vec();
+    counts.sort_unstable();
+    counts.dedup();
+    Ok(counts)
 }
 
 #[cfg(test)]
@@ -843,87 +570,5 @@ result = 9227465
         );
         let (_, errors) = discover(&[root.path().join("absent")]);
         assert!(errors[0].contains("no such folder"), "{errors:?}");
-    }
-}
-
-/// The most threads a sweep may ask for.
-pub const MAX_THREADS: u32 = 64;
-
-/// Checks a thread count list: 1 to 64 each.
-pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, String> {
-    if counts.is_empty() {
-        return Err(format!("{key} is empty: give thread counts such as 1,2,4"));
-    }
-    if let Some(bad) = counts.iter().find(|&&t| t == 0 || t > MAX_THREADS) {
-        return Err(format!("{key}: {bad} threads: give 1 to {MAX_THREADS}"));
-    }
-    let mut counts = counts.to_vec();
-    counts.sort_unstable();
-    counts.dedup();
-    Ok(counts)
-}
-
-/// Experiments for tests that need no files.
-#[cfg(test)]
-pub mod fixtures {
-    use super::*;
-
-    fn imp(language: Language, module: &str, function: &str, key: &str) -> Implementation {
-        Implementation {
-            label: function.into(),
-            language,
-            module: module.into(),
-            function: function.into(),
-            dir: (language == Language::Python).then(|| PathBuf::from("/lab/assets")),
-            key: key.into(),
-        }
-    }
-
-    /// An experiment of one Python reference `f` and the Rust `functions`.
-    pub fn with_rust(
-        key: &str,
-        args: u64,
-        max: u64,
-        split: bool,
-        functions: &[&str],
-    ) -> Experiment {
-        Experiment {
-            key: key.into(),
-            dir: PathBuf::from("/lab").join(key),
-            name: key.into(),
-            description: format!("the {key} experiment"),
-            module: key.into(),
-            python: vec![imp(Language::Python, "reference", "f", "[python]")],
-            rust: functions
-                .iter()
-                .enumerate()
-                .map(|(i, f)| imp(Language::Rust, key, f, &format!("[[rust]] #{}", i + 1)))
-                .collect(),
-            setup: None,
-            args: vec![args.into()],
-            knob: Some(Knob {
-                index: 0,
-                min: 0,
-                max,
-                default: args,
-            }),
-            expect: None,
-            split: split.then_some(Split::Fibonacci),
-            overhead: None,
-            variants: Variant::ALL.to_vec(),
-            verify_inputs: None,
-            threads: None,
-        }
-    }
-
-    pub fn experiment(key: &str, args: u64, max: u64, split: bool) -> Experiment {
-        with_rust(key, args, max, split, &["f"])
-    }
-
-    pub fn lab_experiments() -> Vec<Experiment> {
-        vec![
-            experiment("fibonacci", 35, 93, true),
-            experiment("listsum", 1_000_000, 2_000_000, false),
-        ]
     }
 }

@@ -1,0 +1,249 @@
+//! Experiments: folders holding a maturin project plus a `lab.toml` that says
+//! which Python function races which Rust function, on what arguments.
+//!
+//! - `schema`: the `lab.toml` keys as serde reads them;
+//! - `load`: reading one folder, checking every key, finding experiments;
+//! - this module: the `Experiment` model the lab races.
+
+pub mod load;
+mod schema;
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::types::{Lane, Language, Variant};
+use crate::fibonacci;
+
+pub use load::{LAB_TOML, discover, parse_variants};
+
+/// that a bar can move between them. Without one, a run is one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// fib(n) = fib(n-1) + fib(n-2), unrolled at the top of the recursion.
+    Fibonacci,
+}
+
+/// The size knob: which argument the UI and `--n` change, within what bounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Knob {
+    pub index: usize,
+    pub min: u64,
+    pub max: u64,
+    pub default: u64,
+}
+
+/// One function raced: a Python one or a Rust one of the extension.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Implementation {
+    pub label: String,
+    pub language: Language,
+    /// The module to import (dotted for a package's submodule).
+    pub module: String,
+    pub function: String,
+    /// A folder to put first on `sys.path` for it; None when it is found in
+    /// the experiment's own build (the extension, or the package around it).
+    pub dir: Option<PathBuf>,
+    /// The lab.toml keys that name it, for messages: `[rust] function`.
+    pub key: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    /// The folder's name: the key of its builds, unique in a lab.
+    pub key: String,
+    pub dir: PathBuf,
+    pub name: String,
+    pub description: String,
+    /// The extension module maturin builds (dotted for `pkg._core`).
+    pub module: String,
+    /// The Python implementations; the first is the reference.
+    pub python: Vec<Implementation>,
+    pub rust: Vec<Implementation>,
+    /// A function of the reference's module that turns args into the call's
+    /// arguments, outside the timing.
+    pub setup: Option<String>,
+    pub args: Vec<Value>,
+    pub knob: Option<Knob>,
+    pub expect: Option<Value>,
+    pub split: Option<Split>,
+    /// Trivial functions (Python, Rust) to time one call's overhead with.
+    pub overhead: Option<(String, String)>,
+    /// The builds raced by default.
+    pub variants: Vec<Variant>,
+    /// `[verify] inputs`: the reference module's function that makes the
+    /// differential check's argument lists; else the knob is varied.
+    pub verify_inputs: Option<String>,
+    /// `[threads] counts`: after each race, every implementation is called
+    /// from that many Python threads at once.
+    pub threads: Option<Vec<u32>>,
+}
+
+impl Experiment {
+    /// The file this experiment was read from.
+    pub fn lab_toml(&self) -> PathBuf {
+        self.dir.join(LAB_TOML)
+    }
+
+    /// The implementation every other is checked against.
+    pub fn reference(&self) -> &Implementation {
+        &self.python[0]
+    }
+
+    /// One function a side: lanes keep the built-in names (`python`, `rust-release`).
+    pub fn single(&self) -> bool {
+        self.python.len() == 1 && self.rust.len() == 1
+    }
+
+    /// Whether pyo3-lab has this experiment's algorithm built in (`rust-native`).
+    pub fn has_native(&self) -> bool {
+        self.split == Some(Split::Fibonacci)
+    }
+
+    /// The lanes a race runs with these builds: Python ones once each, every
+    /// Rust one in each build, grouped by implementation, then `rust-native`.
+    pub fn lanes(&self, variants: &[Variant]) -> Vec<Lane> {
+        let single = self.single();
+        let mut lanes: Vec<Lane> = self
+            .python
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Lane::python(&p.label, single, i == 0))
+            .collect();
+        for r in &self.rust {
+            for &v in Variant::ALL.iter().filter(|v| variants.contains(v)) {
+                lanes.push(Lane::rust(&r.label, v, single));
+            }
+        }
+        if self.has_native() {
+            lanes.push(Lane::native());
+        }
+        lanes
+    }
+
+    /// The `.py` files the Python implementations live in.
+    pub fn python_files(&self) -> Vec<PathBuf> {
+        self.python
+            .iter()
+            .filter_map(|p| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
+            .collect()
+    }
+
+    /// The implementation a lane runs; None for `rust-native`.
+    pub fn implementation(&self, lane: &Lane) -> Option<&Implementation> {
+        let side = match lane.language {
+            Language::Python => &self.python,
+            Language::Rust => &self.rust,
+            Language::Native => return None,
+        };
+        side.iter().find(|i| i.label == lane.implementation)
+    }
+
+    /// The arguments with the size knob set to `size` (the default when None).
+    /// Errors name the valid range.
+    pub fn args_for(&self, size: Option<u64>) -> Result<Vec<Value>, String> {
+        let mut args = self.args.clone();
+        let (Some(size), Some(knob)) = (size, &self.knob) else {
+            return match (size, &self.knob) {
+                (Some(_), None) => Err(format!("{} has no size knob to set", self.name)),
+                _ => Ok(args),
+            };
+        };
+        if !(knob.min..=knob.max).contains(&size) {
+            return Err(format!(
+                "N = {size} is outside {}..={} for {} (its [input] min and max)",
+                knob.min, knob.max, self.name
+            ));
+        }
+        args[knob.index] = Value::from(size);
+        Ok(args)
+    }
+
+    /// What the call must return, when the lab knows it: fib(N) for a
+    /// Fibonacci experiment, else `[expect] result` for the default arguments.
+    pub fn expected_for(&self, args: &[Value]) -> Result<Option<String>, String> {
+        if self.has_native()
+            && let Some(n) = self.size_of(args)
+        {
+            return fibonacci::answer(n).map(Some);
+        }
+        Ok((args == self.args.as_slice())
+            .then(|| self.expect.as_ref().map(Value::to_string))
+            .flatten())
+    }
+
+    /// The value of the size knob in `args`, if there is one.
+    pub fn size_of(&self, args: &[Value]) -> Option<u64> {
+        self.knob
+            .as_ref()
+            .and_then(|k| args.get(k.index))
+            .and_then(Value::as_u64)
+    }
+}
+
+/// Experiments for tests that need no files.
+#[cfg(test)]
+pub mod fixtures {
+    use super::*;
+
+    fn imp(language: Language, module: &str, function: &str, key: &str) -> Implementation {
+        Implementation {
+            label: function.into(),
+            language,
+            module: module.into(),
+            function: function.into(),
+            dir: (language == Language::Python).then(|| PathBuf::from("/lab/assets")),
+            key: key.into(),
+        }
+    }
+
+    /// An experiment of one Python reference `f` and the Rust `functions`.
+    pub fn with_rust(
+        key: &str,
+        args: u64,
+        max: u64,
+        split: bool,
+        functions: &[&str],
+    ) -> Experiment {
+        Experiment {
+            key: key.into(),
+            dir: PathBuf::from("/lab").join(key),
+            name: key.into(),
+            description: format!("the {key} experiment"),
+            module: key.into(),
+            python: vec![imp(Language::Python, "reference", "f", "[python]")],
+            rust: functions
+                .iter()
+                .enumerate()
+                .map(|(i, f)| imp(Language::Rust, key, f, &format!("[[rust]] #{}", i + 1)))
+                .collect(),
+            setup: None,
+            args: vec![args.into()],
+            knob: Some(Knob {
+                index: 0,
+                min: 0,
+                max,
+                default: args,
+            }),
+            expect: None,
+            split: split.then_some(Split::Fibonacci),
+            overhead: None,
+            variants: Variant::ALL.to_vec(),
+            verify_inputs: None,
+            threads: None,
+        }
+    }
+
+    pub fn experiment(key: &str, args: u64, max: u64, split: bool) -> Experiment {
+        with_rust(key, args, max, split, &["f"])
+    }
+
+    pub fn lab_experiments() -> Vec<Experiment> {
+        vec![
+            experiment("fibonacci", 35, 93, true),
+            experiment("listsum", 1_000_000, 2_000_000, false),
+        ]
+    }
+}

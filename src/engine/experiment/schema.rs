@@ -1,0 +1,135 @@
+//! The `lab.toml` file as serde reads it: its keys and their types, nothing
+//! more. `load` turns it into an `Experiment` and checks what serde cannot.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::Split;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LabToml {
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) module: String,
+    /// One table or an array of tables: read one by one for clear errors.
+    pub(super) python: toml::Value,
+    pub(super) rust: toml::Value,
+    pub(super) input: Input,
+    pub(super) expect: Option<Expect>,
+    pub(super) progress: Option<Progress>,
+    pub(super) overhead: Option<Overhead>,
+    pub(super) verify: Option<VerifyInputs>,
+    pub(super) threads: Option<Threads>,
+    /// The builds raced unless the command line says otherwise.
+    pub(super) variants: Option<Vec<String>>,
+}
+
+/// Trivial functions (one int in, the same out) of each side, to time what
+/// one call across the boundary costs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Overhead {
+    pub(super) python: String,
+    pub(super) rust: String,
+}
+
+/// Where the differential check's inputs come from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VerifyInputs {
+    /// A function of the reference's module: `random.Random` in, one list of
+    /// the call's arguments out.
+    pub(super) inputs: String,
+}
+
+/// Thread counts each implementation is called from at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Threads {
+    pub(super) counts: Vec<u32>,
+}
+
+/// A Python implementation: a function of a `.py` file, or of a module of the
+/// project's own package (imported as its users import it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PythonSide {
+    pub(super) file: Option<PathBuf>,
+    pub(super) module: Option<String>,
+    pub(super) function: String,
+    pub(super) label: Option<String>,
+    pub(super) setup: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RustSide {
+    pub(super) function: String,
+    pub(super) label: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Input {
+    pub(super) args: Vec<toml::Value>,
+    pub(super) size: Option<usize>,
+    pub(super) min: Option<u64>,
+    pub(super) max: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Expect {
+    pub(super) result: toml::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Progress {
+    pub(super) split: Split,
+}
+
+/// The tables of a key that may be one table (`[rust]`) or many (`[[rust]]`),
+/// each read on its own so an error names which one.
+pub(super) fn tables<T: serde::de::DeserializeOwned>(
+    shown: &str,
+    key: &str,
+    value: toml::Value,
+) -> Result<Vec<(String, T)>, String> {
+    let (items, many) = match value {
+        toml::Value::Array(items) => (items, true),
+        table @ toml::Value::Table(_) => (vec![table], false),
+        other => {
+            return Err(format!(
+                "{shown}: {key} must be a table ([{key}]) or a list of them ([[{key}]]), not a {}",
+                other.type_str()
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(format!(
+            "{shown}: [[{key}]] is empty: name at least one function"
+        ));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = if many {
+                format!("[[{key}]] #{}", i + 1)
+            } else {
+                format!("[{key}]")
+            };
+            T::deserialize(item)
+                .map(|t| (name.clone(), t))
+                .map_err(|e| {
+                    format!(
+                        "{shown}: {name}: {}",
+                        e.to_string().trim_end().replace('\n', " ")
+                    )
+                })
+        })
+        .collect()
+}
