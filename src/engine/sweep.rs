@@ -14,6 +14,11 @@ use super::types::{LaneRecord, SweepPoint};
 const FINE: u64 = 200;
 
 /// Whether a knob moves by one (small range) or by doubling.
+/// Before any size is measured, a small knob is guessed to grow as naive
+/// Fibonacci does (φ per step: the built-in small knob); after the first
+/// points, the measured growth takes over.
+pub const GUESSED_GROWTH_PER_STEP: f64 = 1.618;
+
 pub fn is_fine(knob: &Knob) -> bool {
     knob.max.saturating_sub(knob.min) <= FINE
 }

@@ -10,7 +10,7 @@ use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::sweep;
-use crate::engine::types::{BuildInfo, GilMode, GilRun, Lane, RunOutcome, Target, Variant};
+use crate::engine::types::{GilMode, Lane, Target, Variant};
 use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig};
 
 use super::keys::Action;
@@ -18,9 +18,6 @@ pub use super::panes::{
     BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, Lower, RacePane, ScalingView,
     SweepPane,
 };
-
-/// Lines of build log kept; older ones scroll away.
-const LOG_LIMIT: usize = 5000;
 
 /// An experiment on screen, and its knob's current value.
 #[derive(Clone, Debug, PartialEq)]
@@ -595,35 +592,11 @@ impl App {
         Some(Effect::Start(next))
     }
 
+    /// An engine event: each pane takes its own; the app keeps what is
+    /// shared (set-up status, the experiments, the message line).
     fn on_engine(&mut self, event: Event) -> Option<Effect> {
         match event {
             Event::Status(s) => self.setup_status = s,
-            Event::BuildStarted(t) => {
-                let last = self.last_good(&t);
-                let since = Instant::now();
-                self.builds
-                    .states
-                    .insert(t, BuildState::Building { since, last });
-            }
-            Event::BuildLine(t, line) => {
-                let b = &mut self.builds;
-                if b.log_target.as_ref() != Some(&t) {
-                    b.log.clear();
-                    b.log_scroll = 0;
-                    b.log_target = Some(t);
-                }
-                if b.log.len() == LOG_LIMIT {
-                    b.log.remove(0);
-                }
-                b.log.push(line);
-            }
-            Event::BuildFinished(t, result) => {
-                let state = match result {
-                    Ok(info) => BuildState::Ready(info),
-                    Err(e) => BuildState::Failed(e.to_string(), self.last_good(&t)),
-                };
-                self.builds.states.insert(t, state);
-            }
             Event::ExperimentLoaded(exp) => {
                 let exp = *exp;
                 if let Some(view) = self.experiments.iter_mut().find(|v| v.exp.key == exp.key) {
@@ -632,106 +605,31 @@ impl App {
                     view.size = size.or(view.size);
                 }
             }
-            Event::Verified(record) => self.race.verify.push(record),
-            Event::SweepPoint(point) => {
-                self.sweep.points.push(point);
-                self.sweep.estimate = self.sweep_estimate();
-            }
+            Event::SweepPoint(point) => self.sweep.add(point),
             Event::Counting(lane) => {
                 self.inform(
                     Level::Info,
                     format!("counting {lane}'s instructions under callgrind (about 50x slower)…"),
                 );
-                self.race.extras.entry(lane.name).or_default().instructions = None;
+                self.race.on_engine(Event::Counting(lane));
             }
-            Event::Counted(lane, result) => {
-                self.race.extras.entry(lane.name).or_default().instructions =
-                    Some(result.map(|i| i.per_call));
+            e @ (Event::BuildStarted(_) | Event::BuildLine(..) | Event::BuildFinished(..)) => {
+                self.builds.on_engine(e)
             }
-            // The engine decides the lanes once the builds are known.
-            Event::RaceStarted { lanes, size } => {
-                // A sweep races one size after another: the pane says which.
-                if size.is_some() {
-                    self.race.size = size;
-                }
-                self.race.verify.clear();
-                self.race.extras.clear();
-                self.race.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
-            }
-            Event::LaneStarted { lane, .. } => {
-                self.set_lane(
-                    &lane,
-                    LaneState::Running {
-                        since: Instant::now(),
-                        fraction: 0.0,
-                    },
-                );
-            }
-            Event::LaneProgress { lane, fraction } => {
-                if let Some((_, LaneState::Running { fraction: f, .. })) =
-                    self.race.lanes.iter_mut().find(|(l, _)| *l == lane)
-                {
-                    *f = fraction;
-                }
-            }
-            Event::LaneFinished { lane, outcome, .. } => {
-                let state = match outcome {
-                    RunOutcome::Done {
-                        seconds,
-                        result,
-                        correct,
-                    } => LaneState::Done {
-                        seconds,
-                        result,
-                        correct,
-                    },
-                    RunOutcome::Failed(why) => LaneState::Failed(why),
-                };
-                self.set_lane(&lane, state);
-            }
-            Event::GilStarted(mode) => {
-                let view = self.gil.runs.entry(mode).or_default();
-                *view = GilView {
-                    running: true,
-                    ..GilView::default()
-                };
-            }
-            Event::GilLine(mode, line) => self.gil.runs.entry(mode).or_default().lines.push(line),
-            Event::GilDone(run) => self.gil_done(run),
-            Event::ScalingStarted => self.gil.scaling = ScalingView::Running(None),
-            Event::ScalingProgress { done, of } => {
-                self.gil.scaling = ScalingView::Running(Some((done, of)))
-            }
-            Event::ScalingDone(result) => {
-                self.gil.scaling = match result {
-                    Ok(s) => ScalingView::Done(s),
-                    Err(e) => ScalingView::Failed(e.to_string()),
-                };
-            }
+            e @ (Event::Verified(_)
+            | Event::Counted(..)
+            | Event::RaceStarted { .. }
+            | Event::LaneStarted { .. }
+            | Event::LaneProgress { .. }
+            | Event::LaneFinished { .. }) => self.race.on_engine(e),
+            e @ (Event::GilStarted(_)
+            | Event::GilLine(..)
+            | Event::GilDone(_)
+            | Event::ScalingStarted
+            | Event::ScalingProgress { .. }
+            | Event::ScalingDone(_)) => self.gil.on_engine(e),
         }
         None
-    }
-
-    fn gil_done(&mut self, run: GilRun) {
-        let view = self.gil.runs.entry(run.mode).or_default();
-        view.running = false;
-        view.verdict = Some((run.ok, run.verdict));
-        view.timeline = run.timeline;
-    }
-
-    /// A build that stays usable while a rebuild of it runs or after one fails.
-    fn last_good(&self, target: &Target) -> Option<BuildInfo> {
-        match self.builds.states.get(target) {
-            Some(BuildState::Ready(info)) => Some(info.clone()),
-            Some(BuildState::Failed(_, last) | BuildState::Building { last, .. }) => last.clone(),
-            _ => None,
-        }
-    }
-
-    fn set_lane(&mut self, lane: &Lane, state: LaneState) {
-        if let Some((_, s)) = self.race.lanes.iter_mut().find(|(l, _)| l == lane) {
-            *s = state;
-        }
     }
 
     /// Before a sweep's first point: the race on screen, if it ran at one of
@@ -753,46 +651,13 @@ impl App {
                 .iter()
                 .map(|&n| {
                     if fine {
-                        per_size * 1.618f64.powf(n as f64 - n0)
+                        per_size * sweep::GUESSED_GROWTH_PER_STEP.powf(n as f64 - n0)
                     } else {
                         per_size * n as f64 / n0.max(1.0)
                     }
                 })
                 .sum(),
         )
-    }
-
-    /// After some points: the time so far plus the rest, extrapolated from
-    /// the measured points' growth.
-    fn sweep_estimate(&self) -> Option<f64> {
-        let s = &self.sweep;
-        let elapsed = s.started?.elapsed().as_secs_f64();
-        let measured: Vec<(u64, f64)> = s
-            .points
-            .iter()
-            .map(|p| {
-                let t: f64 = p
-                    .records
-                    .iter()
-                    .flat_map(|r| r.times.iter().map(move |t| t * r.repeat as f64))
-                    .sum();
-                (p.size, t)
-            })
-            .collect();
-        let &(last_n, last_t) = measured.last()?;
-        let rest: f64 = s.sizes[s.points.len().min(s.sizes.len())..]
-            .iter()
-            .map(|&n| match sweep::growth(&measured, s.geometric) {
-                Some(sweep::Growth::Exponential {
-                    factor_per_step, ..
-                }) => last_t * factor_per_step.powf(n as f64 - last_n as f64),
-                Some(sweep::Growth::Power { exponent, .. }) => {
-                    last_t * (n as f64 / last_n.max(1) as f64).powf(exponent)
-                }
-                None => last_t,
-            })
-            .sum();
-        Some(elapsed + rest)
     }
 
     /// Lane times of the finished race, fastest first.
@@ -864,6 +729,7 @@ pub mod fixtures {
 
     /// The end of a job: what set-up found of the builds, and the problems.
     use crate::engine::problem::{Problem, ProblemKind};
+    use crate::engine::types::BuildInfo;
 
     pub fn report(known: Vec<(Target, Option<BuildInfo>)>, problems: &[&str]) -> JobReport {
         JobReport {

@@ -2,6 +2,7 @@
 
 use super::fixtures::{self, app, done, lab_experiments, targets};
 use super::*;
+use crate::engine::types::{BuildInfo, RunOutcome};
 
 fn race(n: u64) -> Job {
     Job::Race(RaceJob::quick(

@@ -1,13 +1,20 @@
-//! What each pane shows: the state the app keeps per pane, changed only by
-//! `App` (app.rs) and drawn by the pane's widget (widgets/).
+//! What each pane shows: the state the app keeps per pane, and how each
+//! pane takes the engine's events that are its own (`on_engine`). `App`
+//! (app.rs) hands them over; the pane's widget (widgets/) draws it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::engine::event::Event;
+use crate::engine::sweep;
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    BuildInfo, GilMode, Lane, LogLine, Scaling, Segment, SweepPoint, Target, Variant, VerifyRecord,
+    BuildInfo, GilMode, Lane, LogLine, RunOutcome, Scaling, Segment, SweepPoint, Target, Variant,
+    VerifyRecord,
 };
+
+/// Lines of build log kept; older ones scroll away.
+const LOG_LIMIT: usize = 5000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BuildState {
@@ -128,4 +135,179 @@ pub enum Lower {
     #[default]
     Gil,
     Sweep,
+}
+
+impl BuildsPane {
+    pub fn on_engine(&mut self, event: Event) {
+        match event {
+            Event::BuildStarted(t) => {
+                let last = self.last_good(&t);
+                let since = Instant::now();
+                self.states.insert(t, BuildState::Building { since, last });
+            }
+            Event::BuildLine(t, line) => {
+                if self.log_target.as_ref() != Some(&t) {
+                    self.log.clear();
+                    self.log_scroll = 0;
+                    self.log_target = Some(t);
+                }
+                if self.log.len() == LOG_LIMIT {
+                    self.log.remove(0);
+                }
+                self.log.push(line);
+            }
+            Event::BuildFinished(t, result) => {
+                let state = match result {
+                    Ok(info) => BuildState::Ready(info),
+                    Err(e) => BuildState::Failed(e.to_string(), self.last_good(&t)),
+                };
+                self.states.insert(t, state);
+            }
+            _ => {}
+        }
+    }
+
+    /// A build that stays usable while a rebuild of it runs or after one fails.
+    pub fn last_good(&self, target: &Target) -> Option<BuildInfo> {
+        match self.states.get(target) {
+            Some(BuildState::Ready(info)) => Some(info.clone()),
+            Some(BuildState::Failed(_, last) | BuildState::Building { last, .. }) => last.clone(),
+            _ => None,
+        }
+    }
+}
+
+impl RacePane {
+    pub fn on_engine(&mut self, event: Event) {
+        match event {
+            Event::Verified(record) => self.verify.push(record),
+            Event::Counting(lane) => {
+                self.extras.entry(lane.name).or_default().instructions = None;
+            }
+            Event::Counted(lane, result) => {
+                self.extras.entry(lane.name).or_default().instructions =
+                    Some(result.map(|i| i.per_call));
+            }
+            // The engine decides the lanes once the builds are known.
+            Event::RaceStarted { lanes, size } => {
+                // A sweep races one size after another: the pane says which.
+                if size.is_some() {
+                    self.size = size;
+                }
+                self.verify.clear();
+                self.extras.clear();
+                self.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
+            }
+            Event::LaneStarted { lane, .. } => {
+                let since = Instant::now();
+                self.set_lane(
+                    &lane,
+                    LaneState::Running {
+                        since,
+                        fraction: 0.0,
+                    },
+                );
+            }
+            Event::LaneProgress { lane, fraction } => {
+                if let Some((_, LaneState::Running { fraction: f, .. })) =
+                    self.lanes.iter_mut().find(|(l, _)| *l == lane)
+                {
+                    *f = fraction;
+                }
+            }
+            Event::LaneFinished { lane, outcome, .. } => {
+                let state = match outcome {
+                    RunOutcome::Done {
+                        seconds,
+                        result,
+                        correct,
+                    } => LaneState::Done {
+                        seconds,
+                        result,
+                        correct,
+                    },
+                    RunOutcome::Failed(why) => LaneState::Failed(why),
+                };
+                self.set_lane(&lane, state);
+            }
+            _ => {}
+        }
+    }
+
+    fn set_lane(&mut self, lane: &Lane, state: LaneState) {
+        if let Some((_, s)) = self.lanes.iter_mut().find(|(l, _)| l == lane) {
+            *s = state;
+        }
+    }
+}
+
+impl GilPane {
+    pub fn on_engine(&mut self, event: Event) {
+        match event {
+            Event::GilStarted(mode) => {
+                *self.runs.entry(mode).or_default() = GilView {
+                    running: true,
+                    ..GilView::default()
+                };
+            }
+            Event::GilLine(mode, line) => self.runs.entry(mode).or_default().lines.push(line),
+            Event::GilDone(run) => {
+                let view = self.runs.entry(run.mode).or_default();
+                view.running = false;
+                view.verdict = Some((run.ok, run.verdict));
+                view.timeline = run.timeline;
+            }
+            Event::ScalingStarted => self.scaling = ScalingView::Running(None),
+            Event::ScalingProgress { done, of } => {
+                self.scaling = ScalingView::Running(Some((done, of)))
+            }
+            Event::ScalingDone(result) => {
+                self.scaling = match result {
+                    Ok(s) => ScalingView::Done(s),
+                    Err(e) => ScalingView::Failed(e.to_string()),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+impl SweepPane {
+    /// A size measured: its point, and a new estimate of the whole sweep.
+    pub fn add(&mut self, point: SweepPoint) {
+        self.points.push(point);
+        self.estimate = self.estimate();
+    }
+
+    /// After some points: the time so far plus the rest, extrapolated from
+    /// the measured points' growth.
+    fn estimate(&self) -> Option<f64> {
+        let elapsed = self.started?.elapsed().as_secs_f64();
+        let measured: Vec<(u64, f64)> = self
+            .points
+            .iter()
+            .map(|p| {
+                let t: f64 = p
+                    .records
+                    .iter()
+                    .flat_map(|r| r.times.iter().map(move |t| t * r.repeat as f64))
+                    .sum();
+                (p.size, t)
+            })
+            .collect();
+        let &(last_n, last_t) = measured.last()?;
+        let rest: f64 = self.sizes[self.points.len().min(self.sizes.len())..]
+            .iter()
+            .map(|&n| match sweep::growth(&measured, self.geometric) {
+                Some(sweep::Growth::Exponential {
+                    factor_per_step, ..
+                }) => last_t * factor_per_step.powf(n as f64 - last_n as f64),
+                Some(sweep::Growth::Power { exponent, .. }) => {
+                    last_t * (n as f64 / last_n.max(1) as f64).powf(exponent)
+                }
+                None => last_t,
+            })
+            .sum();
+        Some(elapsed + rest)
+    }
 }
