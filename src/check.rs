@@ -14,9 +14,8 @@ use crate::engine::sweep;
 use crate::engine::types::{RunOutcome, Variant};
 use crate::engine::verify::VerifyConfig;
 use crate::engine::{DEFAULT_EXPERIMENT, Lab};
-use crate::report::{
-    self, BuildRow, ExperimentRow, GilReport, Machine, Report, SweepReport, baseline,
-};
+use crate::report::export::{self, Outputs};
+use crate::report::{self, ExperimentRow, GilReport, Machine, Report, baseline};
 use crate::units;
 
 /// A usage error: bad options, caught before anything runs.
@@ -172,98 +171,29 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
         }
     }
     report.finish(complete);
-    let text = report::text::render(&report);
-    print!(
-        "{}",
-        if colour() {
-            report::text::coloured(&text)
-        } else {
-            text
-        }
-    );
-    if save(cli, &report) && report.ok {
+    export::print(&report);
+    if export::save(&outputs(cli), &report) && report.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
 }
 
-/// Colour only for a person: stdout a terminal, no `NO_COLOR`, not `TERM=dumb`.
-fn colour() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var("TERM").is_ok_and(|t| t != "dumb")
+/// The files the options ask the report to be written to.
+fn outputs(cli: &Cli) -> Outputs {
+    Outputs {
+        json: cli.json.clone(),
+        markdown: cli.markdown.clone(),
+        csv: cli.csv.clone(),
+        plot: cli.plot.clone(),
+    }
 }
 
-/// Writes the JSON and Markdown reports asked for; false if one could not be written.
-fn save(cli: &Cli, report: &Report) -> bool {
-    let mut ok = true;
-    let mut write = |path: &Path, text: String| {
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            ok = false;
-        }
-    };
-    if let Some(path) = &cli.json {
-        write(
-            path,
-            serde_json::to_string_pretty(report).expect("serialisable"),
-        );
-    }
-    if let Some(path) = &cli.markdown {
-        write(path, report::markdown::render(report));
-    }
-    if let Some(path) = &cli.csv {
-        write(path, report::csv::render(report));
-    }
-    let mut plot_error = None;
-    if let Some(path) = &cli.plot {
-        match report::plot::render(report) {
-            Ok(svg) => write(path, svg),
-            Err(e) => plot_error = Some(format!("cannot draw {}: {e}", path.display())),
-        }
-    }
-    if let Some(e) = plot_error {
-        eprintln!("error: {e}");
-        ok = false;
-    }
-    ok
-}
-
-/// A sweep's rows (one per lane and size, with `parameters`) and trends.
+/// A sweep's rows and trends, once its experiment is known.
 fn add_sweep(lab: &Lab, report: &mut Report, race: &RaceJob, sizes: &[u64], done: &JobReport) {
-    let Ok(exp) = lab.experiment(&race.experiment) else {
-        return;
-    };
-    let (sweep, rows) = SweepReport::new(&exp, sizes, &done.sweep);
-    report
-        .experiments
-        .push(ExperimentRow::new(&exp, sizes.last().copied()));
-    report.results.extend(rows);
-    report.sweeps.push(sweep);
-}
-
-/// What any job adds to the report: its builds, its thread sweep, its
-/// differential check and its problems.
-fn absorb(report: &mut Report, job: &JobReport) {
-    for (experiment, lane, bytes) in &job.traced {
-        if let Some(row) = report
-            .results
-            .iter_mut()
-            .find(|r| &r.experiment == experiment && &r.lane == lane)
-        {
-            row.tracemalloc_peak_bytes = Some(*bytes);
-        }
+    if let Ok(exp) = lab.experiment(&race.experiment) {
+        report.add_sweep(&exp, sizes, done);
     }
-    report
-        .builds
-        .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
-    report.threads.extend(job.threads.iter().cloned());
-    report.verify.extend(job.verify.iter().flatten().cloned());
-    report
-        .problems
-        .extend(report::problems::describe_all(&job.problems));
 }
 
 /// Runs the jobs one by one, saving the report after each so a later failure
@@ -335,12 +265,12 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
             if let Job::Sweep { race, sizes } = job {
                 let mut so_far = report.clone();
                 add_sweep(lab, &mut so_far, race, sizes, partial);
-                save(cli, &so_far);
+                export::save(&outputs(cli), &so_far);
             }
         };
         match lab.run_observed(job, &cancel, &mut observe) {
             Ok(done) => {
-                absorb(report, &done);
+                report.absorb(&done);
                 if let Job::Sweep { race, sizes } = job {
                     add_sweep(lab, report, race, sizes, &done);
                 }
@@ -360,7 +290,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 _ => e.to_string(),
             }),
         }
-        save(cli, report);
+        export::save(&outputs(cli), report);
         if cancel::interrupted() {
             report.problems.push("interrupted".into());
             return false;

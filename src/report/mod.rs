@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod csv;
+pub mod export;
 pub mod markdown;
 pub mod plot;
 pub mod problems;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
+use crate::engine::pipeline::JobReport;
 use crate::engine::stats::{self, Summary, ratio};
 use crate::engine::sweep::{self, LaneTrend};
 use crate::engine::threads::ThreadRow;
@@ -92,6 +94,34 @@ impl Report {
         self.results
             .iter()
             .find(|r| r.experiment == experiment && r.lane == lane && r.size() == Some(n))
+    }
+    /// What any job adds to the report: its builds, its thread sweep, its
+    /// differential check, the tracemalloc peaks measured apart from their
+    /// race, and its problems in words.
+    pub fn absorb(&mut self, job: &JobReport) {
+        for (experiment, lane, bytes) in &job.traced {
+            if let Some(row) = self
+                .results
+                .iter_mut()
+                .find(|r| &r.experiment == experiment && &r.lane == lane)
+            {
+                row.tracemalloc_peak_bytes = Some(*bytes);
+            }
+        }
+        self.builds
+            .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
+        self.threads.extend(job.threads.iter().cloned());
+        self.verify.extend(job.verify.iter().flatten().cloned());
+        self.problems.extend(problems::describe_all(&job.problems));
+    }
+
+    /// A sweep's rows (one per lane and size, with `parameters`) and trends.
+    pub fn add_sweep(&mut self, exp: &Experiment, sizes: &[u64], done: &JobReport) {
+        let (sweep, rows) = SweepReport::new(exp, sizes, &done.sweep);
+        self.experiments
+            .push(ExperimentRow::new(exp, sizes.last().copied()));
+        self.results.extend(rows);
+        self.sweeps.push(sweep);
     }
 
     /// Settles the verdict: ok only when complete with no problem.
