@@ -150,33 +150,34 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
         "0",
     ]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    let speedup = |lane: &str| {
+    // Each lane judged against what native Rust threads reached in its own
+    // batches (interleaved with them), not against a fixed ratio that a busy
+    // machine breaks.
+    let at_two = |lane: &str| {
         run.report["threads"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["lane"] == lane && r["threads"] == 2)
-            .and_then(|r| r["speedup"].as_f64())
+            .map(|r| {
+                (
+                    r["speedup"].as_f64().unwrap(),
+                    r["capacity"].as_f64().unwrap(),
+                )
+            })
             .unwrap_or_else(|| panic!("no row for {lane}: {}", run.report["threads"]))
     };
-    // Judged against what native Rust threads reached in the same batches,
-    // not against a fixed ratio that a busy machine breaks.
-    let capacity = run.report["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["threads"] == 2)
-        .filter_map(|r| r["capacity"].as_f64())
-        .fold(f64::INFINITY, f64::min);
-    let (released, holding) = (speedup("released (release)"), speedup("holding (release)"));
+    let (released, free_r) = at_two("released (release)");
+    let (holding, free_h) = at_two("holding (release)");
+    let capacity = free_r.min(free_h);
     if capacity >= 1.3 {
         assert!(
-            released - 1.0 > 0.6 * (capacity - 1.0),
-            "releases the GIL: {released} of {capacity}"
+            released - 1.0 > 0.6 * (free_r - 1.0),
+            "releases the GIL: {released} of {free_r}"
         );
         assert!(
-            holding - 1.0 < 0.25 * (capacity - 1.0),
-            "holds the GIL: {holding} of {capacity}"
+            holding - 1.0 < 0.25 * (free_h - 1.0),
+            "holds the GIL: {holding} of {free_h}"
         );
         assert!(run.stdout.contains("(releases the GIL)"), "{}", run.stdout);
         assert!(run.stdout.contains("holds the GIL"), "{}", run.stdout);

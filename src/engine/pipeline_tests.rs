@@ -100,10 +100,13 @@ impl Caller for FakeWorker {
                 let seconds = if function == "f" { 0.5 } else { 0.05 };
                 Ok(finished(seconds, "42", expect))
             }
-            Request::Threads { .. } => Ok(Finished {
-                json: Some("0.02".into()),
-                ..finished(0.02, "42", &None)
-            }),
+            Request::Threads { counts, .. } => {
+                let rows: Vec<(u32, f64, f64)> = counts.iter().map(|&t| (t, 0.02, 0.02)).collect();
+                Ok(Finished {
+                    json: Some(serde_json::to_string(&rows).unwrap()),
+                    ..finished(0.02, "42", &None)
+                })
+            }
             _ => Ok(finished(1e-7, "None", &None)),
         }
     }

@@ -35,7 +35,7 @@ pub enum ProblemKind {
         threads: Option<u32>,
         why: String,
     },
-    /// A lane called from this many threads at once answered wrong.
+    /// A lane called from threads at once (up to this many) answered wrong.
     WrongWithThreads(u32),
     /// The differential check found inputs where the lane disagrees.
     Disagrees(VerifyRecord),

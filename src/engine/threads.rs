@@ -81,6 +81,14 @@ pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
     })
 }
 
+fn threads_problem(exp: &Experiment, setup: &LaneSetup, why: String) -> Problem {
+    Problem::in_lane(
+        &exp.key,
+        &setup.lane.name,
+        ProblemKind::Threads { threads: None, why },
+    )
+}
+
 /// Runs every lane but the built-in native one at each thread count.
 pub fn run(
     exp: &Experiment,
@@ -103,70 +111,65 @@ pub fn run(
         let mut worker = match spawner.spawn(&setup.paths) {
             Ok(w) => w,
             Err(e) => {
-                problems.push(Problem::in_lane(
-                    &exp.key,
-                    &setup.lane.name,
-                    ProblemKind::Threads {
-                        threads: None,
-                        why: e.to_string(),
-                    },
-                ));
+                problems.push(threads_problem(exp, setup, e.to_string()));
                 continue;
             }
         };
-        // (threads, wall, the native yardstick's wall, right)
-        let mut walls: Vec<(u32, f64, Option<f64>, bool)> = Vec::new();
-        for &threads in counts {
-            if cancel.is_cancelled() {
-                return Err(LabError::Cancelled);
-            }
-            let request = Request::Threads {
-                module: module.clone(),
-                function: function.clone(),
-                args: args.to_owned(),
-                setup: setup.setup.clone(),
-                threads,
-                batches: BATCHES,
-                expect: expect.clone(),
-            };
-            match worker.call(&request, None, &mut |_| {}) {
-                Ok(done) => {
-                    let native = done.json.as_deref().and_then(|j| j.parse::<f64>().ok());
-                    walls.push((threads, done.seconds, native, done.correct != Some(false)))
-                }
-                Err(e) => {
-                    problems.push(Problem::in_lane(
-                        &exp.key,
-                        &setup.lane.name,
-                        ProblemKind::Threads {
-                            threads: Some(threads),
-                            why: e.to_string(),
-                        },
-                    ));
-                    break;
-                }
-            }
+        if cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
         }
-        let one = walls.iter().find(|w| w.0 == 1);
-        let (one, native_one) = (one.map(|w| w.1), one.and_then(|w| w.2));
-        for (threads, wall, native, correct) in walls {
-            if !correct {
-                problems.push(Problem::in_lane(
-                    &exp.key,
-                    &setup.lane.name,
-                    ProblemKind::WrongWithThreads(threads),
-                ));
+        // Every count in one request: the worker takes them in turn, round
+        // after round, each beside its native yardstick.
+        let request = Request::Threads {
+            module: module.clone(),
+            function: function.clone(),
+            args: args.to_owned(),
+            setup: setup.setup.clone(),
+            counts: counts.to_vec(),
+            batches: BATCHES,
+            expect: expect.clone(),
+        };
+        let (walls, correct) = match worker.call(&request, None, &mut |_| {}) {
+            Ok(done) => {
+                let walls: Option<Vec<(u32, f64, f64)>> = done
+                    .json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str(j).ok());
+                match walls {
+                    Some(walls) => (walls, done.correct != Some(false)),
+                    None => {
+                        problems.push(threads_problem(exp, setup, "gave no timings".into()));
+                        continue;
+                    }
+                }
             }
+            Err(e) => {
+                let e = LabError::from(e);
+                if e == LabError::Cancelled {
+                    return Err(e);
+                }
+                problems.push(threads_problem(exp, setup, e.to_string()));
+                continue;
+            }
+        };
+        if !correct {
+            let most = counts.iter().copied().max().unwrap_or(1);
+            problems.push(Problem::in_lane(
+                &exp.key,
+                &setup.lane.name,
+                ProblemKind::WrongWithThreads(most),
+            ));
+        }
+        let one = walls.iter().find(|w| w.0 == 1).map(|w| (w.1, w.2));
+        for (threads, wall, native) in walls {
             rows.push(ThreadRow {
                 experiment: exp.key.clone(),
                 lane: setup.lane.name.clone(),
                 implementation: setup.lane.implementation.clone(),
                 threads,
                 wall,
-                speedup: one.map_or(f64::NAN, |one| capacity::speedup(threads, one, wall)),
-                capacity: native_one
-                    .zip(native)
-                    .map(|(one, wall)| capacity::speedup(threads, one, wall)),
+                speedup: one.map_or(f64::NAN, |(one, _)| capacity::speedup(threads, one, wall)),
+                capacity: one.map(|(_, native_one)| capacity::speedup(threads, native_one, native)),
                 correct,
             });
         }

@@ -27,7 +27,7 @@ pub fn describe(p: &Problem) -> String {
         }
         ProblemKind::Threads { threads: None, why } => format!("{exp} lane {lane} threads: {why}"),
         ProblemKind::WrongWithThreads(t) => {
-            format!("{exp} lane {lane} with {t} threads returned a wrong result")
+            format!("{exp} lane {lane} returned a wrong result from up to {t} threads at once")
         }
         ProblemKind::Disagrees(v) => disagreement(v),
         ProblemKind::Verify(why) => format!("{exp}: verify: {why}"),

@@ -61,17 +61,18 @@ pub enum Request {
         function: String,
         seeds: Vec<u64>,
     },
-    /// Call `module.function(*args)` from `threads` Python threads at once,
-    /// `batches` times; the time reported is the best batch's wall time, and
-    /// the reply's `json` the best wall time of T native Rust threads run
-    /// between the batches (the machine's capacity at that moment).
+    /// Call `module.function(*args)` from T Python threads at once, for each
+    /// T of `counts`, in `batches` rounds that take every T in turn, each
+    /// followed by T native Rust threads (the machine's capacity at that
+    /// moment). The reply's `json` is `[[T, best wall per call, best native
+    /// wall], ...]`.
     Threads {
         module: String,
         function: String,
         args: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         setup: Option<(String, String)>,
-        threads: u32,
+        counts: Vec<u32>,
         batches: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expect: Option<String>,

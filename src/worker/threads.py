@@ -27,7 +27,43 @@ def native_work():
     return _native_work
 
 
-def run(f, args, threads, batches, expect):
+def batch(f, args, threads, calls):
+    """Wall time of `threads` threads each making `calls` calls, started
+    together; the last result of each thread."""
+    out = [None] * threads
+    errors = []
+    barrier = threading.Barrier(threads + 1)
+
+    def work(i):
+        barrier.wait()
+        try:
+            for _ in range(calls):
+                out[i] = f(*args)
+        except BaseException as e:  # reported, not raised in a thread
+            errors.append(f"{type(e).__name__}: {e}")
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    start = time.perf_counter()
+    barrier.wait()
+    for t in pool:
+        t.join()
+    wall = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(errors[0])
+    return wall, out
+
+
+def run(f, args, counts, batches, expect):
+    """[(threads, wall per call, native wall)] for each thread count, the
+    repr of a result, and whether every result was right.
+
+    Every round takes every thread count in turn, each followed by its
+    native yardstick, so the counts and the yardstick all see the same
+    machine: a busy moment cannot pass for a speed-up. The best round of
+    `batches` is kept for each.
+    """
     # The best of three: one timing on a busy machine may include a moment
     # the thread was not running, and too few calls would follow from it.
     one = float("inf")
@@ -39,38 +75,18 @@ def run(f, args, threads, batches, expect):
             break
     one = max(one, 1e-9)
     calls = max(1, int(BATCH / one + 0.5))
-    best = None
-    native = None
+    best = {t: float("inf") for t in counts}
+    native = {t: float("inf") for t in counts}
+    want = None if expect is None else json.loads(expect)
     right = True
     shown = None
     for _ in range(batches):
-        out = [None] * threads
-        errors = []
-        barrier = threading.Barrier(threads + 1)
-
-        def work(i):
-            barrier.wait()
-            try:
-                for _ in range(calls):
-                    out[i] = f(*args)
-            except BaseException as e:  # reported, not raised in a thread
-                errors.append(f"{type(e).__name__}: {e}")
-
-        pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-        for t in pool:
-            t.start()
-        start = time.perf_counter()
-        barrier.wait()
-        for t in pool:
-            t.join()
-        wall = time.perf_counter() - start
-        if errors:
-            raise RuntimeError(errors[0])
-        best = wall if best is None else min(best, wall)
-        spun = pyo3_lab.spin_batch(threads, native_work())
-        native = spun if native is None else min(native, spun)
-        shown = out[0]
-        if expect is not None:
-            want = json.loads(expect)
-            right = right and all(r == want for r in out)
-    return best / calls, repr(shown), right, native
+        for threads in counts:
+            wall, out = batch(f, args, threads, calls)
+            best[threads] = min(best[threads], wall)
+            native[threads] = min(native[threads], pyo3_lab.spin_batch(threads, native_work()))
+            shown = out[0]
+            if want is not None:
+                right = right and all(r == want for r in out)
+    rows = [(t, best[t] / calls, native[t]) for t in counts]
+    return rows, repr(shown), right
