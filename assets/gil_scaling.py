@@ -48,16 +48,17 @@ def batch(contender, threads, work):
 def calibrate(contender, seconds):
     """The work size for which one thread takes about `seconds`.
 
-    Each step is timed as the best of three: on a busy machine one timing
-    can include a moment the thread was not running, and a work size made
-    from it would be far too small.
+    The size found is timed twice more and the best kept: on a busy machine
+    one timing can include a moment the thread was not running, and a work
+    size made from it would be far too small.
     """
     if contender == NATIVE:
         return pyo3_lab.calibrate(seconds)
     work = 1000
     while True:
-        took = min(batch(contender, 1, work) for _ in range(3))
+        took = batch(contender, 1, work)
         if took >= seconds / 4:
+            took = min(took, batch(contender, 1, work), batch(contender, 1, work))
             return max(1, int(work * seconds / took))
         work *= 4
 

@@ -314,15 +314,21 @@ impl Lab {
             .collect())
     }
 
-    /// Runs the parallel-scaling experiment with the `gil` build of `variant`.
-    pub fn scaling(
+    /// A worker ready to run the parallel-scaling experiment with the `gil`
+    /// build of `variant`.
+    pub fn scaling_worker(
         &self,
         toolchain: &Toolchain,
         variant: Variant,
         cancel: &Cancel,
-    ) -> LabResult<Scaling> {
+    ) -> LabResult<Box<dyn race::Caller>> {
         let paths = self.gil_paths(toolchain, variant);
-        scaling::run(&paths, &self.sink, &self.workers(cancel))
+        scaling::prepare(&paths, &self.workers(cancel))
+    }
+
+    /// Runs the parallel-scaling experiment in a worker from `scaling_worker`.
+    pub fn scaling(&self, worker: LabResult<Box<dyn race::Caller>>) -> LabResult<Scaling> {
+        scaling::run(worker?, &self.sink)
     }
 
     /// Runs the GIL scenario with the `gil` build of `variant`.

@@ -466,10 +466,11 @@ impl Lab {
         cancel: &Cancel,
         report: &mut JobReport,
     ) {
-        // Both scenarios at once, each in its own worker, and the untimed
-        // tracemalloc run beside them: the scenarios sleep for 2 s and only
-        // the order of their lines is checked, so none disturbs another.
-        let (runs, traced) = std::thread::scope(|s| {
+        // Both scenarios at once, each in its own worker, and beside them the
+        // untimed tracemalloc run and the start of the scaling run's worker:
+        // the scenarios sleep for 2 s and only the order of their lines is
+        // checked, so none disturbs another.
+        let (runs, traced, scaler) = std::thread::scope(|s| {
             let demos = GIL_ORDER.map(|mode| {
                 s.spawn(move || {
                     let run = self.gil(toolchain, mode, variant, cancel);
@@ -478,8 +479,9 @@ impl Lab {
                 })
             });
             let traced = trace.map(|r| self.trace(toolchain, r, cancel));
+            let scaler = self.scaling_worker(toolchain, variant, cancel);
             let runs = demos.map(|d| d.join().expect("a GIL scenario thread does not panic"));
-            (runs, traced)
+            (runs, traced, scaler)
         });
         match traced {
             Some(Ok(traced)) => report.traced = traced,
@@ -504,7 +506,7 @@ impl Lab {
             return;
         }
         (self.sink)(Event::ScalingStarted);
-        let scaling = self.scaling(toolchain, variant, cancel);
+        let scaling = self.scaling(scaler);
         match &scaling {
             Ok(s) if !s.ok => report
                 .problems

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::capacity::{self, Judgement};
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
-use super::race::Spawner;
+use super::race::{Caller, Spawner};
 use super::types::{Scaling, ScalingRow};
 use crate::worker::protocol::{Reply, Request};
 
@@ -15,7 +15,7 @@ use crate::worker::protocol::{Reply, Request};
 /// to two decimals: a batch this long is timed to well under 1% (thread
 /// start-up is ~0.1 ms), and the best of `REPEATS` takes out the moments a
 /// shared machine's speed wanders.
-const UNIT_SECONDS: f64 = 0.02;
+const UNIT_SECONDS: f64 = 0.015;
 /// Batches per cell, the best kept.
 const REPEATS: u32 = 4;
 
@@ -135,8 +135,31 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
 }
 
 /// Runs the batches in a worker; `paths` holds `assets/` and the `gil` build.
-/// Each repeat's end is reported as `Event::ScalingProgress`.
-pub fn run(paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner) -> LabResult<Scaling> {
+/// A worker with the scaling code imported, ready to run: it can be made
+/// while something else runs (the GIL demo sleeps), so the batches start at once.
+pub fn prepare(paths: &[PathBuf], spawner: &dyn Spawner) -> LabResult<Box<dyn Caller>> {
+    let load = Request::Load {
+        module: "gil_scaling".into(),
+        function: "scaling".into(),
+        compiled: false,
+    };
+    spawner
+        .spawn(paths)
+        .and_then(|mut w| w.call(&load, None, &mut |_| {}).map(|_| w))
+        .map_err(failed)
+}
+
+/// A worker's error as the scaling experiment's; a cancel stays a cancel.
+fn failed(e: crate::worker::WorkerError) -> LabError {
+    match LabError::from(e) {
+        LabError::Worker(e) => LabError::Run(format!("the scaling experiment {e}")),
+        cancelled => cancelled,
+    }
+}
+
+/// Runs the batches in a worker from `prepare`; each repeat's end is
+/// reported as `Event::ScalingProgress`.
+pub fn run(mut worker: Box<dyn Caller>, sink: &Sink) -> LabResult<Scaling> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let args = serde_json::json!([thread_counts(cores), UNIT_SECONDS, REPEATS]).to_string();
     let request = Request::Call {
@@ -144,21 +167,15 @@ pub fn run(paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner) -> LabResult<S
         function: "scaling".into(),
         args,
     };
-    let done = spawner
-        .spawn(paths)
-        .and_then(|mut w| {
-            w.call(&request, None, &mut |reply: &Reply| {
-                if let Reply::Line { text, .. } = reply
-                    && let Some((done, of)) = progress(text)
-                {
-                    sink(Event::ScalingProgress { done, of });
-                }
-            })
+    let done = worker
+        .call(&request, None, &mut |reply: &Reply| {
+            if let Reply::Line { text, .. } = reply
+                && let Some((done, of)) = progress(text)
+            {
+                sink(Event::ScalingProgress { done, of });
+            }
         })
-        .map_err(|e| match LabError::from(e) {
-            LabError::Worker(e) => LabError::Run(format!("the scaling experiment {e}")),
-            cancelled => cancelled,
-        })?;
+        .map_err(failed)?;
     let raw: Vec<(String, u32, f64)> = done
         .json
         .as_deref()

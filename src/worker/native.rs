@@ -43,14 +43,15 @@ pub fn batch(threads: u32, work: u64) -> f64 {
     .as_secs_f64()
 }
 
-/// The work for which one thread spins about `seconds`. Each step is the
-/// best of three: a timing that includes a moment the thread was not
-/// running (a busy machine) would make the work far too small.
+/// The work for which one thread spins about `seconds`. The size found is
+/// timed twice more and the best kept: a timing that includes a moment the
+/// thread was not running (a busy machine) would make the work far too small.
 pub fn calibrate(seconds: f64) -> u64 {
     let mut work = 10_000u64;
     loop {
-        let took = (0..3).map(|_| batch(1, work)).fold(f64::INFINITY, f64::min);
+        let mut took = batch(1, work);
         if took >= seconds / 4.0 {
+            took = took.min(batch(1, work)).min(batch(1, work));
             return ((work as f64 * seconds / took) as u64).max(1);
         }
         work *= 4;
