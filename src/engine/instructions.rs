@@ -11,11 +11,13 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::breakdown::{self, Breakdown};
+use super::callgraph::CallGraph;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::Experiment;
 use super::race::LaneSetup;
-use super::types::Instructions;
+use super::types::{Instructions, Language};
 use crate::cancel::Cancel;
 use crate::fibonacci;
 use crate::worker::Worker;
@@ -111,11 +113,23 @@ pub fn count(
         sink(Event::Counting(setup.lane.clone()));
         let file = out_dir.join(format!("{}-{i}.callgrind", exp.key));
         let result =
-            count_lane(&valgrind, setup, &args, calls, timeout, &file, cancel).map(|total| {
+            count_lane(&valgrind, setup, &args, calls, timeout, &file, cancel).map(|graph| {
+                // A Rust lane's build is the first folder on its path.
+                let build = (setup.lane.language == Language::Rust)
+                    .then(|| {
+                        setup
+                            .paths
+                            .first()
+                            .map(|p| p.to_string_lossy().into_owned())
+                    })
+                    .flatten();
+                let breakdown = Breakdown::of(&graph, &setup.lane, build.as_deref(), calls, scale);
                 Instructions {
-                    per_call: total as f64 / calls as f64 * scale,
+                    per_call: graph.total as f64 / calls as f64 * scale,
                     counted_size,
                     scale,
+                    diagnosis: breakdown::diagnose(&setup.lane, &breakdown),
+                    breakdown: Some(breakdown),
                 }
             });
         sink(Event::Counted(setup.lane.clone(), result.clone()));
@@ -132,7 +146,7 @@ fn count_lane(
     timeout: Option<Duration>,
     file: &Path,
     cancel: &Cancel,
-) -> Result<u64, String> {
+) -> Result<CallGraph, String> {
     let _ = std::fs::remove_file(file);
     let wrapper: Vec<OsString> = vec![
         valgrind.into(),
@@ -172,7 +186,11 @@ fn count_lane(
     worker.finish(START_STOP).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("callgrind wrote no {}: {e}", file.display()))?;
-    parse_total(&text).ok_or_else(|| format!("no total in {}", file.display()))
+    let graph = CallGraph::parse(&text);
+    if graph.total == 0 && parse_total(&text).is_none() {
+        return Err(format!("no total in {}", file.display()));
+    }
+    Ok(graph)
 }
 
 #[cfg(test)]

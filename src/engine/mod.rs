@@ -7,7 +7,9 @@
 //! `pipeline` and this facade on top.
 
 pub mod bootstrap;
+pub mod breakdown;
 pub mod build;
+pub mod callgraph;
 pub mod capacity;
 pub mod error;
 pub mod event;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::breakdown::Breakdown;
 use super::problem::{Problem, ProblemKind};
 
 // ---- builds ----------------------------------------------------------------
@@ -217,6 +218,12 @@ pub struct Instructions {
     pub per_call: f64,
     pub counted_size: Option<u64>,
     pub scale: f64,
+    /// Where they go, from the same callgrind file.
+    #[serde(default)]
+    pub breakdown: Option<Breakdown>,
+    /// What the breakdown means, for a Rust lane.
+    #[serde(default)]
+    pub diagnosis: Option<String>,
 }
 
 impl LaneRecord {

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::Report;
+use crate::engine::breakdown::Category;
 use crate::units::{bytes, seconds};
 
 pub fn render(report: &Report) -> String {
@@ -63,6 +64,7 @@ pub fn render(report: &Report) -> String {
                 cell(r.max)
             );
         }
+        out.push_str(&breakdown_table(report, &exp.experiment));
     }
     out.push_str(&build_cost(report));
     out
@@ -119,6 +121,41 @@ fn build_cost(report: &Report) -> String {
             bytes(b.module_bytes.unwrap_or(0)),
             run.map(seconds).unwrap_or_else(|| "–".into())
         );
+    }
+    out
+}
+
+/// Where each lane's instructions go, as shares of its instructions per
+/// call, and each Rust lane's diagnosis.
+fn breakdown_table(report: &Report, experiment: &str) -> String {
+    let rows: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.experiment == experiment && r.breakdown.is_some())
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("\nWhere the instructions go (per call, each function's own):\n\n| lane |");
+    for c in Category::ALL {
+        let _ = write!(out, " {} |", c.name());
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(Category::ALL.len()));
+    out.push('\n');
+    for r in &rows {
+        let b = r.breakdown.as_ref().expect("filtered");
+        let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
+        let _ = write!(out, "| `{}` |", r.lane);
+        for c in Category::ALL {
+            let share = b.get(&c).copied().unwrap_or(0.0) / total;
+            let _ = write!(out, " {:.0}% |", share * 100.0);
+        }
+        out.push('\n');
+    }
+    for d in rows.iter().filter_map(|r| r.diagnosis.as_ref()) {
+        let _ = writeln!(out, "\n- {d}");
     }
     out
 }

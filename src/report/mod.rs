@@ -11,8 +11,11 @@ pub mod plot;
 pub mod problems;
 pub mod text;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::engine::breakdown::{Breakdown, Category, Hot};
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
 use crate::engine::pipeline::JobReport;
@@ -264,7 +267,7 @@ pub struct LaneResult {
     /// The sweep's parameter at this row, as hyperfine's parameter scans
     /// give it: `{"n": "25"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub parameters: Option<BTreeMap<String, String>>,
     /// The lane's unique label: `python`, `rust-release`, `search (release)`.
     pub lane: String,
     /// The implementation it runs (its lab.toml label), its language, and the
@@ -321,6 +324,19 @@ pub struct LaneResult {
     /// How many times fewer instructions than the reference lane.
     #[serde(default)]
     pub instruction_speedup: Option<f64>,
+    /// Instructions per call by who spent them (crate, pyo3, cpython,
+    /// interpreter, allocator, other); they add up to `instructions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<BTreeMap<Category, f64>>,
+    /// The hottest functions per call, by self cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot: Vec<Hot>,
+    /// The hottest functions per call, by inclusive cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot_inclusive: Vec<Hot>,
+    /// What the breakdown means, in a sentence (Rust lanes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
 }
 
 impl LaneResult {
@@ -383,9 +399,19 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                 instruction_speedup: reference_instructions
                     .zip(r.instructions.as_ref())
                     .map(|(reference, i)| reference / i.per_call),
+                breakdown: breakdown(r).map(|b| b.categories.clone()),
+                hot: breakdown(r).map(|b| b.hot_self.clone()).unwrap_or_default(),
+                hot_inclusive: breakdown(r)
+                    .map(|b| b.hot_inclusive.clone())
+                    .unwrap_or_default(),
+                diagnosis: r.instructions.as_ref().and_then(|i| i.diagnosis.clone()),
             }
         })
         .collect()
+}
+
+fn breakdown(r: &LaneRecord) -> Option<&Breakdown> {
+    r.instructions.as_ref()?.breakdown.as_ref()
 }
 
 /// A call too short to time alone is repeated and the time divided: the

@@ -1,8 +1,10 @@
 //! The report as plain text, for a terminal or a CI log.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{BuildRow, LaneResult, Report, ScalingCheck};
+use crate::engine::breakdown::Category;
 use crate::engine::scaling::CONTENDERS;
 use crate::engine::timeline;
 use crate::engine::types::{Activity, GilRun, ScalingRow, Thread};
@@ -257,6 +259,7 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
             counted.join(", ")
         );
     }
+    out.push_str(&breakdown_block(rows));
     let overhead: Vec<String> = rows
         .iter()
         .filter_map(|r| {
@@ -575,5 +578,58 @@ fn gil_block(run: &GilRun) -> String {
         );
     }
     out.push_str(&verdict_line(run.ok, &run.verdict));
+    out
+}
+
+/// Where each lane's instructions go, by who spent them, with the hottest
+/// functions and the diagnosis: why a lane is as fast as it is.
+fn breakdown_block(rows: &[&LaneResult]) -> String {
+    let with: Vec<(&LaneResult, &BTreeMap<Category, f64>)> = rows
+        .iter()
+        .filter_map(|r| Some((*r, r.breakdown.as_ref()?)))
+        .collect();
+    if with.is_empty() {
+        return String::new();
+    }
+    let width = with
+        .iter()
+        .map(|(r, _)| r.lane.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = String::from(
+        "  where the instructions go, per call (each function's own, by who spent it):\n",
+    );
+    let _ = write!(out, "    {:<width$}", "lane");
+    for c in Category::ALL {
+        let _ = write!(out, " {:>11}", c.name());
+    }
+    out.push('\n');
+    for (r, b) in &with {
+        let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
+        let _ = write!(out, "    {:<width$}", r.lane);
+        for c in Category::ALL {
+            let share = b.get(&c).copied().unwrap_or(0.0) / total;
+            let _ = write!(out, " {:>11}", format!("{:.0}%", share * 100.0));
+        }
+        out.push('\n');
+    }
+    for (r, b) in &with {
+        let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
+        let hot: Vec<String> = r
+            .hot
+            .iter()
+            .take(3)
+            .map(|h| format!("{} {:.0}%", h.function, h.self_cost / total * 100.0))
+            .collect();
+        if !hot.is_empty() {
+            let _ = writeln!(out, "    {} hottest: {}", r.lane, hot.join(", "));
+        }
+    }
+    for (r, _) in &with {
+        if let Some(d) = &r.diagnosis {
+            let _ = writeln!(out, "    {d}");
+        }
+    }
     out
 }

@@ -252,6 +252,20 @@ impl App {
                 };
                 self.request(Job::Sweep { race, sizes })
             }
+            Action::Why => {
+                self.lower = if self.lower == Lower::Why {
+                    Lower::Gil
+                } else {
+                    Lower::Why
+                };
+                if self.lower == Lower::Why && !self.race.counting {
+                    self.inform(
+                        Level::Info,
+                        "the why pane is made from instruction counts: press I, then r".into(),
+                    );
+                }
+                None
+            }
             Action::SweepView => {
                 self.sweep.show_speedup = !self.sweep.show_speedup;
                 self.lower = Lower::Sweep;

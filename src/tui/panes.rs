@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::engine::breakdown::Breakdown;
 use crate::engine::event::Event;
 use crate::engine::sweep;
 use crate::engine::threads::ThreadRow;
@@ -104,6 +105,9 @@ pub struct RacePane {
 pub struct Extras {
     pub memory: Option<u64>,
     pub instructions: Option<Result<f64, String>>,
+    /// Where the instructions go, and what that means (the "why" pane).
+    pub breakdown: Option<Breakdown>,
+    pub diagnosis: Option<String>,
 }
 
 /// The GIL panes: both orders of the demo, and the scaling run.
@@ -135,6 +139,8 @@ pub enum Lower {
     #[default]
     Gil,
     Sweep,
+    /// Where each lane's instructions go.
+    Why,
 }
 
 impl BuildsPane {
@@ -185,8 +191,12 @@ impl RacePane {
                 self.extras.entry(lane.name).or_default().instructions = None;
             }
             Event::Counted(lane, result) => {
-                self.extras.entry(lane.name).or_default().instructions =
-                    Some(result.map(|i| i.per_call));
+                let extras = self.extras.entry(lane.name).or_default();
+                if let Ok(i) = &result {
+                    extras.breakdown = i.breakdown.clone();
+                    extras.diagnosis = i.diagnosis.clone();
+                }
+                extras.instructions = Some(result.map(|i| i.per_call));
             }
             // The engine decides the lanes once the builds are known.
             Event::RaceStarted { lanes, size } => {

@@ -607,3 +607,79 @@ fn a_sweep_draws_a_curve_per_lane_on_log_axes() {
     assert!(shot.contains("speed-up over the reference"), "{shot}");
     assert!(shot.contains("50.00x"), "the speed-up axis: {shot}");
 }
+
+#[test]
+fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
+    use crate::engine::breakdown::{Breakdown, Category};
+    use crate::engine::types::Instructions;
+    let mut app = ready_app();
+    app.on_action(Action::ToggleInstructions);
+    app.on_action(Action::Why);
+    let lanes = [lane("python"), lane("rust-release")];
+    engine(
+        &mut app,
+        Event::RaceStarted {
+            lanes: lanes.to_vec(),
+            size: None,
+        },
+    );
+    let split = |shares: [f64; 6]| Breakdown {
+        categories: Category::ALL.into_iter().zip(shares).collect(),
+        hot_self: vec![],
+        hot_inclusive: vec![],
+        symbols: true,
+    };
+    let counted = |b: Breakdown, diagnosis: Option<&str>| Instructions {
+        per_call: b.total(),
+        counted_size: None,
+        scale: 1.0,
+        breakdown: Some(b),
+        diagnosis: diagnosis.map(Into::into),
+    };
+    engine(
+        &mut app,
+        Event::Counted(
+            lanes[0].clone(),
+            Ok(counted(split([0.0, 0.0, 0.0, 960.0, 30.0, 10.0]), None)),
+        ),
+    );
+    let said =
+        "rust-release: 71% of its instructions convert the arguments (cpython 52%, pyo3 19%)";
+    engine(
+        &mut app,
+        Event::Counted(
+            lanes[1].clone(),
+            Ok(counted(
+                split([240.0, 190.0, 520.0, 0.0, 30.0, 20.0]),
+                Some(said),
+            )),
+        ),
+    );
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("Why: where each lane's instructions go"),
+        "{shot}"
+    );
+    let bar = |lane: &str| {
+        shot.lines()
+            .rfind(|l| l.contains(&format!("│{lane} ")))
+            .unwrap_or_else(|| panic!("no bar for {lane}:\n{shot}"))
+            .to_owned()
+    };
+    assert!(
+        bar("python").matches('░').count() > 50,
+        "interpreter: {}",
+        bar("python")
+    );
+    let rust = bar("rust-release");
+    assert!(
+        rust.matches('▒').count() > rust.matches('█').count(),
+        "cpython beats crate: {rust}"
+    );
+    assert!(
+        shot.contains("██ crate") && shot.contains("▒▒ cpython"),
+        "a legend: {shot}"
+    );
+    assert!(shot.contains("71% of its instructions convert"), "{shot}");
+    insta::assert_snapshot!(shot);
+}

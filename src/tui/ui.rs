@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, Lower};
 use super::theme::Theme;
-use super::widgets::{builds, gil, help, race, scaling, status, sweep};
+use super::widgets::{builds, gil, help, race, scaling, status, sweep, why};
 use crate::engine::types::GilMode;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
             gil::draw(frame, released, &app.gil, GilMode::Released, theme);
         }
         Lower::Sweep => sweep::draw(frame, bottom, &app.sweep, now, theme),
+        Lower::Why => why::draw(frame, bottom, app, theme),
     }
     scaling::draw(frame, scaling_area, &app.gil.scaling, theme);
     status::draw_message(frame, message, app, theme);

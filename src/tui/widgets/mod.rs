@@ -7,6 +7,7 @@ pub mod race;
 pub mod scaling;
 pub mod status;
 pub mod sweep;
+pub mod why;
 
 use std::time::Instant;
 

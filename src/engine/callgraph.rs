@@ -1,0 +1,278 @@
+//! A callgrind output file read back: every function's self and inclusive
+//! cost, the object it lives in, and the call edges between functions.
+//! The `--instructions` run writes these files already; reading them is
+//! what the "why" breakdown and the flame graphs are made from, with no
+//! Valgrind run of their own.
+
+use std::collections::HashMap;
+
+/// One function of the profile (functions of the same name in different
+/// objects are different functions).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Function {
+    pub name: String,
+    /// The object file it is in: the extension, libpython, libc, pyo3-lab.
+    pub object: String,
+    /// Instructions spent in the function itself.
+    pub self_cost: u64,
+    /// Instructions spent in it and in what it called; calls of itself are
+    /// not added again (recursion is counted once).
+    pub inclusive: u64,
+}
+
+/// A caller → callee edge and the instructions spent below it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub caller: usize,
+    pub callee: usize,
+    pub count: u64,
+    pub cost: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallGraph {
+    pub functions: Vec<Function>,
+    pub calls: Vec<Call>,
+    /// The file's own total (`summary:`/`totals:`).
+    pub total: u64,
+}
+
+/// The compressed names of callgrind's format: `(id) name` defines an id,
+/// `(id)` refers to one defined before.
+#[derive(Default)]
+struct Names(HashMap<String, String>);
+
+impl Names {
+    fn resolve(&mut self, spec: &str) -> String {
+        let spec = spec.trim();
+        if let Some(rest) = spec.strip_prefix('(')
+            && let Some((id, name)) = rest.split_once(')')
+        {
+            let name = name.trim();
+            if name.is_empty() {
+                return self.0.get(id).cloned().unwrap_or_default();
+            }
+            self.0.insert(id.to_owned(), name.to_owned());
+            return name.to_owned();
+        }
+        spec.to_owned()
+    }
+}
+
+/// The cost of a cost line: `position cost` (positions may be relative,
+/// `+3`, `-2`, `*`); the first event is the one counted (Ir).
+fn cost_of(line: &str) -> Option<u64> {
+    let mut parts = line.split_whitespace();
+    let position = parts.next()?;
+    let first = position.chars().next()?;
+    if !(first.is_ascii_digit() || matches!(first, '+' | '-' | '*')) {
+        return None;
+    }
+    parts.next()?.parse().ok()
+}
+
+impl CallGraph {
+    pub fn parse(text: &str) -> Self {
+        let (mut objects, mut functions) = (Names::default(), Names::default());
+        let mut graph = CallGraph::default();
+        let mut index: HashMap<(String, String), usize> = HashMap::new();
+        let mut id_of = |graph: &mut CallGraph, object: &str, name: &str| -> usize {
+            *index
+                .entry((object.to_owned(), name.to_owned()))
+                .or_insert_with(|| {
+                    graph.functions.push(Function {
+                        name: name.to_owned(),
+                        object: object.to_owned(),
+                        ..Function::default()
+                    });
+                    graph.functions.len() - 1
+                })
+        };
+        let mut object = String::new();
+        let mut current: Option<usize> = None;
+        let mut callee_object: Option<String> = None;
+        // A `calls=` line waiting for its cost line: (callee, count).
+        let mut pending: Option<(usize, u64)> = None;
+        for line in text.lines() {
+            if let Some(spec) = line.strip_prefix("ob=") {
+                object = objects.resolve(spec);
+            } else if let Some(spec) = line.strip_prefix("cob=") {
+                callee_object = Some(objects.resolve(spec));
+            } else if let Some(spec) = line.strip_prefix("fn=") {
+                let name = functions.resolve(spec);
+                current = Some(id_of(&mut graph, &object, &name));
+                callee_object = None;
+            } else if let Some(spec) = line.strip_prefix("cfn=") {
+                let name = functions.resolve(spec);
+                let ob = callee_object.take().unwrap_or_else(|| object.clone());
+                let callee = id_of(&mut graph, &ob, &name);
+                pending = Some((callee, 0));
+            } else if let Some(rest) = line.strip_prefix("calls=") {
+                let count = rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                if let Some((_, c)) = pending.as_mut() {
+                    *c = count;
+                }
+            } else if let Some(spec) = line
+                .strip_prefix("summary:")
+                .or_else(|| line.strip_prefix("totals:"))
+            {
+                if let Some(n) = spec.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                    graph.total = n;
+                }
+            } else if let Some(cost) = cost_of(line) {
+                let Some(caller) = current else { continue };
+                match pending.take() {
+                    Some((callee, count)) => {
+                        if callee != caller {
+                            graph.functions[caller].inclusive += cost;
+                        }
+                        graph.calls.push(Call {
+                            caller,
+                            callee,
+                            count,
+                            cost,
+                        });
+                    }
+                    None => {
+                        graph.functions[caller].self_cost += cost;
+                        graph.functions[caller].inclusive += cost;
+                    }
+                }
+            }
+        }
+        let total = graph.total.max(1);
+        for f in &mut graph.functions {
+            // Mutual recursion counts a subtree more than once: no function
+            // holds more than everything.
+            f.inclusive = f.inclusive.min(total);
+        }
+        graph
+    }
+}
+
+/// A function's name as a person reads it: generic parameters cut
+/// (`Vec<T>` → `Vec`), crate paths kept, a trailing hash dropped.
+pub fn short_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '<' => {
+                // `<impl X for Y>` and `<X as Y>` keep their words: only
+                // parameter lists after a name are cut.
+                if depth == 0 && (out.is_empty() || out.ends_with("::") || out.ends_with(' ')) {
+                    out.push(c);
+                    continue;
+                }
+                depth += 1;
+            }
+            '>' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    match out.rsplit_once("::h") {
+        Some((head, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            head.to_owned()
+        }
+        _ => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\
+# callgrind format
+version: 1
+events: Ir
+summary: 1000
+
+ob=(1) /lab/site/m/m.so
+fl=(1) ???
+fn=(1) pyo3::impl_::trampoline::fastcall
+0 50
+cob=(2) /usr/lib/libpython3.11.so
+cfn=(2) PyLong_AsLong
+calls=10 0
+0 300
+cfn=(3) m::sum_squares
+calls=1 0
+0 600
+
+fn=(3)
+0 550
+cob=(2)
+cfn=(4) PyObject_Malloc
+calls=2 0
+0 50
+
+ob=(2)
+fn=(2)
+0 300
+fn=(4)
+0 50
+fn=(5) _PyEval_EvalFrameDefault
++3 25
+-1 25
+";
+
+    #[test]
+    fn self_and_inclusive_costs_add_up_per_function() {
+        let g = CallGraph::parse(FILE);
+        assert_eq!(g.total, 1000);
+        let f = |name: &str| g.functions.iter().find(|f| f.name == name).unwrap();
+        assert_eq!(f("pyo3::impl_::trampoline::fastcall").self_cost, 50);
+        assert_eq!(f("pyo3::impl_::trampoline::fastcall").inclusive, 950);
+        assert_eq!(f("m::sum_squares").self_cost, 550);
+        assert_eq!(f("m::sum_squares").inclusive, 600);
+        assert_eq!(f("PyLong_AsLong").object, "/usr/lib/libpython3.11.so");
+        assert_eq!(f("PyObject_Malloc").self_cost, 50);
+        assert_eq!(
+            f("_PyEval_EvalFrameDefault").self_cost,
+            50,
+            "relative positions"
+        );
+        let self_total: u64 = g.functions.iter().map(|f| f.self_cost).sum();
+        assert_eq!(self_total, g.total, "self costs add up to the total");
+        let edge = g
+            .calls
+            .iter()
+            .find(|c| g.functions[c.callee].name == "PyLong_AsLong")
+            .unwrap();
+        assert_eq!((edge.count, edge.cost), (10, 300));
+    }
+
+    #[test]
+    fn recursion_is_counted_once() {
+        let text =
+            "events: Ir\nsummary: 100\nob=(1) x\nfn=(1) fib\n0 100\ncfn=(1)\ncalls=5 0\n0 80\n";
+        let g = CallGraph::parse(text);
+        assert_eq!(g.functions[0].self_cost, 100);
+        assert_eq!(g.functions[0].inclusive, 100);
+    }
+
+    #[test]
+    fn names_lose_their_generic_parameters_but_keep_their_paths() {
+        assert_eq!(
+            short_name("alloc::vec::Vec<T,A>::extend_desugared"),
+            "alloc::vec::Vec::extend_desugared"
+        );
+        assert_eq!(
+            short_name(
+                "<pyo3::instance::Bound<pyo3::types::any::PyAny> as pyo3::types::any::PyAnyMethods>::call1"
+            ),
+            "<pyo3::instance::Bound as pyo3::types::any::PyAnyMethods>::call1"
+        );
+        assert_eq!(
+            short_name("listsum::sum_squares::h0123456789abcdef"),
+            "listsum::sum_squares"
+        );
+        assert_eq!(short_name("PyLong_AsLong"), "PyLong_AsLong");
+    }
+}

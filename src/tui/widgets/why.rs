@@ -1,0 +1,94 @@
+//! The "why" pane: each lane's instructions per call as one stacked bar,
+//! a segment per category (who spent them), a legend, and each Rust lane's
+//! diagnosis under the bars. Made from the instruction counts (`I`).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::pane;
+use crate::engine::breakdown::Category;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+use crate::units::count;
+
+/// A category's look: a colour, and a glyph that tells it apart without colour.
+fn look(c: Category, theme: &Theme) -> (Style, char) {
+    let (color, glyph) = match c {
+        Category::Crate => (Color::Green, '█'),
+        Category::Pyo3 => (Color::Yellow, '▓'),
+        Category::Cpython => (Color::Magenta, '▒'),
+        Category::Interpreter => (Color::Cyan, '░'),
+        Category::Allocator => (Color::Red, '▚'),
+        Category::Other => (Color::DarkGray, '·'),
+    };
+    (theme.color(color), glyph)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = pane("Why: where each lane's instructions go, per call (y closes)".into());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lanes: Vec<_> = app
+        .race
+        .lanes
+        .iter()
+        .filter_map(|(lane, _)| {
+            let extras = app.race.extras.get(&lane.name)?;
+            Some((lane, extras.breakdown.as_ref()?, extras.diagnosis.as_ref()))
+        })
+        .collect();
+    if lanes.is_empty() {
+        let text = if app.race.counting {
+            "race (r) to count each lane's instructions: the bars come from them"
+        } else {
+            "instruction counting is off: press I, then r; the bars come from the counts"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), inner);
+        return;
+    }
+    let name_width = lanes
+        .iter()
+        .map(|(l, _, _)| l.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        + 1;
+    // Room for the name before the bar and the count after it.
+    let bar_width = (inner.width as usize)
+        .saturating_sub(name_width + 11)
+        .max(10);
+    let mut lines = Vec::new();
+    for (lane, b, _) in &lanes {
+        let total = b.total().max(f64::MIN_POSITIVE);
+        let mut spans = vec![Span::raw(format!("{:<name_width$}", lane.name))];
+        let mut drawn = 0usize;
+        let mut acc = 0.0;
+        for c in Category::ALL {
+            acc += b.categories.get(&c).copied().unwrap_or(0.0) / total;
+            // Segments end where the running share ends: they always fill the bar.
+            let end = (acc * bar_width as f64).round() as usize;
+            let (style, glyph) = look(c, theme);
+            if end > drawn {
+                spans.push(Span::styled(glyph.to_string().repeat(end - drawn), style));
+                drawn = end;
+            }
+        }
+        spans.push(Span::styled(format!(" {:>9}", count(total)), theme.dim()));
+        lines.push(Line::from(spans));
+    }
+    let mut legend = Vec::new();
+    for c in Category::ALL {
+        let (style, glyph) = look(c, theme);
+        legend.push(Span::styled(format!("{glyph}{glyph} "), style));
+        legend.push(Span::raw(format!("{}  ", c.name())));
+    }
+    lines.push(Line::from(legend));
+    for (_, _, diagnosis) in &lanes {
+        if let Some(d) = diagnosis {
+            lines.push(Line::styled(d.to_string(), theme.title()));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
