@@ -72,6 +72,12 @@ pub fn progress_printer() -> Sink {
     })
 }
 
+/// Instructions are counted when asked for, or when flame graphs are: they
+/// are drawn from the same run.
+fn counts_instructions(cli: &Cli) -> bool {
+    cli.instructions || cli.flamegraph.is_some()
+}
+
 /// What the options ask for, checked before anything is built.
 struct Plan {
     experiments: Vec<Experiment>,
@@ -110,6 +116,9 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
             .map(|e| sweep::sizes(e, spec, cli.steps as usize))
             .collect::<Result<_, _>>()?,
     };
+    if let Some(dir) = &cli.flamegraph {
+        report::flame::check_dir(dir)?;
+    }
     let baseline = match &cli.baseline {
         None => None,
         Some(path) => Some(read_baseline(path)?),
@@ -140,7 +149,7 @@ fn read_baseline(path: &Path) -> Result<Report, String> {
 }
 
 pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
-    if cli.instructions
+    if counts_instructions(cli)
         && let Err(missing) = crate::engine::instructions::valgrind()
     {
         eprintln!("error: {missing}");
@@ -228,7 +237,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 warmup: cli.race.warmup as usize,
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),
-                instructions: cli.instructions,
+                instructions: counts_instructions(cli),
                 trace: true,
                 threads: cli.threads.clone(),
                 verify: verify.clone(),
@@ -279,6 +288,16 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 {
                     report.experiments.push(ExperimentRow::new(&exp, r.size));
                     report.results.extend(report::lane_results(records));
+                    if let Some(dir) = &cli.flamegraph {
+                        match report::flame::write_all(dir, records) {
+                            Ok(files) => {
+                                for f in files {
+                                    eprintln!("[flamegraph] {}", f.display());
+                                }
+                            }
+                            Err(e) => report.problems.push(format!("flame graph: {e}")),
+                        }
+                    }
                 }
                 if let [held, released] = done.gil.as_slice() {
                     let scaling = done.scaling.and_then(Result::ok);

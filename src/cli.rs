@@ -35,6 +35,11 @@ pub struct Cli {
     #[arg(long)]
     pub instructions: bool,
 
+    /// With --check: one flame graph per lane, DIR/EXPERIMENT-LANE.svg, made
+    /// from the instruction counts (implies --instructions).
+    #[arg(long, value_name = "DIR")]
+    pub flamegraph: Option<PathBuf>,
+
     /// With --check: after the race, call every lane on K generated inputs and
     /// compare each answer with the reference's (exit 1 on any disagreement).
     #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "30",

@@ -63,6 +63,16 @@ pub struct Hot {
     pub inclusive: f64,
 }
 
+/// One of a Python reference's own functions, from one call under cProfile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyHot {
+    pub function: String,
+    /// Seconds in it and what it called, in that (untimed) call.
+    pub cumulative_s: f64,
+    /// Its share of the call, 0 to 1.
+    pub share: f64,
+}
+
 /// A lane's instructions per call, by category, with its hottest functions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Breakdown {

@@ -4,7 +4,7 @@
 //! what the "why" breakdown and the flame graphs are made from, with no
 //! Valgrind run of their own.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One function of the profile (functions of the same name in different
 /// objects are different functions).
@@ -154,6 +154,89 @@ impl CallGraph {
     }
 }
 
+/// Stacks deeper than this are cut: a flame graph past it is unreadable.
+const MAX_DEPTH: usize = 48;
+
+impl CallGraph {
+    /// Folded stacks (`a;b;c cost`), one line per stack, for a flame graph.
+    ///
+    /// Callgrind keeps caller → callee edges, not whole stacks, so stacks
+    /// are rebuilt from the graph: a callee's own cost is shared among its
+    /// callers in proportion to what each edge spent below it. Recursion is
+    /// folded: a function already on the stack is not entered again.
+    pub fn folded(&self) -> Vec<String> {
+        let mut into = vec![0u64; self.functions.len()];
+        let mut below: Vec<Vec<&Call>> = vec![Vec::new(); self.functions.len()];
+        for c in self.calls.iter().filter(|c| c.caller != c.callee) {
+            into[c.callee] += c.cost;
+            below[c.caller].push(c);
+        }
+        let mut walk = Walk {
+            graph: self,
+            into,
+            below,
+            smallest: self.total as f64 * 1e-5,
+            stack: Vec::new(),
+            lines: BTreeMap::new(),
+        };
+        // Roots: functions with cost that nothing in the profile called.
+        let roots: Vec<usize> = (0..self.functions.len())
+            .filter(|&i| walk.into[i] == 0 && self.functions[i].inclusive > 0)
+            .collect();
+        for root in roots {
+            walk.fold(root, 1.0);
+        }
+        walk.lines
+            .into_iter()
+            .filter(|(_, cost)| cost.round() >= 1.0)
+            .map(|(stack, cost)| format!("{stack} {}", cost.round() as u64))
+            .collect()
+    }
+}
+
+/// One walk of the call graph from its roots down, gathering stacks.
+struct Walk<'a> {
+    graph: &'a CallGraph,
+    /// What all edges into each function spent below it.
+    into: Vec<u64>,
+    /// Each function's outgoing edges.
+    below: Vec<Vec<&'a Call>>,
+    /// Shares smaller than this are not followed.
+    smallest: f64,
+    stack: Vec<usize>,
+    lines: BTreeMap<String, f64>,
+}
+
+impl Walk<'_> {
+    fn fold(&mut self, node: usize, share: f64) {
+        self.stack.push(node);
+        let functions = &self.graph.functions;
+        let path = self
+            .stack
+            .iter()
+            .map(|&i| short_name(&functions[i].name).replace(';', ":"))
+            .collect::<Vec<_>>()
+            .join(";");
+        // Whatever is not followed further (too deep, recursion, too small)
+        // stays with this frame, so the graph still adds up.
+        let mut kept = functions[node].self_cost as f64 * share;
+        for k in 0..self.below[node].len() {
+            let edge = self.below[node][k];
+            let cost = edge.cost as f64 * share;
+            let callee = edge.callee;
+            if self.stack.contains(&callee) || self.stack.len() >= MAX_DEPTH || cost < self.smallest
+            {
+                kept += cost;
+                continue;
+            }
+            let part = cost / self.into[callee].max(1) as f64;
+            self.fold(callee, part);
+        }
+        *self.lines.entry(path).or_default() += kept;
+        self.stack.pop();
+    }
+}
+
 /// A function's name as a person reads it: generic parameters cut
 /// (`Vec<T>` → `Vec`), crate paths kept, a trailing hash dropped.
 pub fn short_name(name: &str) -> String {
@@ -246,6 +329,23 @@ fn=(5) _PyEval_EvalFrameDefault
             .find(|c| g.functions[c.callee].name == "PyLong_AsLong")
             .unwrap();
         assert_eq!((edge.count, edge.cost), (10, 300));
+    }
+
+    #[test]
+    fn stacks_are_rebuilt_from_the_edges_and_add_up() {
+        let g = CallGraph::parse(FILE);
+        let folded = g.folded();
+        let total: u64 = folded
+            .iter()
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(total, 1000, "{folded:#?}");
+        assert!(
+            folded.contains(
+                &"pyo3::impl_::trampoline::fastcall;m::sum_squares;PyObject_Malloc 50".to_owned()
+            ),
+            "{folded:#?}"
+        );
     }
 
     #[test]

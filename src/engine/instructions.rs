@@ -11,12 +11,12 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::breakdown::{self, Breakdown};
+use super::breakdown::{self, Breakdown, PyHot};
 use super::callgraph::CallGraph;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::Experiment;
-use super::race::LaneSetup;
+use super::race::{LaneSetup, Spawner};
 use super::types::{Instructions, Language};
 use crate::cancel::Cancel;
 use crate::fibonacci;
@@ -130,12 +130,63 @@ pub fn count(
                     scale,
                     diagnosis: breakdown::diagnose(&setup.lane, &breakdown),
                     breakdown: Some(breakdown),
+                    folded: graph.folded(),
+                    python_hot: Vec::new(),
+                    python_hot_failure: None,
                 }
             });
         sink(Event::Counted(setup.lane.clone(), result.clone()));
         out.push((setup.lane.name.clone(), result));
     }
     Ok(out)
+}
+
+/// Each Python lane's call once more, untimed, under cProfile, at the size
+/// its instructions were counted at: its own functions by cumulative time.
+pub fn profile(
+    exp: &Experiment,
+    setups: &[LaneSetup],
+    size: Option<u64>,
+    spawner: &dyn Spawner,
+) -> LabResult<Vec<(String, Result<Vec<PyHot>, String>)>> {
+    let (args, _, _) = counted_args(exp, size)?;
+    let args = serde_json::to_string(&args).expect("JSON values serialise");
+    Ok(setups
+        .iter()
+        .filter(|s| s.lane.language == Language::Python)
+        .filter_map(|setup| {
+            let (module, function) = setup.code.clone()?;
+            let request = Request::Profile {
+                module,
+                function,
+                args: args.clone(),
+                setup: setup.setup.clone(),
+            };
+            let rows = spawner
+                .spawn(&setup.paths)
+                .and_then(|mut w| w.call(&request, None, &mut |_| {}))
+                .map_err(|e| format!("cProfile {e}"))
+                .and_then(|done| {
+                    let rows: Vec<(String, f64, f64)> = done
+                        .json
+                        .as_deref()
+                        .and_then(|j| serde_json::from_str(j).ok())
+                        .ok_or_else(|| "cProfile gave nothing".to_owned())?;
+                    if rows.is_empty() {
+                        return Err("cProfile saw no Python function (a C function?)".into());
+                    }
+                    Ok(rows
+                        .into_iter()
+                        .map(|(function, cumulative_s, share)| PyHot {
+                            function,
+                            cumulative_s,
+                            share,
+                        })
+                        .collect())
+                });
+            Some((setup.lane.name.clone(), rows))
+        })
+        .collect())
 }
 
 fn count_lane(

@@ -264,7 +264,19 @@ impl Lab {
             timeout: ctx.job.timeout,
             out_dir: self.home.callgrind(),
         };
-        instructions::count(&ctx.exp, &setups, &counting, &self.sink, ctx.cancel)
+        let mut counts = instructions::count(&ctx.exp, &setups, &counting, &self.sink, ctx.cancel)?;
+        // A Python lane's own functions, by cProfile: which one to port first.
+        let profiles =
+            instructions::profile(&ctx.exp, &setups, ctx.job.size, &self.workers(ctx.cancel))?;
+        for (lane, profile) in profiles {
+            if let Some((_, Ok(i))) = counts.iter_mut().find(|(l, _)| *l == lane) {
+                match profile {
+                    Ok(hot) => i.python_hot = hot,
+                    Err(why) => i.python_hot_failure = Some(why),
+                }
+            }
+        }
+        Ok(counts)
     }
 
     /// What each lane of `exp` loads, with the builds of `variants`.

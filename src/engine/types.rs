@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::breakdown::Breakdown;
+use super::breakdown::{Breakdown, PyHot};
 use super::problem::{Problem, ProblemKind};
 
 // ---- builds ----------------------------------------------------------------
@@ -224,6 +224,17 @@ pub struct Instructions {
     /// What the breakdown means, for a Rust lane.
     #[serde(default)]
     pub diagnosis: Option<String>,
+    /// The profile as folded stacks (`a;b;c cost`, per the counted calls),
+    /// for a flame graph; not part of the report.
+    #[serde(skip)]
+    pub folded: Vec<String>,
+    /// A Python lane's own functions by cumulative time, from one more call
+    /// under cProfile: the one to port first leads.
+    #[serde(default)]
+    pub python_hot: Vec<PyHot>,
+    /// Why cProfile could not say (a C function with no Python frames).
+    #[serde(default)]
+    pub python_hot_failure: Option<String>,
 }
 
 impl LaneRecord {

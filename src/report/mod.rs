@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod csv;
 pub mod export;
+pub mod flame;
 pub mod markdown;
 pub mod plot;
 pub mod problems;
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::breakdown::{Breakdown, Category, Hot};
+use crate::engine::breakdown::{Breakdown, Category, Hot, PyHot};
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
 use crate::engine::pipeline::JobReport;
@@ -337,6 +338,13 @@ pub struct LaneResult {
     /// What the breakdown means, in a sentence (Rust lanes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<String>,
+    /// A Python lane's own functions by cumulative time, from one untimed
+    /// call under cProfile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub python_hot: Vec<PyHot>,
+    /// Why cProfile could not say, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_hot_failure: Option<String>,
 }
 
 impl LaneResult {
@@ -405,6 +413,15 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                     .map(|b| b.hot_inclusive.clone())
                     .unwrap_or_default(),
                 diagnosis: r.instructions.as_ref().and_then(|i| i.diagnosis.clone()),
+                python_hot: r
+                    .instructions
+                    .as_ref()
+                    .map(|i| i.python_hot.clone())
+                    .unwrap_or_default(),
+                python_hot_failure: r
+                    .instructions
+                    .as_ref()
+                    .and_then(|i| i.python_hot_failure.clone()),
             }
         })
         .collect()

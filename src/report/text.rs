@@ -631,5 +631,24 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
             let _ = writeln!(out, "    {d}");
         }
     }
+    for r in rows {
+        if !r.python_hot.is_empty() {
+            let hot: Vec<String> = r
+                .python_hot
+                .iter()
+                .take(5)
+                .map(|h| format!("{} {:.0}%", h.function, h.share * 100.0))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    {}: its own functions by cumulative time (cProfile, one untimed call; port the first): {}",
+                r.lane,
+                hot.join(", ")
+            );
+        }
+        if let Some(why) = &r.python_hot_failure {
+            let _ = writeln!(out, "    {}: {why}", r.lane);
+        }
+    }
     out
 }

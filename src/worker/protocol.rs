@@ -77,6 +77,16 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expect: Option<String>,
     },
+    /// Call `module.function(*args)` once under cProfile, untimed; the
+    /// reply's `json` is `[[function, cumulative seconds, share], ...]`,
+    /// the top Python functions by cumulative time.
+    Profile {
+        module: String,
+        function: String,
+        args: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        setup: Option<(String, String)>,
+    },
     /// Call `module.function(1)` `calls` times; the time reported is per call.
     Overhead {
         module: String,

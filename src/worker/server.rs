@@ -160,6 +160,28 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 correct: expect.map(|_| right),
             })
         }
+        Request::Profile {
+            module,
+            function: name,
+            args,
+            setup,
+        } => {
+            let f = function(py, &module, &name)?;
+            let call_args = call_arguments(py, &args, setup)?;
+            let code = std::ffi::CString::new(PROFILE_PY).expect("no NUL in the source");
+            let runner =
+                PyModule::from_code(py, &code, c"pyo3_lab_profile.py", c"pyo3_lab_profile")?;
+            let rows: Vec<(String, f64, f64)> = runner
+                .getattr("run")?
+                .call1((f, call_args, 10))?
+                .extract()?;
+            Ok(Reply::Finished {
+                seconds: 0.0,
+                result: format!("{} functions", rows.len()),
+                json: Some(serde_json::to_string(&rows).expect("rows serialise")),
+                correct: None,
+            })
+        }
         Request::Inputs {
             module,
             function: name,
@@ -336,6 +358,9 @@ impl Run<'_> {
 
 /// The threads' side of a thread sweep, in Python (threads are Python's here).
 const THREADS_PY: &str = include_str!("threads.py");
+
+/// The reference's call under cProfile (the "why" of a Python lane).
+const PROFILE_PY: &str = include_str!("profile.py");
 
 /// One measured call, and nothing else: under Valgrind's callgrind,
 /// `--toggle-collect=pyo3_lab_counted` counts instructions inside this
