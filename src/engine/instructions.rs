@@ -135,11 +135,17 @@ pub fn count(
                     python_hot_failure: None,
                 }
             });
-        sink(Event::Counted(setup.lane.clone(), result.clone()));
+        sink(Event::Counted(
+            setup.lane.clone(),
+            result.clone().map(Box::new),
+        ));
         out.push((setup.lane.name.clone(), result));
     }
     Ok(out)
 }
+
+/// A Python lane's own functions by cumulative time, or why cProfile could not say.
+pub type Profiled = Result<Vec<PyHot>, String>;
 
 /// Each Python lane's call once more, untimed, under cProfile, at the size
 /// its instructions were counted at: its own functions by cumulative time.
@@ -148,7 +154,7 @@ pub fn profile(
     setups: &[LaneSetup],
     size: Option<u64>,
     spawner: &dyn Spawner,
-) -> LabResult<Vec<(String, Result<Vec<PyHot>, String>)>> {
+) -> LabResult<Vec<(String, Profiled)>> {
     let (args, _, _) = counted_args(exp, size)?;
     let args = serde_json::to_string(&args).expect("JSON values serialise");
     Ok(setups

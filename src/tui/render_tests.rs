@@ -635,12 +635,18 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         scale: 1.0,
         breakdown: Some(b),
         diagnosis: diagnosis.map(Into::into),
+        folded: vec![],
+        python_hot: vec![],
+        python_hot_failure: None,
     };
     engine(
         &mut app,
         Event::Counted(
             lanes[0].clone(),
-            Ok(counted(split([0.0, 0.0, 0.0, 960.0, 30.0, 10.0]), None)),
+            Ok(Box::new(counted(
+                split([0.0, 0.0, 0.0, 960.0, 30.0, 10.0]),
+                None,
+            ))),
         ),
     );
     let said =
@@ -649,10 +655,10 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         &mut app,
         Event::Counted(
             lanes[1].clone(),
-            Ok(counted(
+            Ok(Box::new(counted(
                 split([240.0, 190.0, 520.0, 0.0, 30.0, 20.0]),
                 Some(said),
-            )),
+            ))),
         ),
     );
     let shot = screen(&app, Instant::now());
