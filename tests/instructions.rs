@@ -54,6 +54,111 @@ fn counts_repeat_exactly_and_sit_beside_the_wall_time() {
         first.stderr.contains("[instructions] python: counting"),
         "progress shows"
     );
+    // Why: the same run's breakdown. Fib passes nothing across the boundary.
+    for name in ["python", "rust-debug", "rust-release", "rust-native"] {
+        let r = lane(&first.report, name);
+        assert_eq!(shares_sum(r), 1.0, "{name}: categories add up: {r}");
+    }
+    let release = lane(&first.report, "rust-release");
+    assert!(share(release, "crate") > 0.9, "{release}");
+    let said = release["diagnosis"].as_str().unwrap();
+    assert!(said.contains("the boundary costs nothing"), "{said}");
+    assert!(share(lane(&first.report, "python"), "interpreter") > 0.9);
+}
+
+/// A category's share of a lane's instructions per call.
+fn share(lane: &Value, category: &str) -> f64 {
+    lane["breakdown"][category].as_f64().unwrap() / lane["instructions"].as_f64().unwrap()
+}
+
+/// The categories' sum against the instructions per call, to 1%.
+fn shares_sum(lane: &Value) -> f64 {
+    let sum: f64 = lane["breakdown"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no breakdown: {lane}"))
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    (sum / lane["instructions"].as_f64().unwrap() * 100.0).round() / 100.0
+}
+
+#[test]
+fn listsums_rust_lanes_spend_their_instructions_converting_the_list() {
+    let flames = tempfile::tempdir().unwrap();
+    let run = common::check(&[
+        "--lab",
+        "lab/listsum",
+        "--n",
+        "100000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--flamegraph",
+        flames.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    for name in ["rust-debug", "rust-release"] {
+        let r = lane(&run.report, name);
+        assert_eq!(shares_sum(r), 1.0, "{name}: {r}");
+        assert!(
+            share(r, "cpython") + share(r, "pyo3") > 0.5,
+            "{name}: the conversion dominates: {r}"
+        );
+        let said = r["diagnosis"].as_str().unwrap();
+        assert!(
+            said.contains("The conversion, not the loop, is the cost"),
+            "{said}"
+        );
+        assert!(!r["hot"].as_array().unwrap().is_empty());
+    }
+    let python = lane(&run.report, "python");
+    let hot = python["python_hot"].as_array().unwrap();
+    assert!(
+        hot[0]["function"]
+            .as_str()
+            .unwrap()
+            .starts_with("sum_squares"),
+        "{python}"
+    );
+    assert!(
+        run.stdout.contains("where the instructions go"),
+        "{}",
+        run.stdout
+    );
+    // A flame graph per lane: well-formed SVG naming the crate's functions.
+    for name in ["python", "rust-debug", "rust-release"] {
+        let svg = std::fs::read_to_string(flames.path().join(format!("listsum-{name}.svg")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+        assert!(
+            svg.contains("stacks rebuilt from callgrind"),
+            "the title says how"
+        );
+    }
+    let debug = std::fs::read_to_string(flames.path().join("listsum-rust-debug.svg")).unwrap();
+    assert!(
+        debug.contains("listsum::"),
+        "the crate's own functions are named"
+    );
+}
+
+#[test]
+fn an_unwritable_flamegraph_directory_is_a_usage_error_before_anything_runs() {
+    let out = common::lab(&[
+        "--check",
+        "--lab",
+        "lab/listsum",
+        "--flamegraph",
+        "/proc/version/flames",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::text(&out.stderr);
+    assert!(err.contains("/proc/version/flames"), "{err}");
+    assert!(!err.contains("[build]"), "nothing ran: {err}");
 }
 
 #[test]

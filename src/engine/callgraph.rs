@@ -258,6 +258,13 @@ pub fn short_name(name: &str) -> String {
             _ => {}
         }
     }
+    // Callgrind marks levels of recursion as `name'2`: one function.
+    if let Some((head, level)) = out.rsplit_once('\'')
+        && !level.is_empty()
+        && level.chars().all(|c| c.is_ascii_digit())
+    {
+        out.truncate(head.len());
+    }
     match out.rsplit_once("::h") {
         Some((head, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
             head.to_owned()
@@ -374,5 +381,10 @@ fn=(5) _PyEval_EvalFrameDefault
             "listsum::sum_squares"
         );
         assert_eq!(short_name("PyLong_AsLong"), "PyLong_AsLong");
+        assert_eq!(
+            short_name("fibonacci::_run'2"),
+            "fibonacci::_run",
+            "recursion levels"
+        );
     }
 }

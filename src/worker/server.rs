@@ -446,3 +446,46 @@ fn failure(py: Python<'_>, err: &PyErr) -> Reply {
         message: format!("{type_name}: {value}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real profile.py, in the embedded interpreter, on a reference that
+    /// calls a light helper and a heavy one.
+    #[test]
+    fn cprofile_names_the_heavy_helper_first() {
+        Python::attach(|py| {
+            let reference = PyModule::from_code(
+                py,
+                c"def light(n):\n    return sum(range(n))\n\n\
+                  def heavy(n):\n    return sum(i * i for i in range(n * 50))\n\n\
+                  def reference(n):\n    return light(n) + heavy(n)\n",
+                c"two_helpers.py",
+                c"two_helpers",
+            )
+            .unwrap();
+            let code = std::ffi::CString::new(PROFILE_PY).unwrap();
+            let runner =
+                PyModule::from_code(py, &code, c"pyo3_lab_profile.py", c"pyo3_lab_profile")
+                    .unwrap();
+            let rows: Vec<(String, f64, f64)> = runner
+                .getattr("run")
+                .unwrap()
+                .call1((reference.getattr("reference").unwrap(), (20_000,), 10))
+                .unwrap()
+                .extract()
+                .unwrap();
+            assert!(
+                rows[0].0.starts_with("heavy (two_helpers.py:4)"),
+                "{rows:?}"
+            );
+            let light = rows.iter().position(|r| r.0.starts_with("light")).unwrap();
+            assert!(light > 0 && rows[0].2 > rows[light].2, "{rows:?}");
+            assert!(
+                rows.iter().all(|r| !r.0.starts_with("reference ")),
+                "the called function itself is left out: {rows:?}"
+            );
+        });
+    }
+}
