@@ -48,18 +48,28 @@ def batch(contender, threads, work):
 def calibrate(contender, seconds):
     """The work size for which one thread takes about `seconds`.
 
-    The size found is timed twice more and the best kept: on a busy machine
-    one timing can include a moment the thread was not running, and a work
-    size made from it would be far too small.
+    Timed in this thread, not in a new one: on a busy machine a new thread
+    can wait milliseconds to be scheduled, and a small work would pass for a
+    big one. The size found is timed three times more and the best kept, in
+    case one timing included a moment this thread was not running.
     """
     if contender == NATIVE:
         return pyo3_lab.calibrate(seconds)
+    fn = CONTENDERS[contender]
+
+    def took(work):
+        start = time.perf_counter()
+        fn(work)
+        return time.perf_counter() - start
+
     work = 1000
     while True:
-        took = batch(contender, 1, work)
-        if took >= seconds / 4:
-            took = min(took, batch(contender, 1, work), batch(contender, 1, work))
-            return max(1, int(work * seconds / took))
+        # A size is taken only when even its best timing is long enough to
+        # scale from; one inflated timing alone does not end the search.
+        if took(work) >= seconds / 4:
+            best = min(took(work) for _ in range(3))
+            if best >= seconds / 8:
+                return max(1, int(work * seconds / best))
         work *= 4
 
 

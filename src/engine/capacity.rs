@@ -9,6 +9,10 @@
 /// Below this native speed-up at two threads, too little was free to tell
 /// a function that releases the GIL from one that holds it.
 pub const MIN_CAPACITY: f64 = 1.3;
+/// A failure ("does not run in parallel") is said only where the machine
+/// gave at least this much: between `MIN_CAPACITY` and this, a short
+/// speed-up may be a busy moment, and it is a warning.
+pub const CLEAR_CAPACITY: f64 = 1.5;
 /// The share of the capacity beyond one thread that a contender must reach
 /// to count as scaling...
 const SCALES: f64 = 0.6;

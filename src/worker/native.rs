@@ -43,16 +43,26 @@ pub fn batch(threads: u32, work: u64) -> f64 {
     .as_secs_f64()
 }
 
-/// The work for which one thread spins about `seconds`. The size found is
-/// timed twice more and the best kept: a timing that includes a moment the
-/// thread was not running (a busy machine) would make the work far too small.
+/// The work for which one thread spins about `seconds`, timed in this
+/// thread: a new thread on a busy machine can wait milliseconds to be
+/// scheduled, and a small work would pass for a big one. The size found is
+/// timed three times more and the best kept, in case one timing included a
+/// moment this thread was not running.
 pub fn calibrate(seconds: f64) -> u64 {
+    let took = |work: u64| {
+        let start = Instant::now();
+        std::hint::black_box(spin(work));
+        start.elapsed().as_secs_f64()
+    };
     let mut work = 10_000u64;
     loop {
-        let mut took = batch(1, work);
-        if took >= seconds / 4.0 {
-            took = took.min(batch(1, work)).min(batch(1, work));
-            return ((work as f64 * seconds / took) as u64).max(1);
+        // A size is taken only when even its best timing is long enough to
+        // scale from; one inflated timing alone does not end the search.
+        if took(work) >= seconds / 4.0 {
+            let best = took(work).min(took(work)).min(took(work));
+            if best >= seconds / 8.0 {
+                return ((work as f64 * seconds / best) as u64).max(1);
+            }
         }
         work *= 4;
     }
