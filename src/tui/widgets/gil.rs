@@ -102,12 +102,21 @@ pub fn draw(frame: &mut Frame, area: Rect, pane_state: &GilPane, mode: GilMode, 
     let key = legend(theme);
     // The legend wraps on a narrow pane: give it the lines it needs.
     let key_lines = (key.width() as u16).div_ceil(inner.width.max(1));
+    let text = match &view.verdict {
+        Some((true, v)) => Line::styled(format!("✓ {v}"), theme.ok()),
+        Some((false, v)) => Line::styled(format!("✗ {v}"), theme.bad()),
+        None if view.running => Line::styled("running…", theme.busy()),
+        None => Line::raw(""),
+    };
+    // The verdict gets the lines it wraps to (the log above gives way).
+    let verdict_lines = wrapped_lines(&text.to_string(), inner.width as usize).clamp(1, 4) as u16;
+    let verdict_text = Paragraph::new(text).wrap(Wrap { trim: true });
     let [about, chart, key_area, log, verdict] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(timeline.len() as u16),
         Constraint::Length(if timeline.is_empty() { 0 } else { key_lines }),
         Constraint::Fill(1),
-        Constraint::Length(2),
+        Constraint::Length(verdict_lines),
     ])
     .areas(inner);
     let explain = match mode {
@@ -148,11 +157,32 @@ pub fn draw(frame: &mut Frame, area: Rect, pane_state: &GilPane, mode: GilMode, 
     let skip = lines.len().saturating_sub(log.height as usize);
     frame.render_widget(Paragraph::new(lines.split_off(skip)), log);
 
-    let text = match &view.verdict {
-        Some((true, v)) => Line::styled(format!("✓ {v}"), theme.ok()),
-        Some((false, v)) => Line::styled(format!("✗ {v}"), theme.bad()),
-        None if view.running => Line::styled("running…", theme.busy()),
-        None => Line::raw(""),
-    };
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), verdict);
+    frame.render_widget(verdict_text, verdict);
+}
+
+/// How many lines `text` takes, wrapped at word boundaries to `width`.
+fn wrapped_lines(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut lines, mut used) = (1, 0usize);
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        let need = if used == 0 { len } else { used + 1 + len };
+        if need <= width {
+            used = need;
+        } else {
+            lines += 1 + (len.saturating_sub(1)) / width;
+            used = len % width;
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_verdict_gets_the_lines_it_wraps_to() {
+        assert_eq!(super::wrapped_lines("one two three", 20), 1);
+        assert_eq!(super::wrapped_lines("one two three", 8), 2);
+        assert_eq!(super::wrapped_lines("", 8), 1);
+    }
 }
