@@ -445,3 +445,41 @@ fn a_save_at_any_moment_of_a_watched_round_ends_with_its_own_numbers() {
     );
     lab.keys("q");
 }
+
+#[test]
+fn the_why_pane_shows_where_listsums_instructions_go() {
+    let lab = Session::with_args("why", "--lab lab/listsum --n 100000");
+    lab.wait_for("set-up", Duration::from_secs(300), |s| {
+        s.contains("Python 3.")
+    });
+    lab.keys("d"); // release builds only: quicker
+    lab.keys("I");
+    lab.keys("r");
+    lab.wait_for("the race", ROUND, |s| s.contains("finishing order"));
+    // The pane fills in as each lane's count arrives.
+    lab.keys("y");
+    let screen = lab.wait_for("every lane's bar and the diagnosis", ROUND, |s| {
+        // The diagnosis line itself, not lab.toml's description quoting it.
+        s.contains("Why: where each lane's instructions go")
+            && s.lines()
+                .any(|l| l.starts_with("│rust-release: ") && l.contains("convert"))
+    });
+    let bar = |lane: &str| {
+        screen
+            .lines()
+            .rfind(|l| l.starts_with(&format!("│{lane} ")))
+            .unwrap_or_else(|| panic!("no bar for {lane}:\n{screen}"))
+            .to_owned()
+    };
+    let release = bar("rust-release");
+    assert!(
+        release.matches('▓').count() + release.matches('▒').count() > 40,
+        "pyo3 and cpython fill the release bar: {release}"
+    );
+    assert!(bar("python").matches('░').count() > 20, "{screen}");
+    lab.keys("y");
+    lab.wait_for("the GIL panes back", Duration::from_secs(10), |s| {
+        s.contains("GIL held")
+    });
+    lab.keys("q");
+}
