@@ -7,84 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::callgraph::{CallGraph, Function, short_name};
-use super::types::{Lane, Language};
-
-/// Who spent an instruction. Self costs only: each function's own
-/// instructions go to its category, never its callees'.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    /// The extension's own code (and what the compiler inlined into it).
-    Crate,
-    /// PyO3's glue: argument extraction, conversions, wrappers, GIL and
-    /// reference-count bookkeeping.
-    Pyo3,
-    /// CPython's C-API called from the extension, and what it calls.
-    Cpython,
-    /// CPython running Python code: the evaluation loop and what it calls.
-    Interpreter,
-    /// malloc, free, realloc, and Python's object allocator.
-    Allocator,
-    /// Everything else: libc, the loader, the lab's own call harness.
-    Other,
-}
-
-impl Category {
-    pub const ALL: [Category; 6] = [
-        Category::Crate,
-        Category::Pyo3,
-        Category::Cpython,
-        Category::Interpreter,
-        Category::Allocator,
-        Category::Other,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Category::Crate => "crate",
-            Category::Pyo3 => "pyo3",
-            Category::Cpython => "cpython",
-            Category::Interpreter => "interpreter",
-            Category::Allocator => "allocator",
-            Category::Other => "other",
-        }
-    }
-}
-
-/// A function and what it spent per call.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Hot {
-    pub function: String,
-    #[serde(rename = "self")]
-    pub self_cost: f64,
-    pub inclusive: f64,
-}
-
-/// One of a Python reference's own functions, from one call under cProfile.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PyHot {
-    pub function: String,
-    /// Seconds in it and what it called, in that (untimed) call.
-    pub cumulative_s: f64,
-    /// Its share of the call, 0 to 1.
-    pub share: f64,
-}
-
-/// A lane's instructions per call, by category, with its hottest functions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Breakdown {
-    /// Category name → instructions per call; they add up to the lane's.
-    pub categories: BTreeMap<Category, f64>,
-    /// The top functions by self cost.
-    pub hot_self: Vec<Hot>,
-    /// The top functions by inclusive cost.
-    pub hot_inclusive: Vec<Hot>,
-    /// False when the extension carries no symbols: the split is not made.
-    pub symbols: bool,
-}
+use super::types::{Breakdown, Category, Hot, Lane, Language};
 
 /// How many functions each "hot" list holds.
 const HOT: usize = 10;
@@ -234,15 +158,6 @@ impl Breakdown {
             hot_inclusive: hot(|c| c.1),
             symbols,
         }
-    }
-
-    pub fn total(&self) -> f64 {
-        self.categories.values().sum()
-    }
-
-    /// A category's share of the whole, 0 to 1.
-    pub fn share(&self, c: Category) -> f64 {
-        self.categories.get(&c).copied().unwrap_or(0.0) / self.total().max(f64::MIN_POSITIVE)
     }
 }
 

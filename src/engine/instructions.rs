@@ -11,13 +11,13 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::breakdown::{self, Breakdown, PyHot};
+use super::breakdown;
 use super::callgraph::CallGraph;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::Experiment;
 use super::race::{LaneSetup, Spawner};
-use super::types::{Instructions, Language};
+use super::types::{Breakdown, Instructions, Language, PyHot};
 use crate::cancel::Cancel;
 use crate::fibonacci;
 use crate::worker::Worker;

@@ -2,7 +2,7 @@
 //! which size, and what. The sentences are made in `report::problems`, at
 //! the edge, for the text report, the JSON and the terminal alike.
 
-use super::types::{GilMode, Target, VerifyRecord};
+use super::types::{GilMode, LaneRecord, Target, VerifyRecord};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
@@ -88,5 +88,21 @@ impl Problem {
             size: Some(size),
             ..self
         }
+    }
+}
+
+impl LaneRecord {
+    /// What is wrong with this lane; None when it ran and was right.
+    pub fn problem(&self) -> Option<Problem> {
+        let kind = match (&self.failure, self.correct, &self.expected) {
+            (Some(f), _, _) => ProblemKind::LaneFailed(f.clone()),
+            (None, true, _) => return None,
+            (None, false, Some(expected)) => ProblemKind::Wrong {
+                result: self.result.clone(),
+                expected: expected.clone(),
+            },
+            (None, false, None) => ProblemKind::Unchecked,
+        };
+        Some(Problem::in_lane(&self.experiment, &self.lane.name, kind))
     }
 }

@@ -2,12 +2,10 @@
 //! and what the engine's events carry. Every other engine file may import
 //! these; this file imports none of them, so imports run one way only.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-
-use super::breakdown::{Breakdown, PyHot};
-use super::problem::{Problem, ProblemKind};
 
 // ---- builds ----------------------------------------------------------------
 
@@ -237,22 +235,6 @@ pub struct Instructions {
     pub python_hot_failure: Option<String>,
 }
 
-impl LaneRecord {
-    /// What is wrong with this lane; None when it ran and was right.
-    pub fn problem(&self) -> Option<Problem> {
-        let kind = match (&self.failure, self.correct, &self.expected) {
-            (Some(f), _, _) => ProblemKind::LaneFailed(f.clone()),
-            (None, true, _) => return None,
-            (None, false, Some(expected)) => ProblemKind::Wrong {
-                result: self.result.clone(),
-                expected: expected.clone(),
-            },
-            (None, false, None) => ProblemKind::Unchecked,
-        };
-        Some(Problem::in_lane(&self.experiment, &self.lane.name, kind))
-    }
-}
-
 // ---- the GIL demo and scaling ----------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -422,4 +404,91 @@ pub struct VerifyRecord {
     /// The smallest disagreements (by the length of the call), in full.
     pub disagreements: Vec<Disagreement>,
     pub seed: u64,
+}
+
+// ---- why: where a lane's instructions go ---------------------------------
+
+/// Who spent an instruction. Self costs only: each function's own
+/// instructions go to its category, never its callees'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// The extension's own code (and what the compiler inlined into it).
+    Crate,
+    /// PyO3's glue: argument extraction, conversions, wrappers, GIL and
+    /// reference-count bookkeeping.
+    Pyo3,
+    /// CPython's C-API called from the extension, and what it calls.
+    Cpython,
+    /// CPython running Python code: the evaluation loop and what it calls.
+    Interpreter,
+    /// malloc, free, realloc, and Python's object allocator.
+    Allocator,
+    /// Everything else: libc, the loader, the lab's own call harness.
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::Crate,
+        Category::Pyo3,
+        Category::Cpython,
+        Category::Interpreter,
+        Category::Allocator,
+        Category::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Crate => "crate",
+            Category::Pyo3 => "pyo3",
+            Category::Cpython => "cpython",
+            Category::Interpreter => "interpreter",
+            Category::Allocator => "allocator",
+            Category::Other => "other",
+        }
+    }
+}
+
+/// A function and what it spent per call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hot {
+    pub function: String,
+    #[serde(rename = "self")]
+    pub self_cost: f64,
+    pub inclusive: f64,
+}
+
+/// One of a Python reference's own functions, from one call under cProfile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PyHot {
+    pub function: String,
+    /// Seconds in it and what it called, in that (untimed) call.
+    pub cumulative_s: f64,
+    /// Its share of the call, 0 to 1.
+    pub share: f64,
+}
+
+/// A lane's instructions per call, by category, with its hottest functions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// Category name → instructions per call; they add up to the lane's.
+    pub categories: BTreeMap<Category, f64>,
+    /// The top functions by self cost.
+    pub hot_self: Vec<Hot>,
+    /// The top functions by inclusive cost.
+    pub hot_inclusive: Vec<Hot>,
+    /// False when the extension carries no symbols: the split is not made.
+    pub symbols: bool,
+}
+
+impl Breakdown {
+    pub fn total(&self) -> f64 {
+        self.categories.values().sum()
+    }
+
+    /// A category's share of the whole, 0 to 1.
+    pub fn share(&self, c: Category) -> f64 {
+        self.categories.get(&c).copied().unwrap_or(0.0) / self.total().max(f64::MIN_POSITIVE)
+    }
 }

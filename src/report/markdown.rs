@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::Report;
-use crate::engine::breakdown::Category;
+use crate::engine::types::Category;
 use crate::units::{bytes, seconds};
 
 pub fn render(report: &Report) -> String {

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::breakdown::{Breakdown, Category, Hot, PyHot};
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
 use crate::engine::pipeline::JobReport;
@@ -24,8 +23,8 @@ use crate::engine::stats::{self, Summary, ratio};
 use crate::engine::sweep::{self, LaneTrend};
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    BuildInfo, GilRun, LaneRecord, Language, Scaling, ScalingRow, SweepPoint, Target, Variant,
-    VerifyRecord,
+    Breakdown, BuildInfo, Category, GilRun, Hot, LaneRecord, Language, PyHot, Scaling, ScalingRow,
+    SweepPoint, Target, Variant, VerifyRecord,
 };
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

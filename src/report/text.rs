@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{BuildRow, LaneResult, Report, ScalingCheck};
-use crate::engine::breakdown::Category;
 use crate::engine::scaling::CONTENDERS;
 use crate::engine::timeline;
+use crate::engine::types::Category;
 use crate::engine::types::{Activity, GilRun, ScalingRow, Thread};
 use crate::units::{bytes, count, seconds};
 

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::engine::breakdown::Breakdown;
 use crate::engine::event::Event;
 use crate::engine::sweep;
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    BuildInfo, GilMode, Lane, LogLine, RunOutcome, Scaling, Segment, SweepPoint, Target, Variant,
-    VerifyRecord,
+    Breakdown, BuildInfo, GilMode, Lane, LogLine, RunOutcome, Scaling, Segment, SweepPoint, Target,
+    Variant, VerifyRecord,
 };
 
 /// Lines of build log kept; older ones scroll away.

@@ -610,8 +610,8 @@ fn a_sweep_draws_a_curve_per_lane_on_log_axes() {
 
 #[test]
 fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
-    use crate::engine::breakdown::{Breakdown, Category};
     use crate::engine::types::Instructions;
+    use crate::engine::types::{Breakdown, Category};
     let mut app = ready_app();
     app.on_action(Action::ToggleInstructions);
     app.on_action(Action::Why);

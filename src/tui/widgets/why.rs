@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::breakdown::Category;
+use crate::engine::types::Category;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::units::count;
