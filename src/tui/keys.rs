@@ -109,7 +109,7 @@ pub const BINDINGS: &[Binding] = &[
         "g",
         Action::Gil,
         "GIL",
-        "run the two-thread GIL demo, GIL held then released",
+        "run the two-thread GIL demo, GIL held and released side by side, then the scaling batches",
     ),
     bind(
         KeyCode::Char('+'),
