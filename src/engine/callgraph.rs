@@ -154,6 +154,9 @@ impl CallGraph {
     }
 }
 
+/// The worker's function around each measured call (see worker::server).
+const COUNTED: &str = "pyo3_lab_counted";
+
 /// Stacks deeper than this are cut: a flame graph past it is unreadable.
 const MAX_DEPTH: usize = 48;
 
@@ -179,10 +182,19 @@ impl CallGraph {
             stack: Vec::new(),
             lines: BTreeMap::new(),
         };
-        // Roots: functions with cost that nothing in the profile called.
-        let roots: Vec<usize> = (0..self.functions.len())
-            .filter(|&i| walk.into[i] == 0 && self.functions[i].inclusive > 0)
+        // Roots: the lab's measured call (`pyo3_lab_counted`: collection
+        // runs only inside it, so the frames below it are the harness), else
+        // the functions with cost that nothing in the profile called.
+        let counted: Vec<usize> = (0..self.functions.len())
+            .filter(|&i| self.functions[i].name == COUNTED && self.functions[i].inclusive > 0)
             .collect();
+        let roots: Vec<usize> = if counted.is_empty() {
+            (0..self.functions.len())
+                .filter(|&i| walk.into[i] == 0 && self.functions[i].inclusive > 0)
+                .collect()
+        } else {
+            counted
+        };
         for root in roots {
             walk.fold(root, 1.0);
         }
@@ -353,6 +365,13 @@ fn=(5) _PyEval_EvalFrameDefault
             ),
             "{folded:#?}"
         );
+    }
+
+    #[test]
+    fn stacks_start_at_the_measured_call() {
+        let text = "events: Ir\nsummary: 100\nob=(1) lab\nfn=(1) main\n0 0\ncfn=(2) pyo3_lab_counted\ncalls=1 0\n0 100\nfn=(2)\n0 10\ncfn=(3) work\ncalls=1 0\n0 90\nfn=(3)\n0 90\n";
+        let folded = CallGraph::parse(text).folded();
+        assert_eq!(folded, ["pyo3_lab_counted 10", "pyo3_lab_counted;work 90"]);
     }
 
     #[test]
