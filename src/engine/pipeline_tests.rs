@@ -51,15 +51,6 @@ struct FakeWorker {
     cancel: Cancel,
 }
 
-fn finished(seconds: f64, result: &str, expect: &Option<String>) -> Finished {
-    Finished {
-        seconds,
-        result: result.into(),
-        json: Some(result.into()),
-        correct: expect.as_ref().map(|e| e == result),
-    }
-}
-
 impl Caller for FakeWorker {
     fn call(
         &mut self,
@@ -98,16 +89,16 @@ impl Caller for FakeWorker {
                 }
                 on_reply(&Reply::Progress { done: 1 });
                 let seconds = if function == "f" { 0.5 } else { 0.05 };
-                Ok(finished(seconds, "42", expect))
+                Ok(Finished::scripted(seconds, "42", expect))
             }
             Request::Threads { counts, .. } => {
                 let rows: Vec<(u32, f64, f64)> = counts.iter().map(|&t| (t, 0.02, 0.02)).collect();
                 Ok(Finished {
                     json: Some(serde_json::to_string(&rows).unwrap()),
-                    ..finished(0.02, "42", &None)
+                    ..Finished::scripted(0.02, "42", &None)
                 })
             }
-            _ => Ok(finished(1e-7, "None", &None)),
+            _ => Ok(Finished::scripted(1e-7, "None", &None)),
         }
     }
 }

@@ -30,12 +30,7 @@ impl Caller for Fake {
         _limit: Option<Duration>,
         on_reply: &mut dyn FnMut(&Reply),
     ) -> Result<Finished, WorkerError> {
-        let done = |seconds: f64, result: &str, expect: &Option<String>| Finished {
-            seconds,
-            result: result.into(),
-            json: Some(result.into()),
-            correct: expect.as_ref().map(|e| e == result),
-        };
+        let done = Finished::scripted;
         match request {
             Request::Load {
                 function, compiled, ..

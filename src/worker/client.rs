@@ -71,6 +71,20 @@ pub struct Finished {
     pub correct: Option<bool>,
 }
 
+#[cfg(test)]
+impl Finished {
+    /// What a scripted worker answers: `result` (its JSON too), right when it
+    /// equals `expect`.
+    pub fn scripted(seconds: f64, result: &str, expect: &Option<String>) -> Self {
+        Self {
+            seconds,
+            result: result.into(),
+            json: Some(result.into()),
+            correct: expect.as_ref().map(|e| e == result),
+        }
+    }
+}
+
 enum Message {
     Reply(Reply),
     Garbled(String),
