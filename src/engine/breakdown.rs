@@ -129,20 +129,19 @@ impl Breakdown {
             entry.0 += f.self_cost as f64 * per;
             entry.1 = entry.1.max(f.inclusive as f64 * per);
         }
-        let hot = |key: fn(&(f64, f64)) -> f64| {
-            let mut all: Vec<Hot> = merged
-                .iter()
-                .map(|(name, costs)| Hot {
-                    function: name.clone(),
-                    self_cost: costs.0,
-                    inclusive: costs.1,
-                })
-                .collect();
-            all.sort_by(|a, b| {
-                key(&(b.self_cost, b.inclusive)).total_cmp(&key(&(a.self_cost, a.inclusive)))
-            });
-            all.truncate(HOT);
-            all
+        let all: Vec<Hot> = merged
+            .into_iter()
+            .map(|(function, (self_cost, inclusive))| Hot {
+                function,
+                self_cost,
+                inclusive,
+            })
+            .collect();
+        let hot = |key: fn(&Hot) -> f64| {
+            let mut top = all.clone();
+            top.sort_by(|a, b| key(b).total_cmp(&key(a)));
+            top.truncate(HOT);
+            top
         };
         // A stripped extension shows as addresses, not names.
         let symbols = extension.is_none_or(|ext| {
@@ -154,8 +153,8 @@ impl Breakdown {
         });
         Self {
             categories,
-            hot_self: hot(|c| c.0),
-            hot_inclusive: hot(|c| c.1),
+            hot_self: hot(|h| h.self_cost),
+            hot_inclusive: hot(|h| h.inclusive),
             symbols,
         }
     }

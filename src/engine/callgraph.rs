@@ -72,7 +72,9 @@ fn cost_of(line: &str) -> Option<u64> {
 }
 
 impl CallGraph {
-    pub fn parse(text: &str) -> Self {
+    /// Reads a callgrind file; None when it holds no total (`summary:` or
+    /// `totals:`), so is no finished profile.
+    pub fn parse(text: &str) -> Option<Self> {
         let (mut objects, mut functions) = (Names::default(), Names::default());
         let mut graph = CallGraph::default();
         let mut index: HashMap<(String, String), usize> = HashMap::new();
@@ -93,6 +95,7 @@ impl CallGraph {
         let mut callee_object: Option<String> = None;
         // A `calls=` line waiting for its cost line: (callee, count).
         let mut pending: Option<(usize, u64)> = None;
+        let mut total = None;
         for line in text.lines() {
             if let Some(spec) = line.strip_prefix("ob=") {
                 object = objects.resolve(spec);
@@ -121,7 +124,7 @@ impl CallGraph {
                 .or_else(|| line.strip_prefix("totals:"))
             {
                 if let Some(n) = spec.split_whitespace().next().and_then(|n| n.parse().ok()) {
-                    graph.total = n;
+                    total = Some(n);
                 }
             } else if let Some(cost) = cost_of(line) {
                 let Some(caller) = current else { continue };
@@ -144,13 +147,13 @@ impl CallGraph {
                 }
             }
         }
-        let total = graph.total.max(1);
+        graph.total = total?;
         for f in &mut graph.functions {
             // Mutual recursion counts a subtree more than once: no function
             // holds more than everything.
-            f.inclusive = f.inclusive.min(total);
+            f.inclusive = f.inclusive.min(graph.total.max(1));
         }
-        graph
+        Some(graph)
     }
 }
 
@@ -176,6 +179,11 @@ impl CallGraph {
         }
         let mut walk = Walk {
             graph: self,
+            names: self
+                .functions
+                .iter()
+                .map(|f| short_name(&f.name).replace(';', ":"))
+                .collect(),
             into,
             below,
             smallest: self.total as f64 * 1e-5,
@@ -209,6 +217,8 @@ impl CallGraph {
 /// One walk of the call graph from its roots down, gathering stacks.
 struct Walk<'a> {
     graph: &'a CallGraph,
+    /// Each function's frame name, made once.
+    names: Vec<String>,
     /// What all edges into each function spent below it.
     into: Vec<u64>,
     /// Each function's outgoing edges.
@@ -226,7 +236,7 @@ impl Walk<'_> {
         let path = self
             .stack
             .iter()
-            .map(|&i| short_name(&functions[i].name).replace(';', ":"))
+            .map(|&i| self.names[i].as_str())
             .collect::<Vec<_>>()
             .join(";");
         // Whatever is not followed further (too deep, recursion, too small)
@@ -326,7 +336,7 @@ fn=(5) _PyEval_EvalFrameDefault
 
     #[test]
     fn self_and_inclusive_costs_add_up_per_function() {
-        let g = CallGraph::parse(FILE);
+        let g = CallGraph::parse(FILE).unwrap();
         assert_eq!(g.total, 1000);
         let f = |name: &str| g.functions.iter().find(|f| f.name == name).unwrap();
         assert_eq!(f("pyo3::impl_::trampoline::fastcall").self_cost, 50);
@@ -352,7 +362,7 @@ fn=(5) _PyEval_EvalFrameDefault
 
     #[test]
     fn stacks_are_rebuilt_from_the_edges_and_add_up() {
-        let g = CallGraph::parse(FILE);
+        let g = CallGraph::parse(FILE).unwrap();
         let folded = g.folded();
         let total: u64 = folded
             .iter()
@@ -370,7 +380,7 @@ fn=(5) _PyEval_EvalFrameDefault
     #[test]
     fn stacks_start_at_the_measured_call() {
         let text = "events: Ir\nsummary: 100\nob=(1) lab\nfn=(1) main\n0 0\ncfn=(2) pyo3_lab_counted\ncalls=1 0\n0 100\nfn=(2)\n0 10\ncfn=(3) work\ncalls=1 0\n0 90\nfn=(3)\n0 90\n";
-        let folded = CallGraph::parse(text).folded();
+        let folded = CallGraph::parse(text).unwrap().folded();
         assert_eq!(folded, ["pyo3_lab_counted 10", "pyo3_lab_counted;work 90"]);
     }
 
@@ -378,7 +388,7 @@ fn=(5) _PyEval_EvalFrameDefault
     fn recursion_is_counted_once() {
         let text =
             "events: Ir\nsummary: 100\nob=(1) x\nfn=(1) fib\n0 100\ncfn=(1)\ncalls=5 0\n0 80\n";
-        let g = CallGraph::parse(text);
+        let g = CallGraph::parse(text).unwrap();
         assert_eq!(g.functions[0].self_cost, 100);
         assert_eq!(g.functions[0].inclusive, 100);
     }
