@@ -489,6 +489,13 @@ impl Breakdown {
 
     /// A category's share of the whole, 0 to 1.
     pub fn share(&self, c: Category) -> f64 {
-        self.categories.get(&c).copied().unwrap_or(0.0) / self.total().max(f64::MIN_POSITIVE)
+        share_of(&self.categories, c)
     }
+}
+
+/// A category's share of a split's whole, 0 to 1 (0 for an empty split):
+/// the one rule for the report's tables and the terminal's bars.
+pub fn share_of(categories: &BTreeMap<Category, f64>, c: Category) -> f64 {
+    let total: f64 = categories.values().sum();
+    categories.get(&c).copied().unwrap_or(0.0) / total.max(f64::MIN_POSITIVE)
 }

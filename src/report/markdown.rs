@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::Report;
-use crate::engine::types::Category;
+use crate::engine::types::{Category, share_of};
 use crate::units::{bytes, seconds};
 
 pub fn render(report: &Report) -> String {
@@ -146,11 +146,9 @@ fn breakdown_table(report: &Report, experiment: &str) -> String {
     out.push('\n');
     for r in &rows {
         let b = r.breakdown.as_ref().expect("filtered");
-        let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
         let _ = write!(out, "| `{}` |", r.lane);
         for c in Category::ALL {
-            let share = b.get(&c).copied().unwrap_or(0.0) / total;
-            let _ = write!(out, " {:.0}% |", share * 100.0);
+            let _ = write!(out, " {:.0}% |", share_of(b, c) * 100.0);
         }
         out.push('\n');
     }

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use super::{BuildRow, LaneResult, Report, ScalingCheck};
 use crate::engine::scaling::CONTENDERS;
 use crate::engine::timeline;
-use crate::engine::types::Category;
 use crate::engine::types::{Activity, GilRun, ScalingRow, Thread};
+use crate::engine::types::{Category, share_of};
 use crate::units::{bytes, count, seconds};
 
 pub fn render(report: &Report) -> String {
@@ -606,11 +606,9 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
     }
     out.push('\n');
     for (r, b) in &with {
-        let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
         let _ = write!(out, "    {:<width$}", r.lane);
         for c in Category::ALL {
-            let share = b.get(&c).copied().unwrap_or(0.0) / total;
-            let _ = write!(out, " {:>11}", format!("{:.0}%", share * 100.0));
+            let _ = write!(out, " {:>11}", format!("{:.0}%", share_of(b, c) * 100.0));
         }
         out.push('\n');
     }

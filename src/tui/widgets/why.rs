@@ -61,12 +61,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .max(10);
     let mut lines = Vec::new();
     for (lane, b, _) in &lanes {
-        let total = b.total().max(f64::MIN_POSITIVE);
         let mut spans = vec![Span::raw(format!("{:<name_width$}", lane.name))];
         let mut drawn = 0usize;
         let mut acc = 0.0;
         for c in Category::ALL {
-            acc += b.categories.get(&c).copied().unwrap_or(0.0) / total;
+            acc += b.share(c);
             // Segments end where the running share ends: they always fill the bar.
             let end = (acc * bar_width as f64).round() as usize;
             let (style, glyph) = look(c, theme);
@@ -75,7 +74,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 drawn = end;
             }
         }
-        spans.push(Span::styled(format!(" {:>9}", count(total)), theme.dim()));
+        spans.push(Span::styled(
+            format!(" {:>9}", count(b.total())),
+            theme.dim(),
+        ));
         lines.push(Line::from(spans));
     }
     let mut legend = Vec::new();
