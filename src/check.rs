@@ -86,6 +86,8 @@ struct Plan {
     timeout: Option<Duration>,
     variants: Option<Vec<Variant>>,
     baseline: Option<Report>,
+    /// The files the report is written to.
+    outputs: Outputs,
 }
 
 fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
@@ -135,6 +137,12 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
         timeout,
         variants,
         baseline,
+        outputs: Outputs {
+            json: cli.json.clone(),
+            markdown: cli.markdown.clone(),
+            csv: cli.csv.clone(),
+            plot: cli.plot.clone(),
+        },
     })
 }
 
@@ -181,20 +189,10 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
     }
     report.finish(complete);
     export::print(&report);
-    if export::save(&outputs(cli), &report) && report.ok {
+    if export::save(&plan.outputs, &report) && report.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
-}
-
-/// The files the options ask the report to be written to.
-fn outputs(cli: &Cli) -> Outputs {
-    Outputs {
-        json: cli.json.clone(),
-        markdown: cli.markdown.clone(),
-        csv: cli.csv.clone(),
-        plot: cli.plot.clone(),
     }
 }
 
@@ -238,6 +236,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),
                 instructions: counts_instructions(cli),
+                stacks: cli.flamegraph.is_some(),
                 trace: true,
                 threads: cli.threads.clone(),
                 verify: verify.clone(),
@@ -274,7 +273,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
             if let Job::Sweep { race, sizes } = job {
                 let mut so_far = report.clone();
                 add_sweep(lab, &mut so_far, race, sizes, partial);
-                export::save(&outputs(cli), &so_far);
+                export::save(&plan.outputs, &so_far);
             }
         };
         match lab.run_observed(job, &cancel, &mut observe) {
@@ -309,7 +308,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 _ => e.to_string(),
             }),
         }
-        export::save(&outputs(cli), report);
+        export::save(&plan.outputs, report);
         if cancel::interrupted() {
             report.problems.push("interrupted".into());
             return false;

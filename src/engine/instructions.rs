@@ -73,6 +73,8 @@ pub struct Counting {
     pub calls: u32,
     pub timeout: Option<Duration>,
     pub out_dir: PathBuf,
+    /// Fold each lane's profile into stacks (only flame graphs need them).
+    pub stacks: bool,
 }
 
 /// Counts each lane's instructions per call; a lane that fails (crashes,
@@ -89,6 +91,7 @@ pub fn count(
         calls,
         timeout,
         ref out_dir,
+        stacks,
     } = *counting;
     let valgrind = valgrind().map_err(LabError::Input)?;
     let (args, counted_size, scale) = counted_args(exp, size)?;
@@ -120,7 +123,7 @@ pub fn count(
                     scale,
                     diagnosis: breakdown::diagnose(&setup.lane, &breakdown),
                     breakdown: Some(breakdown),
-                    folded: graph.folded(),
+                    folded: if stacks { graph.folded() } else { Vec::new() },
                     python_hot: Vec::new(),
                     python_hot_failure: None,
                 }

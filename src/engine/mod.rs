@@ -263,6 +263,7 @@ impl Lab {
             calls: ctx.job.runs.max(1) as u32,
             timeout: ctx.job.timeout,
             out_dir: self.home.callgrind(),
+            stacks: ctx.job.stacks,
         };
         let mut counts = instructions::count(&ctx.exp, &setups, &counting, &self.sink, ctx.cancel)?;
         // A Python lane's own functions, by cProfile: which one to port first.

@@ -58,6 +58,8 @@ pub struct RaceJob {
     pub trace: bool,
     /// After the race, each lane's instructions per call under callgrind.
     pub instructions: bool,
+    /// With the counts, each lane's profile as folded stacks, for flame graphs.
+    pub stacks: bool,
     /// After the race, the differential check, when asked for.
     pub verify: Option<VerifyConfig>,
     /// Race the lanes whose builds succeeded even when another build failed
@@ -78,6 +80,7 @@ impl RaceJob {
             threads: None,
             trace: false,
             instructions: false,
+            stacks: false,
             verify: None,
             keep_going: false,
         }
