@@ -16,11 +16,7 @@ impl Theme {
     }
 
     /// A colour, or none under NO_COLOR.
-    pub fn color(&self, c: Color) -> Style {
-        self.fg(c)
-    }
-
-    fn fg(&self, c: Color) -> Style {
+    pub fn fg(&self, c: Color) -> Style {
         if self.color {
             Style::new().fg(c)
         } else {

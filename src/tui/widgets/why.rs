@@ -24,7 +24,7 @@ fn look(c: Category, theme: &Theme) -> (Style, char) {
         Category::Allocator => (Color::Red, '▚'),
         Category::Other => (Color::DarkGray, '·'),
     };
-    (theme.color(color), glyph)
+    (theme.fg(color), glyph)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
