@@ -571,19 +571,14 @@ impl App {
                         .insert(target, info.map_or(BuildState::NotBuilt, BuildState::Ready));
                 }
                 let build_failed = report.builds.iter().any(|(_, b)| b.is_err());
+                let problems = crate::report::problems::describe_all(&report.problems).join("; ");
                 if build_failed && report.race.is_none() && watched_round {
                     self.inform(
                         Level::Error,
-                        format!(
-                            "the last good build's numbers stay: {}",
-                            crate::report::problems::describe_all(&report.problems).join("; ")
-                        ),
+                        format!("the last good build's numbers stay: {problems}"),
                     );
                 } else if !report.problems.is_empty() {
-                    self.inform(
-                        Level::Error,
-                        crate::report::problems::describe_all(&report.problems).join("; "),
-                    );
+                    self.inform(Level::Error, problems);
                 } else if let Some((Job::Race(_), _)) = finished {
                     self.inform(Level::Info, self.race_summary());
                 }
