@@ -145,9 +145,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
         } => {
             let f = function(py, &module, &name)?;
             let call_args = call_arguments(py, &args, setup)?;
-            let code = std::ffi::CString::new(THREADS_PY).expect("no NUL in the source");
-            let runner =
-                PyModule::from_code(py, &code, c"pyo3_lab_threads.py", c"pyo3_lab_threads")?;
+            let runner = THREADS.load(py)?;
             let (rows, result, right): (Vec<(u32, f64, f64)>, String, bool) = runner
                 .getattr("run")?
                 .call1((f, call_args, counts, batches, expect.clone()))?
@@ -168,9 +166,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
         } => {
             let f = function(py, &module, &name)?;
             let call_args = call_arguments(py, &args, setup)?;
-            let code = std::ffi::CString::new(PROFILE_PY).expect("no NUL in the source");
-            let runner =
-                PyModule::from_code(py, &code, c"pyo3_lab_profile.py", c"pyo3_lab_profile")?;
+            let runner = PROFILE.load(py)?;
             let rows: Vec<(String, f64, f64)> = runner
                 .getattr("run")?
                 .call1((f, call_args, 10))?
@@ -356,11 +352,33 @@ impl Run<'_> {
     }
 }
 
+/// Python code the worker runs as a module of its own.
+struct Helper {
+    source: &'static str,
+    file: &'static std::ffi::CStr,
+    name: &'static std::ffi::CStr,
+}
+
+impl Helper {
+    fn load<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyModule>> {
+        let code = std::ffi::CString::new(self.source).expect("no NUL in the source");
+        PyModule::from_code(py, &code, self.file, self.name)
+    }
+}
+
 /// The threads' side of a thread sweep, in Python (threads are Python's here).
-const THREADS_PY: &str = include_str!("threads.py");
+const THREADS: Helper = Helper {
+    source: include_str!("threads.py"),
+    file: c"pyo3_lab_threads.py",
+    name: c"pyo3_lab_threads",
+};
 
 /// The reference's call under cProfile (the "why" of a Python lane).
-const PROFILE_PY: &str = include_str!("profile.py");
+const PROFILE: Helper = Helper {
+    source: include_str!("profile.py"),
+    file: c"pyo3_lab_profile.py",
+    name: c"pyo3_lab_profile",
+};
 
 /// One measured call, and nothing else: under Valgrind's callgrind,
 /// `--toggle-collect=pyo3_lab_counted` counts instructions inside this
@@ -465,10 +483,7 @@ mod tests {
                 c"two_helpers",
             )
             .unwrap();
-            let code = std::ffi::CString::new(PROFILE_PY).unwrap();
-            let runner =
-                PyModule::from_code(py, &code, c"pyo3_lab_profile.py", c"pyo3_lab_profile")
-                    .unwrap();
+            let runner = PROFILE.load(py).unwrap();
             let rows: Vec<(String, f64, f64)> = runner
                 .getattr("run")
                 .unwrap()
