@@ -225,6 +225,7 @@ fn count_lane(
             setup: setup.setup.clone(),
             chunks: None,
             expect: None,
+            tolerance: setup.tolerance,
             repeat: calls,
             trace: false,
         },

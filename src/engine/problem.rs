@@ -26,6 +26,8 @@ pub enum ProblemKind {
     Wrong {
         result: Option<String>,
         expected: String,
+        /// Where and by how much it differs, when the comparison said.
+        mismatch: Option<String>,
     },
     /// A lane answered, and nothing was known to check it against.
     Unchecked,
@@ -100,6 +102,13 @@ impl LaneRecord {
             (None, false, Some(expected)) => ProblemKind::Wrong {
                 result: self.result.clone(),
                 expected: expected.clone(),
+                mismatch: self.mismatch.clone(),
+            },
+            // The reference checks itself against its first answer.
+            (None, false, None) if self.mismatch.is_some() => ProblemKind::Wrong {
+                result: self.result.clone(),
+                expected: "its own first answer".into(),
+                mismatch: self.mismatch.clone(),
             },
             (None, false, None) => ProblemKind::Unchecked,
         };

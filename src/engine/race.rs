@@ -11,7 +11,7 @@ use super::experiment::{Experiment, Implementation};
 use super::types::{Lane, LaneRecord, Language, RunOutcome, Variant};
 use crate::cancel::Cancel;
 use crate::fibonacci;
-use crate::worker::protocol::{FailKind, Reply, Request};
+use crate::worker::protocol::{FailKind, Reply, Request, Tolerance};
 use crate::worker::{Finished, Worker, WorkerError};
 
 /// A run shorter than this is too short to time reliably on its own...
@@ -75,6 +75,8 @@ pub struct LaneSetup {
     /// A trivial function of the same module, to time one call's overhead.
     pub overhead: Option<String>,
     pub lab_toml: PathBuf,
+    /// How closely its results must agree with the reference's.
+    pub tolerance: Tolerance,
 }
 
 impl LaneSetup {
@@ -124,6 +126,7 @@ impl LaneSetup {
                         .map(|f| (reference.module.clone(), f.clone())),
                     overhead,
                     lab_toml: exp.lab_toml(),
+                    tolerance: exp.tolerance,
                 }
             })
             .collect()
@@ -228,6 +231,7 @@ impl Plan {
                 setup: setup.setup.clone(),
                 chunks,
                 expect,
+                tolerance: setup.tolerance,
                 repeat,
                 trace: false,
             },
@@ -319,6 +323,7 @@ pub fn run(
                 result: None,
                 expected: plan.expected.clone(),
                 correct: true,
+                mismatch: None,
                 failure: None,
                 overhead_ns: None,
                 memory: Vec::new(),
@@ -442,12 +447,11 @@ fn run_once(
 ) -> Option<RunOutcome> {
     let lane = entry.record.lane.clone();
     let worker = entry.worker.as_mut()?;
-    let expect = if lane.reference {
-        plan.expected.clone()
-    } else {
-        plan.expected.clone().or_else(|| reference.clone())
-    };
-    if expect.is_some() {
+    // Once the reference has answered, its later runs are checked against
+    // that answer too: a reference that changes its mind is no reference.
+    let expect = plan.expected.clone().or_else(|| reference.clone());
+    // The reference's own answer is no check of it: it stays "the reference".
+    if expect.is_some() && !(lane.reference && plan.expected.is_none()) {
         entry.record.expected = expect.clone();
     }
     let repeat = entry.record.repeat;
@@ -467,6 +471,9 @@ fn run_once(
         Ok(done) => {
             if lane.reference && reference.is_none() {
                 *reference = done.json.clone();
+            }
+            if entry.record.mismatch.is_none() {
+                entry.record.mismatch = done.mismatch.clone();
             }
             // The reference is right by definition when nothing else is known.
             let correct = match (done.correct, lane.reference) {

@@ -197,7 +197,8 @@ fn a_failing_lane_stops_alone_and_says_why() {
         wrong.problem().unwrap().kind,
         ProblemKind::Wrong {
             result: Some("41".into()),
-            expected: "42".into()
+            expected: "42".into(),
+            mismatch: Some("41 vs 42".into()),
         },
         "checked against the reference"
     );

@@ -128,6 +128,7 @@ pub fn run(
             counts: counts.to_vec(),
             batches: BATCHES,
             expect: expect.clone(),
+            tolerance: setup.tolerance,
         };
         let (walls, correct) = match worker.call(&request, None, &mut |_| {}) {
             Ok(done) => {

@@ -195,6 +195,8 @@ pub struct LaneRecord {
     /// What the result was checked against, as JSON; None when nothing was known.
     pub expected: Option<String>,
     pub correct: bool,
+    /// Where a wrong result first differs from the expected one, and by how much.
+    pub mismatch: Option<String>,
     /// Why the lane stopped early, if it did.
     pub failure: Option<String>,
     /// The cost of one call of a trivial function across the same boundary.

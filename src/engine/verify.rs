@@ -162,6 +162,7 @@ fn ask(
             setup: setup.setup.clone().filter(|_| input.through_setup),
             chunks: None,
             expect,
+            tolerance: setup.tolerance,
             repeat: 1,
             trace: false,
         },

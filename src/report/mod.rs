@@ -289,9 +289,13 @@ pub struct LaneResult {
     pub max: Option<f64>,
     pub times: Vec<f64>,
     pub result: Option<String>,
-    /// What the result was checked against (JSON), if anything was known.
+    /// What the result was checked against (JSON, cut short when long), if
+    /// anything was known.
     pub expected: Option<String>,
     pub correct: bool,
+    /// Where a wrong result differs, and by how much.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<String>,
     /// How many times faster than the reference lane (mean over mean), ± error.
     pub speedup: Option<f64>,
     pub speedup_error: Option<f64>,
@@ -385,8 +389,9 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                 max: s.map(|s| s.max),
                 times: r.times.clone(),
                 result: r.result.clone(),
-                expected: r.expected.clone(),
+                expected: r.expected.as_deref().map(shorten),
                 correct: r.correct,
+                mismatch: r.mismatch.clone(),
                 speedup: speed.map(|(r, _)| r),
                 speedup_error: speed.map(|(_, e)| e),
                 failure: r.failure.clone(),
@@ -424,6 +429,24 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
             }
         })
         .collect()
+}
+
+/// A JSON value as a report shows it: whole when short; else its start and
+/// its size (a million floats are no line to read).
+pub fn shorten(json: &str) -> String {
+    const SHOWN: usize = 120;
+    if json.len() <= SHOWN * 2 {
+        return json.to_owned();
+    }
+    let cut = (0..=SHOWN)
+        .rev()
+        .find(|&i| json.is_char_boundary(i))
+        .unwrap_or(0);
+    format!(
+        "{}... ({} of JSON)",
+        &json[..cut],
+        crate::units::bytes(json.len() as u64)
+    )
 }
 
 fn breakdown(r: &LaneRecord) -> Option<&Breakdown> {
@@ -535,6 +558,7 @@ mod tests {
             result: Some("3".into()),
             expected: Some("3".into()),
             correct: true,
+            mismatch: None,
             failure: None,
             overhead_ns: None,
             memory: vec![None; 3],

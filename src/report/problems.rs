@@ -1,6 +1,7 @@
 //! A problem in words: one line, naming the experiment, the lane and the
 //! size it happened at, and what to do where there is something to do.
 
+use super::shorten;
 use crate::engine::problem::{Problem, ProblemKind};
 
 pub fn describe(p: &Problem) -> String {
@@ -9,9 +10,20 @@ pub fn describe(p: &Problem) -> String {
     let line = match &p.kind {
         ProblemKind::Build { target, error } => format!("build {target} failed: {error}"),
         ProblemKind::LaneFailed(why) => format!("{exp} lane {lane} {why}"),
-        ProblemKind::Wrong { result, expected } => format!(
-            "{exp} lane {lane} returned {}, expected {expected}",
+        ProblemKind::Wrong {
+            result,
+            mismatch: Some(why),
+            ..
+        } => format!(
+            "{exp} lane {lane} returned {}, which differs: {why}",
             result.as_deref().unwrap_or("nothing")
+        ),
+        ProblemKind::Wrong {
+            result, expected, ..
+        } => format!(
+            "{exp} lane {lane} returned {}, expected {}",
+            result.as_deref().unwrap_or("nothing"),
+            shorten(expected)
         ),
         ProblemKind::Unchecked => format!(
             "{exp} lane {lane} could not be checked: the reference lane gave no result to compare with"
@@ -80,6 +92,7 @@ mod tests {
             ProblemKind::Wrong {
                 result: Some("41".into()),
                 expected: "42".into(),
+                mismatch: None,
             },
         );
         assert_eq!(

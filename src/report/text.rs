@@ -179,6 +179,12 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
     let verdict = match (&r.result, r.correct, &r.expected) {
         (Some(res), true, Some(_)) => format!("{res} (right)"),
         (Some(res), true, None) => format!("{res} (reference)"),
+        (Some(res), false, Some(_)) if r.mismatch.is_some() => {
+            format!(
+                "{res} (WRONG: {})",
+                r.mismatch.as_deref().unwrap_or_default()
+            )
+        }
         (Some(res), false, Some(e)) => format!("{res} (WRONG, expected {e})"),
         (Some(res), false, None) => format!("{res} (unchecked: nothing to compare with)"),
         (None, _, _) => "none".into(),

@@ -565,6 +565,7 @@ fn record(lane: Lane, seconds: f64) -> crate::engine::types::LaneRecord {
         result: Some("1".into()),
         expected: None,
         correct: true,
+        mismatch: None,
         failure: None,
         overhead_ns: None,
         memory: vec![Some(0)],

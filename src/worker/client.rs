@@ -69,6 +69,8 @@ pub struct Finished {
     pub result: String,
     pub json: Option<String>,
     pub correct: Option<bool>,
+    /// Where the result differs from the one expected, when it does.
+    pub mismatch: Option<String>,
 }
 
 #[cfg(test)]
@@ -81,6 +83,10 @@ impl Finished {
             result: result.into(),
             json: Some(result.into()),
             correct: expect.as_ref().map(|e| e == result),
+            mismatch: expect
+                .as_ref()
+                .filter(|e| *e != result)
+                .map(|e| format!("{result} vs {e}")),
         }
     }
 }
@@ -212,12 +218,14 @@ impl Worker {
                     result,
                     json,
                     correct,
+                    mismatch,
                 }) => {
                     return Ok(Finished {
                         seconds,
                         result,
                         json,
                         correct,
+                        mismatch,
                     });
                 }
                 Ok(Reply::Failed { kind, message }) => {

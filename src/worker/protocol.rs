@@ -26,9 +26,12 @@ pub enum Request {
         setup: Option<(String, String)>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chunks: Option<Vec<u64>>,
-        /// JSON the result must equal (Python equality), if known.
+        /// JSON the result must agree with (`compare.py`), if known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expect: Option<String>,
+        /// How closely floats must agree with `expect`.
+        #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
+        tolerance: Tolerance,
         /// Calls per timed run; the time reported is per call. Above 1 for
         /// calls too fast to time one by one.
         #[serde(default = "one")]
@@ -76,6 +79,8 @@ pub enum Request {
         batches: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expect: Option<String>,
+        #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
+        tolerance: Tolerance,
     },
     /// Call `module.function(*args)` once under cProfile, untimed; the
     /// reply's `json` is `[[function, cumulative seconds, share], ...]`,
@@ -107,6 +112,21 @@ fn one() -> u32 {
     1
 }
 
+/// How closely a result must agree with the expected one: `[check]` in
+/// lab.toml. Exact by default; floats within `math.isclose`'s rule otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tolerance {
+    pub rel_tol: f64,
+    pub abs_tol: f64,
+    pub equal_nan: bool,
+}
+
+impl Tolerance {
+    pub fn is_exact(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum Reply {
@@ -124,8 +144,10 @@ pub enum Reply {
         thread: String,
         what: String,
     },
-    /// The request finished: time of the work alone, `repr()` of its result,
-    /// the result as JSON when it has one, and whether it equals `expect`.
+    /// The request finished: time of the work alone, `repr()` of its result
+    /// (kept short), the result as JSON when nothing was expected of it (it
+    /// is then the answer others are checked against), and whether it agrees
+    /// with `expect`, with where it differs when it does not.
     Finished {
         seconds: f64,
         result: String,
@@ -133,6 +155,8 @@ pub enum Reply {
         json: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         correct: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mismatch: Option<String>,
     },
     /// Memory of the run that is about to finish: the resident peak above
     /// the level before the calls, and tracemalloc's peak when traced.
@@ -210,6 +234,7 @@ mod tests {
                 result: "9227465".into(),
                 json: Some("9227465".into()),
                 correct: Some(true),
+                mismatch: None,
             },
             Reply::Failed {
                 kind: FailKind::Panic,
@@ -239,6 +264,7 @@ mod tests {
                 setup: None,
                 chunks: Some(vec![3, 2]),
                 expect: None,
+                tolerance: Tolerance::default(),
                 repeat: 1,
                 trace: false,
             }

@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::capture::Channel;
 use super::memory;
-use super::protocol::{FailKind, Reply, Request, decode};
+use super::protocol::{FailKind, Reply, Request, Tolerance, decode};
 use crate::fibonacci;
 
 pub fn main(paths: &[PathBuf]) -> Result<()> {
@@ -44,6 +44,10 @@ fn setup(py: Python<'_>, paths: &[PathBuf]) -> PyResult<String> {
     sys.getattr("stdout")?
         .call_method("reconfigure", (), Some(&kwargs))?;
     super::native::install(py)?;
+    // One module for the whole worker: it keeps the last answer decoded.
+    let compare = COMPARE.load(py)?;
+    sys.getattr("modules")?
+        .set_item("pyo3_lab_compare", compare)?;
     let version = sys.getattr("version")?.extract::<String>()?;
     Ok(version.split_whitespace().next().unwrap_or("").to_owned())
 }
@@ -71,6 +75,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 result: f.repr()?.to_string(),
                 json: None,
                 correct: None,
+                mismatch: None,
             })
         }
         Request::Race {
@@ -80,6 +85,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             setup,
             chunks,
             expect,
+            tolerance,
             repeat,
             trace,
         } => {
@@ -111,7 +117,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             };
             let (seconds, result) = timed?;
             channel.send(&Reply::Memory { peak, traced });
-            finished(py, seconds, &result, expect)
+            finished(py, seconds, &result, expect, tolerance)
         }
         Request::Native {
             n,
@@ -132,7 +138,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             })?;
             let peak = memory::peak_above(start);
             channel.send(&Reply::Memory { peak, traced: None });
-            finished(py, seconds, &result, expect)
+            finished(py, seconds, &result, expect, Tolerance::default())
         }
         Request::Threads {
             module,
@@ -142,20 +148,29 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             counts,
             batches,
             expect,
+            tolerance,
         } => {
             let f = function(py, &module, &name)?;
             let call_args = call_arguments(py, &args, setup)?;
             let runner = THREADS.load(py)?;
-            let (rows, result, right): (Vec<(u32, f64, f64)>, String, bool) = runner
+            let check = match &expect {
+                Some(e) => Some(compare(py)?.call_method1(
+                    "checker",
+                    (e, tolerance.rel_tol, tolerance.abs_tol, tolerance.equal_nan),
+                )?),
+                None => None,
+            };
+            let (rows, result, mismatch): (Vec<(u32, f64, f64)>, String, Option<String>) = runner
                 .getattr("run")?
-                .call1((f, call_args, counts, batches, expect.clone()))?
+                .call1((f, call_args, counts, batches, check))?
                 .extract()?;
             // Every count's (threads, wall per call, native wall) rides in `json`.
             Ok(Reply::Finished {
                 seconds: rows.iter().map(|r| r.1).sum(),
                 result,
                 json: Some(serde_json::to_string(&rows).expect("numbers serialise")),
-                correct: expect.map(|_| right),
+                correct: expect.map(|_| mismatch.is_none()),
+                mismatch,
             })
         }
         Request::Profile {
@@ -176,6 +191,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 result: format!("{} functions", rows.len()),
                 json: Some(serde_json::to_string(&rows).expect("rows serialise")),
                 correct: None,
+                mismatch: None,
             })
         }
         Request::Inputs {
@@ -202,6 +218,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 result: format!("{} inputs", inputs.len()),
                 json: Some(serde_json::to_string(&inputs).expect("strings serialise")),
                 correct: None,
+                mismatch: None,
             })
         }
         Request::Overhead {
@@ -221,6 +238,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 result: format!("{calls} calls"),
                 json: None,
                 correct: None,
+                mismatch: None,
             })
         }
         Request::Gil {
@@ -268,6 +286,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 result: result?.repr()?.to_string(),
                 json: None,
                 correct: None,
+                mismatch: None,
             })
         }
         Request::Call {
@@ -279,7 +298,13 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             let args = call_arguments(py, &args, None)?;
             let started = Instant::now();
             let result = f.call1(args)?;
-            finished(py, started.elapsed().as_secs_f64(), &result, None)
+            finished(
+                py,
+                started.elapsed().as_secs_f64(),
+                &result,
+                None,
+                Tolerance::default(),
+            )
         }
     }
 }
@@ -373,6 +398,13 @@ const THREADS: Helper = Helper {
     name: c"pyo3_lab_threads",
 };
 
+/// How results are compared and carried between workers.
+const COMPARE: Helper = Helper {
+    source: include_str!("compare.py"),
+    file: c"pyo3_lab_compare.py",
+    name: c"pyo3_lab_compare",
+};
+
 /// The reference's call under cProfile (the "why" of a Python lane).
 const PROFILE: Helper = Helper {
     source: include_str!("profile.py"),
@@ -399,32 +431,46 @@ fn counted<'py>(
     pyo3_lab_counted(call, chunk)
 }
 
-/// The end of a run: its time, the result as `repr()` and JSON, and whether it
-/// equals `expect` by Python's `==`.
+/// The worker's comparison module (compare.py), loaded once at start.
+fn compare(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    py.import("pyo3_lab_compare")
+}
+
+/// The end of a run: its time and its result shown short; then either the
+/// result as JSON (nothing was expected: it is the answer) or whether it
+/// agrees with `expect` and, if not, where it differs.
 fn finished(
     py: Python<'_>,
     seconds: f64,
     result: &Bound<'_, PyAny>,
     expect: Option<String>,
+    tolerance: Tolerance,
 ) -> PyResult<Reply> {
-    let json = py.import("json")?;
-    let dumped = json
-        .call_method1("dumps", (result,))
-        .and_then(|j| j.extract::<String>())
-        .ok();
-    // Equal by Python's `==`; or, as JSON, equal by what JSON can say (a
-    // tuple came back as a list, and `[1, 2] == (1, 2)` is False in Python).
-    let correct = match expect {
-        Some(e) => {
-            Some(json.call_method1("loads", (&e,))?.eq(result)? || dumped.as_ref() == Some(&e))
-        }
-        None => None,
+    let compare = compare(py)?;
+    let (json, mismatch) = match &expect {
+        None => (compare.call_method1("encode", (result,))?.extract()?, None),
+        Some(e) => (
+            None,
+            compare
+                .call_method1(
+                    "mismatch",
+                    (
+                        result,
+                        e,
+                        tolerance.rel_tol,
+                        tolerance.abs_tol,
+                        tolerance.equal_nan,
+                    ),
+                )?
+                .extract::<Option<String>>()?,
+        ),
     };
     Ok(Reply::Finished {
         seconds,
-        result: result.repr()?.to_string(),
-        json: dumped,
-        correct,
+        result: compare.call_method1("shown", (result,))?.extract()?,
+        json,
+        correct: expect.map(|_| mismatch.is_none()),
+        mismatch,
     })
 }
 
@@ -468,6 +514,67 @@ fn failure(py: Python<'_>, err: &PyErr) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What compare.py says of a result against the JSON of an answer.
+    fn mismatch(result: &str, expected: &str, tolerance: (f64, f64, bool)) -> Option<String> {
+        Python::attach(|py| {
+            let compare = COMPARE.load(py).unwrap();
+            let code = std::ffi::CString::new(result).unwrap();
+            let actual = py.eval(&code, None, None).unwrap();
+            compare
+                .call_method1(
+                    "mismatch",
+                    (actual, expected, tolerance.0, tolerance.1, tolerance.2),
+                )
+                .unwrap()
+                .extract()
+                .unwrap()
+        })
+    }
+
+    #[test]
+    fn floats_agree_exactly_or_within_the_stated_tolerance_and_say_by_how_much() {
+        let exact = (0.0, 0.0, false);
+        let why = mismatch("0.1 + 0.2", "0.3", exact).expect("the last bit differs");
+        assert!(
+            why.starts_with("0.30000000000000004 vs 0.3 (relative 1.9e-16")
+                && why.contains("[check] rel_tol"),
+            "{why}"
+        );
+        assert_eq!(mismatch("0.1 + 0.2", "0.3", (1e-12, 0.0, false)), None);
+        assert_eq!(mismatch("1e-20", "0.0", (0.0, 1e-12, false)), None);
+        let why = mismatch(
+            "[0.5] * 4310 + [0.1 + 0.2] + [0.5]",
+            &format!("[{}0.3, 0.5]", "0.5, ".repeat(4310)),
+            exact,
+        )
+        .unwrap();
+        assert!(
+            why.starts_with("element 4,310 differs: 0.30000000000000004 vs 0.3"),
+            "{why}"
+        );
+        assert_eq!(
+            mismatch("(1, 2)", "[1, 2]", exact),
+            None,
+            "JSON has no tuples"
+        );
+        assert_eq!(
+            mismatch("[1, 2, 3]", "[1, 2]", exact).as_deref(),
+            Some("length 3 vs 2")
+        );
+        assert_eq!(
+            mismatch("41", "42", exact).as_deref(),
+            Some("41 vs 42 (off by -1)")
+        );
+        let nan = "float('nan')";
+        assert!(mismatch(nan, "NaN", exact).unwrap().contains("equal_nan"));
+        assert_eq!(mismatch(nan, "NaN", (0.0, 0.0, true)), None);
+        assert!(
+            mismatch("{'a': [1, 2.5]}", r#"{"a": [1, 2.0]}"#, exact)
+                .unwrap()
+                .starts_with("item ['a'][1] differs: 2.5 vs 2.0"),
+        );
+    }
 
     /// The real profile.py, in the embedded interpreter, on a reference that
     /// calls a light helper and a heavy one.

@@ -8,11 +8,11 @@ After each batch, T OS threads of a native Rust spin (no Python, no GIL:
 `pyo3_lab.spin_batch`) run for about 20 ms: what the machine could give in
 parallel at that moment, the yardstick the function's speed-up is judged by."""
 
-import json
 import threading
 import time
 
 import pyo3_lab
+import pyo3_lab_compare
 
 
 BATCH = 0.05
@@ -55,9 +55,10 @@ def batch(f, args, threads, calls):
     return wall, out
 
 
-def run(f, args, counts, batches, expect):
+def run(f, args, counts, batches, check):
     """[(threads, wall per call, native wall)] for each thread count, the
-    repr of a result, and whether every result was right.
+    repr of a result, and where a result differed from what `check` wants
+    (None when every one agreed, or there was nothing to check).
 
     Every round takes every thread count in turn, each followed by its
     native yardstick, so the counts and the yardstick all see the same
@@ -77,8 +78,7 @@ def run(f, args, counts, batches, expect):
     calls = max(1, int(BATCH / one + 0.5))
     best = {t: float("inf") for t in counts}
     native = {t: float("inf") for t in counts}
-    want = None if expect is None else json.loads(expect)
-    right = True
+    wrong = None
     shown = None
     for _ in range(batches):
         for threads in counts:
@@ -86,7 +86,7 @@ def run(f, args, counts, batches, expect):
             best[threads] = min(best[threads], wall)
             native[threads] = min(native[threads], pyo3_lab.spin_batch(threads, native_work()))
             shown = out[0]
-            if want is not None:
-                right = right and all(r == want for r in out)
+            if check is not None and wrong is None:
+                wrong = next((w for w in map(check, out) if w is not None), None)
     rows = [(t, best[t] / calls, native[t]) for t in counts]
-    return rows, repr(shown), right
+    return rows, pyo3_lab_compare.shown(shown), wrong

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::schema::{LabToml, PythonSide, RustSide, tables};
 use super::{Experiment, Implementation, Knob, Split};
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
+use crate::worker::protocol::Tolerance;
 
 /// The file that makes a maturin project an experiment.
 pub const LAB_TOML: &str = "lab.toml";
@@ -193,6 +194,14 @@ impl Experiment {
                 .map(|t| check_counts(&t.counts, "[threads] counts"))
                 .transpose()
                 .map_err(|e| format!("{shown}: {e}"))?,
+            tolerance: match toml.check {
+                None => Tolerance::default(),
+                Some(c) => Tolerance {
+                    rel_tol: tolerance(&shown, "rel_tol", c.rel_tol)?,
+                    abs_tol: tolerance(&shown, "abs_tol", c.abs_tol)?,
+                    equal_nan: c.equal_nan.unwrap_or(false),
+                },
+            },
         })
     }
 }
@@ -281,6 +290,17 @@ fn check_labels(
         }
     }
     Ok(())
+}
+
+/// A `[check]` bound: 0 (exact) when absent, else a finite number >= 0.
+fn tolerance(shown: &str, key: &str, value: Option<f64>) -> Result<f64, String> {
+    match value {
+        None => Ok(0.0),
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Some(v) => Err(format!(
+            "{shown}: [check] {key} = {v}: give a number >= 0 (0 is exact; 1e-12 allows last-bit rounding)"
+        )),
+    }
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -529,6 +549,28 @@ result = 9227465
             "module = \"pkg\"\nfile = \"reference.py\"",
         ));
         assert!(err.contains("either file"), "{err}");
+    }
+
+    #[test]
+    fn check_tolerances_are_numbers_at_least_zero() {
+        let dir = folder(&format!(
+            "{GOOD}\n[check]\nrel_tol = 1e-12\nequal_nan = true\n"
+        ));
+        let e = Experiment::load(dir.path()).unwrap();
+        assert_eq!(
+            e.tolerance,
+            Tolerance {
+                rel_tol: 1e-12,
+                abs_tol: 0.0,
+                equal_nan: true
+            }
+        );
+        let err = error(&format!("{GOOD}\n[check]\nabs_tol = -1.0\n"));
+        assert!(err.contains("[check] abs_tol = -1"), "{err}");
+        let err = error(&format!("{GOOD}\n[check]\nrel_tol = \"tiny\"\n"));
+        assert!(err.contains("rel_tol") && err.contains("lab.toml"), "{err}");
+        let err = error(&format!("{GOOD}\n[check]\nrel_tol = nan\n"));
+        assert!(err.contains("[check] rel_tol"), "{err}");
     }
 
     #[test]

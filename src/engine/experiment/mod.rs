@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::types::{Lane, Language, Variant};
 use crate::fibonacci;
+use crate::worker::protocol::Tolerance;
 
 pub use load::{LAB_TOML, discover, parse_variants};
 
@@ -79,6 +80,8 @@ pub struct Experiment {
     /// `[threads] counts`: after each race, every implementation is called
     /// from that many Python threads at once.
     pub threads: Option<Vec<u32>>,
+    /// `[check]`: how closely every lane must agree with the reference.
+    pub tolerance: Tolerance,
 }
 
 impl Experiment {
@@ -233,6 +236,7 @@ pub mod fixtures {
             variants: Variant::ALL.to_vec(),
             verify_inputs: None,
             threads: None,
+            tolerance: Tolerance::default(),
         }
     }
 

@@ -22,6 +22,7 @@ pub(super) struct LabToml {
     pub(super) overhead: Option<Overhead>,
     pub(super) verify: Option<VerifyInputs>,
     pub(super) threads: Option<Threads>,
+    pub(super) check: Option<Check>,
     /// The builds raced unless the command line says otherwise.
     pub(super) variants: Option<Vec<String>>,
 }
@@ -42,6 +43,15 @@ pub(super) struct VerifyInputs {
     /// A function of the reference's module: `random.Random` in, one list of
     /// the call's arguments out.
     pub(super) inputs: String,
+}
+
+/// How closely results must agree: exact unless said.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Check {
+    pub(super) rel_tol: Option<f64>,
+    pub(super) abs_tol: Option<f64>,
+    pub(super) equal_nan: Option<bool>,
 }
 
 /// Thread counts each implementation is called from at once.
