@@ -71,7 +71,10 @@ pub struct LaneSetup {
     pub code: Option<(String, String)>,
     /// The lab.toml key naming it, for messages.
     pub key: String,
+    /// The function its arguments go through, untimed, as (module, function).
     pub setup: Option<(String, String)>,
+    /// The lab.toml key naming that function, for messages.
+    pub setup_key: String,
     /// A trivial function of the same module, to time one call's overhead.
     pub overhead: Option<String>,
     pub lab_toml: PathBuf,
@@ -97,6 +100,7 @@ impl LaneSetup {
             .iter()
             .map(|lane| {
                 let imp: Option<&Implementation> = exp.implementation(lane);
+                let setup = imp.and_then(|_| exp.setup_of(lane));
                 let own = match (lane.variant, imp.and_then(|i| i.dir.clone())) {
                     (Some(v), _) => Some(site(v)),
                     (None, Some(dir)) => Some(dir),
@@ -120,10 +124,8 @@ impl LaneSetup {
                     paths,
                     code: imp.map(|i| (i.module.clone(), i.function.clone())),
                     key: imp.map_or_else(String::new, |i| i.key.clone()),
-                    setup: exp
-                        .setup
-                        .as_ref()
-                        .map(|f| (reference.module.clone(), f.clone())),
+                    setup: setup.as_ref().map(|(code, _)| code.clone()),
+                    setup_key: setup.map(|(_, key)| key).unwrap_or_default(),
                     overhead,
                     lab_toml: exp.lab_toml(),
                     tolerance: exp.tolerance,
@@ -143,11 +145,19 @@ impl LaneSetup {
         }
     }
 
-    /// A name that does not load, or is not what its side says, is a lab.toml
-    /// mistake: the message names the key.
-    fn load_failure(&self, e: WorkerError) -> String {
+    /// A name that does not load, or is not what its side says, or a setup
+    /// that fails, is a lab.toml mistake: the message names the key.
+    fn failure(&self, e: WorkerError) -> String {
         let key = format!("{} in {}", self.key, self.lab_toml.display());
         match e {
+            WorkerError::Failed {
+                kind: FailKind::Setup,
+                message,
+            } => format!(
+                "could not make its arguments ({message}): check {} in {}",
+                self.setup_key,
+                self.lab_toml.display()
+            ),
             WorkerError::Failed {
                 kind: FailKind::Import,
                 message,
@@ -286,10 +296,11 @@ fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, St
             module: module.clone(),
             function: function.clone(),
             compiled: setup.lane.language == Language::Rust,
+            setup: setup.setup.clone(),
         };
         worker
             .call(&load, None, &mut |_| {})
-            .map_err(|e| setup.load_failure(e))?;
+            .map_err(|e| setup.failure(e))?;
     }
     Ok(worker)
 }
@@ -487,7 +498,7 @@ fn run_once(
                 correct,
             }
         }
-        Err(e) => RunOutcome::Failed(e.to_string()),
+        Err(e) => RunOutcome::Failed(entry.setup.failure(e)),
     })
 }
 

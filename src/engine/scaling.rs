@@ -160,6 +160,7 @@ pub fn prepare(paths: &[PathBuf], spawner: &dyn Spawner) -> LabResult<Box<dyn Ca
         module: "gil_scaling".into(),
         function: "scaling".into(),
         compiled: false,
+        setup: None,
     };
     spawner
         .spawn(paths)

@@ -110,7 +110,10 @@ pub fn inputs(
             .map(|(seed, args)| Input {
                 seed,
                 args,
-                through_setup: false,
+                // The call's arguments, as the reference takes them; or,
+                // where implementations take forms of their own, the common
+                // arguments every lane's setup makes its own form from.
+                through_setup: exp.has_own_setups(),
             })
             .collect());
     }

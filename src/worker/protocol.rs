@@ -13,6 +13,9 @@ pub enum Request {
         module: String,
         function: String,
         compiled: bool,
+        /// The function its arguments will go through: it must be there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        setup: Option<(String, String)>,
     },
     /// Call `module.function` and time the call alone. The arguments are a
     /// JSON array, passed through `setup` (untimed) when there is one. With
@@ -180,6 +183,9 @@ pub enum FailKind {
     Exception,
     /// A Rust lane's function turned out to be Python code.
     NotCompiled,
+    /// The function that makes the call's arguments is missing, raised, or
+    /// returned no argument list.
+    Setup,
 }
 
 impl FailKind {
@@ -189,6 +195,7 @@ impl FailKind {
             "PanicException" => FailKind::Panic,
             "OverflowError" => FailKind::Overflow,
             "ImportError" | "ModuleNotFoundError" | "AttributeError" => FailKind::Import,
+            "SetupError" => FailKind::Setup,
             _ => FailKind::Exception,
         }
     }
@@ -200,6 +207,7 @@ impl FailKind {
             FailKind::Overflow => "overflowed",
             FailKind::Exception => "raised",
             FailKind::NotCompiled => "is not compiled code",
+            FailKind::Setup => "could not make its arguments",
         }
     }
 }

@@ -62,7 +62,11 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             module,
             function: name,
             compiled,
+            setup,
         } => {
+            if let Some((module, name)) = &setup {
+                function(py, module, name).map_err(|e| setup_error(py, name, &e))?;
+            }
             let f = function(py, &module, &name)?;
             if compiled && let Some(what) = python_code(py, &f)? {
                 return Ok(Reply::Failed {
@@ -474,19 +478,42 @@ fn finished(
     })
 }
 
+pyo3::create_exception!(
+    pyo3_lab,
+    SetupError,
+    pyo3::exceptions::PyException,
+    "The function that makes a call's arguments failed."
+);
+
+/// `setup` failing in words, as the error the engine names the key for.
+fn setup_error(py: Python<'_>, name: &str, err: &PyErr) -> PyErr {
+    let Reply::Failed { message, .. } = failure(py, err) else {
+        unreachable!("failure() makes a Failed reply")
+    };
+    SetupError::new_err(format!("{name}: {message}"))
+}
+
 /// The call's arguments: the JSON list, passed through `setup` (untimed)
-/// when there is one.
+/// when there is one, which must give a list or tuple of them.
 fn call_arguments<'py>(
     py: Python<'py>,
     args: &str,
     setup: Option<(String, String)>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let mut call_args = py.import("json")?.call_method1("loads", (args,))?;
-    if let Some((setup_module, setup_function)) = setup {
-        let setup = function(py, &setup_module, &setup_function)?;
-        call_args = setup.call1(as_tuple(py, &call_args)?)?;
+    let call_args = py.import("json")?.call_method1("loads", (args,))?;
+    let Some((setup_module, setup_function)) = setup else {
+        return as_tuple(py, &call_args);
+    };
+    let made = function(py, &setup_module, &setup_function)
+        .and_then(|setup| setup.call1(as_tuple(py, &call_args)?))
+        .map_err(|e| setup_error(py, &setup_function, &e))?;
+    if !(made.is_instance_of::<PyList>() || made.is_instance_of::<PyTuple>()) {
+        return Err(SetupError::new_err(format!(
+            "{setup_function} returned {}, not a list of the call's arguments (return [x] for one argument)",
+            made.get_type().name()?
+        )));
     }
-    as_tuple(py, &call_args)
+    as_tuple(py, &made)
 }
 
 /// Any iterable of arguments as the tuple a call takes.

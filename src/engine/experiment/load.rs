@@ -81,20 +81,15 @@ impl Experiment {
                     ));
                 }
             };
-            if side.setup.is_some() && i > 0 {
-                return Err(format!(
-                    "{shown}: {name} setup: only the first [[python]] (the reference) makes the arguments"
-                ));
-            }
             if i == 0 {
-                setup = side.setup;
+                setup = side.setup.clone();
             }
             python.push(implementation(
                 &shown,
                 &name,
                 Language::Python,
                 module,
-                side.function,
+                (side.function, side.setup),
                 side.label,
                 code_dir,
             )?);
@@ -107,7 +102,7 @@ impl Experiment {
                     &name,
                     Language::Rust,
                     toml.module.clone(),
-                    side.function,
+                    (side.function, side.setup),
                     side.label,
                     None,
                 )
@@ -237,13 +232,18 @@ fn implementation(
     name: &str,
     language: Language,
     module: String,
-    function: String,
+    (function, setup): (String, Option<String>),
     label: Option<String>,
     dir: Option<PathBuf>,
 ) -> Result<Implementation, String> {
     if !is_identifier(&function) {
         return Err(format!(
             "{shown}: {name} function = {function:?} is not a Python identifier"
+        ));
+    }
+    if let Some(setup) = setup.as_ref().filter(|s| !is_identifier(s)) {
+        return Err(format!(
+            "{shown}: {name} setup = {setup:?} is not a Python identifier (a function of the reference's module)"
         ));
     }
     let label = label.unwrap_or_else(|| function.clone());
@@ -261,6 +261,7 @@ fn implementation(
             _ => format!("{name} function"),
         },
         dir,
+        setup: setup.map(|f| (f, format!("{name} setup"))),
     })
 }
 
@@ -549,6 +550,37 @@ result = 9227465
             "module = \"pkg\"\nfile = \"reference.py\"",
         ));
         assert!(err.contains("either file"), "{err}");
+    }
+
+    #[test]
+    fn each_implementation_may_take_its_own_form_of_the_arguments() {
+        let two = "[[rust]]\nfunction = \"run\"\n\n[[rust]]\nfunction = \"run_view\"\nlabel = \"view\"\nsetup = \"make_array\"\n";
+        let text = GOOD
+            .replace(
+                "function = \"pyrun\"",
+                "function = \"pyrun\"\nsetup = \"make_list\"",
+            )
+            .replace("[rust]\nfunction = \"run\"\n", two);
+        let dir = folder(&text);
+        let e = Experiment::load(dir.path()).unwrap();
+        assert!(e.has_own_setups());
+        let lanes = e.lanes(&[Variant::Release]);
+        let setup = |i: usize| e.setup_of(&lanes[i]).map(|((_, f), key)| (f, key));
+        assert_eq!(
+            setup(0),
+            Some(("make_list".into(), "[python] setup".into()))
+        );
+        assert_eq!(
+            setup(1),
+            Some(("make_list".into(), "[python] setup".into())),
+            "the reference's is the default"
+        );
+        assert_eq!(
+            setup(2),
+            Some(("make_array".into(), "[[rust]] #2 setup".into()))
+        );
+        let err = error(&text.replace("\"make_array\"", "\"make array\""));
+        assert!(err.contains("[[rust]] #2 setup"), "{err}");
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct Implementation {
     pub dir: Option<PathBuf>,
     /// The lab.toml keys that name it, for messages: `[rust] function`.
     pub key: String,
+    /// Its own `setup` (a function of the reference's module) and the key
+    /// naming it; None takes the reference's.
+    pub setup: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +67,8 @@ pub struct Experiment {
     pub python: Vec<Implementation>,
     pub rust: Vec<Implementation>,
     /// A function of the reference's module that turns args into the call's
-    /// arguments, outside the timing.
+    /// arguments, outside the timing: the reference's own, the default of
+    /// every implementation without one.
     pub setup: Option<String>,
     pub args: Vec<Value>,
     pub knob: Option<Knob>,
@@ -103,6 +107,29 @@ impl Experiment {
     /// Whether pyo3-lab has this experiment's algorithm built in (`rust-native`).
     pub fn has_native(&self) -> bool {
         self.split == Some(Split::Fibonacci)
+    }
+
+    /// The `setup` a lane's arguments go through, as (module, function), and
+    /// the lab.toml key that names it.
+    pub fn setup_of(&self, lane: &Lane) -> Option<((String, String), String)> {
+        let module = self.reference().module.clone();
+        match self.implementation(lane).and_then(|i| i.setup.as_ref()) {
+            Some((function, key)) => Some(((module, function.clone()), key.clone())),
+            None => {
+                let function = self.setup.clone()?;
+                let key = self.reference().setup.as_ref()?.1.clone();
+                Some(((module, function), key))
+            }
+        }
+    }
+
+    /// Whether some implementation takes its arguments in a form of its own.
+    pub fn has_own_setups(&self) -> bool {
+        self.python
+            .iter()
+            .skip(1)
+            .chain(&self.rust)
+            .any(|i| i.setup.is_some())
     }
 
     /// The lanes a race runs with these builds: Python ones once each, every
@@ -199,6 +226,7 @@ pub mod fixtures {
             function: function.into(),
             dir: (language == Language::Python).then(|| PathBuf::from("/lab/assets")),
             key: key.into(),
+            setup: None,
         }
     }
 

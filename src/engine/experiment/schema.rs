@@ -78,6 +78,7 @@ pub(super) struct PythonSide {
 pub(super) struct RustSide {
     pub(super) function: String,
     pub(super) label: Option<String>,
+    pub(super) setup: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
