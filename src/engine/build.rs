@@ -3,7 +3,7 @@
 //! when nothing they are built from has changed.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -16,6 +16,7 @@ use super::event::{Event, Sink};
 use super::home::Home;
 use super::inputs::{hex, inputs_hash};
 use super::types::{BuildInfo, Target, Variant};
+use super::{packages, stream};
 use crate::cancel::Cancel;
 
 fn file_sha256(path: &Path) -> Result<String> {
@@ -59,6 +60,44 @@ impl Builder<'_> {
         reusable(&self.home.manifest(target), &inputs)
     }
 
+    /// One line of the build's output: to its log and to the build pane.
+    fn log_line(&self, target: &Target, line: String) {
+        // The log was made writable when the build started.
+        let _ = fs::OpenOptions::new()
+            .append(true)
+            .open(self.home.build_log(target))
+            .and_then(|mut log| writeln!(log, "{line}"));
+        self.sink.as_ref()(Event::BuildLine(target.clone(), line));
+    }
+
+    /// The Python packages `target`'s experiment asks for, installed once per
+    /// requirement set; pip's output goes to the build log and pane.
+    fn packages(&self, target: &Target) -> Result<Vec<String>> {
+        if target.requires.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (installed, fresh) = packages::ensure(
+            self.home,
+            self.toolchain,
+            &target.requires,
+            self.cancel,
+            &mut |line| self.log_line(target, line),
+        )?;
+        let versions = installed.versions.join(", ");
+        self.log_line(
+            target,
+            if fresh {
+                format!("packages: {versions} (installed already)")
+            } else {
+                format!(
+                    "packages: installed {versions} in {:.1} s",
+                    installed.seconds
+                )
+            },
+        );
+        Ok(installed.versions)
+    }
+
     /// Builds `target` unless an intact build of the same inputs exists.
     /// Reports on the sink either way; the error is a one-line summary.
     pub fn build(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
@@ -72,10 +111,16 @@ impl Builder<'_> {
 
     fn build_inner(&self, target: &Target, force: bool) -> Result<BuildInfo> {
         let crate_dir = &target.dir;
+        // A fresh log for this build; its packages step is its first lines.
+        let log = self.home.build_log(target);
+        fs::create_dir_all(log.parent().expect("in the home"))
+            .and_then(|_| fs::File::create(&log))
+            .with_context(|| format!("cannot write the build log {}", log.display()))?;
+        let packages = self.packages(target)?;
         let inputs = inputs_hash(crate_dir, &self.salt(target.variant))?;
         let manifest = self.home.manifest(target);
         if !force && let Some(info) = reusable(&manifest, &inputs) {
-            return Ok(info);
+            return Ok(BuildInfo { packages, ..info });
         }
         // From here on the old build no longer counts: a half-finished one never will.
         let _ = fs::remove_file(&manifest);
@@ -105,6 +150,7 @@ impl Builder<'_> {
             fresh: false,
             clean: Some(clean),
             pyo3: lock_after.as_deref().and_then(pyo3_version),
+            packages,
         };
         fs::create_dir_all(manifest.parent().unwrap())?;
         fs::write(&manifest, serde_json::to_vec_pretty(&info)?)?;
@@ -134,50 +180,23 @@ impl Builder<'_> {
         if target.variant == Variant::Release {
             args.push("--release".into());
         }
-        let handle = duct::cmd(&self.toolchain.maturin, args)
-            .dir(crate_dir)
+        let expression = duct::cmd(&self.toolchain.maturin, args)
             .env("CARGO_TARGET_DIR", self.home.cargo_target())
             .env("CARGO_TERM_COLOR", "never")
-            .env("CARGO_TERM_PROGRESS_WHEN", "never")
-            .stdin_null()
-            .stderr_to_stdout()
-            .unchecked()
-            .before_spawn(|cmd| {
-                crate::cancel::own_group_dying_with_us(cmd);
-                Ok(())
-            })
-            .reader()
-            .context("cannot start maturin")?;
-        let _group = self.cancel.register(handle.pids()[0] as i32);
-        let log_path = self.home.build_log(target);
-        let mut log = fs::create_dir_all(log_path.parent().expect("in the home"))
-            .and_then(|_| fs::File::create(&log_path))
-            .with_context(|| format!("cannot write the build log {}", log_path.display()))?;
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(&handle);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf)? == 0 {
-                break;
-            }
-            let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
-            let _ = writeln!(log, "{line}");
-            self.sink.as_ref()(Event::BuildLine(target.clone(), line.clone()));
-            lines.push(line);
-        }
-        let status = handle
-            .try_wait()?
-            .map(|o| o.status)
-            .ok_or_else(|| anyhow!("maturin closed its output but did not exit"))?;
+            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
+            self.log_line(target, line)
+        })
+        .context("cannot run maturin")?;
         if self.cancel.is_cancelled() {
             bail!("cancelled");
         }
-        if !status.success() {
-            let log = log_path.display();
+        if !ok {
+            let log = self.home.build_log(target);
+            let log = log.display();
             match first_error(&lines) {
                 Some(e) => bail!("{e} (full log: {log})"),
-                None => bail!("maturin failed ({status}); full log: {log}"),
+                None => bail!("maturin failed; full log: {log}"),
             }
         }
         let clean = lines
@@ -301,6 +320,7 @@ mod tests {
             fresh: false,
             clean: None,
             pyo3: None,
+            packages: Vec::new(),
         };
         let manifest = dir.path().join("manifest.json");
         fs::write(&manifest, serde_json::to_vec(&info).unwrap()).unwrap();

@@ -81,6 +81,11 @@ impl Home {
             .join(format!("{}-{}.log", target.krate, target.variant.name()))
     }
 
+    /// The Python packages experiments ask for, a folder per requirement set.
+    pub fn packages(&self) -> PathBuf {
+        self.root.join("packages")
+    }
+
     /// Where callgrind writes its counts.
     pub fn callgrind(&self) -> PathBuf {
         self.root.join("callgrind")

@@ -18,12 +18,14 @@ pub mod gil;
 pub mod home;
 pub mod inputs;
 pub mod instructions;
+pub mod packages;
 pub mod pipeline;
 pub mod problem;
 pub mod race;
 pub mod scaling;
 pub mod seams;
 pub mod stats;
+mod stream;
 pub mod sweep;
 pub mod threads;
 pub mod timeline;
@@ -141,7 +143,20 @@ impl Lab {
     }
 
     pub fn target(&self, exp: &Experiment, variant: Variant) -> Target {
-        Target::new(&exp.key, &exp.dir, variant)
+        Target {
+            requires: exp.requires.clone(),
+            ..Target::new(&exp.key, &exp.dir, variant)
+        }
+    }
+
+    /// Where a lane of `exp` finds Python packages: the ones it asks for
+    /// (installed with its builds), then the venv's.
+    fn packages(&self, toolchain: &Toolchain, exp: &Experiment) -> Vec<PathBuf> {
+        let own =
+            (!exp.requires.is_empty()).then(|| packages::dir(&self.home, toolchain, &exp.requires));
+        own.into_iter()
+            .chain([toolchain.site_packages.clone()])
+            .collect()
     }
 
     pub fn gil_target(&self, variant: Variant) -> Target {
@@ -299,7 +314,7 @@ impl Lab {
             &lanes,
             |v| self.home.site(&self.target(exp, v)),
             code_site,
-            &toolchain.site_packages,
+            &self.packages(toolchain, exp),
         )
     }
 

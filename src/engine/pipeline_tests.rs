@@ -161,6 +161,7 @@ impl BuildStep for FakeBuilder {
             fresh: false,
             clean: None,
             pyo3: None,
+            packages: Vec::new(),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! each selected build, each run timed inside its worker, each result checked
 //! against the reference (the first Python implementation) and the known answer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::{LabError, LabResult};
@@ -85,13 +85,14 @@ pub struct LaneSetup {
 impl LaneSetup {
     /// Where every lane of `exp` finds its code: `site(variant)` is the
     /// unpacked build of a variant; `code_site` the one a package's Python
-    /// code is imported from.
+    /// code is imported from; `packages` the experiment's Python packages,
+    /// then the venv's.
     pub fn for_lanes(
         exp: &Experiment,
         lanes: &[Lane],
         site: impl Fn(Variant) -> PathBuf,
         code_site: Option<PathBuf>,
-        site_packages: &Path,
+        packages: &[PathBuf],
     ) -> Vec<Self> {
         let reference = exp.reference();
         // Where the reference (and its `setup`) is found: every lane needs it.
@@ -109,7 +110,7 @@ impl LaneSetup {
                 };
                 let mut paths: Vec<PathBuf> = own.into_iter().collect();
                 paths.extend(reference_dir.clone());
-                paths.push(site_packages.to_path_buf());
+                paths.extend(packages.iter().cloned());
                 paths.dedup();
                 let overhead = exp
                     .overhead

@@ -107,7 +107,7 @@ fn race(functions: &[&str], variants: &[Variant], warmup: usize, runs: usize) ->
         &lanes,
         |v| PathBuf::from(format!("/site/{}", v.name())),
         None,
-        &PathBuf::from("/venv"),
+        &[PathBuf::from("/venv")],
     );
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);

@@ -14,6 +14,9 @@ use super::types::Language;
 use crate::cancel::Cancel;
 use crate::worker::protocol::Request;
 
+/// Cores a call must keep busy on its own to count as parallel inside.
+const PARALLEL_INSIDE: f64 = 1.5;
+
 /// Batches per thread count; the best is kept (a shared machine's speed
 /// wanders between batches).
 const BATCHES: u32 = 5;
@@ -31,6 +34,10 @@ pub struct ThreadRow {
     /// speed-up of T native Rust threads with no Python (`worker::native`).
     #[serde(default)]
     pub capacity: Option<f64>,
+    /// CPU time over wall time in the best batch: how many cores the calls
+    /// kept busy (above 1 with one thread: the function is parallel inside).
+    #[serde(default)]
+    pub cores: Option<f64>,
     /// Every call's result equalled the reference's.
     pub correct: bool,
 }
@@ -59,7 +66,24 @@ pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
             cap(a).total_cmp(&cap(b))
         })?;
     let (s, t) = (at.speedup, at.threads);
-    Some(match capacity::judge(s, at.capacity.unwrap_or(f64::NAN)) {
+    // A call that keeps the cores busy by itself (rayon, a threaded BLAS)
+    // leaves more threads nothing to run on: not the GIL's doing.
+    let alone = rows
+        .iter()
+        .find(|r| r.threads == 1)
+        .and_then(|r| r.cores)
+        .filter(|&c| c >= PARALLEL_INSIDE);
+    let judged = capacity::judge(s, at.capacity.unwrap_or(f64::NAN));
+    if let (
+        Some(c),
+        Judgement::Holds { .. } | Judgement::Partly { .. } | Judgement::CantTell { .. },
+    ) = (alone, &judged)
+    {
+        return Some(format!(
+            "parallel inside: one call alone kept {c:.1} cores busy, so {t} threads find none free ({s:.2}x)"
+        ));
+    }
+    Some(match judged {
         Judgement::CantTell { capacity } => {
             format!(
                 "{}; it gave {s:.2}x",
@@ -132,7 +156,7 @@ pub fn run(
         };
         let (walls, correct) = match worker.call(&request, None, &mut |_| {}) {
             Ok(done) => {
-                let walls: Option<Vec<(u32, f64, f64)>> = done
+                let walls: Option<Vec<(u32, f64, f64, f64)>> = done
                     .json
                     .as_deref()
                     .and_then(|j| serde_json::from_str(j).ok());
@@ -162,7 +186,7 @@ pub fn run(
             ));
         }
         let one = walls.iter().find(|w| w.0 == 1).map(|w| (w.1, w.2));
-        for (threads, wall, native) in walls {
+        for (threads, wall, native, cores) in walls {
             rows.push(ThreadRow {
                 experiment: exp.key.clone(),
                 lane: setup.lane.name.clone(),
@@ -171,6 +195,7 @@ pub fn run(
                 wall,
                 speedup: one.map_or(f64::NAN, |(one, _)| capacity::speedup(threads, one, wall)),
                 capacity: one.map(|(_, native_one)| capacity::speedup(threads, native_one, native)),
+                cores: Some(cores),
                 correct,
             });
         }
@@ -196,6 +221,7 @@ mod tests {
             wall: 1.0,
             speedup,
             capacity: Some(capacity),
+            cores: Some(1.0),
             correct: true,
         }
     }
@@ -213,6 +239,17 @@ mod tests {
             "holds the GIL: stays at 1.01x where this machine gave 1.96x with 2 threads"
         );
         assert!(verdict(&[row(1, 1.0)], 2).is_none());
+        let inside = [
+            ThreadRow {
+                cores: Some(1.9),
+                ..row(1, 1.0)
+            },
+            row(2, 1.04),
+        ];
+        assert_eq!(
+            verdict(&inside, 2).unwrap(),
+            "parallel inside: one call alone kept 1.9 cores busy, so 2 threads find none free (1.04x)"
+        );
         // Both cores busy elsewhere: no verdict either way.
         let busy = [row_of(1, 1.0, 1.0), row_of(2, 1.02, 1.08)];
         let said = verdict(&busy, 2).unwrap();

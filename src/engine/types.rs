@@ -52,6 +52,8 @@ pub struct Target {
     pub krate: String,
     pub variant: Variant,
     pub dir: PathBuf,
+    /// The Python packages its experiment asks for (PEP 508 strings).
+    pub requires: Vec<String>,
 }
 
 impl Target {
@@ -60,6 +62,7 @@ impl Target {
             krate: krate.to_owned(),
             variant,
             dir: dir.to_path_buf(),
+            requires: Vec::new(),
         }
     }
 }
@@ -91,6 +94,9 @@ pub struct BuildInfo {
     /// The PyO3 the crate resolved in its Cargo.lock: `pyo3 0.30.1`.
     #[serde(default)]
     pub pyo3: Option<String>,
+    /// The Python packages installed for its experiment: `numpy 2.3.5`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
 }
 
 // ---- races -----------------------------------------------------------------

@@ -194,6 +194,9 @@ pub struct BuildRow {
     /// The PyO3 the crate resolved (`pyo3 0.30.1`), which may differ from the lab's.
     #[serde(default)]
     pub pyo3: Option<String>,
+    /// The Python packages installed for its experiment, as pip resolved them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -233,6 +236,7 @@ impl BuildRow {
             module_bytes: info.map(|i| i.module_bytes),
             clean: info.and_then(|i| i.clean),
             pyo3: info.and_then(|i| i.pyo3.clone()),
+            packages: info.map(|i| i.packages.clone()).unwrap_or_default(),
             error: result.as_ref().err().map(|e| e.to_string()),
         }
     }
@@ -618,6 +622,7 @@ mod tests {
             module_bytes: Some(1),
             clean: Some(false),
             pyo3: Some(pyo3.into()),
+            packages: Vec::new(),
             error: None,
         };
         assert_eq!(row("pyo3 0.30.1").pyo3_note().unwrap(), "pyo3 0.30.1");

@@ -137,7 +137,7 @@ fn build_line(b: &BuildRow, width: usize) -> String {
     match (&b.error, b.seconds) {
         (Some(e), _) => format!("  {what} FAILED: {e}\n"),
         (None, Some(s)) => format!(
-            "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]{}\n",
+            "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]{}{}\n",
             if b.reused {
                 format!("reused (built {})", seconds(s))
             } else {
@@ -146,7 +146,12 @@ fn build_line(b: &BuildRow, width: usize) -> String {
             bytes(b.wheel_bytes.unwrap_or(0)),
             bytes(b.module_bytes.unwrap_or(0)),
             b.profile,
-            b.pyo3_note().map(|p| format!("  {p}")).unwrap_or_default()
+            b.pyo3_note().map(|p| format!("  {p}")).unwrap_or_default(),
+            if b.packages.is_empty() {
+                String::new()
+            } else {
+                format!("  with {}", b.packages.join(", "))
+            }
         ),
         (None, None) => format!("  {what} not built\n"),
     }

@@ -112,6 +112,7 @@ fn a_failed_rebuild_keeps_the_last_good_build() {
         fresh: false,
         clean: None,
         pyo3: None,
+        packages: Vec::new(),
     };
     app.builds
         .states

@@ -48,6 +48,7 @@ fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
         fresh,
         clean: Some(false),
         pyo3: Some("pyo3 0.30.1".into()),
+        packages: Vec::new(),
     }
 }
 

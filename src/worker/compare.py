@@ -81,13 +81,13 @@ def decode(text):
 
 
 def shown(x):
-    """repr() kept short: numpy abbreviates its arrays itself; a long list
-    shows its first items and its length."""
-    text = repr(x)
+    """repr() kept short, on one line: numpy abbreviates its arrays itself;
+    a long list shows its first items and its length."""
+    text = " ".join(repr(x).split())
     if len(text) <= SHOWN or _is_array(x):
         return text
     short = reprlib.Repr()
-    short.maxlist = short.maxtuple = 6
+    short.maxlist = short.maxtuple = 3
     short.maxlevel = 3
     text = short.repr(x)
     if isinstance(x, (list, tuple)):

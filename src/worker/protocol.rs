@@ -71,7 +71,7 @@ pub enum Request {
     /// T of `counts`, in `batches` rounds that take every T in turn, each
     /// followed by T native Rust threads (the machine's capacity at that
     /// moment). The reply's `json` is `[[T, best wall per call, best native
-    /// wall], ...]`.
+    /// wall, cores busy in that batch], ...]`.
     Threads {
         module: String,
         function: String,

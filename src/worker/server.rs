@@ -164,11 +164,13 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 )?),
                 None => None,
             };
-            let (rows, result, mismatch): (Vec<(u32, f64, f64)>, String, Option<String>) = runner
+            type Rows = Vec<(u32, f64, f64, f64)>;
+            let (rows, result, mismatch): (Rows, String, Option<String>) = runner
                 .getattr("run")?
                 .call1((f, call_args, counts, batches, check))?
                 .extract()?;
-            // Every count's (threads, wall per call, native wall) rides in `json`.
+            // Every count's (threads, wall per call, native wall, cores busy)
+            // rides in `json`.
             Ok(Reply::Finished {
                 seconds: rows.iter().map(|r| r.1).sum(),
                 result,

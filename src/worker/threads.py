@@ -29,7 +29,9 @@ def native_work():
 
 def batch(f, args, threads, calls):
     """Wall time of `threads` threads each making `calls` calls, started
-    together; the last result of each thread."""
+    together; the CPU time the whole process spent meanwhile (a function
+    that is parallel inside keeps several cores busy with one thread); the
+    last result of each thread."""
     out = [None] * threads
     errors = []
     barrier = threading.Barrier(threads + 1)
@@ -45,18 +47,20 @@ def batch(f, args, threads, calls):
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for t in pool:
         t.start()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     barrier.wait()
     for t in pool:
         t.join()
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     if errors:
         raise RuntimeError(errors[0])
-    return wall, out
+    return wall, cpu, out
 
 
 def run(f, args, counts, batches, check):
-    """[(threads, wall per call, native wall)] for each thread count, the
+    """[(threads, wall per call, native wall, cores busy)] for each thread
+    count (cores busy: CPU time over wall time in the best batch), the
     repr of a result, and where a result differed from what `check` wants
     (None when every one agreed, or there was nothing to check).
 
@@ -77,16 +81,18 @@ def run(f, args, counts, batches, check):
     one = max(one, 1e-9)
     calls = max(1, int(BATCH / one + 0.5))
     best = {t: float("inf") for t in counts}
+    cores = {t: 0.0 for t in counts}
     native = {t: float("inf") for t in counts}
     wrong = None
     shown = None
     for _ in range(batches):
         for threads in counts:
-            wall, out = batch(f, args, threads, calls)
-            best[threads] = min(best[threads], wall)
+            wall, cpu, out = batch(f, args, threads, calls)
+            if wall < best[threads]:
+                best[threads], cores[threads] = wall, cpu / max(wall, 1e-9)
             native[threads] = min(native[threads], pyo3_lab.spin_batch(threads, native_work()))
             shown = out[0]
             if check is not None and wrong is None:
                 wrong = next((w for w in map(check, out) if w is not None), None)
-    rows = [(t, best[t] / calls, native[t]) for t in counts]
+    rows = [(t, best[t] / calls, native[t], cores[t]) for t in counts]
     return rows, pyo3_lab_compare.shown(shown), wrong

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::schema::{LabToml, PythonSide, RustSide, tables};
 use super::{Experiment, Implementation, Knob, Split};
+use crate::engine::packages;
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
 use crate::worker::protocol::Tolerance;
 
@@ -148,6 +149,7 @@ impl Experiment {
                 })
             }
         };
+        let requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
         let split = toml.progress.map(|p| p.split);
         if split == Some(Split::Fibonacci) && (knob.is_none() || args.len() != 1) {
             return Err(format!(
@@ -197,6 +199,7 @@ impl Experiment {
                     equal_nan: c.equal_nan.unwrap_or(false),
                 },
             },
+            requires,
         })
     }
 }
@@ -293,6 +296,47 @@ fn check_labels(
     Ok(())
 }
 
+/// `requires` of lab.toml, then the `[project] dependencies` of the crate's
+/// pyproject.toml, each checked as a PEP 508 string before anything is
+/// installed; the error names the file and the entry.
+fn requirements(dir: &Path, shown: &str, requires: Vec<String>) -> Result<Vec<String>, String> {
+    let pyproject = dir.join("pyproject.toml");
+    let theirs: Vec<String> = fs::read_to_string(&pyproject)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            let deps = t.get("project")?.get("dependencies")?.as_array()?.clone();
+            Some(
+                deps.iter()
+                    .map(|d| d.as_str().map_or_else(|| d.to_string(), str::to_owned))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    let labelled = requires
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (format!("{shown}: requires[{i}]"), r))
+        .chain(theirs.into_iter().enumerate().map(|(i, r)| {
+            (
+                format!("{}: [project] dependencies[{i}]", pyproject.display()),
+                r,
+            )
+        }));
+    for (key, requirement) in labelled {
+        let checked = packages::check(&requirement).map_err(|why| {
+            format!(
+                "{key} = {requirement:?} is not a requirement (PEP 508, e.g. \"numpy>=2\"): {why}"
+            )
+        })?;
+        if !out.contains(&checked) {
+            out.push(checked);
+        }
+    }
+    Ok(out)
+}
+
 /// A `[check]` bound: 0 (exact) when absent, else a finite number >= 0.
 fn tolerance(shown: &str, key: &str, value: Option<f64>) -> Result<f64, String> {
     match value {
@@ -314,9 +358,36 @@ fn is_dotted_identifier(s: &str) -> bool {
     s.split('.').all(is_identifier)
 }
 
+/// The experiment folders under `dir`, sorted, down to `depth` levels: a
+/// lesson of several experiments (lab/arrays/sumsq, lab/arrays/ema) is a
+/// folder of them.
+fn experiment_dirs(dir: &Path, depth: u32) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut subdirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subdirs.sort();
+    subdirs
+        .into_iter()
+        .flat_map(|d| {
+            if d.join(LAB_TOML).exists() {
+                vec![d]
+            } else if depth > 1 {
+                experiment_dirs(&d, depth - 1)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
 /// Every `lab.toml` in the folders given: each folder is an experiment itself,
-/// or holds experiments one level down. Good ones load; bad ones become errors
-/// that name their file, and the rest still load.
+/// or holds experiments one or two levels down. Good ones load; bad ones
+/// become errors that name their file, and the rest still load.
 pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
@@ -325,19 +396,14 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
             found.push(Experiment::load(dir));
             continue;
         }
-        let Ok(entries) = fs::read_dir(dir) else {
+        if fs::read_dir(dir).is_err() {
             errors.push(format!(
                 "{}: no such folder, or not readable",
                 dir.display()
             ));
             continue;
-        };
-        let mut subdirs: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.join(LAB_TOML).exists())
-            .collect();
-        subdirs.sort();
+        }
+        let subdirs = experiment_dirs(dir, 2);
         if subdirs.is_empty() {
             errors.push(format!(
                 "{}: holds no {LAB_TOML}, nor do its subfolders",
@@ -581,6 +647,33 @@ result = 9227465
         );
         let err = error(&text.replace("\"make_array\"", "\"make array\""));
         assert!(err.contains("[[rust]] #2 setup"), "{err}");
+    }
+
+    #[test]
+    fn requirements_come_from_lab_toml_and_pyproject_and_are_checked_first() {
+        let dir = folder(&format!("requires = [\"numpy>=2\"]\n{GOOD}"));
+        fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\ndependencies = [\"numpy>=2\", \"six\"]\n",
+        )
+        .unwrap();
+        let e = Experiment::load(dir.path()).unwrap();
+        assert_eq!(e.requires, ["numpy>=2", "six"], "once each, lab.toml first");
+        let err = error(&format!("requires = [\"numpy>>2\"]\n{GOOD}"));
+        assert!(
+            err.contains("lab.toml: requires[0] = \"numpy>>2\" is not a requirement"),
+            "{err}"
+        );
+        fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\ndependencies = [\"six ==\"]\n",
+        )
+        .unwrap();
+        let err = Experiment::load(dir.path()).unwrap_err();
+        assert!(
+            err.contains("pyproject.toml: [project] dependencies[0]"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub struct Experiment {
     pub threads: Option<Vec<u32>>,
     /// `[check]`: how closely every lane must agree with the reference.
     pub tolerance: Tolerance,
+    /// The Python packages it needs: lab.toml's `requires`, then the
+    /// pyproject's `[project] dependencies`.
+    pub requires: Vec<String>,
 }
 
 impl Experiment {
@@ -265,6 +268,7 @@ pub mod fixtures {
             verify_inputs: None,
             threads: None,
             tolerance: Tolerance::default(),
+            requires: Vec::new(),
         }
     }
 

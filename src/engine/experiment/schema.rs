@@ -25,6 +25,8 @@ pub(super) struct LabToml {
     pub(super) check: Option<Check>,
     /// The builds raced unless the command line says otherwise.
     pub(super) variants: Option<Vec<String>>,
+    /// Python packages the implementations import (PEP 508 strings).
+    pub(super) requires: Option<Vec<String>>,
 }
 
 /// Trivial functions (one int in, the same out) of each side, to time what
