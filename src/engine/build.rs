@@ -72,7 +72,14 @@ impl Builder<'_> {
 
     /// The Python packages `target`'s experiment asks for, installed once per
     /// requirement set; pip's output goes to the build log and pane.
-    fn packages(&self, target: &Target) -> Result<Vec<String>> {
+    fn packages(&self, target: &Target) -> LabResult<Vec<String>> {
+        // A fresh log for this build; its packages step is its first lines.
+        let log = self.home.build_log(target);
+        fs::create_dir_all(log.parent().expect("in the home"))
+            .and_then(|_| fs::File::create(&log))
+            .map_err(|e| {
+                LabError::Build(format!("cannot write the build log {}: {e}", log.display()))
+            })?;
         if target.requires.is_empty() {
             return Ok(Vec::new());
         }
@@ -82,7 +89,8 @@ impl Builder<'_> {
             &target.requires,
             self.cancel,
             &mut |line| self.log_line(target, line),
-        )?;
+        )
+        .map_err(|e| LabError::Packages(format!("{e:#}")))?;
         let versions = installed.versions.join(", ");
         self.log_line(
             target,
@@ -102,21 +110,21 @@ impl Builder<'_> {
     /// Reports on the sink either way; the error is a one-line summary.
     pub fn build(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
         self.sink.as_ref()(Event::BuildStarted(target.clone()));
-        let result = self
-            .build_inner(target, force)
-            .map_err(|e| LabError::Build(format!("{e:#}")));
+        let result = self.packages(target).and_then(|packages| {
+            self.build_inner(target, force, packages)
+                .map_err(|e| LabError::Build(format!("{e:#}")))
+        });
         self.sink.as_ref()(Event::BuildFinished(target.clone(), result.clone()));
         result
     }
 
-    fn build_inner(&self, target: &Target, force: bool) -> Result<BuildInfo> {
+    fn build_inner(
+        &self,
+        target: &Target,
+        force: bool,
+        packages: Vec<String>,
+    ) -> Result<BuildInfo> {
         let crate_dir = &target.dir;
-        // A fresh log for this build; its packages step is its first lines.
-        let log = self.home.build_log(target);
-        fs::create_dir_all(log.parent().expect("in the home"))
-            .and_then(|_| fs::File::create(&log))
-            .with_context(|| format!("cannot write the build log {}", log.display()))?;
-        let packages = self.packages(target)?;
         let inputs = inputs_hash(crate_dir, &self.salt(target.variant))?;
         let manifest = self.home.manifest(target);
         if !force && let Some(info) = reusable(&manifest, &inputs) {

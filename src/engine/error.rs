@@ -15,6 +15,10 @@ pub enum LabError {
     /// A build failed; the message is its first error, with where it is.
     #[error("{0}")]
     Build(String),
+    /// The Python packages an experiment asks for could not be installed:
+    /// nothing of it can run.
+    #[error("{0}")]
+    Packages(String),
     /// A worker could not run what it was asked (never `Cancelled`: that
     /// becomes `LabError::Cancelled`, the one shape of a cancel).
     #[error("{0}")]

@@ -94,9 +94,18 @@ pub fn ensure(
         bail!("cancelled");
     }
     if !ok {
-        let reason = lines
+        // pip's conclusion is its last error, but for a conflict, where the
+        // last only points to the docs and the first names the packages.
+        let errors: Vec<&str> = lines
             .iter()
-            .find_map(|l| l.strip_prefix("ERROR: "))
+            .filter_map(|l| l.strip_prefix("ERROR: "))
+            .filter(|l| !l.starts_with("ResolutionImpossible") && !l.starts_with("Ignored "))
+            .collect();
+        let reason = errors
+            .iter()
+            .find(|l| l.starts_with("Cannot install"))
+            .or(errors.last())
+            .copied()
             .or_else(|| {
                 lines
                     .iter()
@@ -106,8 +115,9 @@ pub fn ensure(
             })
             .unwrap_or("no output");
         bail!(
-            "pip could not install {} ({reason}): check requires in lab.toml, and that the \
-             package index is reachable (pip config list; PIP_INDEX_URL)",
+            "pip could not install {} ({reason}): check requires in lab.toml (and the crate's \
+             pyproject dependencies), and that the package index is reachable (pip config list; \
+             PIP_INDEX_URL)",
             requires.join(", ")
         );
     }

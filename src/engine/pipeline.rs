@@ -149,9 +149,14 @@ impl<'a> RaceCtx<'a> {
 
     /// Whether the race goes ahead: a failed build stops it unless the job
     /// races what did build (`keep_going`).
-    fn may_race(&self) -> bool {
+    /// Without its Python packages nothing of the experiment can run.
+    fn may_race(&self, report: &JobReport) -> bool {
         let wanted = self.job.variants.as_ref().unwrap_or(&self.exp.variants);
-        self.job.keep_going || self.built.len() >= wanted.len()
+        let unpackaged = report
+            .builds
+            .iter()
+            .any(|(_, r)| matches!(r, Err(LabError::Packages(_))));
+        !unpackaged && (self.job.keep_going || self.built.len() >= wanted.len())
     }
 }
 
@@ -304,6 +309,19 @@ impl Lab {
             let result = self.build(toolchain, &target, false, cancel);
             match &result {
                 Ok(_) => built.push(target.variant),
+                // Said once for the experiment, not once per build.
+                Err(LabError::Packages(e)) => {
+                    if !report
+                        .problems
+                        .iter()
+                        .any(|p| p.kind == ProblemKind::Step(e.clone()))
+                    {
+                        report.problems.push(Problem::in_experiment(
+                            &target.krate,
+                            ProblemKind::Step(e.clone()),
+                        ));
+                    }
+                }
                 Err(e) => report.problems.push(Problem::of(ProblemKind::Build {
                     target: target.clone(),
                     error: e.to_string(),
@@ -317,7 +335,7 @@ impl Lab {
     /// Races the lanes whose builds are there; a failed build's lanes are left
     /// out (its failure is already a problem).
     fn race_job(&self, ctx: &RaceCtx, report: &mut JobReport) -> LabResult<()> {
-        if !ctx.may_race() {
+        if !ctx.may_race(report) {
             return Ok(());
         }
         let records = self.measure(ctx, &mut report.problems)?;
@@ -339,7 +357,7 @@ impl Lab {
         report: &mut JobReport,
         observe: &mut dyn FnMut(&JobReport),
     ) -> LabResult<()> {
-        if !ctx.may_race() {
+        if !ctx.may_race(report) {
             return Ok(());
         }
         for &size in sizes {

@@ -27,6 +27,8 @@ enum CancelAt {
 struct Script {
     /// Builds of this variant fail with a compiler error.
     failing_build: Option<Variant>,
+    /// The experiment's Python packages cannot be installed.
+    no_packages: bool,
     /// This Rust function crashes at this size (None: at every size).
     crashes: Option<(&'static str, Option<u64>)>,
     cancel_at: CancelAt,
@@ -38,6 +40,7 @@ impl Script {
     fn new() -> Self {
         Self {
             failing_build: None,
+            no_packages: false,
             crashes: None,
             cancel_at: CancelAt::Never,
             calls: AtomicUsize::new(0),
@@ -147,6 +150,12 @@ impl BuildStep for FakeBuilder {
         if self.0.cancel_at == CancelAt::Build {
             cancel.cancel();
             return Err(LabError::Cancelled);
+        }
+        if self.0.no_packages {
+            return Err(LabError::Packages(
+                "pip could not install numpy>=99 (No matching distribution found for numpy>=99)"
+                    .into(),
+            ));
         }
         if Some(target.variant) == self.0.failing_build {
             return Err(LabError::Build("error[E0308]: mismatched types".into()));
@@ -258,6 +267,28 @@ fn a_failed_build_leaves_its_lanes_out_and_the_others_race_when_keeping_going() 
     // The terminal's race stops instead: the last numbers stay on screen.
     let report = b.lab.run(&Job::Race(race(false)), &Cancel::new()).unwrap();
     assert!(report.race.is_none(), "{:?}", lanes(&report));
+}
+
+#[test]
+fn without_its_python_packages_an_experiment_does_not_race_and_says_so_once() {
+    let b = bench(
+        &["good"],
+        Script {
+            no_packages: true,
+            ..Script::new()
+        },
+    );
+    let report = b.lab.run(&Job::Race(race(true)), &Cancel::new()).unwrap();
+    assert!(
+        report.race.is_none(),
+        "not even the Python lane: {:?}",
+        lanes(&report)
+    );
+    let said: Vec<&ProblemKind> = report.problems.iter().map(|p| &p.kind).collect();
+    assert!(
+        matches!(said.as_slice(), [ProblemKind::Step(why)] if why.contains("numpy>=99")),
+        "one problem for two builds: {said:?}"
+    );
 }
 
 #[test]

@@ -11,13 +11,9 @@ pub fn describe(p: &Problem) -> String {
         ProblemKind::Build { target, error } => format!("build {target} failed: {error}"),
         ProblemKind::LaneFailed(why) => format!("{exp} lane {lane} {why}"),
         ProblemKind::Wrong {
-            result,
             mismatch: Some(why),
             ..
-        } => format!(
-            "{exp} lane {lane} returned {}, which differs: {why}",
-            result.as_deref().unwrap_or("nothing")
-        ),
+        } => format!("{exp} lane {lane} returned a wrong result: {why}"),
         ProblemKind::Wrong {
             result, expected, ..
         } => format!(

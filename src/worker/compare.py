@@ -81,11 +81,19 @@ def decode(text):
 
 
 def shown(x):
-    """repr() kept short, on one line: numpy abbreviates its arrays itself;
-    a long list shows its first items and its length."""
+    """repr() kept short, on one line: a long array shows its first and
+    last elements (flattened), its shape and dtype; a long list its first
+    items and its length."""
     text = " ".join(repr(x).split())
-    if len(text) <= SHOWN or _is_array(x):
+    if len(text) <= SHOWN:
         return text
+    if _is_array(x):
+        import numpy
+
+        a = numpy.asarray(x)
+        with numpy.printoptions(threshold=6, edgeitems=3, linewidth=10**6):
+            flat = numpy.array2string(a.ravel(), separator=", ")
+        return f"array({flat}, shape={a.shape}, dtype={a.dtype})"
     short = reprlib.Repr()
     short.maxlist = short.maxtuple = 3
     short.maxlevel = 3
