@@ -158,6 +158,10 @@ pub enum Command {
         /// Where to create the folder.
         #[arg(long, value_name = "DIR", default_value = ".")]
         dir: PathBuf,
+        /// A numpy kernel instead: a Python loop, numpy, and Rust taking a
+        /// list (Vec<f64>) and an array (a zero-copy view).
+        #[arg(long)]
+        numpy: bool,
     },
     /// Internal: the embedded-Python worker a lab process starts.
     #[command(name = "__worker", hide = true)]

@@ -32,8 +32,8 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::New { name, dir }) => {
-            return match scaffold::new_experiment(name, dir) {
+        Some(Command::New { name, dir, numpy }) => {
+            return match scaffold::new_experiment(name, dir, *numpy) {
                 Ok(path) => {
                     println!(
                         "created {0}\n  race it:        pyo3-lab --lab {0}\n  check it (CI):  pyo3-lab --check --lab {0}\n\

@@ -1,12 +1,15 @@
-//! `pyo3-lab new NAME`: a new experiment folder that builds and races as it stands.
-//! The files are `assets/template/`, built into the binary so `new` works anywhere.
+//! `pyo3-lab new NAME [--numpy]`: a new experiment folder that builds and
+//! races as it stands. The files are `assets/template/` (or
+//! `assets/template_numpy/`), built into the binary so `new` works anywhere.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-const TEMPLATE: [(&str, &str); 5] = [
+type Template = [(&'static str, &'static str); 5];
+
+const TEMPLATE: Template = [
     ("Cargo.toml", include_str!("../assets/template/Cargo.toml")),
     (
         "pyproject.toml",
@@ -18,6 +21,30 @@ const TEMPLATE: [(&str, &str); 5] = [
         include_str!("../assets/template/reference.py"),
     ),
     ("lab.toml", include_str!("../assets/template/lab.toml")),
+];
+
+/// A numpy kernel: a loop, numpy, and Rust from a list and from an array.
+const NUMPY: Template = [
+    (
+        "Cargo.toml",
+        include_str!("../assets/template_numpy/Cargo.toml"),
+    ),
+    (
+        "pyproject.toml",
+        include_str!("../assets/template_numpy/pyproject.toml"),
+    ),
+    (
+        "src/lib.rs",
+        include_str!("../assets/template_numpy/src/lib.rs"),
+    ),
+    (
+        "reference.py",
+        include_str!("../assets/template_numpy/reference.py"),
+    ),
+    (
+        "lab.toml",
+        include_str!("../assets/template_numpy/lab.toml"),
+    ),
 ];
 
 /// A name that works as a crate, a Python module and a folder alike.
@@ -35,7 +62,7 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Writes the experiment into `parent/name` and returns that folder.
-pub fn new_experiment(name: &str, parent: &Path) -> Result<PathBuf> {
+pub fn new_experiment(name: &str, parent: &Path, numpy: bool) -> Result<PathBuf> {
     check_name(name)?;
     let dir = parent.join(name);
     if dir.exists() {
@@ -44,7 +71,7 @@ pub fn new_experiment(name: &str, parent: &Path) -> Result<PathBuf> {
             dir.display()
         );
     }
-    for (file, text) in TEMPLATE {
+    for (file, text) in if numpy { NUMPY } else { TEMPLATE } {
         let path = dir.join(file);
         fs::create_dir_all(path.parent().unwrap())
             .with_context(|| format!("cannot create {}", path.parent().unwrap().display()))?;
@@ -62,7 +89,7 @@ mod tests {
     #[test]
     fn the_scaffold_is_a_loadable_experiment() {
         let parent = tempfile::tempdir().unwrap();
-        let dir = new_experiment("primes", parent.path()).unwrap();
+        let dir = new_experiment("primes", parent.path(), false).unwrap();
         let exp = Experiment::load(&dir).unwrap();
         assert_eq!(
             (exp.key.as_str(), exp.module.as_str()),
@@ -70,15 +97,30 @@ mod tests {
         );
         let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("mod primes {") && !lib.contains("{{name}}"));
-        let again = new_experiment("primes", parent.path()).unwrap_err();
+        let again = new_experiment("primes", parent.path(), false).unwrap_err();
         assert!(again.to_string().contains("already exists"));
+    }
+
+    #[test]
+    fn the_numpy_scaffold_asks_for_numpy_and_gives_each_lane_its_form() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = new_experiment("rough", parent.path(), true).unwrap();
+        let exp = Experiment::load(&dir).unwrap();
+        assert_eq!(
+            exp.requires,
+            ["numpy>=2"],
+            "lab.toml's and pyproject's, once"
+        );
+        assert!(exp.has_own_setups());
+        assert!(exp.tolerance.rel_tol > 0.0);
+        assert_eq!(exp.python.len() + exp.rust.len(), 4);
     }
 
     #[test]
     fn names_that_cannot_be_modules_are_refused() {
         let parent = tempfile::tempdir().unwrap();
         for bad in ["", "Primes", "1x", "my-exp", "a b"] {
-            assert!(new_experiment(bad, parent.path()).is_err(), "{bad:?}");
+            assert!(new_experiment(bad, parent.path(), true).is_err(), "{bad:?}");
         }
     }
 }

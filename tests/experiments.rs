@@ -69,6 +69,49 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
 }
 
 #[test]
+fn a_new_numpy_experiment_builds_and_races_as_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["new", "rough", "--numpy", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let exp = dir.path().join("rough");
+    let run = common::check(&[
+        "--lab",
+        exp.to_str().unwrap(),
+        "--n",
+        "100000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let lanes: Vec<&str> = run.report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["correct"], true, "{r}");
+            r["lane"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        lanes,
+        [
+            "loop",
+            "numpy",
+            "vec (debug)",
+            "vec (release)",
+            "view (debug)",
+            "view (release)"
+        ]
+    );
+}
+
+#[test]
 fn a_function_that_does_not_exist_is_named_with_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = common::project().join("tests/fixtures/faults");
