@@ -184,12 +184,6 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
     let verdict = match (&r.result, r.correct, &r.expected) {
         (Some(res), true, Some(_)) => format!("{res} (right)"),
         (Some(res), true, None) => format!("{res} (reference)"),
-        (Some(res), false, Some(_)) if r.mismatch.is_some() => {
-            format!(
-                "{res} (WRONG: {})",
-                r.mismatch.as_deref().unwrap_or_default()
-            )
-        }
         (Some(res), false, Some(e)) => format!("{res} (WRONG, expected {e})"),
         (Some(res), false, None) => format!("{res} (unchecked: nothing to compare with)"),
         (None, _, _) => "none".into(),
@@ -217,6 +211,9 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         let _ = writeln!(out, "  {:<width$} runs {}", r.lane, r.command);
     }
     for r in rows {
+        if let Some(m) = &r.mismatch {
+            let _ = writeln!(out, "  wrong: {}: {m}", r.lane);
+        }
         for n in &r.notes {
             let _ = writeln!(out, "  note: {}: {n}", r.lane);
         }

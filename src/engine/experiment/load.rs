@@ -371,18 +371,15 @@ fn experiment_dirs(dir: &Path, depth: u32) -> Vec<PathBuf> {
         .filter(|p| p.is_dir())
         .collect();
     subdirs.sort();
-    subdirs
-        .into_iter()
-        .flat_map(|d| {
-            if d.join(LAB_TOML).exists() {
-                vec![d]
-            } else if depth > 1 {
-                experiment_dirs(&d, depth - 1)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect()
+    // The experiments of this level first (the chapter's fibonacci leads the
+    // lab), then those of the lessons in folders below.
+    let (own, lessons): (Vec<PathBuf>, Vec<PathBuf>) =
+        subdirs.into_iter().partition(|d| d.join(LAB_TOML).exists());
+    let nested = lessons
+        .iter()
+        .filter(|_| depth > 1)
+        .flat_map(|d| experiment_dirs(d, depth - 1));
+    own.iter().cloned().chain(nested).collect()
 }
 
 /// Every `lab.toml` in the folders given: each folder is an experiment itself,
@@ -734,6 +731,16 @@ result = 9227465
         assert!(
             errors[0].contains("bad") && errors[0].contains("name"),
             "{errors:?}"
+        );
+        // A lesson of several experiments, one folder down, comes after.
+        let lesson = root.path().join("arrays");
+        fs::create_dir(&lesson).unwrap();
+        let nested = folder(GOOD);
+        fs::rename(nested.path(), lesson.join("ema")).unwrap();
+        let (found, _) = discover(&[root.path().to_path_buf()]);
+        assert_eq!(
+            found.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+            ["good", "ema"]
         );
         let (_, errors) = discover(&[root.path().join("absent")]);
         assert!(errors[0].contains("no such folder"), "{errors:?}");
