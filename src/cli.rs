@@ -163,6 +163,22 @@ pub enum Command {
         #[arg(long)]
         numpy: bool,
     },
+    /// Set the --json reports of several runs side by side (a CI matrix, two
+    /// branches): each lane's speed-up in each, and whether it differs from
+    /// the first report's significantly.
+    Compare {
+        /// Two or more reports of `--check --json`; the first is the one the
+        /// others are set against.
+        #[arg(required = true, num_args = 2.., value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Also write the table as Markdown (a CI job summary).
+        #[arg(long, value_name = "PATH")]
+        markdown: Option<PathBuf>,
+        /// Exit 1 when a lane is slower than in the first report by more than
+        /// PCT percent, significantly.
+        #[arg(long, value_name = "PCT")]
+        fail_if_slower: Option<f64>,
+    },
     /// Internal: the embedded-Python worker a lab process starts.
     #[command(name = "__worker", hide = true)]
     Worker {

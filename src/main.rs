@@ -48,6 +48,17 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Command::Compare {
+            reports,
+            markdown,
+            fail_if_slower,
+        }) => {
+            return report::compare::run(&report::compare::Args {
+                reports: reports.clone(),
+                markdown: markdown.clone(),
+                fail_if_slower: *fail_if_slower,
+            });
+        }
         Some(Command::Bench { .. }) | None => {}
     }
     let (home, project) = match locate(&cli) {

@@ -150,3 +150,71 @@ fn ctrl_c_stops_everything_and_keeps_what_was_measured() {
         "no worker outlives the lab"
     );
 }
+
+/// `compare` on real reports: the same build twice shows no slowdown, the
+/// Rust lane made 20% slower (a 6 ms nap for 5 ms) shows as significantly
+/// slower and fails `--fail-if-slower 10`; a file that is no report is named.
+#[test]
+fn compare_sets_reports_side_by_side_and_fails_on_a_real_slowdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = |name: &str, n: &str| {
+        let run = sleepy(n, &[]);
+        assert_eq!(run.code, Some(0), "{}", run.stdout);
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&run.report).unwrap()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (a, b, slow) = (
+        save("a.json", "5"),
+        save("b.json", "5"),
+        save("slow.json", "6"),
+    );
+    let compare = |args: &[&str]| {
+        let out = std::process::Command::new(common::bin())
+            .arg("compare")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            common::text(&out.stdout),
+            common::text(&out.stderr),
+        )
+    };
+    let markdown = dir.path().join("compare.md");
+    let (code, stdout, _) = compare(&[
+        &a,
+        &b,
+        &slow,
+        "--markdown",
+        markdown.to_str().unwrap(),
+        "--fail-if-slower",
+        "10",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("sleepy") && l.contains("rust-release"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("significantly slower"), "{stdout}");
+    assert!(
+        stdout.contains("sleepy rust-release in slow.json: ")
+            && stdout.contains("slower than in a.json"),
+        "{stdout}"
+    );
+    let table = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        table.contains("| experiment | lane | a.json | b.json | slow.json |"),
+        "{table}"
+    );
+
+    let (code, stdout, _) = compare(&[&a, &b, "--fail-if-slower", "10"]);
+    assert_eq!(code, Some(0), "the same build twice: {stdout}");
+
+    let (code, _, stderr) = compare(&[&a, markdown.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("compare.md: not a pyo3-lab report"),
+        "{stderr}"
+    );
+}

@@ -24,6 +24,7 @@ pub mod problem;
 pub mod race;
 pub mod scaling;
 pub mod seams;
+pub mod significance;
 pub mod stats;
 mod stream;
 pub mod sweep;

@@ -327,20 +327,8 @@ pub fn run(
         .into_iter()
         .map(|setup| {
             let mut record = LaneRecord {
-                experiment: exp.key.clone(),
-                lane: setup.lane.clone(),
-                command: plan.command(&setup),
-                times: Vec::new(),
-                repeat: 1,
-                result: None,
                 expected: plan.expected.clone(),
-                correct: true,
-                mismatch: None,
-                failure: None,
-                overhead_ns: None,
-                memory: Vec::new(),
-                traced_bytes: None,
-                instructions: None,
+                ..LaneRecord::new(&exp.key, setup.lane.clone(), plan.command(&setup))
             };
             // A cancel while lanes load stops the loading too.
             let loaded = if cancel.is_cancelled() {

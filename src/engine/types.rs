@@ -216,6 +216,28 @@ pub struct LaneRecord {
     pub instructions: Option<Instructions>,
 }
 
+impl LaneRecord {
+    /// A lane about to run: nothing measured yet, nothing wrong yet.
+    pub fn new(experiment: &str, lane: Lane, command: String) -> Self {
+        Self {
+            experiment: experiment.to_owned(),
+            lane,
+            command,
+            times: Vec::new(),
+            repeat: 1,
+            result: None,
+            expected: None,
+            correct: true,
+            mismatch: None,
+            failure: None,
+            overhead_ns: None,
+            memory: Vec::new(),
+            traced_bytes: None,
+            instructions: None,
+        }
+    }
+}
+
 /// Instructions per call, counted under Valgrind's callgrind on a separate
 /// run (never the timed ones), at `size` (which may be smaller than the
 /// race's, then scaled by the exact work ratio `scale`).

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::runs;
 use super::{LaneResult, Report};
+use crate::engine::significance::{self, Significance};
 
 /// Half-width of the confidence interval, in standard deviations (about 95%).
 const Z: f64 = 2.0;
@@ -23,6 +25,10 @@ pub struct Comparison {
     pub slowdown: f64,
     /// The least slowdown the two runs' noise allows.
     pub slowdown_low: f64,
+    /// The test behind `slowdown_low` on wall time: before's speed-up over
+    /// now's, a ratio of medians with its bootstrap interval (1 + slowdown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub significance: Option<Significance>,
 }
 
 impl Comparison {
@@ -72,6 +78,20 @@ pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
                 .iter()
                 .find(|b| b.experiment == r.experiment && b.lane == r.lane)?;
             let ((s1, e1), (s0, e0), measure) = ratios(r, old)?;
+            // On wall time, the runs of both reports resampled: (before's
+            // speed-up) / (now's), whose interval's low end is the least
+            // slowdown. Without the runs, ±2σ of the means.
+            let tested = (measure == wall_time())
+                .then(|| {
+                    let (p0, l0) = runs(before, old)?;
+                    let (p1, l1) = runs(now, r)?;
+                    significance::bootstrap(&[p0, l0, p1, l1], |m| (m[0] / m[1]) / (m[2] / m[3]))
+                })
+                .flatten();
+            let slowdown_low = match &tested {
+                Some(t) => t.low - 1.0,
+                None => (s0 - Z * e0).max(0.0) / (s1 + Z * e1) - 1.0,
+            };
             Some(Comparison {
                 experiment: r.experiment.clone(),
                 lane: r.lane.clone(),
@@ -79,7 +99,8 @@ pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
                 before: s0,
                 now: s1,
                 slowdown: s0 / s1 - 1.0,
-                slowdown_low: (s0 - Z * e0).max(0.0) / (s1 + Z * e1) - 1.0,
+                slowdown_low,
+                significance: tested,
             })
         })
         .collect()
@@ -108,6 +129,7 @@ mod tests {
             now: s1,
             slowdown: s0 / s1 - 1.0,
             slowdown_low: (s0 - Z * e0).max(0.0) / (s1 + Z * e1) - 1.0,
+            significance: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! `max`, `times`), extended with pyo3-lab's own fields.
 
 pub mod baseline;
+pub mod compare;
 pub mod csv;
 pub mod export;
 pub mod flame;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
 use crate::engine::pipeline::JobReport;
+use crate::engine::significance::{self, Significance};
 use crate::engine::stats::{self, Summary, ratio};
 use crate::engine::sweep::{self, LaneTrend};
 use crate::engine::threads::ThreadRow;
@@ -303,6 +305,10 @@ pub struct LaneResult {
     /// How many times faster than the reference lane (mean over mean), ± error.
     pub speedup: Option<f64>,
     pub speedup_error: Option<f64>,
+    /// The speed-up as a ratio of medians, its 95% bootstrap interval and
+    /// p-value: whether the lane really differs from the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_reference: Option<Significance>,
     pub failure: Option<String>,
     /// Calls per timed run; above 1 the times are per call (run time / calls).
     pub calls_per_run: u32,
@@ -363,10 +369,11 @@ impl LaneResult {
 
 /// Builds the per-lane rows of one experiment, with speed-ups against its reference lane.
 pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
-    let python = records
+    let reference_times = records
         .iter()
         .find(|r| r.lane.reference)
-        .and_then(|r| Summary::of(&r.times));
+        .map(|r| r.times.as_slice());
+    let python = reference_times.and_then(Summary::of);
     let reference_instructions = records
         .iter()
         .find(|r| r.lane.reference)
@@ -398,6 +405,9 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                 mismatch: r.mismatch.clone(),
                 speedup: speed.map(|(r, _)| r),
                 speedup_error: speed.map(|(_, e)| e),
+                vs_reference: reference_times
+                    .filter(|_| !r.lane.reference)
+                    .and_then(|p| significance::speedup(p, &r.times)),
                 failure: r.failure.clone(),
                 calls_per_run: r.repeat,
                 overhead_ns: r.overhead_ns,

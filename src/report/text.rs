@@ -176,9 +176,11 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
             r.failure.as_deref().unwrap_or("no measured run")
         );
     };
-    let speed = match (r.speedup, r.speedup_error) {
+    let speed = match (r.speedup, r.speedup_error, &r.vs_reference) {
         _ if r.reference => "baseline".into(),
-        (Some(s), Some(e)) => format!("{s:.1} ± {e:.1}x"),
+        // No difference the runs can tell from noise: no speed-up to claim.
+        (_, _, Some(t)) if !t.significant => format!("≈ same ({})", t.p_text()),
+        (Some(s), Some(e), _) => format!("{s:.1} ± {e:.1}x"),
         _ => "-".into(),
     };
     let verdict = match (&r.result, r.correct, &r.expected) {
