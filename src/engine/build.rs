@@ -16,7 +16,7 @@ use super::event::{Event, Sink};
 use super::home::Home;
 use super::inputs::{hex, inputs_hash};
 use super::types::{BuildInfo, Target, Variant};
-use super::{packages, stream};
+use super::{packages, pgo, stream};
 use crate::cancel::Cancel;
 
 fn file_sha256(path: &Path) -> Result<String> {
@@ -45,10 +45,12 @@ pub struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// What a build depends on besides its files: its settings (a changed
+    /// rustflag rebuilds), Python and maturin.
     fn salt(&self, variant: Variant) -> String {
         format!(
             "{}|python {}|maturin {}",
-            variant.name(),
+            variant.spec().salt(),
             self.toolchain.python_version,
             self.toolchain.maturin_version
         )
@@ -135,7 +137,7 @@ impl Builder<'_> {
         let lock_path = crate_dir.join("Cargo.lock");
         let lock_before = fs::read(&lock_path).ok();
         let started = Instant::now();
-        let (wheel, clean) = self.run_maturin(target, crate_dir)?;
+        let (wheel, clean) = self.compile(target, crate_dir)?;
         let seconds = started.elapsed().as_secs_f64();
         // A build may write its Cargo.lock (the first one, or a dependency
         // bumped): the one input a build makes itself. Count the lock it left,
@@ -165,11 +167,87 @@ impl Builder<'_> {
         Ok(info)
     }
 
+    /// The build of `target`: one maturin run, or a profile-guided build's
+    /// three steps.
+    fn compile(&self, target: &Target, crate_dir: &Path) -> Result<(PathBuf, bool)> {
+        if !target.variant.spec().pgo {
+            return self.run_maturin(target, crate_dir, &Phase::plain(self.home, target));
+        }
+        let dir = self.home.pgo(target);
+        let profiles = dir.join("profiles");
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir_all(&profiles)?;
+        self.log_line(
+            target,
+            "pgo: 1/3 an instrumented build (-Cprofile-generate)".into(),
+        );
+        let instrumented = Phase {
+            rustflags: vec![format!("-Cprofile-generate={}", profiles.display())],
+            target_dir: PathBuf::from(format!(
+                "{}-instrumented",
+                self.home.cargo_target_of(target.variant).display()
+            )),
+            out_dir: dir.join("wheel"),
+        };
+        let (wheel, _) = self.run_maturin(target, crate_dir, &instrumented)?;
+        // The build scripts ran instrumented too: their profiles are no training.
+        fs::remove_dir_all(&profiles)?;
+        fs::create_dir_all(&profiles)?;
+        let site = dir.join("site");
+        unpack(&wheel, &site)?;
+        self.log_line(
+            target,
+            "pgo: 2/3 training on the experiment's own calls".into(),
+        );
+        let mut paths = vec![site];
+        paths.extend(target.training_paths.iter().cloned());
+        if !target.requires.is_empty() {
+            paths.push(packages::dir(self.home, self.toolchain, &target.requires));
+        }
+        pgo::train(
+            &self.toolchain.venv_python,
+            &paths,
+            &target.training,
+            self.cancel,
+            &mut |line| self.log_line(target, line),
+        )?;
+        let merged = dir.join("merged.profdata");
+        let (tool, count) = pgo::merge(&profiles, &merged)?;
+        self.log_line(
+            target,
+            format!(
+                "pgo: merged {count} profile(s) with {tool} into {} ({} bytes)",
+                merged.display(),
+                fs::metadata(&merged).map_or(0, |m| m.len())
+            ),
+        );
+        self.log_line(
+            target,
+            "pgo: 3/3 the optimised build (-Cprofile-use)".into(),
+        );
+        let optimised = Phase {
+            rustflags: vec![
+                format!("-Cprofile-use={}", merged.display()),
+                // Says in the log which functions the profile did not cover.
+                "-Cllvm-args=-pgo-warn-missing-function".into(),
+            ],
+            ..Phase::plain(self.home, target)
+        };
+        self.run_maturin(target, crate_dir, &optimised)
+    }
+
     /// Runs `maturin build` with its output streamed to the sink; returns the
     /// wheel, and whether pyo3 itself was compiled (a clean build) rather than
     /// reused from the shared target directory (an incremental one).
-    fn run_maturin(&self, target: &Target, crate_dir: &Path) -> Result<(PathBuf, bool)> {
-        let out_dir = self.home.wheels(target);
+    fn run_maturin(
+        &self,
+        target: &Target,
+        crate_dir: &Path,
+        phase: &Phase,
+    ) -> Result<(PathBuf, bool)> {
+        let out_dir = phase.out_dir.clone();
         if out_dir.exists() {
             fs::remove_dir_all(&out_dir)?;
         }
@@ -185,11 +263,28 @@ impl Builder<'_> {
             "--auditwheel".into(),
             "skip".into(),
         ];
-        if target.variant == Variant::Release {
+        let spec = target.variant.spec();
+        if spec.release {
             args.push("--release".into());
         }
+        if !spec.features.is_empty() {
+            args.push("--features".into());
+            args.push(spec.features.join(",").into());
+        }
+        for entry in &spec.config {
+            args.push("--config".into());
+            args.push(entry.into());
+        }
+        // The variant's flags after any the user set for every build.
+        let rustflags: Vec<String> = std::env::var("RUSTFLAGS")
+            .ok()
+            .into_iter()
+            .chain(spec.rustflags.iter().cloned())
+            .chain(phase.rustflags.iter().cloned())
+            .collect();
         let expression = duct::cmd(&self.toolchain.maturin, args)
-            .env("CARGO_TARGET_DIR", self.home.cargo_target())
+            .env("CARGO_TARGET_DIR", &phase.target_dir)
+            .env("RUSTFLAGS", rustflags.join(" "))
             .env("CARGO_TERM_COLOR", "never")
             .env("CARGO_TERM_PROGRESS_WHEN", "never");
         let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
@@ -217,6 +312,25 @@ impl Builder<'_> {
             )
         })?;
         Ok((wheel, clean))
+    }
+}
+
+/// One maturin run: flags beyond the variant's, where it compiles, where
+/// the wheel goes.
+struct Phase {
+    rustflags: Vec<String>,
+    target_dir: PathBuf,
+    out_dir: PathBuf,
+}
+
+impl Phase {
+    /// The variant's own build, into its target directory and wheel folder.
+    fn plain(home: &Home, target: &Target) -> Self {
+        Self {
+            rustflags: Vec::new(),
+            target_dir: home.cargo_target_of(target.variant),
+            out_dir: home.wheels(target),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::types::Target;
+use super::types::{Target, Variant};
 
 /// The default lab home, relative to the working directory.
 pub const DEFAULT_HOME: &str = ".pyo3-lab";
@@ -53,6 +53,17 @@ impl Home {
         self.root.join("target")
     }
 
+    /// Where `variant` is compiled: debug and release share the lab's target
+    /// directory; any other variant (other flags, features or profile
+    /// settings) has its own, so switching never recompiles another's pyo3.
+    pub fn cargo_target_of(&self, variant: Variant) -> PathBuf {
+        if variant.plain() {
+            self.cargo_target()
+        } else {
+            self.root.join(format!("target-{}", variant.name()))
+        }
+    }
+
     pub fn wheels(&self, target: &Target) -> PathBuf {
         self.root
             .join("wheels")
@@ -84,6 +95,13 @@ impl Home {
     /// The Python packages experiments ask for, a folder per requirement set.
     pub fn packages(&self) -> PathBuf {
         self.root.join("packages")
+    }
+
+    /// A profile-guided build's instrumented wheel, profiles and merged profile.
+    pub fn pgo(&self, target: &Target) -> PathBuf {
+        self.root
+            .join("pgo")
+            .join(format!("{}-{}", target.krate, target.variant.name()))
     }
 
     /// Where callgrind writes its counts.

@@ -19,6 +19,7 @@ pub mod home;
 pub mod inputs;
 pub mod instructions;
 pub mod packages;
+mod pgo;
 pub mod pipeline;
 pub mod problem;
 pub mod race;
@@ -31,6 +32,7 @@ pub mod sweep;
 pub mod threads;
 pub mod timeline;
 pub mod types;
+pub mod variant;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -45,7 +47,9 @@ use home::{Home, Project};
 use race::{LaneSetup, RaceConfig};
 use seams::{BuildStep, Launcher, Workers};
 use types::VerifyRecord;
-use types::{BuildInfo, GilMode, GilRun, LaneRecord, Scaling, Target, Variant};
+use types::{
+    BuildInfo, GilMode, GilRun, LaneRecord, Language, Scaling, Target, TrainingCall, Variant,
+};
 use verify::VerifyConfig;
 
 /// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
@@ -144,10 +148,39 @@ impl Lab {
     }
 
     pub fn target(&self, exp: &Experiment, variant: Variant) -> Target {
+        let (training, training_paths) = if variant.spec().pgo {
+            Self::training(exp, variant)
+        } else {
+            Default::default()
+        };
         Target {
             requires: exp.requires.clone(),
+            training,
+            training_paths,
             ..Target::new(&exp.key, &exp.dir, variant)
         }
+    }
+
+    /// A PGO build's training: every Rust function of `exp` once, on the
+    /// default arguments through its setup; and where the setup is found.
+    fn training(exp: &Experiment, variant: Variant) -> (Vec<TrainingCall>, Vec<PathBuf>) {
+        let args = serde_json::to_string(&exp.args).expect("JSON values serialise");
+        let calls = exp
+            .lanes(&[variant])
+            .iter()
+            .filter_map(|lane| {
+                let imp = exp
+                    .implementation(lane)
+                    .filter(|i| i.language == Language::Rust)?;
+                Some(TrainingCall {
+                    module: imp.module.clone(),
+                    function: imp.function.clone(),
+                    args: args.clone(),
+                    setup: exp.setup_of(lane).map(|(code, _)| code),
+                })
+            })
+            .collect();
+        (calls, exp.reference().dir.clone().into_iter().collect())
     }
 
     /// Where a lane of `exp` finds Python packages: the ones it asks for
@@ -173,12 +206,13 @@ impl Lab {
         ]
     }
 
-    /// Every build the lab knows: each experiment and the GIL crate, in both variants.
+    /// Every build the lab knows: each experiment in its own variants, and
+    /// the GIL crate in debug and release.
     pub fn all_targets(&self) -> Vec<Target> {
         let mut targets: Vec<Target> = self
             .experiments()
             .iter()
-            .flat_map(|e| Variant::ALL.map(|v| self.target(e, v)))
+            .flat_map(|e| e.variants.iter().map(|&v| self.target(e, v)))
             .collect();
         targets.extend(Variant::ALL.map(|v| self.gil_target(v)));
         targets

@@ -142,7 +142,7 @@ impl LaneSetup {
                 "Rust in pyo3-lab, no Python, {}",
                 fibonacci::native_profile()
             ),
-            (Language::Rust, v) => format!("PyO3, {}", v.map_or("", |v| v.profile())),
+            (Language::Rust, v) => format!("PyO3, {}", v.map(Variant::profile).unwrap_or_default()),
         }
     }
 

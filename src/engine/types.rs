@@ -1,6 +1,7 @@
 //! The engine's shared value types: what builds, races and GIL runs produce,
 //! and what the engine's events carry. Every other engine file may import
-//! these; this file imports none of them, so imports run one way only.
+//! these; this file imports none of them but the leaf `variant`, so imports
+//! run one way only.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,41 +10,9 @@ use serde::{Deserialize, Serialize};
 
 // ---- builds ----------------------------------------------------------------
 
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Variant {
-    Debug,
-    #[default]
-    Release,
-}
-
-impl Variant {
-    pub const ALL: [Variant; 2] = [Variant::Debug, Variant::Release];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Debug => "debug",
-            Variant::Release => "release",
-        }
-    }
-
-    /// Cargo's own words for the profile, as the chapter shows them.
-    pub fn profile(self) -> &'static str {
-        match self {
-            Variant::Debug => "unoptimized + debuginfo",
-            Variant::Release => "optimized",
-        }
-    }
-
-    pub fn toggled(self) -> Self {
-        match self {
-            Variant::Debug => Variant::Release,
-            Variant::Release => Variant::Debug,
-        }
-    }
-}
+pub use super::variant::Variant;
+#[allow(unused_imports)] // the loader's, through this one door
+pub use super::variant::VariantSpec;
 
 /// One build: a maturin project in one variant. `krate` is its key in the lab
 /// (the folder's name), which names its outputs in the lab home.
@@ -54,6 +23,20 @@ pub struct Target {
     pub dir: PathBuf,
     /// The Python packages its experiment asks for (PEP 508 strings).
     pub requires: Vec<String>,
+    /// A profile-guided build's training: the experiment's own calls, and
+    /// what they import besides the build (the reference, the packages).
+    pub training: Vec<TrainingCall>,
+    pub training_paths: Vec<PathBuf>,
+}
+
+/// One call of a PGO training run: `module.function(*args)`, the arguments
+/// (JSON) made by `setup` first when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TrainingCall {
+    pub module: String,
+    pub function: String,
+    pub args: String,
+    pub setup: Option<(String, String)>,
 }
 
 impl Target {
@@ -63,6 +46,8 @@ impl Target {
             variant,
             dir: dir.to_path_buf(),
             requires: Vec::new(),
+            training: Vec::new(),
+            training_paths: Vec::new(),
         }
     }
 }
@@ -148,7 +133,12 @@ impl Lane {
     pub fn rust(label: &str, variant: Variant, single: bool) -> Self {
         Self {
             name: if single {
-                format!("rust-{}", variant.name())
+                // `rust-native` is pyo3-lab's own recursion, no Python: the
+                // `native` build's lane says what it is instead.
+                match format!("rust-{}", variant.name()) {
+                    taken if taken == NATIVE_LANE => "rust-target-native".into(),
+                    name => name,
+                }
             } else {
                 format!("{label} ({})", variant.name())
             },

@@ -230,7 +230,7 @@ impl BuildRow {
         Self {
             krate: target.krate.clone(),
             variant: target.variant.name().into(),
-            profile: target.variant.profile().into(),
+            profile: target.variant.profile(),
             ok: info.is_some(),
             reused: info.is_some_and(|i| i.fresh),
             seconds: info.map(|i| i.seconds),

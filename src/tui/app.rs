@@ -86,7 +86,8 @@ pub struct WatchState {
 /// Everything the runner reports, the engine's events among it.
 #[derive(Clone, Debug)]
 pub enum AppEvent {
-    Engine(Event),
+    /// Boxed: an engine event (a build's target and info) is large.
+    Engine(Box<Event>),
     /// Files of a watched experiment changed and the writes settled.
     FilesChanged(String, Vec<std::path::PathBuf>),
     /// Boxed: a report is large, the events around it are small.
@@ -141,7 +142,6 @@ impl App {
             },
             race: RacePane {
                 size: experiments.first().and_then(|e| e.size),
-                variants: Variant::ALL.to_vec(),
                 ..RacePane::default()
             },
             gil: GilPane {
@@ -196,7 +196,31 @@ impl App {
 
     /// Whether debug lanes race too (else release alone).
     pub fn races_debug(&self) -> bool {
-        self.race.variants.contains(&Variant::Debug)
+        !self.race.no_debug
+    }
+
+    /// The builds `exp` races: its own variants, debug left out on `d`
+    /// (unless nothing else would be left).
+    fn variants_of(&self, exp: &Experiment) -> Vec<Variant> {
+        let kept: Vec<Variant> = exp
+            .variants
+            .iter()
+            .copied()
+            .filter(|&v| !(self.race.no_debug && v == Variant::Debug))
+            .collect();
+        if kept.is_empty() {
+            exp.variants.clone()
+        } else {
+            kept
+        }
+    }
+
+    /// Every variant a build on the pane has, in order: what `v` cycles through.
+    fn build_variants(&self) -> Vec<Variant> {
+        let mut all: Vec<Variant> = self.builds.states.keys().map(|t| t.variant).collect();
+        all.sort();
+        all.dedup();
+        all
     }
 
     pub fn on_action(&mut self, action: Action) -> Option<Effect> {
@@ -204,15 +228,11 @@ impl App {
             Action::Build => self.request(Job::Build(Some(self.builds.variant))),
             Action::BuildAll => self.request(Job::Build(None)),
             Action::ToggleVariant => {
-                self.builds.variant = self.builds.variant.toggled();
+                self.builds.variant = self.builds.variant.next_in(&self.build_variants());
                 None
             }
             Action::ToggleDebugLanes => {
-                self.race.variants = if self.races_debug() {
-                    vec![Variant::Release]
-                } else {
-                    Variant::ALL.to_vec()
-                };
+                self.race.no_debug = !self.race.no_debug;
                 let text = if self.races_debug() {
                     "races debug and release builds"
                 } else {
@@ -376,7 +396,7 @@ impl App {
 
     fn race_job_of(&self, key: &str) -> Option<Job> {
         let exp = self.experiments.iter().find(|e| e.key() == key)?;
-        let mut job = RaceJob::quick(exp.key(), exp.size, Some(self.race.variants.clone()));
+        let mut job = RaceJob::quick(exp.key(), exp.size, Some(self.variants_of(&exp.exp)));
         if self.race.verifying {
             job.verify = Some(VerifyConfig::new(DEFAULT_INPUTS, None));
         }
@@ -473,7 +493,7 @@ impl App {
     fn lanes_of(&self, index: usize, state: LaneState) -> Vec<(Lane, LaneState)> {
         self.experiments
             .get(index)
-            .map(|e| e.exp.lanes(&self.race.variants))
+            .map(|e| e.exp.lanes(&self.variants_of(&e.exp)))
             .unwrap_or_default()
             .into_iter()
             .map(|l| (l, state.clone()))
@@ -495,7 +515,7 @@ impl App {
 
     pub fn on_event(&mut self, event: AppEvent) -> Option<Effect> {
         match event {
-            AppEvent::Engine(e) => self.on_engine(e),
+            AppEvent::Engine(e) => self.on_engine(*e),
             AppEvent::JobDone(result) => self.on_job_done(*result),
             AppEvent::FilesChanged(key, changed) => self.on_save(&key, &changed),
         }

@@ -117,11 +117,11 @@ fn a_failed_rebuild_keeps_the_last_good_build() {
     app.builds
         .states
         .insert(t.clone(), BuildState::Ready(info.clone()));
-    app.on_event(AppEvent::Engine(Event::BuildStarted(t.clone())));
-    app.on_event(AppEvent::Engine(Event::BuildFinished(
+    app.on_event(AppEvent::Engine(Box::new(Event::BuildStarted(t.clone()))));
+    app.on_event(AppEvent::Engine(Box::new(Event::BuildFinished(
         t.clone(),
         Err(LabError::Build("error[E0308]: mismatched types".into())),
-    )));
+    ))));
     assert_eq!(
         app.builds.states[&t],
         BuildState::Failed("error[E0308]: mismatched types".into(), Some(info))
@@ -190,7 +190,7 @@ fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers()
     );
     // The round ends with numbers; the next save's build fails.
     let lane = fixtures::lane("rust-release");
-    app.on_event(AppEvent::Engine(Event::LaneFinished {
+    app.on_event(AppEvent::Engine(Box::new(Event::LaneFinished {
         lane: lane.clone(),
         run: 0,
         warmup: false,
@@ -199,7 +199,7 @@ fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers()
             result: "9227465".into(),
             correct: true,
         },
-    }));
+    })));
     app.on_event(done());
     assert!(
         app.watch.as_ref().unwrap().last.is_some(),

@@ -43,7 +43,7 @@ pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>), n: Option<u64>) ->
     let sink_tx = tx.clone();
     let sink: Sink = Arc::new(move |event: Event| {
         log_event(&sink_log, &event);
-        let _ = sink_tx.send(AppEvent::Engine(event));
+        let _ = sink_tx.send(AppEvent::Engine(Box::new(event)));
     });
     let (lab, load_errors) = make_lab(sink);
     let mut app = App::new(&lab.experiments(), lab.all_targets());

@@ -85,8 +85,9 @@ pub struct RacePane {
     pub experiment: usize,
     pub size: Option<u64>,
     pub lanes: Vec<(Lane, LaneState)>,
-    /// The builds whose Rust lanes race: both, or release alone.
-    pub variants: Vec<Variant>,
+    /// Debug builds left out of the race (`d`): each experiment's own
+    /// variants race, but for these.
+    pub no_debug: bool,
     /// Whether each race is followed by the differential check.
     pub verifying: bool,
     /// Whether each race's lanes are counted under callgrind too.

@@ -73,7 +73,7 @@ fn ready_app() -> App {
 }
 
 fn engine(app: &mut App, event: Event) {
-    app.on_event(AppEvent::Engine(event));
+    app.on_event(AppEvent::Engine(Box::new(event)));
 }
 
 fn finish(app: &mut App, lane: Lane, outcome: RunOutcome) {

@@ -146,7 +146,10 @@ impl Experiment {
             .map(|(i, p)| Lane::python(&p.label, single, i == 0))
             .collect();
         for r in &self.rust {
-            for &v in Variant::ALL.iter().filter(|v| variants.contains(v)) {
+            let mut variants = variants.to_vec();
+            variants.sort();
+            variants.dedup();
+            for v in variants {
                 lanes.push(Lane::rust(&r.label, v, single));
             }
         }

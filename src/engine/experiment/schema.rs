@@ -27,6 +27,8 @@ pub(super) struct LabToml {
     pub(super) variants: Option<Vec<String>>,
     /// Python packages the implementations import (PEP 508 strings).
     pub(super) requires: Option<Vec<String>>,
+    /// Build configurations of its own (`[[variant]]`), raced by name.
+    pub(super) variant: Option<Vec<toml::Value>>,
 }
 
 /// Trivial functions (one int in, the same out) of each side, to time what
@@ -45,6 +47,24 @@ pub(super) struct VerifyInputs {
     /// A function of the reference's module: `random.Random` in, one list of
     /// the call's arguments out.
     pub(super) inputs: String,
+}
+
+/// A build configuration: a cargo profile and what changes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VariantTable {
+    pub(super) name: String,
+    /// "debug" or "release" (the default).
+    pub(super) profile: Option<String>,
+    #[serde(default)]
+    pub(super) rustflags: Vec<String>,
+    #[serde(default)]
+    pub(super) features: Vec<String>,
+    /// Cargo `--config` entries: `profile.release.panic="abort"`.
+    #[serde(default)]
+    pub(super) config: Vec<String>,
+    #[serde(default)]
+    pub(super) pgo: bool,
 }
 
 /// How closely results must agree: exact unless said.
