@@ -72,16 +72,30 @@ impl Builder<'_> {
         self.sink.as_ref()(Event::BuildLine(target.clone(), line));
     }
 
+    /// The build log, ready for lines: made fresh for a build that will
+    /// compile (its packages step is then its first lines); a build that is
+    /// reused keeps the log it was made with, its packages noted after it.
+    fn open_log(&self, target: &Target, force: bool) -> LabResult<()> {
+        let log = self.home.build_log(target);
+        let compiles = force || self.existing(target).is_none();
+        fs::create_dir_all(log.parent().expect("in the home"))
+            .and_then(|_| {
+                fs::OpenOptions::new()
+                    .create(true)
+                    .append(!compiles)
+                    .write(true)
+                    .truncate(compiles)
+                    .open(&log)
+            })
+            .map(|_| ())
+            .map_err(|e| {
+                LabError::Build(format!("cannot write the build log {}: {e}", log.display()))
+            })
+    }
+
     /// The Python packages `target`'s experiment asks for, installed once per
     /// requirement set; pip's output goes to the build log and pane.
     fn packages(&self, target: &Target) -> LabResult<Vec<String>> {
-        // A fresh log for this build; its packages step is its first lines.
-        let log = self.home.build_log(target);
-        fs::create_dir_all(log.parent().expect("in the home"))
-            .and_then(|_| fs::File::create(&log))
-            .map_err(|e| {
-                LabError::Build(format!("cannot write the build log {}: {e}", log.display()))
-            })?;
         if target.requires.is_empty() {
             return Ok(Vec::new());
         }
@@ -112,10 +126,13 @@ impl Builder<'_> {
     /// Reports on the sink either way; the error is a one-line summary.
     pub fn build(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
         self.sink.as_ref()(Event::BuildStarted(target.clone()));
-        let result = self.packages(target).and_then(|packages| {
-            self.build_inner(target, force, packages)
-                .map_err(|e| LabError::Build(format!("{e:#}")))
-        });
+        let result = self
+            .open_log(target, force)
+            .and_then(|_| self.packages(target))
+            .and_then(|packages| {
+                self.build_inner(target, force, packages)
+                    .map_err(|e| LabError::Build(format!("{e:#}")))
+            });
         self.sink.as_ref()(Event::BuildFinished(target.clone(), result.clone()));
         result
     }
@@ -297,9 +314,17 @@ impl Builder<'_> {
         if !ok {
             let log = self.home.build_log(target);
             let log = log.display();
+            // A crate that builds but not for abi3 uses more than Python's
+            // limited API: say so beside the compiler's words.
+            let abi3 = if spec.features.iter().any(|f| f.contains("abi3")) {
+                " (an abi3 limitation: the crate uses an API outside Python's limited API, \
+                 which abi3 builds may not; build it without abi3, or use the limited API)"
+            } else {
+                ""
+            };
             match first_error(&lines) {
-                Some(e) => bail!("{e} (full log: {log})"),
-                None => bail!("maturin failed; full log: {log}"),
+                Some(e) => bail!("{e}{abi3} (full log: {log})"),
+                None => bail!("maturin failed{abi3}; full log: {log}"),
             }
         }
         let clean = lines

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod export;
 pub mod flame;
 pub mod markdown;
+pub mod matrix;
 pub mod plot;
 pub mod problems;
 pub mod text;
@@ -52,6 +53,10 @@ pub struct Report {
     pub verify: Vec<VerifyRecord>,
     /// Lane by lane, against `--baseline`, when one was given.
     pub baseline: Vec<baseline::Comparison>,
+    /// Experiments raced in build configurations beyond debug and release:
+    /// a row per implementation and variant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matrix: Vec<matrix::MatrixRow>,
     /// Every check that failed, in words; empty when all passed.
     pub problems: Vec<String>,
     pub ok: bool,
@@ -77,6 +82,7 @@ impl Report {
             sweeps: Vec::new(),
             verify: Vec::new(),
             baseline: Vec::new(),
+            matrix: Vec::new(),
             problems: Vec::new(),
             ok: false,
             complete: false,
@@ -131,6 +137,11 @@ impl Report {
 
     /// Settles the verdict: ok only when complete with no problem.
     pub fn finish(&mut self, complete: bool) {
+        self.matrix = self
+            .experiments
+            .iter()
+            .flat_map(|e| matrix::rows(self, &e.experiment))
+            .collect();
         self.complete = complete;
         self.ok = complete && self.problems.is_empty();
     }

@@ -67,6 +67,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&lane_line(r, width));
         }
         out.push_str(&details(report, &exp.experiment, &rows));
+        out.push_str(&super::matrix::text(report, &exp.experiment));
         out.push_str(&threads_block(report, &exp.experiment));
         out.push_str(&verify_block(report, &exp.experiment));
     }

@@ -732,6 +732,50 @@ result = 9227465
     }
 
     #[test]
+    fn own_variants_are_checked_key_by_key_and_raced_by_name() {
+        let table =
+            "[[variant]]\nname = \"abort\"\nconfig = [\"profile.release.panic=\\\"abort\\\"\"]\n";
+        let text = format!("variants = [\"release\", \"abort\", \"lto\"]\n{GOOD}\n{table}");
+        let dir = folder(&text);
+        let e = Experiment::load(dir.path()).unwrap();
+        let names: Vec<&str> = e.variants.iter().map(|v| v.name()).collect();
+        assert_eq!(
+            names,
+            ["release", "lto", "abort"],
+            "built-ins first, then its own"
+        );
+        let lanes: Vec<String> = e.lanes(&e.variants).into_iter().map(|l| l.name).collect();
+        assert_eq!(lanes, ["python", "rust-release", "rust-lto", "rust-abort"]);
+        for (bad, says) in [
+            (
+                "[[variant]]\nname = \"x\"\nprofile = \"fast\"\n",
+                "[[variant]] #1 profile = \"fast\"",
+            ),
+            (
+                "[[variant]]\nname = \"x\"\nspeed = 3\n",
+                "unknown field `speed`",
+            ),
+            (
+                "[[variant]]\nname = \"x\"\n\n[[variant]]\nname = \"x\"\n",
+                "[[variant]] #2 name = \"x\"",
+            ),
+            ("[[variant]]\nname = \"lto\"\n", "built-in"),
+            (
+                "[[variant]]\nname = \"x\"\nconfig = [\"lto\"]\n",
+                "KEY=VALUE",
+            ),
+        ] {
+            let err = error(&format!("{GOOD}\n{bad}"));
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let err = error(&format!("variants = [\"turbo\"]\n{GOOD}"));
+        assert!(
+            err.contains("\"turbo\" is not a build") && err.contains("lto"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn check_tolerances_are_numbers_at_least_zero() {
         let dir = folder(&format!(
             "{GOOD}\n[check]\nrel_tol = 1e-12\nequal_nan = true\n"

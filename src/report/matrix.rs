@@ -1,0 +1,200 @@
+//! The build matrix: for an experiment raced in several build
+//! configurations, a row per Rust implementation and variant with what the
+//! build cost (time, module size) and what it bought (speed-up over the
+//! reference, and against the `release` build: a ratio with its interval, the
+//! instruction ratio when counted, and a verdict in words).
+
+use serde::{Deserialize, Serialize};
+
+use super::{BuildRow, LaneResult, Report};
+use crate::engine::significance::{self, Significance};
+use crate::engine::types::{Language, Variant};
+use crate::units::{bytes, seconds};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub experiment: String,
+    pub implementation: String,
+    pub variant: String,
+    /// What it builds with, in words.
+    pub settings: String,
+    pub build_seconds: Option<f64>,
+    /// Whether that build compiled pyo3 too (clean) or reused it.
+    pub build_clean: Option<bool>,
+    pub module_bytes: Option<u64>,
+    /// Over the reference lane, a ratio of medians.
+    pub speedup: Option<f64>,
+    /// Against the `release` build of the same implementation: above 1 faster.
+    pub vs_release: Option<Significance>,
+    /// Release's instructions per call over this one's (above 1: fewer).
+    pub instructions_vs_release: Option<f64>,
+    pub verdict: String,
+}
+
+/// The rows of `experiment`, when it raced a variant other than debug and
+/// release (the chapter's pair has its own "build cost" lines).
+pub fn rows(report: &Report, experiment: &str) -> Vec<MatrixRow> {
+    let lanes: Vec<&LaneResult> = report
+        .results
+        .iter()
+        .filter(|r| r.experiment == experiment && r.language == Some(Language::Rust))
+        .collect();
+    if lanes.iter().all(|r| r.variant.is_none_or(Variant::plain)) {
+        return Vec::new();
+    }
+    let reference = report
+        .results
+        .iter()
+        .find(|r| r.experiment == experiment && r.reference);
+    lanes
+        .iter()
+        .filter_map(|lane| {
+            let variant = lane.variant?;
+            let build = report
+                .builds
+                .iter()
+                .find(|b| b.krate == experiment && b.variant == variant.name());
+            let release = lanes.iter().find(|r| {
+                r.implementation == lane.implementation && r.variant == Some(Variant::Release)
+            });
+            Some(row(lane, variant, build, reference, release.copied()))
+        })
+        .collect()
+}
+
+fn row(
+    lane: &LaneResult,
+    variant: Variant,
+    build: Option<&BuildRow>,
+    reference: Option<&LaneResult>,
+    release: Option<&LaneResult>,
+) -> MatrixRow {
+    let vs_release = release
+        .filter(|_| variant != Variant::Release)
+        .and_then(|r| significance::speedup(&r.times, &lane.times));
+    let instructions_vs_release = release
+        .filter(|_| variant != Variant::Release)
+        .and_then(|r| Some(r.instructions? / lane.instructions?));
+    let mut row = MatrixRow {
+        experiment: lane.experiment.clone(),
+        implementation: lane.implementation.clone(),
+        variant: variant.name().into(),
+        settings: variant.profile(),
+        build_seconds: build.and_then(|b| b.seconds),
+        build_clean: build.and_then(|b| b.clean),
+        module_bytes: build.and_then(|b| b.module_bytes),
+        speedup: reference
+            .filter(|r| !r.times.is_empty() && !lane.times.is_empty())
+            .map(|r| significance::median(&r.times) / significance::median(&lane.times)),
+        vs_release,
+        instructions_vs_release,
+        verdict: String::new(),
+    };
+    row.verdict = verdict(&row);
+    row
+}
+
+/// "lto: 1.04x faster than release (instructions 3.1% fewer), significant"
+/// or "abi3: no measurable difference from release (p = 0.41)".
+fn verdict(row: &MatrixRow) -> String {
+    let name = &row.variant;
+    if name == "release" {
+        return "release: the yardstick of this table".into();
+    }
+    let instructions = row
+        .instructions_vs_release
+        .map(|i| {
+            let change = 1.0 / i - 1.0;
+            format!(
+                " (instructions {:.1}% {})",
+                100.0 * change.abs(),
+                if change < 0.0 { "fewer" } else { "more" }
+            )
+        })
+        .unwrap_or_default();
+    // Time that moves while the instructions do not is code layout or the
+    // machine, not a better build: say so rather than crown it.
+    let same_work = row
+        .instructions_vs_release
+        .is_some_and(|i| (i - 1.0).abs() < 0.01);
+    let caution = if same_work {
+        "; the same instructions: code layout or the machine, not the build"
+    } else {
+        ""
+    };
+    let said = match &row.vs_release {
+        None => format!("{name}: not compared (no release lane, or too few runs){instructions}"),
+        Some(t) if !t.significant => format!(
+            "{name}: no measurable difference from release ({}){instructions}",
+            t.p_text()
+        ),
+        Some(t) if t.ratio >= 1.0 => format!(
+            "{name}: {:.2}x faster than release{instructions}, significant ({})",
+            t.ratio,
+            t.p_text()
+        ),
+        Some(t) => format!(
+            "{name}: {:.2}x slower than release{instructions}, significant ({})",
+            1.0 / t.ratio,
+            t.p_text()
+        ),
+    };
+    match &row.vs_release {
+        Some(t) if t.significant => format!("{said}{caution}"),
+        _ => said,
+    }
+}
+
+/// The matrix under a race table, when there is one.
+pub fn text(report: &Report, experiment: &str) -> String {
+    let rows = rows(report, experiment);
+    if rows.is_empty() {
+        return String::new();
+    }
+    // Build times compare only like with like: both clean, or both reusing pyo3.
+    let release_build = rows
+        .iter()
+        .find(|r| r.variant == "release")
+        .map(|r| (r.build_seconds, r.build_clean));
+    let mut out = String::from(
+        "  build matrix: each variant against release (a ratio of medians, its 95% interval)\n",
+    );
+    out.push_str(&format!(
+        "    {:<18} {:>10} {:>7} {:>9} {:>10} {:>22}  verdict\n",
+        "variant", "build", "", "module", "vs python", "vs release"
+    ));
+    for r in &rows {
+        let label = if rows.iter().any(|o| o.implementation != r.implementation) {
+            format!("{} ({})", r.implementation, r.variant)
+        } else {
+            r.variant.clone()
+        };
+        let build_ratio = match (r.build_seconds, release_build) {
+            (Some(s), Some((Some(rel), clean)))
+                if r.variant != "release" && rel > 0.0 && clean == r.build_clean =>
+            {
+                format!("; {:.1}x the build time", s / rel)
+            }
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "    {:<18} {:>10} {:>7} {:>9} {:>10} {:>22}  {}{}\n",
+            label,
+            r.build_seconds.map(seconds).unwrap_or_else(|| "-".into()),
+            match r.build_clean {
+                Some(true) => "clean",
+                Some(false) => "incr.",
+                None => "",
+            },
+            r.module_bytes.map(bytes).unwrap_or_else(|| "-".into()),
+            r.speedup.map_or_else(|| "-".into(), |s| format!("{s:.1}x")),
+            r.vs_release.as_ref().map_or_else(
+                || "-".into(),
+                |t| format!("{:.3}x [{:.3}, {:.3}]", t.ratio, t.low, t.high)
+            ),
+            r.verdict,
+            build_ratio
+        ));
+    }
+    out
+}
