@@ -89,17 +89,9 @@ fn a_new_numpy_experiment_builds_and_races_as_it_stands() {
         "0",
     ]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    let lanes: Vec<&str> = run.report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            assert_eq!(r["correct"], true, "{r}");
-            r["lane"].as_str().unwrap()
-        })
-        .collect();
+    common::assert_all_correct(&run.report);
     assert_eq!(
-        lanes,
+        common::lane_names(&run.report, None),
         [
             "loop",
             "numpy",

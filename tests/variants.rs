@@ -60,18 +60,9 @@ fn five_variants_build_race_and_get_a_verdict_against_release() {
             assert!(r["vs_release"]["p"].is_number(), "{r}");
         }
     }
-    let lanes: Vec<&str> = run.report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["experiment"] == "fibonacci")
-        .map(|r| {
-            assert_eq!(r["correct"], true, "{r}");
-            r["lane"].as_str().unwrap()
-        })
-        .collect();
+    common::assert_all_correct(&run.report);
     assert_eq!(
-        lanes,
+        common::lane_names(&run.report, Some("fibonacci")),
         [
             "python",
             "rust-release",
@@ -118,14 +109,8 @@ fn an_own_variant_races_and_a_broken_one_fails_alone() {
         "0",
     ]);
     assert_eq!(run.code, Some(1), "{}", run.stdout);
-    let lanes: Vec<&str> = run.report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["lane"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        lanes,
+        common::lane_names(&run.report, None),
         ["python", "rust-release", "rust-small"],
         "{}",
         run.stdout

@@ -112,3 +112,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The lane names of a JSON report, in order (of one experiment, if given).
+pub fn lane_names<'a>(report: &'a serde_json::Value, experiment: Option<&str>) -> Vec<&'a str> {
+    report["results"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| experiment.is_none_or(|e| r["experiment"] == e))
+                .map(|r| r["lane"].as_str().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every lane of a JSON report answered right.
+pub fn assert_all_correct(report: &serde_json::Value) {
+    for r in report["results"].as_array().into_iter().flatten() {
+        assert_eq!(r["correct"], true, "{r}");
+    }
+}
