@@ -268,15 +268,22 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
         });
     }
     for job in &jobs {
-        // A sweep's sizes are saved as they finish: Ctrl-C loses none.
+        // A sweep's sizes are saved as they finish: Ctrl-C loses none, and
+        // what was measured stays in the report when the job stops short.
+        let mut measured: Option<JobReport> = None;
         let mut observe = |partial: &JobReport| {
             if let Job::Sweep { race, sizes } = job {
                 let mut so_far = report.clone();
                 add_sweep(lab, &mut so_far, race, sizes, partial);
                 export::save(&plan.outputs, &so_far);
+                measured = Some(partial.clone());
             }
         };
-        match lab.run_observed(job, &cancel, &mut observe) {
+        let outcome = lab.run_observed(job, &cancel, &mut observe);
+        if let (Err(_), Job::Sweep { race, sizes }, Some(partial)) = (&outcome, job, &measured) {
+            add_sweep(lab, report, race, sizes, partial);
+        }
+        match outcome {
             Ok(done) => {
                 report.absorb(&done);
                 if let Job::Sweep { race, sizes } = job {

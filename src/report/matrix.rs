@@ -37,7 +37,12 @@ pub fn rows(report: &Report, experiment: &str) -> Vec<MatrixRow> {
     let lanes: Vec<&LaneResult> = report
         .results
         .iter()
-        .filter(|r| r.experiment == experiment && r.language == Some(Language::Rust))
+        // A sweep's rows (one per size) have their own table.
+        .filter(|r| {
+            r.experiment == experiment
+                && r.language == Some(Language::Rust)
+                && r.parameters.is_none()
+        })
         .collect();
     if lanes.iter().all(|r| r.variant.is_none_or(Variant::plain)) {
         return Vec::new();
