@@ -197,9 +197,10 @@ fn compare_sets_reports_side_by_side_and_fails_on_a_real_slowdown() {
         .find(|l| l.starts_with("sleepy") && l.contains("rust-release"))
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(line.contains("significantly slower"), "{stdout}");
+    // Which lanes clear the gate's "at least" end depends on the noise the
+    // other tests make meanwhile; that one does, and is named, does not.
     assert!(
-        stdout.contains("sleepy rust-release in slow.json: ")
-            && stdout.contains("slower than in a.json"),
+        stdout.contains(" in slow.json: ") && stdout.contains("slower than in a.json"),
         "{stdout}"
     );
     let table = std::fs::read_to_string(&markdown).unwrap();
