@@ -7,38 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::schema::{LabToml, PythonSide, RustSide, VariantTable, tables};
+use super::schema::{LabToml, PythonSide, RustSide, tables};
+use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Split};
 use crate::engine::packages;
-use crate::engine::types::{BUILTIN_LANES, Language, Variant, VariantSpec};
+use crate::engine::types::{BUILTIN_LANES, Language, Variant};
 use crate::worker::protocol::Tolerance;
-use serde::Deserialize;
 
 /// The file that makes a maturin project an experiment.
 pub const LAB_TOML: &str = "lab.toml";
-
-/// Reads the builds an experiment races; the error names the key.
-pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, String> {
-    if names.is_empty() {
-        return Err(format!(
-            "{key} is empty: name builds such as debug, release or both"
-        ));
-    }
-    let mut out = Vec::new();
-    for name in names {
-        let v = Variant::named(name.trim()).ok_or_else(|| {
-            format!(
-                "{key}: {name:?} is not a build: use {}, or a [[variant]] of lab.toml",
-                crate::engine::variant::BUILTIN.join(", ")
-            )
-        })?;
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
 
 impl Experiment {
     /// Reads and checks `dir/lab.toml`. The error names the file and the key.
@@ -302,58 +279,6 @@ fn check_labels(
     Ok(())
 }
 
-/// Reads and registers the `[[variant]]` tables, each checked on its own so
-/// the error names which.
-fn own_variants(shown: &str, tables: Vec<toml::Value>) -> Result<(), String> {
-    let mut names: Vec<String> = Vec::new();
-    for (i, table) in tables.into_iter().enumerate() {
-        let key = format!("[[variant]] #{}", i + 1);
-        let t = VariantTable::deserialize(table).map_err(|e| {
-            format!(
-                "{shown}: {key}: {}",
-                e.to_string().trim_end().replace('\n', " ")
-            )
-        })?;
-        if !is_identifier(&t.name) {
-            return Err(format!(
-                "{shown}: {key} name = {:?}: use letters, digits and _ (it names lanes and folders)",
-                t.name
-            ));
-        }
-        if names.contains(&t.name) {
-            return Err(format!(
-                "{shown}: {key} name = {:?}: another [[variant]] has that name",
-                t.name
-            ));
-        }
-        let release = match t.profile.as_deref() {
-            None | Some("release") => true,
-            Some("debug") => false,
-            Some(other) => {
-                return Err(format!(
-                    "{shown}: {key} profile = {other:?}: use \"debug\" or \"release\""
-                ));
-            }
-        };
-        if let Some(bad) = t.config.iter().find(|c| !c.contains('=')) {
-            return Err(format!(
-                "{shown}: {key} config = {bad:?}: give KEY=VALUE, e.g. profile.release.panic=\"abort\""
-            ));
-        }
-        Variant::register(VariantSpec {
-            name: t.name.clone(),
-            release,
-            rustflags: t.rustflags,
-            features: t.features,
-            config: t.config,
-            pgo: t.pgo,
-        })
-        .map_err(|e| format!("{shown}: {key} name: {e}"))?;
-        names.push(t.name);
-    }
-    Ok(())
-}
-
 /// `requires` of lab.toml, then the `[project] dependencies` of the crate's
 /// pyproject.toml, each checked as a PEP 508 string before anything is
 /// installed; the error names the file and the entry.
@@ -406,7 +331,7 @@ fn tolerance(shown: &str, key: &str, value: Option<f64>) -> Result<f64, String> 
     }
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(super) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')

@@ -3,10 +3,12 @@
 //!
 //! - `schema`: the `lab.toml` keys as serde reads them;
 //! - `load`: reading one folder, checking every key, finding experiments;
+//! - `variants`: the builds it races, its `[[variant]]` tables;
 //! - this module: the `Experiment` model the lab races.
 
 pub mod load;
 mod schema;
+mod variants;
 
 use std::path::PathBuf;
 
@@ -17,7 +19,8 @@ use super::types::{Lane, Language, Variant};
 use crate::fibonacci;
 use crate::worker::protocol::Tolerance;
 
-pub use load::{LAB_TOML, discover, parse_variants};
+pub use load::{LAB_TOML, discover};
+pub use variants::parse_variants;
 
 /// that a bar can move between them. Without one, a run is one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

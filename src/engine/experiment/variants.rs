@@ -1,0 +1,83 @@
+//! The builds an experiment races: `variants` names (built-ins or its own)
+//! and its `[[variant]]` tables, checked key by key and registered.
+
+use serde::Deserialize;
+
+use super::load::is_identifier;
+use super::schema::VariantTable;
+use crate::engine::types::{Variant, VariantSpec};
+
+/// Reads the builds an experiment races; the error names the key.
+pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, String> {
+    if names.is_empty() {
+        return Err(format!(
+            "{key} is empty: name builds such as debug, release or both"
+        ));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let v = Variant::named(name.trim()).ok_or_else(|| {
+            format!(
+                "{key}: {name:?} is not a build: use {}, or a [[variant]] of lab.toml",
+                crate::engine::variant::BUILTIN.join(", ")
+            )
+        })?;
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads and registers the `[[variant]]` tables, each checked on its own so
+/// the error names which.
+pub(super) fn own_variants(shown: &str, tables: Vec<toml::Value>) -> Result<(), String> {
+    let mut names: Vec<String> = Vec::new();
+    for (i, table) in tables.into_iter().enumerate() {
+        let key = format!("[[variant]] #{}", i + 1);
+        let t = VariantTable::deserialize(table).map_err(|e| {
+            format!(
+                "{shown}: {key}: {}",
+                e.to_string().trim_end().replace('\n', " ")
+            )
+        })?;
+        if !is_identifier(&t.name) {
+            return Err(format!(
+                "{shown}: {key} name = {:?}: use letters, digits and _ (it names lanes and folders)",
+                t.name
+            ));
+        }
+        if names.contains(&t.name) {
+            return Err(format!(
+                "{shown}: {key} name = {:?}: another [[variant]] has that name",
+                t.name
+            ));
+        }
+        let release = match t.profile.as_deref() {
+            None | Some("release") => true,
+            Some("debug") => false,
+            Some(other) => {
+                return Err(format!(
+                    "{shown}: {key} profile = {other:?}: use \"debug\" or \"release\""
+                ));
+            }
+        };
+        if let Some(bad) = t.config.iter().find(|c| !c.contains('=')) {
+            return Err(format!(
+                "{shown}: {key} config = {bad:?}: give KEY=VALUE, e.g. profile.release.panic=\"abort\""
+            ));
+        }
+        Variant::register(VariantSpec {
+            name: t.name.clone(),
+            release,
+            rustflags: t.rustflags,
+            features: t.features,
+            config: t.config,
+            pgo: t.pgo,
+        })
+        .map_err(|e| format!("{shown}: {key} name: {e}"))?;
+        names.push(t.name);
+    }
+    Ok(())
+}
