@@ -129,7 +129,8 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
     assert_eq!(check["ok"], true, "{check}");
     let verdict = check["verdict"].as_str().unwrap();
     let native = speedup("rust-native", 2);
-    if native >= 1.5 {
+    // Where the machine clearly gave two cores (capacity::CLEAR_CAPACITY).
+    if native >= 1.7 {
         assert!(
             speedup("rust-gil-released", 2) > speedup("rust-gil-held", 2),
             "{rows:?}"

@@ -11,8 +11,11 @@
 pub const MIN_CAPACITY: f64 = 1.3;
 /// A failure ("does not run in parallel") is said only where the machine
 /// gave at least this much: between `MIN_CAPACITY` and this, a short
-/// speed-up may be a busy moment, and it is a warning.
-pub const CLEAR_CAPACITY: f64 = 1.5;
+/// speed-up may be a busy moment, and it is a warning. (At 1.5, two
+/// programs spinning beside the run once let the yardstick's best batch
+/// reach 1.51x while the released function's best got 0.99x: a lucky moment
+/// of the yardstick's is no proof.)
+pub const CLEAR_CAPACITY: f64 = 1.7;
 /// The share of the capacity beyond one thread that a contender must reach
 /// to count as scaling...
 const SCALES: f64 = 0.6;

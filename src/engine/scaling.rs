@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn a_machine_that_gave_little_turns_a_failure_into_a_warning() {
-        let s = run(1.02, 1.0, 1.4);
+        let s = run(1.02, 1.0, 1.6);
         assert!(s.ok && s.warning, "{}", s.verdict);
         assert!(
             s.verdict.contains("too little was free to be sure"),
