@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::names::{is_dotted_identifier, is_identifier};
 use super::schema::{LabToml, PythonSide, RustSide, tables};
 use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Split};
@@ -329,16 +330,6 @@ fn tolerance(shown: &str, key: &str, value: Option<f64>) -> Result<f64, String> 
             "{shown}: [check] {key} = {v}: give a number >= 0 (0 is exact; 1e-12 allows last-bit rounding)"
         )),
     }
-}
-
-pub(super) fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
-}
-
-fn is_dotted_identifier(s: &str) -> bool {
-    s.split('.').all(is_identifier)
 }
 
 /// The experiment folders under `dir`, sorted, down to `depth` levels: a

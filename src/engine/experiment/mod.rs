@@ -7,6 +7,7 @@
 //! - this module: the `Experiment` model the lab races.
 
 pub mod load;
+mod names;
 mod schema;
 mod variants;
 

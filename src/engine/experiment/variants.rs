@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::load::is_identifier;
+use super::names::is_identifier;
 use super::schema::VariantTable;
 use crate::engine::types::{Variant, VariantSpec};
 
