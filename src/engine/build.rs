@@ -75,9 +75,8 @@ impl Builder<'_> {
     /// The build log, ready for lines: made fresh for a build that will
     /// compile (its packages step is then its first lines); a build that is
     /// reused keeps the log it was made with, its packages noted after it.
-    fn open_log(&self, target: &Target, force: bool) -> LabResult<()> {
+    fn open_log(&self, target: &Target, compiles: bool) -> LabResult<()> {
         let log = self.home.build_log(target);
-        let compiles = force || self.existing(target).is_none();
         fs::create_dir_all(log.parent().expect("in the home"))
             .and_then(|_| {
                 fs::OpenOptions::new()
@@ -126,29 +125,35 @@ impl Builder<'_> {
     /// Reports on the sink either way; the error is a one-line summary.
     pub fn build(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
         self.sink.as_ref()(Event::BuildStarted(target.clone()));
-        let result = self
-            .open_log(target, force)
-            .and_then(|_| self.packages(target))
-            .and_then(|packages| {
-                self.build_inner(target, force, packages)
-                    .map_err(|e| LabError::Build(format!("{e:#}")))
-            });
+        let result = self.build_steps(target, force);
         self.sink.as_ref()(Event::BuildFinished(target.clone(), result.clone()));
         result
+    }
+
+    /// The inputs hashed once; then the log, the packages, and a compile
+    /// unless an intact build of those inputs is there.
+    fn build_steps(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
+        let failed = |e: anyhow::Error| LabError::Build(format!("{e:#}"));
+        let inputs = inputs_hash(&target.dir, &self.salt(target.variant)).map_err(failed)?;
+        let reused = (!force)
+            .then(|| reusable(&self.home.manifest(target), &inputs))
+            .flatten();
+        self.open_log(target, reused.is_none())?;
+        let packages = self.packages(target)?;
+        match reused {
+            Some(info) => Ok(BuildInfo { packages, ..info }),
+            None => self.build_inner(target, inputs, packages).map_err(failed),
+        }
     }
 
     fn build_inner(
         &self,
         target: &Target,
-        force: bool,
+        inputs: String,
         packages: Vec<String>,
     ) -> Result<BuildInfo> {
         let crate_dir = &target.dir;
-        let inputs = inputs_hash(crate_dir, &self.salt(target.variant))?;
         let manifest = self.home.manifest(target);
-        if !force && let Some(info) = reusable(&manifest, &inputs) {
-            return Ok(BuildInfo { packages, ..info });
-        }
         // From here on the old build no longer counts: a half-finished one never will.
         let _ = fs::remove_file(&manifest);
         let lock_path = crate_dir.join("Cargo.lock");
