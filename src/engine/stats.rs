@@ -51,7 +51,8 @@ const OUTLIER_Z: f64 = 3.5;
 /// A first run this many times slower than the median of the rest is flagged.
 const SLOW_FIRST: f64 = 1.5;
 
-fn median(values: &mut [f64]) -> f64 {
+/// The median, sorting `values` in place.
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     if values.len().is_multiple_of(2) {
@@ -59,6 +60,12 @@ fn median(values: &mut [f64]) -> f64 {
     } else {
         values[mid]
     }
+}
+
+/// How many times faster `fast` is than `slow`, by their medians; None
+/// when either has no run.
+pub fn median_ratio(slow: &[f64], fast: &[f64]) -> Option<f64> {
+    Some(Summary::of(slow)?.median / Summary::of(fast)?.median)
 }
 
 /// Runs whose modified z-score (by the median absolute deviation) is past

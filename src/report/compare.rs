@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{LaneResult, Report};
 use crate::engine::significance::{self, Significance};
+use crate::engine::stats;
 
 /// An instruction ratio this far from 1 is a real difference: callgrind's
 /// counts move by far less between runs of the same build.
@@ -151,7 +152,7 @@ pub fn table(inputs: &[Input]) -> Vec<Row> {
                     let lane = find(&input.report, &key);
                     let speedup = lane
                         .and_then(|l| runs(&input.report, l))
-                        .map(|(r, l)| significance::median(r) / significance::median(l));
+                        .and_then(|(r, l)| stats::median_ratio(r, l));
                     let tested = match (i, first, lane) {
                         (1.., Some(first), Some(lane)) => against(first, (&input.report, lane)),
                         _ => None,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{BuildRow, LaneResult, Report};
 use crate::engine::significance::{self, Significance};
+use crate::engine::stats;
 use crate::engine::types::{Language, Variant};
 use crate::units::{bytes, seconds};
 
@@ -88,9 +89,7 @@ fn row(
         build_seconds: build.and_then(|b| b.seconds),
         build_clean: build.and_then(|b| b.clean),
         module_bytes: build.and_then(|b| b.module_bytes),
-        speedup: reference
-            .filter(|r| !r.times.is_empty() && !lane.times.is_empty())
-            .map(|r| significance::median(&r.times) / significance::median(&lane.times)),
+        speedup: reference.and_then(|r| stats::median_ratio(&r.times, &lane.times)),
         vs_release,
         instructions_vs_release,
         verdict: String::new(),
