@@ -6,10 +6,12 @@ mod common;
 
 use serde_json::Value;
 
-/// Runs `pyo3-lab new NAME` in `dir`; returns the folder and what it printed.
-fn scaffold(name: &str, dir: &std::path::Path) -> (std::path::PathBuf, String) {
+/// Runs `pyo3-lab new NAME [FLAGS]` in `dir`; returns the folder and what it printed.
+fn scaffold(name: &str, flags: &[&str], dir: &std::path::Path) -> (std::path::PathBuf, String) {
     let out = std::process::Command::new(common::bin())
-        .args(["new", name, "--dir"])
+        .args(["new", name])
+        .args(flags)
+        .arg("--dir")
         .arg(dir)
         .output()
         .unwrap();
@@ -20,7 +22,7 @@ fn scaffold(name: &str, dir: &std::path::Path) -> (std::path::PathBuf, String) {
 #[test]
 fn a_new_experiment_builds_and_races_as_it_stands() {
     let dir = tempfile::tempdir().unwrap();
-    let (exp, out) = scaffold("primes", dir.path());
+    let (exp, out) = scaffold("primes", &[], dir.path());
     assert!(out.contains("--check --lab"), "says what to do next");
 
     // A malformed lab.toml beside it: reported, and the good one still races.
@@ -71,13 +73,7 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
 #[test]
 fn a_new_numpy_experiment_builds_and_races_as_it_stands() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(common::bin())
-        .args(["new", "rough", "--numpy", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", common::text(&out.stderr));
-    let exp = dir.path().join("rough");
+    let (exp, _) = scaffold("rough", &["--numpy"], dir.path());
     let run = common::check(&[
         "--lab",
         exp.to_str().unwrap(),
@@ -204,7 +200,7 @@ fn a_crate_that_does_not_compile_fails_alone() {
 #[test]
 fn a_corrupted_build_is_rebuilt_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
-    let (exp, _) = scaffold("rebuilt", dir.path());
+    let (exp, _) = scaffold("rebuilt", &[], dir.path());
     let args = [
         "--lab",
         exp.to_str().unwrap(),
