@@ -9,43 +9,40 @@ use anyhow::{Context, Result, bail};
 
 type Template = [(&'static str, &'static str); 5];
 
-const TEMPLATE: Template = [
-    ("Cargo.toml", include_str!("../assets/template/Cargo.toml")),
-    (
-        "pyproject.toml",
-        include_str!("../assets/template/pyproject.toml"),
-    ),
-    ("src/lib.rs", include_str!("../assets/template/src/lib.rs")),
-    (
-        "reference.py",
-        include_str!("../assets/template/reference.py"),
-    ),
-    ("lab.toml", include_str!("../assets/template/lab.toml")),
-];
+/// The files of a template folder under `assets/`, each with its path in
+/// the new experiment: one list, whichever template.
+macro_rules! template {
+    ($folder:literal) => {
+        [
+            (
+                "Cargo.toml",
+                include_str!(concat!("../assets/", $folder, "/Cargo.toml")),
+            ),
+            (
+                "pyproject.toml",
+                include_str!(concat!("../assets/", $folder, "/pyproject.toml")),
+            ),
+            (
+                "src/lib.rs",
+                include_str!(concat!("../assets/", $folder, "/src/lib.rs")),
+            ),
+            (
+                "reference.py",
+                include_str!(concat!("../assets/", $folder, "/reference.py")),
+            ),
+            (
+                "lab.toml",
+                include_str!(concat!("../assets/", $folder, "/lab.toml")),
+            ),
+        ]
+    };
+}
+
+/// Prime counting: one Python function, one Rust port.
+const TEMPLATE: Template = template!("template");
 
 /// A numpy kernel: a loop, numpy, and Rust from a list and from an array.
-const NUMPY: Template = [
-    (
-        "Cargo.toml",
-        include_str!("../assets/template_numpy/Cargo.toml"),
-    ),
-    (
-        "pyproject.toml",
-        include_str!("../assets/template_numpy/pyproject.toml"),
-    ),
-    (
-        "src/lib.rs",
-        include_str!("../assets/template_numpy/src/lib.rs"),
-    ),
-    (
-        "reference.py",
-        include_str!("../assets/template_numpy/reference.py"),
-    ),
-    (
-        "lab.toml",
-        include_str!("../assets/template_numpy/lab.toml"),
-    ),
-];
+const NUMPY: Template = template!("template_numpy");
 
 /// A name that works as a crate, a Python module and a folder alike.
 fn check_name(name: &str) -> Result<()> {
