@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use super::event::{Event, Sink};
 use super::home::Home;
+use super::packages;
+use crate::cancel::Cancel;
 
 pub const MATURIN_VERSION: &str = "1.16.0";
 
@@ -151,28 +153,11 @@ fn install_maturin(venv_python: &Path, sink: &Sink) -> Result<()> {
         "installing maturin {MATURIN_VERSION} into the lab's venv"
     )));
     let spec = format!("maturin=={MATURIN_VERSION}");
-    let out = duct::cmd!(
-        venv_python,
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        spec
-    )
-    .stderr_to_stdout()
-    .stdout_capture()
-    .unchecked()
-    .run()?;
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stdout);
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
+    let venv = venv_python.parent().unwrap_or(venv_python);
+    let installed = packages::pip_install(venv_python, &[spec], venv, &Cancel::new(), &mut |_| {})?;
+    if let Err(reason) = installed {
         bail!(
-            "pip could not install maturin {MATURIN_VERSION} ({last}): check that the package \
+            "pip could not install maturin {MATURIN_VERSION} ({reason}): check that the package \
              index is reachable (pip config list; PIP_INDEX_URL), then run the lab again"
         );
     }

@@ -225,9 +225,11 @@ impl Builder<'_> {
         );
         let mut paths = vec![site];
         paths.extend(target.training_paths.iter().cloned());
-        if !target.requires.is_empty() {
-            paths.push(packages::dir(self.home, self.toolchain, &target.requires));
-        }
+        paths.extend(packages::dir_for(
+            self.home,
+            self.toolchain,
+            &target.requires,
+        ));
         pgo::train(
             &self.toolchain.venv_python,
             &paths,

@@ -186,9 +186,8 @@ impl Lab {
     /// Where a lane of `exp` finds Python packages: the ones it asks for
     /// (installed with its builds), then the venv's.
     fn packages(&self, toolchain: &Toolchain, exp: &Experiment) -> Vec<PathBuf> {
-        let own =
-            (!exp.requires.is_empty()).then(|| packages::dir(&self.home, toolchain, &exp.requires));
-        own.into_iter()
+        packages::dir_for(&self.home, toolchain, &exp.requires)
+            .into_iter()
             .chain([toolchain.site_packages.clone()])
             .collect()
     }

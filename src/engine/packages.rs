@@ -37,12 +37,18 @@ pub struct Installed {
 }
 
 /// The folder a requirement set is installed in: put on the workers' `sys.path`.
-pub fn dir(home: &Home, toolchain: &Toolchain, requires: &[String]) -> PathBuf {
+fn dir(home: &Home, toolchain: &Toolchain, requires: &[String]) -> PathBuf {
     let mut sorted = requires.to_vec();
     sorted.sort();
     sorted.dedup();
     let key = format!("python {}\n{}", toolchain.python_version, sorted.join("\n"));
     home.packages().join(&hex(&Sha256::digest(key))[..16])
+}
+
+/// The folder a worker puts on `sys.path` for these requirements; None when
+/// there are none.
+pub fn dir_for(home: &Home, toolchain: &Toolchain, requires: &[String]) -> Option<PathBuf> {
+    (!requires.is_empty()).then(|| dir(home, toolchain, requires))
 }
 
 const MARKER: &str = ".pyo3-lab-installed.json";
@@ -74,11 +80,6 @@ pub fn ensure(
     on_line(format!("pip install {}", requires.join(" ")));
     let started = Instant::now();
     let mut args: Vec<String> = [
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
         "--progress-bar",
         "off",
         "--no-warn-script-location",
@@ -88,32 +89,13 @@ pub fn ensure(
     .to_vec();
     args.push(staging.to_string_lossy().into_owned());
     args.extend(requires.iter().cloned());
-    let expression = duct::cmd(&toolchain.venv_python, args);
-    let (ok, lines) = stream::lines(expression, &home.packages(), cancel, on_line)?;
-    if cancel.is_cancelled() {
-        bail!("cancelled");
-    }
-    if !ok {
-        // pip's conclusion is its last error, but for a conflict, where the
-        // last only points to the docs and the first names the packages.
-        let errors: Vec<&str> = lines
-            .iter()
-            .filter_map(|l| l.strip_prefix("ERROR: "))
-            .filter(|l| !l.starts_with("ResolutionImpossible") && !l.starts_with("Ignored "))
-            .collect();
-        let reason = errors
-            .iter()
-            .find(|l| l.starts_with("Cannot install"))
-            .or(errors.last())
-            .copied()
-            .or_else(|| {
-                lines
-                    .iter()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .map(|l| l.trim())
-            })
-            .unwrap_or("no output");
+    if let Err(reason) = pip_install(
+        toolchain.venv_python.as_path(),
+        &args,
+        &home.packages(),
+        cancel,
+        on_line,
+    )? {
         bail!(
             "pip could not install {} ({reason}): check requires in lab.toml (and the crate's \
              pyproject dependencies), and that the package index is reachable (pip config list; \
@@ -132,6 +114,49 @@ pub fn ensure(
     }
     fs::rename(&staging, &target).map_err(|e| anyhow!("cannot keep {}: {e}", target.display()))?;
     Ok((installed, false))
+}
+
+/// `python -m pip install ARGS`, its output to `on_line`. The outer error is
+/// pip that could not run (or a cancel); the inner one pip's own reason for
+/// failing: its conclusion, its last error, but for a conflict the first
+/// (the last only points to the docs, the first names the packages).
+pub fn pip_install(
+    python: &Path,
+    args: &[String],
+    dir: &Path,
+    cancel: &Cancel,
+    on_line: &mut dyn FnMut(String),
+) -> Result<Result<(), String>> {
+    let mut all: Vec<String> = [
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+    ]
+    .map(String::from)
+    .to_vec();
+    all.extend(args.iter().cloned());
+    let (ok, lines) = stream::lines(duct::cmd(python, all), dir, cancel, on_line)?;
+    if cancel.is_cancelled() {
+        bail!("cancelled");
+    }
+    if ok {
+        return Ok(Ok(()));
+    }
+    let errors: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("ERROR: "))
+        .filter(|l| !l.starts_with("ResolutionImpossible") && !l.starts_with("Ignored "))
+        .collect();
+    let reason = errors
+        .iter()
+        .find(|l| l.starts_with("Cannot install"))
+        .or(errors.last())
+        .copied()
+        .or_else(|| lines.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty()))
+        .unwrap_or("no output");
+    Ok(Err(reason.to_owned()))
 }
 
 /// `name version` of every distribution in `dir`, from its `.dist-info` folder.
