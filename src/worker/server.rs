@@ -74,13 +74,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                     message: format!("{module}.{name} is {what}"),
                 });
             }
-            Ok(Reply::Finished {
-                seconds: 0.0,
-                result: f.repr()?.to_string(),
-                json: None,
-                correct: None,
-                mismatch: None,
-            })
+            Ok(Reply::unchecked(0.0, f.repr()?.to_string(), None))
         }
         Request::Race {
             module,
@@ -192,13 +186,11 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 .getattr("run")?
                 .call1((f, call_args, 10))?
                 .extract()?;
-            Ok(Reply::Finished {
-                seconds: 0.0,
-                result: format!("{} functions", rows.len()),
-                json: Some(serde_json::to_string(&rows).expect("rows serialise")),
-                correct: None,
-                mismatch: None,
-            })
+            Ok(Reply::unchecked(
+                0.0,
+                format!("{} functions", rows.len()),
+                Some(serde_json::to_string(&rows).expect("rows serialise")),
+            ))
         }
         Request::Inputs {
             module,
@@ -219,13 +211,11 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 }
                 inputs.push(json.call_method1("dumps", (args,))?.extract::<String>()?);
             }
-            Ok(Reply::Finished {
-                seconds: 0.0,
-                result: format!("{} inputs", inputs.len()),
-                json: Some(serde_json::to_string(&inputs).expect("strings serialise")),
-                correct: None,
-                mismatch: None,
-            })
+            Ok(Reply::unchecked(
+                0.0,
+                format!("{} inputs", inputs.len()),
+                Some(serde_json::to_string(&inputs).expect("strings serialise")),
+            ))
         }
         Request::Overhead {
             module,
@@ -239,13 +229,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 f.call1(&arg)?;
             }
             let seconds = started.elapsed().as_secs_f64() / calls.max(1) as f64;
-            Ok(Reply::Finished {
-                seconds,
-                result: format!("{calls} calls"),
-                json: None,
-                correct: None,
-                mismatch: None,
-            })
+            Ok(Reply::unchecked(seconds, format!("{calls} calls"), None))
         }
         Request::Gil {
             scenario_module,
@@ -287,13 +271,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                     });
                 }
             }
-            Ok(Reply::Finished {
-                seconds,
-                result: result?.repr()?.to_string(),
-                json: None,
-                correct: None,
-                mismatch: None,
-            })
+            Ok(Reply::unchecked(seconds, result?.repr()?.to_string(), None))
         }
         Request::Call {
             module,
