@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::event::{Event, Sink};
 use super::home::Home;
-use super::packages;
+use super::pip;
 use crate::cancel::Cancel;
 
 pub const MATURIN_VERSION: &str = "1.16.0";
@@ -154,7 +154,7 @@ fn install_maturin(venv_python: &Path, sink: &Sink) -> Result<()> {
     )));
     let spec = format!("maturin=={MATURIN_VERSION}");
     let venv = venv_python.parent().unwrap_or(venv_python);
-    let installed = packages::pip_install(venv_python, &[spec], venv, &Cancel::new(), &mut |_| {})?;
+    let installed = pip::install(venv_python, &[spec], venv, &Cancel::new(), &mut |_| {})?;
     if let Err(reason) = installed {
         bail!(
             "pip could not install maturin {MATURIN_VERSION} ({reason}): check that the package \

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod instructions;
 pub mod packages;
 mod pgo;
+mod pip;
 pub mod pipeline;
 pub mod problem;
 pub mod race;

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::bootstrap::Toolchain;
 use super::home::Home;
 use super::inputs::hex;
-use super::stream;
+use super::pip;
 use crate::cancel::Cancel;
 
 /// Checks one requirement string (PEP 508); the error says what is wrong.
@@ -89,7 +89,7 @@ pub fn ensure(
     .to_vec();
     args.push(staging.to_string_lossy().into_owned());
     args.extend(requires.iter().cloned());
-    if let Err(reason) = pip_install(
+    if let Err(reason) = pip::install(
         toolchain.venv_python.as_path(),
         &args,
         &home.packages(),
@@ -114,49 +114,6 @@ pub fn ensure(
     }
     fs::rename(&staging, &target).map_err(|e| anyhow!("cannot keep {}: {e}", target.display()))?;
     Ok((installed, false))
-}
-
-/// `python -m pip install ARGS`, its output to `on_line`. The outer error is
-/// pip that could not run (or a cancel); the inner one pip's own reason for
-/// failing: its conclusion, its last error, but for a conflict the first
-/// (the last only points to the docs, the first names the packages).
-pub fn pip_install(
-    python: &Path,
-    args: &[String],
-    dir: &Path,
-    cancel: &Cancel,
-    on_line: &mut dyn FnMut(String),
-) -> Result<Result<(), String>> {
-    let mut all: Vec<String> = [
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-    ]
-    .map(String::from)
-    .to_vec();
-    all.extend(args.iter().cloned());
-    let (ok, lines) = stream::lines(duct::cmd(python, all), dir, cancel, on_line)?;
-    if cancel.is_cancelled() {
-        bail!("cancelled");
-    }
-    if ok {
-        return Ok(Ok(()));
-    }
-    let errors: Vec<&str> = lines
-        .iter()
-        .filter_map(|l| l.strip_prefix("ERROR: "))
-        .filter(|l| !l.starts_with("ResolutionImpossible") && !l.starts_with("Ignored "))
-        .collect();
-    let reason = errors
-        .iter()
-        .find(|l| l.starts_with("Cannot install"))
-        .or(errors.last())
-        .copied()
-        .or_else(|| lines.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty()))
-        .unwrap_or("no output");
-    Ok(Err(reason.to_owned()))
 }
 
 /// `name version` of every distribution in `dir`, from its `.dist-info` folder.
