@@ -17,16 +17,7 @@ fn sleepy_copy(dir: &Path, name: &str) -> PathBuf {
 
 /// `--check` of one experiment in its release build; the run and its build row.
 fn check(exp: &Path) -> (common::Checked, Value) {
-    let run = common::check(&[
-        "--lab",
-        exp.to_str().unwrap(),
-        "--variants",
-        "release",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-    ]);
+    let run = common::check_release(exp);
     let build = run.report["builds"][0].clone();
     (run, build)
 }

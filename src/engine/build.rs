@@ -14,10 +14,15 @@ use super::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::home::Home;
-use super::inputs::{hex, inputs_hash};
+use super::inputs::{Inputs, hex, inputs_hash};
 use super::types::{BuildInfo, Target, Variant};
-use super::{packages, pgo, stream};
+use super::{exports, packages, pgo, provenance, stream};
 use crate::cancel::Cancel;
+
+/// A file of the crate changed while cargo read the sources.
+#[derive(Debug, thiserror::Error)]
+#[error("{} changed during the build", .0.display())]
+struct ChangedDuringBuild(PathBuf);
 
 fn file_sha256(path: &Path) -> Result<String> {
     Ok(hex(&Sha256::digest(fs::read(path)?)))
@@ -47,9 +52,11 @@ pub struct Builder<'a> {
 impl Builder<'_> {
     /// What a build depends on besides its files: its settings (a changed
     /// rustflag rebuilds), Python and maturin.
+    /// The `proven` mark sets apart the builds made since each compile is
+    /// proven to be of the files on disk: older records are built again.
     fn salt(&self, variant: Variant) -> String {
         format!(
-            "{}|python {}|maturin {}",
+            "{}|python {}|maturin {}|proven",
             variant.spec().salt(),
             self.toolchain.python_version,
             self.toolchain.maturin_version
@@ -131,49 +138,84 @@ impl Builder<'_> {
     }
 
     /// The inputs hashed once; then the log, the packages, and a compile
-    /// unless an intact build of those inputs is there.
+    /// unless an intact build of those inputs is there. A compile during
+    /// which a file changed is of neither version: it is made again, once.
     fn build_steps(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
         let failed = |e: anyhow::Error| LabError::Build(format!("{e:#}"));
-        let inputs = inputs_hash(&target.dir, &self.salt(target.variant)).map_err(failed)?;
+        let salt = self.salt(target.variant);
+        let mut inputs = Inputs::read(&target.dir, &salt).map_err(failed)?;
         let reused = (!force)
-            .then(|| reusable(&self.home.manifest(target), &inputs))
+            .then(|| reusable(&self.home.manifest(target), &inputs.hash))
             .flatten();
         self.open_log(target, reused.is_none())?;
         let packages = self.packages(target)?;
-        match reused {
-            Some(info) => Ok(BuildInfo { packages, ..info }),
-            None => self.build_inner(target, inputs, packages).map_err(failed),
+        if let Some(info) = reused {
+            return Ok(BuildInfo { packages, ..info });
+        }
+        let mut again = false;
+        loop {
+            let error = match self.build_inner(target, &inputs, packages.clone()) {
+                Ok(info) => return Ok(info),
+                Err(e) => e,
+            };
+            let Some(ChangedDuringBuild(file)) = error.downcast_ref() else {
+                return Err(failed(error));
+            };
+            let file = file.display();
+            if again {
+                return Err(LabError::Build(format!(
+                    "{file} changed during the build, twice: nothing was recorded; \
+                     build again once your edits are saved"
+                )));
+            }
+            let why = format!(
+                "{file} changed during the build, so its module is of neither version: \
+                 building again"
+            );
+            self.log_line(target, why.clone());
+            self.sink.as_ref()(Event::BuildRestarted(target.clone(), why));
+            inputs = Inputs::read(&target.dir, &salt).map_err(failed)?;
+            again = true;
         }
     }
 
+    /// One compile of the files as `before` read them, unpacked and checked;
+    /// recorded only if the files were still the same when it ended.
     fn build_inner(
         &self,
         target: &Target,
-        inputs: String,
+        before: &Inputs,
         packages: Vec<String>,
     ) -> Result<BuildInfo> {
         let crate_dir = &target.dir;
         let manifest = self.home.manifest(target);
+        let site = self.home.site(target);
         // From here on the old build no longer counts: a half-finished one never will.
         let _ = fs::remove_file(&manifest);
-        let lock_path = crate_dir.join("Cargo.lock");
-        let lock_before = fs::read(&lock_path).ok();
         let started = Instant::now();
         let (wheel, clean) = self.compile(target, crate_dir)?;
         let seconds = started.elapsed().as_secs_f64();
-        // A build may write its Cargo.lock (the first one, or a dependency
-        // bumped): the one input a build makes itself. Count the lock it left,
-        // or the next run would build again.
-        let lock_after = fs::read(&lock_path).ok();
-        let inputs = if lock_after == lock_before {
-            inputs
-        } else {
-            inputs_hash(crate_dir, &self.salt(target.variant))?
-        };
-        let site = self.home.site(target);
+        // Read again: the same files, or the build is of neither version. A
+        // build may write its Cargo.lock (the first one, or a dependency
+        // bumped), the one input it makes itself: the hash counts the lock it
+        // left, or the next run would build again.
+        let after = Inputs::read(crate_dir, &self.salt(target.variant))?;
+        if let Some(file) = before.changed_in(&after) {
+            return Err(ChangedDuringBuild(file).into());
+        }
         let module = unpack(&wheel, &site)?;
+        let import = target
+            .module
+            .clone()
+            .unwrap_or_else(|| module_stem(&module));
+        if let Err(e) = exports::check_init(&module, &import) {
+            // Nothing of it may be raced: no manifest, no site.
+            let _ = fs::remove_dir_all(&site);
+            return Err(e);
+        }
+        let lock = fs::read(crate_dir.join("Cargo.lock")).ok();
         let info = BuildInfo {
-            inputs,
+            inputs: after.hash,
             seconds,
             wheel_bytes: fs::metadata(&wheel)?.len(),
             module_bytes: fs::metadata(&module)?.len(),
@@ -181,7 +223,7 @@ impl Builder<'_> {
             module,
             fresh: false,
             clean: Some(clean),
-            pyo3: lock_after.as_deref().and_then(pyo3_version),
+            pyo3: lock.as_deref().and_then(pyo3_version),
             packages,
         };
         fs::create_dir_all(manifest.parent().unwrap())?;
@@ -275,6 +317,16 @@ impl Builder<'_> {
         if out_dir.exists() {
             fs::remove_dir_all(&out_dir)?;
         }
+        // Cargo's freshness is by mtimes, and another copy of this package
+        // may have been compiled into the same target directory last: forget
+        // the package's own artifacts there, so this build compiles it.
+        let spec = target.variant.spec();
+        let package = provenance::package_name(crate_dir)?;
+        // A crate cargo cannot read fails in maturin's run with the whole
+        // story; and a package cargo then takes for fresh fails the proof.
+        if let Err(e) = provenance::forget(crate_dir, &phase.target_dir, spec.release, &package) {
+            self.log_line(target, format!("{e:#}"));
+        }
         let mut args: Vec<std::ffi::OsString> = vec![
             "build".into(),
             "--manifest-path".into(),
@@ -287,7 +339,6 @@ impl Builder<'_> {
             "--auditwheel".into(),
             "skip".into(),
         ];
-        let spec = target.variant.spec();
         if spec.release {
             args.push("--release".into());
         }
@@ -334,6 +385,7 @@ impl Builder<'_> {
                 None => bail!("maturin failed{abi3}; full log: {log}"),
             }
         }
+        provenance::prove_compiled(&lines, &package, crate_dir)?;
         let clean = lines
             .iter()
             .any(|l| l.trim_start().starts_with("Compiling pyo3 v"));
@@ -413,6 +465,12 @@ pub fn first_error(lines: &[String]) -> Option<String> {
 /// Cargo's and maturin's error lines: `error: ...`, `error[E0308]: ...`, `💥 maturin failed`.
 fn is_error_line(line: &str) -> bool {
     line.starts_with("error") || line.contains("maturin failed")
+}
+
+/// The import name maturin gave a module's file: `fib` of `fib.cpython-311-x86_64-linux-gnu.so`.
+fn module_stem(module: &Path) -> String {
+    let name = module.file_name().unwrap_or_default().to_string_lossy();
+    name.split('.').next().unwrap_or_default().to_owned()
 }
 
 fn find_with_extension(dir: &Path, ext: &str) -> Option<PathBuf> {

@@ -16,6 +16,9 @@ pub enum Event {
     Status(String),
     BuildStarted(Target),
     BuildLine(Target, String),
+    /// A file changed while cargo read the sources: the module is of
+    /// neither version, so it is built again. Says which file.
+    BuildRestarted(Target, String),
     /// The build finished, was skipped as up to date (`fresh`), or failed.
     BuildFinished(Target, Result<BuildInfo, LabError>),
     /// The lanes a race is about to run, in the order it shows them, and the

@@ -4,7 +4,7 @@
 //! experiment folder (lab.toml, reference.py, notes) triggers a rebuild.
 //! Symlinks are followed, loops are cut, and every I/O error names its path.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,33 +14,65 @@ use sha2::{Digest, Sha256};
 /// The files at the top of a crate that maturin reads.
 const TOP_FILES: [&str; 4] = ["Cargo.toml", "Cargo.lock", "pyproject.toml", "build.rs"];
 
-/// Hash of a crate's build inputs plus what else shapes the build (variant,
-/// Python, maturin), in a stable order.
+/// A crate's build inputs as read at one moment: each file's digest, and one
+/// hash of them all with what else shapes the build (variant, Python,
+/// maturin). Read twice, at a build's start and end, they say whether the
+/// files changed while cargo was reading them, and which.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    pub hash: String,
+    files: BTreeMap<PathBuf, [u8; 32]>,
+}
+
+impl Inputs {
+    pub fn read(crate_dir: &Path, salt: &str) -> Result<Self> {
+        let mut names = Vec::new();
+        for name in TOP_FILES {
+            if crate_dir.join(name).exists() {
+                names.push(PathBuf::from(name));
+            }
+        }
+        let mut seen = HashSet::new();
+        for dir in source_dirs(crate_dir) {
+            if crate_dir.join(&dir).is_dir() {
+                collect_files(crate_dir, &crate_dir.join(&dir), &mut names, &mut seen)?;
+            }
+        }
+        let mut files = BTreeMap::new();
+        let mut hasher = Sha256::new();
+        hasher.update(salt.as_bytes());
+        // BTreeMap order: the same files always hash in the same order.
+        for rel in names {
+            let path = crate_dir.join(&rel);
+            let bytes =
+                fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            files.insert(rel, Sha256::digest(&bytes).into());
+        }
+        for (rel, digest) in &files {
+            hasher.update(rel.to_string_lossy().as_bytes());
+            hasher.update(digest);
+        }
+        Ok(Self {
+            hash: hex(&hasher.finalize()),
+            files,
+        })
+    }
+
+    /// The first file (added, removed or edited) that differs in `later`,
+    /// leaving out `Cargo.lock`, which a build may write itself.
+    pub fn changed_in(&self, later: &Inputs) -> Option<PathBuf> {
+        let lock = Path::new("Cargo.lock");
+        let names: BTreeSet<&PathBuf> = self.files.keys().chain(later.files.keys()).collect();
+        names
+            .into_iter()
+            .find(|name| *name != lock && self.files.get(*name) != later.files.get(*name))
+            .cloned()
+    }
+}
+
+/// The hash of a crate's build inputs (see [`Inputs`]).
 pub fn inputs_hash(crate_dir: &Path, salt: &str) -> Result<String> {
-    let mut files = Vec::new();
-    for name in TOP_FILES {
-        if crate_dir.join(name).exists() {
-            files.push(PathBuf::from(name));
-        }
-    }
-    let mut seen = HashSet::new();
-    for dir in source_dirs(crate_dir) {
-        if crate_dir.join(&dir).is_dir() {
-            collect_files(crate_dir, &crate_dir.join(&dir), &mut files, &mut seen)?;
-        }
-    }
-    files.sort();
-    files.dedup();
-    let mut hasher = Sha256::new();
-    hasher.update(salt.as_bytes());
-    for rel in files {
-        let path = crate_dir.join(&rel);
-        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        hasher.update(rel.to_string_lossy().as_bytes());
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
-    }
-    Ok(hex(&hasher.finalize()))
+    Ok(Inputs::read(crate_dir, salt)?.hash)
 }
 
 /// The folders whose files go into the build: `src/`, and a mixed project's
@@ -204,5 +236,25 @@ mod tests {
         std::os::unix::fs::symlink("/nowhere", other.path().join("src/gone.rs")).unwrap();
         let err = format!("{:#}", inputs_hash(dir.path(), "debug").unwrap_err());
         assert!(err.contains("gone.rs"), "{err}");
+    }
+
+    #[test]
+    fn a_change_between_two_readings_is_named() {
+        let dir = crate_dir();
+        let before = Inputs::read(dir.path(), "debug").unwrap();
+        assert_eq!(before.changed_in(&before.clone()), None);
+        fs::write(dir.path().join("Cargo.lock"), "# written by the build").unwrap();
+        let locked = Inputs::read(dir.path(), "debug").unwrap();
+        assert_ne!(locked.hash, before.hash, "the lock is an input");
+        assert_eq!(before.changed_in(&locked), None, "but the build's own");
+        fs::write(dir.path().join("src/lib.rs"), "fn edited() {}\n").unwrap();
+        let edited = Inputs::read(dir.path(), "debug").unwrap();
+        assert_eq!(
+            locked.changed_in(&edited),
+            Some(PathBuf::from("src/lib.rs"))
+        );
+        fs::write(dir.path().join("src/new.rs"), "").unwrap();
+        let added = Inputs::read(dir.path(), "debug").unwrap();
+        assert_eq!(edited.changed_in(&added), Some(PathBuf::from("src/new.rs")));
     }
 }

@@ -14,6 +14,7 @@ pub mod capacity;
 pub mod error;
 pub mod event;
 pub mod experiment;
+mod exports;
 pub mod gil;
 pub mod home;
 pub mod inputs;
@@ -23,6 +24,7 @@ mod pgo;
 mod pip;
 pub mod pipeline;
 pub mod problem;
+mod provenance;
 pub mod race;
 pub mod scaling;
 pub mod seams;
@@ -155,6 +157,7 @@ impl Lab {
             Default::default()
         };
         Target {
+            module: Some(exp.module.clone()),
             requires: exp.requires.clone(),
             training,
             training_paths,
@@ -194,7 +197,10 @@ impl Lab {
     }
 
     pub fn gil_target(&self, variant: Variant) -> Target {
-        Target::new(GIL, &self.project.lab().join(GIL), variant)
+        Target {
+            module: Some(GIL.to_owned()),
+            ..Target::new(GIL, &self.project.lab().join(GIL), variant)
+        }
     }
 
     /// What a GIL worker puts on `sys.path`: the scenarios, the `gil` build, the venv.

@@ -21,6 +21,9 @@ pub struct Target {
     pub krate: String,
     pub variant: Variant,
     pub dir: PathBuf,
+    /// What Python imports (lab.toml's `module`): its module must define
+    /// `PyInit_<last part>`. None takes the name of the file maturin built.
+    pub module: Option<String>,
     /// The Python packages its experiment asks for (PEP 508 strings).
     pub requires: Vec<String>,
     /// A profile-guided build's training: the experiment's own calls, and
@@ -45,6 +48,7 @@ impl Target {
             krate: krate.to_owned(),
             variant,
             dir: dir.to_path_buf(),
+            module: None,
             requires: Vec::new(),
             training: Vec::new(),
             training_paths: Vec::new(),

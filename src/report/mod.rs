@@ -210,6 +210,13 @@ pub struct BuildRow {
     /// The Python packages installed for its experiment, as pip resolved them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    /// What the module was compiled from: the SHA-256 of the crate's build
+    /// inputs and settings, read before and after the compile.
+    #[serde(default)]
+    pub inputs: Option<String>,
+    /// The SHA-256 of the module raced; a reused build's was checked again.
+    #[serde(default)]
+    pub module_sha256: Option<String>,
     pub error: Option<String>,
 }
 
@@ -250,6 +257,8 @@ impl BuildRow {
             clean: info.and_then(|i| i.clean),
             pyo3: info.and_then(|i| i.pyo3.clone()),
             packages: info.map(|i| i.packages.clone()).unwrap_or_default(),
+            inputs: info.map(|i| i.inputs.clone()),
+            module_sha256: info.map(|i| i.module_sha256.clone()),
             error: result.as_ref().err().map(|e| e.to_string()),
         }
     }
@@ -644,6 +653,8 @@ mod tests {
             clean: Some(false),
             pyo3: Some(pyo3.into()),
             packages: Vec::new(),
+            inputs: None,
+            module_sha256: None,
             error: None,
         };
         assert_eq!(row("pyo3 0.30.1").pyo3_note().unwrap(), "pyo3 0.30.1");

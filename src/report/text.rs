@@ -133,27 +133,49 @@ pub fn coloured(text: &str) -> String {
         .collect()
 }
 
+/// What a reused build was trusted on: the inputs it was compiled from (the
+/// files on disk hash the same today) and its module's bytes (checked again).
+fn trusted(b: &BuildRow, width: usize) -> String {
+    let short = |h: &Option<String>| {
+        h.as_deref()
+            .map_or("?", |h| &h[..h.len().min(12)])
+            .to_owned()
+    };
+    if !b.reused {
+        return String::new();
+    }
+    format!(
+        "  {:width$} {:<8} reused: inputs {} as on disk, module sha256 {} as built\n",
+        "",
+        "",
+        short(&b.inputs),
+        short(&b.module_sha256),
+    )
+}
+
 fn build_line(b: &BuildRow, width: usize) -> String {
     let what = format!("{:<width$} {:<8}", b.krate, b.variant);
     match (&b.error, b.seconds) {
         (Some(e), _) => format!("  {what} FAILED: {e}\n"),
-        (None, Some(s)) => format!(
-            "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]{}{}\n",
-            if b.reused {
-                format!("reused (built {})", seconds(s))
-            } else {
-                format!("built in {}", seconds(s))
-            },
-            bytes(b.wheel_bytes.unwrap_or(0)),
-            bytes(b.module_bytes.unwrap_or(0)),
-            b.profile,
-            b.pyo3_note().map(|p| format!("  {p}")).unwrap_or_default(),
-            if b.packages.is_empty() {
-                String::new()
-            } else {
-                format!("  with {}", b.packages.join(", "))
-            }
-        ),
+        (None, Some(s)) => {
+            format!(
+                "  {what} {:<26} wheel {:>9}  module {:>9}  [{}]{}{}\n",
+                if b.reused {
+                    format!("reused (built {})", seconds(s))
+                } else {
+                    format!("built in {}", seconds(s))
+                },
+                bytes(b.wheel_bytes.unwrap_or(0)),
+                bytes(b.module_bytes.unwrap_or(0)),
+                b.profile,
+                b.pyo3_note().map(|p| format!("  {p}")).unwrap_or_default(),
+                if b.packages.is_empty() {
+                    String::new()
+                } else {
+                    format!("  with {}", b.packages.join(", "))
+                },
+            ) + &trusted(b, width)
+        }
         (None, None) => format!("  {what} not built\n"),
     }
 }

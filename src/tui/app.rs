@@ -635,6 +635,9 @@ impl App {
                 }
             }
             Event::SweepPoint(point) => self.sweep.add(point),
+            Event::BuildRestarted(target, why) => {
+                self.inform(Level::Info, format!("{target}: {why}"))
+            }
             Event::Counting(lane) => {
                 self.inform(
                     Level::Info,

@@ -55,6 +55,24 @@ pub fn check(args: &[&str]) -> Checked {
     }
 }
 
+/// One timed run of the release build, no warm-up: enough to see a result.
+pub const ONE_RELEASE_RUN: [&str; 6] = ["--variants", "release", "--runs", "1", "--warmup", "0"];
+
+/// `--check` of one experiment folder's release build, once, no warm-up.
+pub fn check_release(exp: &Path) -> Checked {
+    let mut args = vec!["--lab", exp.to_str().unwrap()];
+    args.extend(ONE_RELEASE_RUN);
+    check(&args)
+}
+
+/// The result row of `lane` in a JSON report.
+pub fn lane_row<'a>(report: &'a serde_json::Value, lane: &str) -> Option<&'a serde_json::Value> {
+    report["results"]
+        .as_array()?
+        .iter()
+        .find(|r| r["lane"] == lane)
+}
+
 /// Runs the binary with a home of its own and extra environment.
 pub fn lab_alone(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(bin())

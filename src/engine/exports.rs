@@ -1,0 +1,49 @@
+//! What a built extension module offers Python: its `PyInit_<name>` entry
+//! point. CPython imports `a.b.name` by calling `PyInit_name` in the module's
+//! file; a crate whose `#[pymodule]` has another name (or none) builds
+//! cleanly and fails only at import, so the build step checks it, as
+//! maturin's own warning does.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use object::{Object, ObjectSymbol};
+
+/// Every `PyInit_*` the module's file exports, without the prefix.
+fn init_names(module: &Path) -> Result<Vec<String>> {
+    let bytes = fs::read(module).with_context(|| format!("cannot read {}", module.display()))?;
+    let file = object::File::parse(&*bytes)
+        .with_context(|| format!("{} is not a shared library", module.display()))?;
+    let mut names: Vec<String> = file
+        .dynamic_symbols()
+        .filter(|s| s.is_definition() && s.is_global())
+        .filter_map(|s| s.name().ok()?.strip_prefix("PyInit_").map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Fails unless `module` defines `PyInit_<last part of import_name>`, with one
+/// sentence naming the `#[pymodule]` it has instead, if any.
+pub fn check_init(module: &Path, import_name: &str) -> Result<()> {
+    let wanted = import_name.rsplit('.').next().unwrap_or(import_name);
+    let found = init_names(module)?;
+    if found.iter().any(|n| n == wanted) {
+        return Ok(());
+    }
+    let file = module.file_name().unwrap_or_default().to_string_lossy();
+    match found.as_slice() {
+        [] => bail!(
+            "{file} defines no PyInit_{wanted}, so `import {import_name}` would fail: the crate \
+             has no #[pymodule]; add `#[pymodule] mod {wanted} {{ ... }}` to its lib.rs"
+        ),
+        names => bail!(
+            "{file} defines PyInit_{} (#[pymodule] {}), but lab.toml's module is `{import_name}`, \
+             which needs PyInit_{wanted}: rename the #[pymodule] to {wanted}, or make lab.toml's module the one the crate builds",
+            names.join(", PyInit_"),
+            names.join(", ")
+        ),
+    }
+}
