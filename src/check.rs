@@ -233,6 +233,7 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
                 experiment: exp.key.clone(),
                 size: cli.race.n,
                 runs: cli.race.runs as usize,
+                budget: Duration::from_secs_f64(cli.race.budget),
                 warmup: cli.race.warmup as usize,
                 timeout: plan.timeout,
                 variants: plan.variants.clone(),

@@ -119,9 +119,16 @@ pub struct RaceArgs {
     #[arg(long)]
     pub n: Option<u64>,
 
-    /// Measured runs per lane.
+    /// Measured runs per lane: the floor; more rounds are raced while
+    /// --budget lasts.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub runs: u64,
+
+    /// Seconds of measured rounds to race past --runs (at most 100 rounds):
+    /// lanes whose calls are short get the rounds a significance test needs
+    /// (8), long ones keep the floor. 0 races exactly --runs.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = budget_seconds)]
+    pub budget: f64,
 
     /// Unmeasured warm-up runs per lane, before the measured ones.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=100))]
@@ -186,4 +193,12 @@ pub enum Command {
         #[arg(long = "path")]
         paths: Vec<PathBuf>,
     },
+}
+
+/// `--budget`: a finite number of seconds, 0 to 600.
+fn budget_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..=600.0).contains(&s) => Ok(s),
+        _ => Err(format!("{text} is not a number of seconds from 0 to 600")),
+    }
 }

@@ -54,7 +54,9 @@ fn five_variants_build_race_and_get_a_verdict_against_release() {
         for r in &rows[1..] {
             let verdict = r["verdict"].as_str().unwrap();
             assert!(
-                verdict.contains("than release") || verdict.contains("no measurable difference"),
+                verdict.contains("than release")
+                    || verdict.contains("no measurable difference")
+                    || verdict.contains("not enough runs to tell"),
                 "{verdict}"
             );
             assert!(r["vs_release"]["p"].is_number(), "{r}");

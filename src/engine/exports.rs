@@ -25,23 +25,25 @@ fn init_names(module: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Fails unless `module` defines `PyInit_<last part of import_name>`, with one
-/// sentence naming the `#[pymodule]` it has instead, if any.
-pub fn check_init(module: &Path, import_name: &str) -> Result<()> {
-    let wanted = import_name.rsplit('.').next().unwrap_or(import_name);
+/// Fails unless `module` defines `PyInit_<its name>`: the name maturin gave
+/// its file (`sleepy` of `sleepy.cpython-311-x86_64-linux-gnu.so`), which is
+/// what Python calls on import. One sentence names the `#[pymodule]` it has
+/// instead, if any, and lab.toml's `module` (`lab_module`).
+pub fn check_init(module: &Path, lab_module: &str) -> Result<()> {
+    let file = module.file_name().unwrap_or_default().to_string_lossy();
+    let wanted = file.split('.').next().unwrap_or_default();
     let found = init_names(module)?;
     if found.iter().any(|n| n == wanted) {
         return Ok(());
     }
-    let file = module.file_name().unwrap_or_default().to_string_lossy();
     match found.as_slice() {
         [] => bail!(
-            "{file} defines no PyInit_{wanted}, so `import {import_name}` would fail: the crate \
+            "{file} defines no PyInit_{wanted}, so `import {lab_module}` would fail: the crate \
              has no #[pymodule]; add `#[pymodule] mod {wanted} {{ ... }}` to its lib.rs"
         ),
         names => bail!(
-            "{file} defines PyInit_{} (#[pymodule] {}), but lab.toml's module is `{import_name}`, \
-             which needs PyInit_{wanted}: rename the #[pymodule] to {wanted}, or make lab.toml's module the one the crate builds",
+            "{file} defines PyInit_{} (#[pymodule] {}), but lab.toml's module is `{lab_module}`, \
+             built as {wanted}, which needs PyInit_{wanted}: rename the #[pymodule] to {wanted}",
             names.join(", PyInit_"),
             names.join(", ")
         ),

@@ -40,6 +40,7 @@ pub mod verify;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use crate::cancel::Cancel;
 use bootstrap::Toolchain;
@@ -373,6 +374,7 @@ impl Lab {
         let cfg = RaceConfig {
             size: r.size,
             runs: 1,
+            budget: Duration::ZERO,
             warmup: 0,
             timeout: r.timeout,
             variants,

@@ -47,7 +47,11 @@ pub struct RaceJob {
     pub experiment: String,
     /// The size knob's value; the experiment's default when None.
     pub size: Option<u64>,
+    /// Measured rounds: at least this many, more while the budget lasts.
     pub runs: usize,
+    /// Measured rounds go on past `runs` until this much time is measured:
+    /// a short call gets the rounds a test needs, a long one its floor.
+    pub budget: Duration,
     pub warmup: usize,
     pub timeout: Option<Duration>,
     /// The builds whose Rust lanes race; the experiment's own choice when None.
@@ -74,6 +78,7 @@ impl RaceJob {
             experiment: experiment.into(),
             size,
             runs: 1,
+            budget: Duration::ZERO,
             warmup: 0,
             timeout: None,
             variants,
@@ -139,8 +144,11 @@ impl<'a> RaceCtx<'a> {
     fn at(&self, size: u64) -> Self {
         Self {
             exp: self.exp.clone(),
+            // A sweep's sizes take the fixed count: a budget per size
+            // would multiply its time by the number of sizes.
             job: RaceJob {
                 size: Some(size),
+                budget: Duration::ZERO,
                 ..self.job.clone()
             },
             ..*self
@@ -394,6 +402,7 @@ impl Lab {
         let cfg = RaceConfig {
             size: r.size,
             runs: r.runs,
+            budget: r.budget,
             warmup: r.warmup,
             timeout: r.timeout,
             variants: ctx.built.to_vec(),

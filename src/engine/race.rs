@@ -3,7 +3,7 @@
 //! against the reference (the first Python implementation) and the known answer.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
@@ -19,6 +19,8 @@ const MIN_RUN: f64 = 0.010;
 /// ...so its call is repeated to last about this long, and the time divided.
 const TARGET_RUN: f64 = 0.020;
 const MAX_REPEAT: u32 = 1_000_000;
+/// The most measured rounds a time budget gives.
+pub const MAX_ROUNDS: usize = 100;
 /// Calls timed for the call-overhead measure.
 const OVERHEAD_CALLS: u64 = 200_000;
 
@@ -26,7 +28,10 @@ const OVERHEAD_CALLS: u64 = 200_000;
 pub struct RaceConfig {
     /// The size knob's value; the experiment's default when None.
     pub size: Option<u64>,
+    /// Measured rounds: at least this many, more while `budget` lasts (up
+    /// to MAX_ROUNDS).
     pub runs: usize,
+    pub budget: Duration,
     pub warmup: usize,
     pub timeout: Option<Duration>,
     /// The builds whose Rust lanes race.
@@ -360,11 +365,23 @@ pub fn run(
     // The reference's answer, once known: what the other lanes must match.
     let mut reference: Option<String> = None;
     let mut round = 0;
-    while round < cfg.warmup + cfg.runs && !cancel.is_cancelled() {
+    let mut measuring: Option<Instant> = None;
+    // Each lane's order within a round after the first is drawn anew, so no
+    // lane always runs first (or right after the same neighbour).
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    let mut rng = fastrand::Rng::new();
+    while more_rounds(cfg, round, measuring) && !cancel.is_cancelled() {
         let warmup = round < cfg.warmup;
         let run = if warmup { round } else { round - cfg.warmup };
+        if !warmup {
+            measuring.get_or_insert_with(Instant::now);
+        }
+        if round > 0 {
+            rng.shuffle(&mut order);
+        }
         let mut recalibrated = false;
-        for entry in &mut entries {
+        for &at in &order {
+            let entry = &mut entries[at];
             let Some(outcome) = run_once(entry, &plan, cfg, &mut reference, sink) else {
                 continue;
             };
@@ -435,6 +452,14 @@ pub fn run(
             record
         })
         .collect())
+}
+
+/// Whether to race another round: the warm-ups and `runs` always; then more
+/// while the measured rounds have taken less than the budget.
+fn more_rounds(cfg: &RaceConfig, round: usize, measuring: Option<Instant>) -> bool {
+    let measured = round.saturating_sub(cfg.warmup);
+    round < cfg.warmup + cfg.runs
+        || (measured < MAX_ROUNDS && measuring.is_some_and(|t| t.elapsed() < cfg.budget))
 }
 
 /// One run of one lane, with its progress reported; None for a lane that stopped.

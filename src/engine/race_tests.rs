@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::*;
 use crate::engine::experiment::fixtures::with_rust;
@@ -96,6 +97,7 @@ fn race(functions: &[&str], variants: &[Variant], warmup: usize, runs: usize) ->
     let cfg = RaceConfig {
         size: None,
         runs,
+        budget: Duration::ZERO,
         warmup,
         timeout: None,
         variants: variants.to_vec(),

@@ -78,14 +78,18 @@ pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
                 .iter()
                 .find(|b| b.experiment == r.experiment && b.lane == r.lane)?;
             let ((s1, e1), (s0, e0), measure) = ratios(r, old)?;
-            // On wall time, the runs of both reports resampled: (before's
-            // speed-up) / (now's), whose interval's low end is the least
-            // slowdown. Without the runs, ±2σ of the means.
+            // On wall time, each report's per-round speed-ups (paired within
+            // its own race), the two reports tested against each other:
+            // (before's speed-up) / (now's), whose interval's low end is the
+            // least slowdown. Without the runs, ±2σ of the means.
             let tested = (measure == wall_time())
                 .then(|| {
                     let (p0, l0) = runs(before, old)?;
                     let (p1, l1) = runs(now, r)?;
-                    significance::bootstrap(&[p0, l0, p1, l1], |m| (m[0] / m[1]) / (m[2] / m[3]))
+                    significance::two_sample(
+                        &significance::per_round(p0, l0),
+                        &significance::per_round(p1, l1),
+                    )
                 })
                 .flatten();
             let slowdown_low = match &tested {
@@ -111,6 +115,8 @@ pub fn regressions(comparisons: &[Comparison], percent: f64) -> Vec<&Comparison>
     comparisons
         .iter()
         .filter(|c| c.slowdown_low > percent / 100.0)
+        // Tested on the runs: only a difference the test can stand behind.
+        .filter(|c| c.significance.as_ref().is_none_or(|t| t.significant))
         .collect()
 }
 

@@ -117,14 +117,21 @@ fn against(
                     1.0
                 },
                 significant: (ratio - 1.0).abs() > INSTRUCTIONS_NOISE,
+                // Counts need no repeated runs to be told apart.
+                n: 1,
+                needed: 1,
             },
             "instructions".into(),
         ));
     }
     let (r0, l0) = runs(first.0, first.1)?;
     let (r1, l1) = runs(now.0, now.1)?;
-    // (speed-up now) / (speed-up first), each speed-up a ratio of medians.
-    let tested = significance::bootstrap(&[r0, l0, r1, l1], |m| (m[2] / m[3]) / (m[0] / m[1]))?;
+    // (speed-up now) / (speed-up first), each report's speed-ups per round
+    // (paired within its race), the two reports tested against each other.
+    let tested = significance::two_sample(
+        &significance::per_round(r1, l1),
+        &significance::per_round(r0, l0),
+    )?;
     Some((tested, "wall time".into()))
 }
 
@@ -182,6 +189,7 @@ pub fn cell_text(cell: &Cell) -> String {
     };
     match &cell.against_first {
         None => format!("{s:.2}x"),
+        Some(t) if !t.enough() => format!("{s:.2}x ({:.2}x, {})", t.ratio, t.p_text()),
         Some(t) if !t.significant => {
             format!(
                 "{s:.2}x ({:.2}x, no significant difference, {})",
@@ -403,7 +411,7 @@ mod tests {
         let shown = text(&inputs, &rows);
         assert!(
             shown.contains("50.00x (1.00x, no significant difference")
-                && shown.contains("41.67x (0.83x, significantly slower, p < 0.001)"),
+                && shown.contains("41.67x (0.83x, significantly slower, p = 0.008)"),
             "{shown}"
         );
         let failed = regressions(&inputs, &rows, 10.0);

@@ -98,6 +98,9 @@ fn row(
     row
 }
 
+/// Instruction counts this close to release's (a fraction) are the same code.
+const SAME_CODE: f64 = 0.001;
+
 /// "lto: 1.04x faster than release (instructions 3.1% fewer), significant"
 /// or "abi3: no measurable difference from release (p = 0.41)".
 fn verdict(row: &MatrixRow) -> String {
@@ -116,18 +119,30 @@ fn verdict(row: &MatrixRow) -> String {
             )
         })
         .unwrap_or_default();
-    // Time that moves while the instructions do not is code layout or the
-    // machine, not a better build: say so rather than crown it.
-    let same_work = row
+    // The same instructions, to within 0.1%, is the same code: whatever the
+    // clock says beside it is code layout or the machine, never a better or
+    // worse build.
+    if row
         .instructions_vs_release
-        .is_some_and(|i| (i - 1.0).abs() < 0.01);
-    let caution = if same_work {
-        "; the same instructions: code layout or the machine, not the build"
-    } else {
-        ""
-    };
-    let said = match &row.vs_release {
+        .is_some_and(|i| (i - 1.0).abs() <= SAME_CODE)
+    {
+        let time = match &row.vs_release {
+            Some(t) if t.ratio >= 1.0 => format!("{:.2}x the speed", t.ratio),
+            Some(t) => format!("{:.2}x slower", 1.0 / t.ratio),
+            None => "no time compared".into(),
+        };
+        return format!(
+            "{name}: the same code as release{instructions}; wall time {time}: code layout or \
+             the machine, not the build"
+        );
+    }
+    match &row.vs_release {
         None => format!("{name}: not compared (no release lane, or too few runs){instructions}"),
+        Some(t) if !t.enough() => format!(
+            "{name}: {:.2}x release's speed{instructions}, {}",
+            t.ratio,
+            t.p_text()
+        ),
         Some(t) if !t.significant => format!(
             "{name}: no measurable difference from release ({}){instructions}",
             t.p_text()
@@ -142,10 +157,6 @@ fn verdict(row: &MatrixRow) -> String {
             1.0 / t.ratio,
             t.p_text()
         ),
-    };
-    match &row.vs_release {
-        Some(t) if t.significant => format!("{said}{caution}"),
-        _ => said,
     }
 }
 

@@ -202,7 +202,8 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
     let speed = match (r.speedup, r.speedup_error, &r.vs_reference) {
         _ if r.reference => "baseline".into(),
         // No difference the runs can tell from noise: no speed-up to claim.
-        (_, _, Some(t)) if !t.significant => format!("≈ same ({})", t.p_text()),
+        // (Too few rounds to test at all: the figure stands, with a note.)
+        (_, _, Some(t)) if t.enough() && !t.significant => format!("≈ same ({})", t.p_text()),
         (Some(s), Some(e), _) => format!("{s:.1} ± {e:.1}x"),
         _ => "-".into(),
     };
@@ -234,6 +235,18 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
     let width = lane_width(rows);
     for r in rows {
         let _ = writeln!(out, "  {:<width$} runs {}", r.lane, r.command);
+    }
+    if let Some(t) = rows
+        .iter()
+        .filter_map(|r| r.vs_reference.as_ref())
+        .find(|t| !t.enough())
+    {
+        let _ = writeln!(
+            out,
+            "  note: speed-ups from {} paired rounds: too few for the sign-flip test to call any \
+             difference significant ({} needed); raise --runs or --budget",
+            t.n, t.needed
+        );
     }
     for r in rows {
         if let Some(m) = &r.mismatch {
