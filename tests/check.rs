@@ -41,7 +41,14 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
     for r in report["results"].as_array().unwrap() {
         assert_eq!(r["result"], "196418", "{r}");
         assert_eq!(r["correct"], true);
-        assert_eq!(r["times"].as_array().unwrap().len(), 2);
+        // --runs is the floor; the time budget may race more rounds, the
+        // same number for every lane (they are paired round by round).
+        let rounds = r["times"].as_array().unwrap().len();
+        assert!(rounds >= 2, "{r}");
+        assert_eq!(
+            rounds,
+            report["results"][0]["times"].as_array().unwrap().len()
+        );
         for key in ["command", "mean", "stddev", "median", "min", "max"] {
             assert!(!r[key].is_null(), "{key} missing in {r}");
         }

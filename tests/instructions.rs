@@ -213,7 +213,11 @@ fn listsums_rust_lanes_show_the_copy_of_the_list_and_python_does_not() {
         let r = lane(&run.report, name);
         let peak = r["memory_peak_bytes"].as_u64().unwrap();
         assert!(peak >= 7_500_000, "{name}: a million i64 is 8 MB: {peak}");
-        assert_eq!(r["memory_runs_bytes"].as_array().unwrap().len(), 2);
+        // One peak a measured run (--runs is their floor).
+        assert_eq!(
+            r["memory_runs_bytes"].as_array().unwrap().len(),
+            r["times"].as_array().unwrap().len()
+        );
     }
     let python = lane(&run.report, "python");
     assert!(

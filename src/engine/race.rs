@@ -423,6 +423,9 @@ pub fn run(
                 break;
             }
         }
+        if round == 0 {
+            same_calls_per_build_kind(&mut entries);
+        }
         // A measured round in which a lane changed its call count is made again,
         // so every lane keeps the same number of measured runs.
         if recalibrated {
@@ -452,6 +455,37 @@ pub fn run(
             record
         })
         .collect())
+}
+
+/// Builds of one implementation that are compared with each other (release
+/// against lto, native, or a copy of itself) make the same number of calls a
+/// run: a run of 8 ms and one of 17 ms are not timed alike on a busy machine
+/// (a worker that just woke is favoured by the scheduler for its first
+/// milliseconds), which an A/A race showed as false "significant" results.
+/// Debug builds, several times slower, keep their own count.
+fn same_calls_per_build_kind(entries: &mut [Entry]) {
+    let kind = |e: &Entry| {
+        let lane = &e.record.lane;
+        (
+            lane.implementation.clone(),
+            lane.language,
+            lane.variant.map(|v| v.spec().release),
+        )
+    };
+    let most: Vec<u32> = entries
+        .iter()
+        .map(|e| {
+            entries
+                .iter()
+                .filter(|o| kind(o) == kind(e))
+                .map(|o| o.record.repeat)
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    for (e, repeat) in entries.iter_mut().zip(most) {
+        e.record.repeat = repeat;
+    }
 }
 
 /// Whether to race another round: the warm-ups and `runs` always; then more

@@ -172,7 +172,7 @@ pub fn text(report: &Report, experiment: &str) -> String {
         .find(|r| r.variant == "release")
         .map(|r| (r.build_seconds, r.build_clean));
     let mut out = String::from(
-        "  build matrix: each variant against release (a ratio of medians, its 95% interval)\n",
+        "  build matrix: each variant against release (the median of per-round ratios, its 99% interval)\n",
     );
     out.push_str(&format!(
         "    {:<18} {:>10} {:>7} {:>9} {:>10} {:>22}  verdict\n",

@@ -325,7 +325,7 @@ pub struct LaneResult {
     /// How many times faster than the reference lane (mean over mean), ± error.
     pub speedup: Option<f64>,
     pub speedup_error: Option<f64>,
-    /// The speed-up as a ratio of medians, its 95% bootstrap interval and
+    /// The speed-up as the median of per-round ratios, its 99% interval and
     /// p-value: whether the lane really differs from the reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vs_reference: Option<Significance>,
