@@ -154,7 +154,7 @@ impl Builder<'_> {
         }
         let mut again = false;
         loop {
-            let error = match self.build_inner(target, &inputs, packages.clone()) {
+            let error = match self.build_inner(target, &salt, &inputs, packages.clone()) {
                 Ok(info) => return Ok(info),
                 Err(e) => e,
             };
@@ -184,6 +184,7 @@ impl Builder<'_> {
     fn build_inner(
         &self,
         target: &Target,
+        salt: &str,
         before: &Inputs,
         packages: Vec<String>,
     ) -> Result<BuildInfo> {
@@ -199,16 +200,12 @@ impl Builder<'_> {
         // build may write its Cargo.lock (the first one, or a dependency
         // bumped), the one input it makes itself: the hash counts the lock it
         // left, or the next run would build again.
-        let after = Inputs::read(crate_dir, &self.salt(target.variant))?;
+        let after = Inputs::read(crate_dir, salt)?;
         if let Some(file) = before.changed_in(&after) {
             return Err(ChangedDuringBuild(file).into());
         }
         let module = unpack(&wheel, &site)?;
-        let import = target
-            .module
-            .clone()
-            .unwrap_or_else(|| module_stem(&module));
-        if let Err(e) = exports::check_init(&module, &import) {
+        if let Err(e) = exports::check_init(&module, target.module.as_deref()) {
             // Nothing of it may be raced: no manifest, no site.
             let _ = fs::remove_dir_all(&site);
             return Err(e);
@@ -465,12 +462,6 @@ pub fn first_error(lines: &[String]) -> Option<String> {
 /// Cargo's and maturin's error lines: `error: ...`, `error[E0308]: ...`, `💥 maturin failed`.
 fn is_error_line(line: &str) -> bool {
     line.starts_with("error") || line.contains("maturin failed")
-}
-
-/// The import name maturin gave a module's file: `fib` of `fib.cpython-311-x86_64-linux-gnu.so`.
-fn module_stem(module: &Path) -> String {
-    let name = module.file_name().unwrap_or_default().to_string_lossy();
-    name.split('.').next().unwrap_or_default().to_owned()
 }
 
 fn find_with_extension(dir: &Path, ext: &str) -> Option<PathBuf> {

@@ -28,10 +28,12 @@ fn init_names(module: &Path) -> Result<Vec<String>> {
 /// Fails unless `module` defines `PyInit_<its name>`: the name maturin gave
 /// its file (`sleepy` of `sleepy.cpython-311-x86_64-linux-gnu.so`), which is
 /// what Python calls on import. One sentence names the `#[pymodule]` it has
-/// instead, if any, and lab.toml's `module` (`lab_module`).
-pub fn check_init(module: &Path, lab_module: &str) -> Result<()> {
+/// instead, if any, and lab.toml's `module` (`lab_module`; the file's name
+/// where there is none).
+pub fn check_init(module: &Path, lab_module: Option<&str>) -> Result<()> {
     let file = module.file_name().unwrap_or_default().to_string_lossy();
     let wanted = file.split('.').next().unwrap_or_default();
+    let lab_module = lab_module.unwrap_or(wanted);
     let found = init_names(module)?;
     if found.iter().any(|n| n == wanted) {
         return Ok(());

@@ -39,15 +39,15 @@ impl Inputs {
             }
         }
         let mut files = BTreeMap::new();
-        let mut hasher = Sha256::new();
-        hasher.update(salt.as_bytes());
-        // BTreeMap order: the same files always hash in the same order.
         for rel in names {
             let path = crate_dir.join(&rel);
             let bytes =
                 fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
             files.insert(rel, Sha256::digest(&bytes).into());
         }
+        // BTreeMap order: the same files always hash in the same order.
+        let mut hasher = Sha256::new();
+        hasher.update(salt.as_bytes());
         for (rel, digest) in &files {
             hasher.update(rel.to_string_lossy().as_bytes());
             hasher.update(digest);
