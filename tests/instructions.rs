@@ -83,6 +83,62 @@ fn shares_sum(lane: &Value) -> f64 {
 }
 
 #[test]
+fn a_loop_release_inlines_into_pyo3s_trampoline_is_charged_to_its_own_lines() {
+    let flames = tempfile::tempdir().unwrap();
+    let run = common::check(&[
+        "--lab",
+        "tests/fixtures/collatz",
+        "--variants",
+        "release,nolines",
+        "--n",
+        "2000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--budget",
+        "0",
+        "--flamegraph",
+        flames.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let release = lane(&run.report, "rust-release");
+    assert_eq!(shares_sum(release), 1.0, "{release}");
+    assert!(share(release, "crate") >= 0.9, "{release}");
+    let top = &release["hot_lines"][0];
+    assert_eq!(top["file"], "src/lib.rs", "{release}");
+    assert!(
+        top["text"].as_str().unwrap().contains("3 * n + 1"),
+        "the loop's step is the hottest line: {top}"
+    );
+    let said = release["diagnosis"].as_str().unwrap();
+    assert!(
+        said.contains("in the crate's own code") && said.contains("src/lib.rs:"),
+        "{said}"
+    );
+    assert!(
+        run.stdout.contains("rust-release src/lib.rs:"),
+        "{}",
+        run.stdout
+    );
+    // Line tables change no code: the same count, to the instruction, as the
+    // build without them, whose breakdown can only go by symbol and says so.
+    let nolines = lane(&run.report, "rust-nolines");
+    assert_eq!(release["instructions"], nolines["instructions"]);
+    let said = nolines["diagnosis"].as_str().unwrap();
+    assert!(
+        said.contains("no line tables") && !said.contains("take a buffer"),
+        "{said}"
+    );
+    // The flame graph shows the inlined loop as a frame of its own.
+    let svg = std::fs::read_to_string(flames.path().join("collatz-rust-release.svg")).unwrap();
+    assert!(
+        svg.contains("[inlined] collatz/src/lib.rs"),
+        "inlined frames"
+    );
+}
+
+#[test]
 fn listsums_rust_lanes_spend_their_instructions_converting_the_list() {
     let flames = tempfile::tempdir().unwrap();
     let run = common::check(&[

@@ -1,17 +1,26 @@
 //! Why a lane is as fast as it is: its instructions per call split by who
-//! spent them (the crate's own code, PyO3's glue, CPython's C-API, the
-//! interpreter, the allocator, the rest), its hottest functions, and a
-//! diagnosis in words from rules kept as data in `RULES`.
+//! spent them (the crate's own code, PyO3's glue, Rust's std, CPython's
+//! C-API, the interpreter, the allocator, the rest), its hottest functions
+//! and the crate's hottest lines, and a diagnosis in words from rules kept
+//! as data in `RULES`.
 //!
-//! Made from the callgrind file the `--instructions` run writes already.
+//! Made from the callgrind file the `--instructions` run writes already. In
+//! the extension, each instruction goes by the source file its line came
+//! from (release inlines the crate's function into PyO3's trampoline, so
+//! the symbol would say "pyo3"); elsewhere, and without line tables, by the
+//! function's symbol and object.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::callgraph::{CallGraph, Function, short_name};
-use super::types::{Breakdown, Category, Hot, Lane, Language};
+use super::sources::{self, Sources};
+use super::types::{Breakdown, Category, Hot, HotLine, Lane, Language};
 
 /// How many functions each "hot" list holds.
 const HOT: usize = 10;
+/// How many of the crate's lines the "hot lines" list holds.
+const HOT_LINES: usize = 5;
 
 /// The allocators, by name, wherever they live.
 fn is_allocator(name: &str) -> bool {
@@ -109,19 +118,97 @@ fn extension_of<'a>(graph: &'a CallGraph, build: Option<&str>) -> Option<&'a str
         .find(|o| o.starts_with(build) && o.ends_with(".so"))
 }
 
+/// Where a lane's code is: the folder of its unpacked build (None for
+/// Python and native lanes) and of its crate's sources.
+#[derive(Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub build: Option<&'a str>,
+    pub crate_dir: Option<&'a Path>,
+}
+
+/// The extension's own instructions by category and by the crate's lines,
+/// read from the line tables.
+struct ByLine {
+    categories: BTreeMap<Category, u64>,
+    crate_lines: BTreeMap<(usize, u32), u64>,
+    /// Whether any of it had a file and line: the build has line tables.
+    any: bool,
+}
+
+/// Charges each line of the extension's functions to the file it came from;
+/// what has no file (or a function that is an allocator) goes by symbol.
+fn by_line(
+    graph: &CallGraph,
+    lane: &Lane,
+    extension: &str,
+    crate_dir: Option<&Path>,
+    sources: &mut Sources,
+) -> ByLine {
+    let mut out = ByLine {
+        categories: BTreeMap::new(),
+        crate_lines: BTreeMap::new(),
+        any: false,
+    };
+    let mut charged = vec![0u64; graph.functions.len()];
+    for l in &graph.lines {
+        let f = &graph.functions[l.function];
+        if f.object != extension || is_allocator(&f.name) {
+            continue;
+        }
+        let path = &graph.files[l.file];
+        let Some(mut category) = sources::category(path, crate_dir) else {
+            continue;
+        };
+        out.any |= l.line > 0;
+        if category == Category::Crate && crate_dir.is_some_and(|d| Path::new(path).starts_with(d))
+        {
+            if sources
+                .line(path, l.line)
+                .is_some_and(sources::is_pyo3_attribute)
+            {
+                category = Category::Pyo3;
+            } else if l.line > 0 {
+                *out.crate_lines.entry((l.file, l.line)).or_default() += l.cost;
+            }
+        }
+        *out.categories.entry(category).or_default() += l.cost;
+        charged[l.function] += l.cost;
+    }
+    // What the lines did not cover goes by the function's symbol.
+    for (f, charged) in graph.functions.iter().zip(charged) {
+        if f.object == extension && f.self_cost > charged {
+            *out.categories
+                .entry(classify(f, lane, Some(extension)))
+                .or_default() += f.self_cost - charged;
+        }
+    }
+    out
+}
+
 impl Breakdown {
     /// The breakdown of `graph`, a lane's callgrind file for `calls` calls,
     /// scaled by `scale` (the work ratio when counted at a smaller size).
-    /// `build` is the folder of the lane's unpacked build.
-    pub fn of(graph: &CallGraph, lane: &Lane, build: Option<&str>, calls: u32, scale: f64) -> Self {
+    pub fn of(graph: &CallGraph, lane: &Lane, origin: Origin, calls: u32, scale: f64) -> Self {
         let per = scale / calls.max(1) as f64;
-        let extension = extension_of(graph, build);
+        let extension = extension_of(graph, origin.build);
         let mut categories: BTreeMap<Category, f64> =
             Category::ALL.iter().map(|&c| (c, 0.0)).collect();
-        for f in &graph.functions {
+        for f in graph
+            .functions
+            .iter()
+            .filter(|f| extension.is_none_or(|ext| f.object != ext))
+        {
             *categories.entry(classify(f, lane, extension)).or_default() +=
                 f.self_cost as f64 * per;
         }
+        let mut sources = Sources::default();
+        let lines = extension.map(|ext| by_line(graph, lane, ext, origin.crate_dir, &mut sources));
+        for (c, cost) in lines.iter().flat_map(|l| &l.categories) {
+            *categories.entry(*c).or_default() += *cost as f64 * per;
+        }
+        let hot_lines = lines.as_ref().map_or_else(Vec::new, |l| {
+            hot_lines(graph, l, origin.crate_dir, &mut sources, per)
+        });
         // Merged by short name: a generic function's instances are one line.
         let mut merged: BTreeMap<String, (f64, f64)> = BTreeMap::new();
         for f in graph.functions.iter().filter(|f| f.inclusive > 0) {
@@ -156,8 +243,38 @@ impl Breakdown {
             hot_self: hot(|h| h.self_cost),
             hot_inclusive: hot(|h| h.inclusive),
             symbols,
+            line_tables: lines.is_none_or(|l| l.any),
+            hot_lines,
         }
     }
+}
+
+/// The crate's costliest lines, with their text as it is on disk.
+fn hot_lines(
+    graph: &CallGraph,
+    lines: &ByLine,
+    crate_dir: Option<&Path>,
+    sources: &mut Sources,
+    per: f64,
+) -> Vec<HotLine> {
+    let total = graph.total.max(1) as f64;
+    let mut top: Vec<(&(usize, u32), &u64)> = lines.crate_lines.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    top.into_iter()
+        .take(HOT_LINES)
+        .map(|(&(file, line), &cost)| {
+            let path = &graph.files[file];
+            HotLine {
+                file: crate_dir
+                    .and_then(|d| Path::new(path).strip_prefix(d).ok())
+                    .map_or_else(|| path.clone(), |p| p.to_string_lossy().into_owned()),
+                line,
+                text: sources.line(path, line).unwrap_or_default().to_owned(),
+                instructions: cost as f64 * per,
+                share: cost as f64 / total,
+            }
+        })
+        .collect()
 }
 
 /// One rule of the diagnosis: when it applies, and what it says. The first
@@ -175,6 +292,18 @@ fn boundary(b: &Breakdown) -> f64 {
     b.share(Category::Cpython) + b.share(Category::Pyo3)
 }
 
+/// ", its hottest line src/lib.rs:14 (61%)", when the crate's lines are known.
+fn hottest_line(b: &Breakdown) -> String {
+    b.hot_lines.first().map_or_else(String::new, |l| {
+        format!(
+            "; its hottest line is {}:{} ({})",
+            l.file,
+            l.line,
+            pct(l.share)
+        )
+    })
+}
+
 /// The diagnosis rules of a Rust lane, in order.
 pub const RULES: &[Rule] = &[
     Rule {
@@ -186,16 +315,30 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
+        applies: |b| !b.line_tables && boundary(b) >= 0.5,
+        says: |b| {
+            format!(
+                "{} of its instructions run in PyO3's and CPython's functions, but the build has \
+                 no line tables, so the crate's own code that release inlined into them cannot \
+                 be told apart: build with debug = \"line-tables-only\" in [profile.release] \
+                 (pyo3-lab does unless CARGO_PROFILE_RELEASE_DEBUG says otherwise)",
+                pct(boundary(b))
+            )
+        },
+    },
+    Rule {
         applies: |b| boundary(b) >= 0.5,
         says: |b| {
             format!(
                 "{} of its instructions convert the arguments (cpython {}, pyo3 {}); its own \
-                 loop is {}. The conversion, not the loop, is the cost: take a buffer (bytes, \
-                 array.array, a numpy array through the numpy crate) or fewer, larger objects",
+                 loop is {} on the crate's lines and {} in Rust's std. The conversion, not the \
+                 loop, is the cost: take a buffer (bytes, array.array, a numpy array through \
+                 the numpy crate) or fewer, larger objects",
                 pct(boundary(b)),
                 pct(b.share(Category::Cpython)),
                 pct(b.share(Category::Pyo3)),
-                pct(b.share(Category::Crate))
+                pct(b.share(Category::Crate)),
+                pct(b.share(Category::RustStd))
             )
         },
     },
@@ -212,8 +355,10 @@ pub const RULES: &[Rule] = &[
         applies: |b| b.share(Category::Crate) >= 0.9,
         says: |b| {
             format!(
-                "{} in the crate's own code: the boundary costs nothing here; the algorithm decides",
-                pct(b.share(Category::Crate))
+                "{} in the crate's own code: the boundary costs nothing here; the algorithm \
+                 decides{}",
+                pct(b.share(Category::Crate)),
+                hottest_line(b)
             )
         },
     },
@@ -221,15 +366,17 @@ pub const RULES: &[Rule] = &[
         applies: |_| true,
         says: |b| {
             format!(
-                "crate {}, pyo3 {}, cpython {}, allocator {}: no one part dominates; the hottest \
-                 function is {}",
+                "crate {}, pyo3 {}, rust std {}, cpython {}, allocator {}: no one part \
+                 dominates; the hottest function is {}{}",
                 pct(b.share(Category::Crate)),
                 pct(b.share(Category::Pyo3)),
+                pct(b.share(Category::RustStd)),
                 pct(b.share(Category::Cpython)),
                 pct(b.share(Category::Allocator)),
                 b.hot_self
                     .first()
-                    .map_or("unknown", |h| h.function.as_str())
+                    .map_or("unknown", |h| h.function.as_str()),
+                hottest_line(b)
             )
         },
     },
@@ -253,8 +400,16 @@ mod tests {
         Function {
             name: name.into(),
             object: object.into(),
+            file: None,
             self_cost: cost,
             inclusive: cost,
+        }
+    }
+
+    fn origin() -> Origin<'static> {
+        Origin {
+            build: Some("/home/site/listsum/release"),
+            crate_dir: Some(Path::new("/work/collatz")),
         }
     }
 
@@ -262,10 +417,28 @@ mod tests {
 
     fn graph(functions: Vec<Function>) -> CallGraph {
         let total = functions.iter().map(|f| f.self_cost).sum();
+        // Each of the extension's functions on a line of its own crate's file.
+        let files = vec![
+            "/work/collatz/src/lib.rs".to_owned(),
+            "/r/registry/src/index.crates.io-1/pyo3-0.30.1/src/lib.rs".to_owned(),
+        ];
+        let lines = functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.object == EXT)
+            .map(|(i, f)| crate::engine::callgraph::LineCost {
+                function: i,
+                file: usize::from(f.name.starts_with("pyo3")),
+                line: 1,
+                cost: f.self_cost,
+            })
+            .collect();
         CallGraph {
             functions,
-            calls: vec![],
+            files,
+            lines,
             total,
+            ..CallGraph::default()
         }
     }
 
@@ -279,14 +452,14 @@ mod tests {
             f("pyo3_lab_counted", "/bin/pyo3-lab", 20),
         ]);
         let lane = Lane::rust("sum_squares", Variant::Release, true);
-        let b = Breakdown::of(&g, &lane, Some("/home/site/listsum/release"), 1, 1.0);
+        let b = Breakdown::of(&g, &lane, origin(), 1, 1.0);
         assert!((b.total() - 1000.0).abs() < 1e-9, "adds up");
         assert!((b.share(Category::Cpython) - 0.52).abs() < 1e-9);
         assert!((b.share(Category::Allocator) - 0.03).abs() < 1e-9);
         assert!((b.share(Category::Other) - 0.02).abs() < 1e-9);
         let said = diagnose(&lane, &b).unwrap();
         assert!(
-            said.contains("71% of its instructions convert the arguments (cpython 52%, pyo3 19%); its own loop is 24%"),
+            said.contains("71% of its instructions convert the arguments (cpython 52%, pyo3 19%); its own loop is 24% on the crate's lines and 0% in Rust's std"),
             "{said}"
         );
         assert_eq!(b.hot_self[0].function, "PyLong_AsLong");
@@ -304,7 +477,7 @@ mod tests {
             ),
         ]);
         let lane = Lane::rust("run", Variant::Release, true);
-        let b = Breakdown::of(&g, &lane, Some("/home/site/listsum/release"), 2, 10.0);
+        let b = Breakdown::of(&g, &lane, origin(), 2, 10.0);
         assert!((b.total() - 5000.0).abs() < 1e-6, "per call, scaled");
         let said = diagnose(&lane, &b).unwrap();
         assert!(said.contains("97% in the crate's own code"), "{said}");
@@ -321,7 +494,7 @@ mod tests {
             f("_PyObject_Malloc", "/usr/lib/libpython3.11.so.1.0", 200),
         ]);
         let lane = Lane::python("f", true, true);
-        let b = Breakdown::of(&g, &lane, None, 1, 1.0);
+        let b = Breakdown::of(&g, &lane, Origin::default(), 1, 1.0);
         assert!((b.share(Category::Interpreter) - 0.8).abs() < 1e-9);
         assert!((b.share(Category::Allocator) - 0.2).abs() < 1e-9);
         assert!(diagnose(&lane, &b).is_none());
@@ -334,8 +507,76 @@ mod tests {
             f("PyLong_AsLong", "/lib/libpython3.11.so", 100),
         ]);
         let lane = Lane::rust("x", Variant::Release, true);
-        let b = Breakdown::of(&g, &lane, Some("/home/site/listsum/release"), 1, 1.0);
+        let b = Breakdown::of(&g, &lane, origin(), 1, 1.0);
         assert!(!b.symbols);
         assert!(diagnose(&lane, &b).unwrap().contains("no symbols"));
+    }
+
+    #[test]
+    fn a_loop_inlined_into_the_trampoline_is_the_crates_by_its_lines() {
+        let dir = std::env::temp_dir().join(format!("pyo3-lab-breakdown-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let lib = dir.join("src/lib.rs");
+        std::fs::write(
+            &lib,
+            "#[pyfunction]\nfn f(n: u64) -> u64 {\n    (0..n).sum()\n}\n",
+        )
+        .unwrap();
+        let mut trampoline = f("pyo3::impl_::trampoline::fastcall", EXT, 1000);
+        trampoline.file = Some(1);
+        let mut g = graph(vec![trampoline]);
+        g.files = vec![
+            lib.to_string_lossy().into_owned(),
+            "/r/registry/src/index.crates.io-1/pyo3-0.30.1/src/impl_/trampoline.rs".into(),
+            "/rustc/abc/library/core/src/iter/range.rs".into(),
+        ];
+        let line = |file, line, cost| crate::engine::callgraph::LineCost {
+            function: 0,
+            file,
+            line,
+            cost,
+        };
+        g.lines = vec![
+            line(0, 3, 900),
+            line(0, 1, 20),
+            line(1, 81, 30),
+            line(2, 772, 40),
+        ];
+        let lane = Lane::rust("f", Variant::Release, true);
+        let origin = Origin {
+            build: Some("/home/site/listsum/release"),
+            crate_dir: Some(&dir),
+        };
+        let b = Breakdown::of(&g, &lane, origin, 1, 1.0);
+        assert!((b.share(Category::Crate) - 0.9).abs() < 1e-9, "{b:?}");
+        assert!(
+            (b.share(Category::Pyo3) - 0.06).abs() < 1e-9,
+            "the trampoline's lines, the #[pyfunction] glue, and by its symbol the 10 on no line: {b:?}"
+        );
+        assert!((b.share(Category::RustStd) - 0.04).abs() < 1e-9);
+        assert!(b.line_tables);
+        assert_eq!(
+            (b.hot_lines[0].file.as_str(), b.hot_lines[0].line),
+            ("src/lib.rs", 3)
+        );
+        assert_eq!(b.hot_lines[0].text, "(0..n).sum()");
+        assert_eq!(b.hot_lines.len(), 1, "the attribute's line is PyO3's");
+        let said = diagnose(&lane, &b).unwrap();
+        assert!(
+            said.contains("its hottest line is src/lib.rs:3 (90%)"),
+            "{said}"
+        );
+
+        // The same module without line tables: charged by symbol, and the
+        // diagnosis says it cannot tell, rather than blaming the conversion.
+        g.lines.clear();
+        let b = Breakdown::of(&g, &lane, origin, 1, 1.0);
+        assert!(!b.line_tables && b.share(Category::Pyo3) == 1.0);
+        let said = diagnose(&lane, &b).unwrap();
+        assert!(
+            said.contains("no line tables") && !said.contains("take a buffer"),
+            "{said}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

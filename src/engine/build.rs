@@ -41,6 +41,10 @@ pub fn reusable(manifest: &Path, inputs: &str) -> Option<BuildInfo> {
     })
 }
 
+/// Cargo's setting for release builds with line tables and no more debug
+/// information.
+const LINE_TABLES: (&str, &str) = ("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
+
 /// Everything a build needs to know about its surroundings.
 pub struct Builder<'a> {
     pub home: &'a Home,
@@ -53,10 +57,11 @@ impl Builder<'_> {
     /// What a build depends on besides its files: its settings (a changed
     /// rustflag rebuilds), Python and maturin.
     /// The `proven` mark sets apart the builds made since each compile is
-    /// proven to be of the files on disk: older records are built again.
+    /// proven to be of the files on disk, `lines` those with line tables:
+    /// older records are built again.
     fn salt(&self, variant: Variant) -> String {
         format!(
-            "{}|python {}|maturin {}|proven",
+            "{}|python {}|maturin {}|proven|lines",
             variant.spec().salt(),
             self.toolchain.python_version,
             self.toolchain.maturin_version
@@ -216,6 +221,7 @@ impl Builder<'_> {
             seconds,
             wheel_bytes: fs::metadata(&wheel)?.len(),
             module_bytes: fs::metadata(&module)?.len(),
+            line_table_bytes: exports::debug_bytes(&module)?,
             module_sha256: file_sha256(&module)?,
             module,
             fresh: false,
@@ -354,11 +360,17 @@ impl Builder<'_> {
             .chain(spec.rustflags.iter().cloned())
             .chain(phase.rustflags.iter().cloned())
             .collect();
-        let expression = duct::cmd(&self.toolchain.maturin, args)
+        let mut expression = duct::cmd(&self.toolchain.maturin, args)
             .env("CARGO_TARGET_DIR", &phase.target_dir)
             .env("RUSTFLAGS", rustflags.join(" "))
             .env("CARGO_TERM_COLOR", "never")
             .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        // Line tables let `--instructions` charge inlined code to the source
+        // line it came from; they do not change the code (README, "Where
+        // the instructions go"). A user's own setting wins.
+        if spec.release && std::env::var_os(LINE_TABLES.0).is_none() {
+            expression = expression.env(LINE_TABLES.0, LINE_TABLES.1);
+        }
         let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
             self.log_line(target, line)
         })
@@ -518,6 +530,7 @@ mod tests {
             seconds: 1.0,
             wheel_bytes: 10,
             module_bytes: fs::metadata(&module).unwrap().len(),
+            line_table_bytes: 0,
             module_sha256: file_sha256(&module).unwrap(),
             module: module.clone(),
             fresh: false,

@@ -1,10 +1,14 @@
 //! A callgrind output file read back: every function's self and inclusive
-//! cost, the object it lives in, and the call edges between functions.
+//! cost, the object it lives in, the call edges between functions, and
+//! each function's own cost by the source line it came from (the `fi=`/`fe=`
+//! records name the file of code inlined from elsewhere).
 //! The `--instructions` run writes these files already; reading them is
 //! what the "why" breakdown and the flame graphs are made from, with no
 //! Valgrind run of their own.
 
 use std::collections::{BTreeMap, HashMap};
+
+use super::sources;
 
 /// One function of the profile (functions of the same name in different
 /// objects are different functions).
@@ -13,6 +17,8 @@ pub struct Function {
     pub name: String,
     /// The object file it is in: the extension, libpython, libc, pyo3-lab.
     pub object: String,
+    /// Its own source file (`fl=`), an index into `CallGraph::files`.
+    pub file: Option<usize>,
     /// Instructions spent in the function itself.
     pub self_cost: u64,
     /// Instructions spent in it and in what it called; calls of itself are
@@ -29,10 +35,26 @@ pub struct Call {
     pub cost: u64,
 }
 
+/// A function's own instructions on one source line (line 0: code the
+/// compiler gave no line).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineCost {
+    pub function: usize,
+    /// An index into `CallGraph::files`.
+    pub file: usize,
+    pub line: u32,
+    pub cost: u64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallGraph {
     pub functions: Vec<Function>,
     pub calls: Vec<Call>,
+    /// Source files as callgrind names them (`???` where there is no debug
+    /// information).
+    pub files: Vec<String>,
+    /// Every function's self cost, split by file and line.
+    pub lines: Vec<LineCost>,
     /// The file's own total (`summary:`/`totals:`).
     pub total: u64,
 }
@@ -59,16 +81,20 @@ impl Names {
     }
 }
 
-/// The cost of a cost line: `position cost` (positions may be relative,
-/// `+3`, `-2`, `*`); the first event is the one counted (Ir).
-fn cost_of(line: &str) -> Option<u64> {
+/// A cost line, `position cost`: the source line (positions may be relative
+/// to the last one, `+3`, `-2`, `*`) and its first event (Ir), the one
+/// counted.
+fn cost_of(line: &str, last: u32) -> Option<(u32, u64)> {
     let mut parts = line.split_whitespace();
     let position = parts.next()?;
-    let first = position.chars().next()?;
-    if !(first.is_ascii_digit() || matches!(first, '+' | '-' | '*')) {
-        return None;
-    }
-    parts.next()?.parse().ok()
+    let at = match position.as_bytes().first()? {
+        b'*' => last,
+        b'+' => last.saturating_add(position[1..].parse().ok()?),
+        b'-' => last.saturating_sub(position[1..].parse().ok()?),
+        b'0'..=b'9' => position.parse().ok()?,
+        _ => return None,
+    };
+    Some((at, parts.next()?.parse().ok()?))
 }
 
 impl CallGraph {
@@ -90,6 +116,19 @@ impl CallGraph {
                     graph.functions.len() - 1
                 })
         };
+        let mut files = Names::default();
+        let mut file_ids: HashMap<String, usize> = HashMap::new();
+        let mut file_id = |graph: &mut CallGraph, name: String| -> usize {
+            *file_ids.entry(name).or_insert_with_key(|name| {
+                graph.files.push(name.clone());
+                graph.files.len() - 1
+            })
+        };
+        // The function's own file (`fl=`), the file of the lines that follow
+        // (`fi=`/`fe=`: inlined code), and the last line, which relative
+        // positions count from (a `calls=` line's target does not move it).
+        let (mut function_file, mut file, mut last) = (None, None, 0u32);
+        let mut per_line: HashMap<(usize, usize, u32), u64> = HashMap::new();
         let mut object = String::new();
         let mut current: Option<usize> = None;
         let mut callee_object: Option<String> = None;
@@ -101,10 +140,27 @@ impl CallGraph {
                 object = objects.resolve(spec);
             } else if let Some(spec) = line.strip_prefix("cob=") {
                 callee_object = Some(objects.resolve(spec));
+            } else if let Some(spec) = line.strip_prefix("fl=") {
+                function_file = Some(file_id(&mut graph, files.resolve(spec)));
+                file = function_file;
+            } else if let Some(spec) = line
+                .strip_prefix("fi=")
+                .or_else(|| line.strip_prefix("fe="))
+            {
+                file = Some(file_id(&mut graph, files.resolve(spec)));
+            } else if let Some(spec) = line
+                .strip_prefix("cfi=")
+                .or_else(|| line.strip_prefix("cfl="))
+            {
+                // Only to learn the name its id stands for later.
+                files.resolve(spec);
             } else if let Some(spec) = line.strip_prefix("fn=") {
                 let name = functions.resolve(spec);
-                current = Some(id_of(&mut graph, &object, &name));
+                let id = id_of(&mut graph, &object, &name);
+                graph.functions[id].file = graph.functions[id].file.or(function_file);
+                current = Some(id);
                 callee_object = None;
+                file = function_file;
             } else if let Some(spec) = line.strip_prefix("cfn=") {
                 let name = functions.resolve(spec);
                 let ob = callee_object.take().unwrap_or_else(|| object.clone());
@@ -126,7 +182,8 @@ impl CallGraph {
                 if let Some(n) = spec.split_whitespace().next().and_then(|n| n.parse().ok()) {
                     total = Some(n);
                 }
-            } else if let Some(cost) = cost_of(line) {
+            } else if let Some((at, cost)) = cost_of(line, last) {
+                last = at;
                 let Some(caller) = current else { continue };
                 match pending.take() {
                     Some((callee, count)) => {
@@ -143,11 +200,23 @@ impl CallGraph {
                     None => {
                         graph.functions[caller].self_cost += cost;
                         graph.functions[caller].inclusive += cost;
+                        if let Some(file) = file {
+                            *per_line.entry((caller, file, at)).or_default() += cost;
+                        }
                     }
                 }
             }
         }
         graph.total = total?;
+        graph.lines = per_line
+            .into_iter()
+            .map(|((function, file, line), cost)| LineCost {
+                function,
+                file,
+                line,
+                cost,
+            })
+            .collect();
         for f in &mut graph.functions {
             // Mutual recursion counts a subtree more than once: no function
             // holds more than everything.
@@ -177,8 +246,20 @@ impl CallGraph {
             into[c.callee] += c.cost;
             below[c.caller].push(c);
         }
+        // Each function's own cost on lines of other files: code inlined
+        // into it, which the stacks show as frames of their own.
+        let mut inlined: Vec<BTreeMap<usize, u64>> = vec![BTreeMap::new(); self.functions.len()];
+        for l in &self.lines {
+            if self.functions[l.function]
+                .file
+                .is_some_and(|own| own != l.file)
+            {
+                *inlined[l.function].entry(l.file).or_default() += l.cost;
+            }
+        }
         let mut walk = Walk {
             graph: self,
+            inlined,
             names: self
                 .functions
                 .iter()
@@ -217,6 +298,8 @@ impl CallGraph {
 /// One walk of the call graph from its roots down, gathering stacks.
 struct Walk<'a> {
     graph: &'a CallGraph,
+    /// Each function's cost on lines inlined from other files, by file.
+    inlined: Vec<BTreeMap<usize, u64>>,
     /// Each function's frame name, made once.
     names: Vec<String>,
     /// What all edges into each function spent below it.
@@ -242,6 +325,15 @@ impl Walk<'_> {
         // Whatever is not followed further (too deep, recursion, too small)
         // stays with this frame, so the graph still adds up.
         let mut kept = functions[node].self_cost as f64 * share;
+        for (&file, &cost) in &self.inlined[node] {
+            let frame = sources::short(&self.graph.files[file]).replace(';', ":");
+            let cost = cost as f64 * share;
+            *self
+                .lines
+                .entry(format!("{path};[inlined] {frame}"))
+                .or_default() += cost;
+            kept -= cost;
+        }
         for k in 0..self.below[node].len() {
             let edge = self.below[node][k];
             let cost = edge.cost as f64 * share;
@@ -414,6 +506,69 @@ fn=(5) _PyEval_EvalFrameDefault
             short_name("fibonacci::_run'2"),
             "fibonacci::_run",
             "recursion levels"
+        );
+    }
+
+    /// A release trampoline with the crate's loop inlined into it: lines of
+    /// three files in one function, with relative positions and a call.
+    const INLINED: &str = "\
+events: Ir
+summary: 1000
+ob=(1) /site/m.so
+fl=(1) /reg/pyo3-0.30.1/src/impl_/trampoline.rs
+fn=(1) pyo3::impl_::trampoline::fastcall
+81 20
+fi=(2) /work/m/src/lib.rs
+14 700
+-1 200
+cfi=(3) /py/Objects/longobject.c
+cfn=(2) PyLong_AsLong
+calls=1 1253
+* 30
++1 40
+fe=(1)
+82 10
+fl=(3)
+fn=(2)
+1253 30
+";
+
+    #[test]
+    fn each_line_is_charged_to_the_file_it_came_from() {
+        let g = CallGraph::parse(INLINED).unwrap();
+        let cost = |file: &str, line| {
+            g.lines
+                .iter()
+                .filter(|l| g.files[l.file].ends_with(file) && l.line == line)
+                .map(|l| l.cost)
+                .sum::<u64>()
+        };
+        assert_eq!(cost("trampoline.rs", 81), 20);
+        assert_eq!(cost("trampoline.rs", 82), 10);
+        assert_eq!(
+            cost("lib.rs", 14),
+            700 + 40,
+            "a call's target moves no position"
+        );
+        assert_eq!(cost("lib.rs", 13), 200);
+        assert_eq!(cost("longobject.c", 1253), 30, "a file named in cfi= first");
+        let lines: u64 = g.lines.iter().map(|l| l.cost).sum();
+        let own: u64 = g.functions.iter().map(|f| f.self_cost).sum();
+        assert_eq!(lines, own, "every own cost has its line");
+    }
+
+    #[test]
+    fn inlined_code_is_a_frame_of_its_own() {
+        let folded = CallGraph::parse(INLINED).unwrap().folded();
+        assert!(
+            folded.contains(
+                &"pyo3::impl_::trampoline::fastcall;[inlined] m/src/lib.rs 940".to_owned()
+            ),
+            "{folded:#?}"
+        );
+        assert!(
+            folded.contains(&"pyo3::impl_::trampoline::fastcall 30".to_owned()),
+            "{folded:#?}"
         );
     }
 }

@@ -8,13 +8,33 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use object::{Object, ObjectSymbol};
+use object::{Object, ObjectSection, ObjectSymbol};
+
+/// The module's file, once it is known to parse as one.
+fn read(module: &Path) -> Result<Vec<u8>> {
+    let bytes = fs::read(module).with_context(|| format!("cannot read {}", module.display()))?;
+    object::File::parse(&*bytes)
+        .with_context(|| format!("{} is not a shared library", module.display()))?;
+    Ok(bytes)
+}
+
+/// Bytes of the module's file that are debug information (`.debug_*`
+/// sections): the line tables `--instructions` reads. Python never loads
+/// them, so the module's size as shipped is the file's without them.
+pub fn debug_bytes(module: &Path) -> Result<u64> {
+    let bytes = read(module)?;
+    let file = object::File::parse(&*bytes)?;
+    Ok(file
+        .sections()
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".debug")))
+        .filter_map(|s| s.file_range().map(|(_, size)| size))
+        .sum())
+}
 
 /// Every `PyInit_*` the module's file exports, without the prefix.
 fn init_names(module: &Path) -> Result<Vec<String>> {
-    let bytes = fs::read(module).with_context(|| format!("cannot read {}", module.display()))?;
-    let file = object::File::parse(&*bytes)
-        .with_context(|| format!("{} is not a shared library", module.display()))?;
+    let bytes = read(module)?;
+    let file = object::File::parse(&*bytes)?;
     let mut names: Vec<String> = file
         .dynamic_symbols()
         .filter(|s| s.is_definition() && s.is_global())

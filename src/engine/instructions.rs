@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::breakdown;
+use super::breakdown::{self, Origin};
 use super::callgraph::CallGraph;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
@@ -116,7 +116,11 @@ pub fn count(
                             .map(|p| p.to_string_lossy().into_owned())
                     })
                     .flatten();
-                let breakdown = Breakdown::of(&graph, &setup.lane, build.as_deref(), calls, scale);
+                let origin = Origin {
+                    build: build.as_deref(),
+                    crate_dir: (setup.lane.language == Language::Rust).then_some(&*exp.dir),
+                };
+                let breakdown = Breakdown::of(&graph, &setup.lane, origin, calls, scale);
                 Instructions {
                     per_call: graph.total as f64 / calls as f64 * scale,
                     counted_size,

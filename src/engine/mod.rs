@@ -29,6 +29,7 @@ pub mod race;
 pub mod scaling;
 pub mod seams;
 pub mod significance;
+mod sources;
 pub mod stats;
 mod stream;
 pub mod sweep;

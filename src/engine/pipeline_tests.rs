@@ -166,6 +166,7 @@ impl BuildStep for FakeBuilder {
             wheel_bytes: 1,
             module: "/fake/module.so".into(),
             module_bytes: 1,
+            line_table_bytes: 0,
             module_sha256: "0".into(),
             fresh: false,
             clean: None,

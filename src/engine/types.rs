@@ -72,6 +72,10 @@ pub struct BuildInfo {
     /// The extension module (`.so`) inside the unpacked wheel.
     pub module: PathBuf,
     pub module_bytes: u64,
+    /// Of `module_bytes`, the line tables (`.debug_*` sections) release
+    /// builds carry for `--instructions`; Python never loads them.
+    #[serde(default)]
+    pub line_table_bytes: u64,
     pub module_sha256: String,
     /// True when this run reused the build instead of compiling.
     #[serde(skip)]
@@ -86,6 +90,13 @@ pub struct BuildInfo {
     /// The Python packages installed for its experiment: `numpy 2.3.5`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+}
+
+impl BuildInfo {
+    /// The module as Python loads it: its file without the line tables.
+    pub fn shipped_bytes(&self) -> u64 {
+        self.module_bytes.saturating_sub(self.line_table_bytes)
+    }
 }
 
 // ---- races -----------------------------------------------------------------
@@ -442,6 +453,10 @@ pub enum Category {
     /// PyO3's glue: argument extraction, conversions, wrappers, GIL and
     /// reference-count bookkeeping.
     Pyo3,
+    /// Rust's own library (`core`, `alloc`, `std`) inlined into the
+    /// extension or called by it.
+    #[serde(rename = "rust_std")]
+    RustStd,
     /// CPython's C-API called from the extension, and what it calls.
     Cpython,
     /// CPython running Python code: the evaluation loop and what it calls.
@@ -453,9 +468,10 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [
+    pub const ALL: [Category; 7] = [
         Category::Crate,
         Category::Pyo3,
+        Category::RustStd,
         Category::Cpython,
         Category::Interpreter,
         Category::Allocator,
@@ -466,6 +482,7 @@ impl Category {
         match self {
             Category::Crate => "crate",
             Category::Pyo3 => "pyo3",
+            Category::RustStd => "rust std",
             Category::Cpython => "cpython",
             Category::Interpreter => "interpreter",
             Category::Allocator => "allocator",
@@ -481,6 +498,19 @@ pub struct Hot {
     #[serde(rename = "self")]
     pub self_cost: f64,
     pub inclusive: f64,
+}
+
+/// One of the crate's own source lines and what it spent per call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HotLine {
+    /// The file, relative to the crate: `src/lib.rs`.
+    pub file: String,
+    pub line: u32,
+    /// The line as it is on disk, trimmed.
+    pub text: String,
+    pub instructions: f64,
+    /// Its share of all the lane's instructions, 0 to 1.
+    pub share: f64,
 }
 
 /// One of a Python reference's own functions, from one call under cProfile.
@@ -504,6 +534,17 @@ pub struct Breakdown {
     pub hot_inclusive: Vec<Hot>,
     /// False when the extension carries no symbols: the split is not made.
     pub symbols: bool,
+    /// False when the extension has no line tables: code inlined across
+    /// crates is charged to the function it was inlined into.
+    #[serde(default = "yes")]
+    pub line_tables: bool,
+    /// The crate's own hottest source lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot_lines: Vec<HotLine>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Breakdown {

@@ -26,8 +26,8 @@ use crate::engine::stats::{self, Summary, ratio};
 use crate::engine::sweep::{self, LaneTrend};
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    Breakdown, BuildInfo, Category, GilRun, Hot, LaneRecord, Language, PyHot, Scaling, ScalingRow,
-    SweepPoint, Target, Variant, VerifyRecord,
+    Breakdown, BuildInfo, Category, GilRun, Hot, HotLine, LaneRecord, Language, PyHot, Scaling,
+    ScalingRow, SweepPoint, Target, Variant, VerifyRecord,
 };
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -200,7 +200,12 @@ pub struct BuildRow {
     /// Compile time of the build in use (the earlier one's when reused).
     pub seconds: Option<f64>,
     pub wheel_bytes: Option<u64>,
+    /// The module as Python loads it: its file without the line tables.
     pub module_bytes: Option<u64>,
+    /// The line tables (debug sections) in the module's file besides, which
+    /// `--instructions` reads; the wheel carries them too.
+    #[serde(default)]
+    pub line_table_bytes: Option<u64>,
     /// Whether pyo3 itself was compiled (clean) or reused (incremental).
     #[serde(default)]
     pub clean: Option<bool>,
@@ -253,7 +258,8 @@ impl BuildRow {
             reused: info.is_some_and(|i| i.fresh),
             seconds: info.map(|i| i.seconds),
             wheel_bytes: info.map(|i| i.wheel_bytes),
-            module_bytes: info.map(|i| i.module_bytes),
+            module_bytes: info.map(BuildInfo::shipped_bytes),
+            line_table_bytes: info.map(|i| i.line_table_bytes),
             clean: info.and_then(|i| i.clean),
             pyo3: info.and_then(|i| i.pyo3.clone()),
             packages: info.map(|i| i.packages.clone()).unwrap_or_default(),
@@ -358,8 +364,8 @@ pub struct LaneResult {
     /// How many times fewer instructions than the reference lane.
     #[serde(default)]
     pub instruction_speedup: Option<f64>,
-    /// Instructions per call by who spent them (crate, pyo3, cpython,
-    /// interpreter, allocator, other); they add up to `instructions`.
+    /// Instructions per call by who spent them (crate, pyo3, rust_std,
+    /// cpython, interpreter, allocator, other); they add up to `instructions`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<BTreeMap<Category, f64>>,
     /// The hottest functions per call, by self cost.
@@ -368,6 +374,10 @@ pub struct LaneResult {
     /// The hottest functions per call, by inclusive cost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hot_inclusive: Vec<Hot>,
+    /// The crate's own hottest source lines (Rust lanes whose build has
+    /// line tables): file, line, its text, instructions per call, share.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot_lines: Vec<HotLine>,
     /// What the breakdown means, in a sentence (Rust lanes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<String>,
@@ -447,6 +457,9 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                     .map(|(reference, i)| reference / i.per_call),
                 breakdown: breakdown(r).map(|b| b.categories.clone()),
                 hot: breakdown(r).map(|b| b.hot_self.clone()).unwrap_or_default(),
+                hot_lines: breakdown(r)
+                    .map(|b| b.hot_lines.clone())
+                    .unwrap_or_default(),
                 hot_inclusive: breakdown(r)
                     .map(|b| b.hot_inclusive.clone())
                     .unwrap_or_default(),
@@ -650,6 +663,7 @@ mod tests {
             seconds: Some(1.0),
             wheel_bytes: Some(1),
             module_bytes: Some(1),
+            line_table_bytes: None,
             clean: Some(false),
             pyo3: Some(pyo3.into()),
             packages: Vec::new(),

@@ -669,6 +669,17 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
         if !hot.is_empty() {
             let _ = writeln!(out, "    {} hottest: {}", r.lane, hot.join(", "));
         }
+        for l in r.hot_lines.iter().take(3) {
+            let _ = writeln!(
+                out,
+                "    {} {}:{} {:>3.0}%  {}",
+                r.lane,
+                l.file,
+                l.line,
+                l.share * 100.0,
+                l.text
+            );
+        }
     }
     for (r, _) in &with {
         if let Some(d) = &r.diagnosis {

@@ -108,6 +108,7 @@ fn a_failed_rebuild_keeps_the_last_good_build() {
         wheel_bytes: 1,
         module: "m.so".into(),
         module_bytes: 1,
+        line_table_bytes: 0,
         module_sha256: "y".into(),
         fresh: false,
         clean: None,

@@ -44,6 +44,7 @@ fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
         wheel_bytes: module_bytes / 3,
         module: "/lab/site/m.so".into(),
         module_bytes,
+        line_table_bytes: 0,
         module_sha256: "0".into(),
         fresh,
         clean: Some(false),
@@ -625,11 +626,13 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
             size: None,
         },
     );
-    let split = |shares: [f64; 6]| Breakdown {
+    let split = |shares: [f64; 7], hot_lines| Breakdown {
         categories: Category::ALL.into_iter().zip(shares).collect(),
         hot_self: vec![],
         hot_inclusive: vec![],
         symbols: true,
+        line_tables: true,
+        hot_lines,
     };
     let counted = |b: Breakdown, diagnosis: Option<&str>| Instructions {
         per_call: b.total(),
@@ -646,7 +649,7 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         Event::Counted(
             lanes[0].clone(),
             Ok(Box::new(counted(
-                split([0.0, 0.0, 0.0, 960.0, 30.0, 10.0]),
+                split([0.0, 0.0, 0.0, 0.0, 960.0, 30.0, 10.0], vec![]),
                 None,
             ))),
         ),
@@ -658,7 +661,16 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         Event::Counted(
             lanes[1].clone(),
             Ok(Box::new(counted(
-                split([240.0, 190.0, 520.0, 0.0, 30.0, 20.0]),
+                split(
+                    [240.0, 190.0, 0.0, 520.0, 0.0, 30.0, 20.0],
+                    vec![crate::engine::types::HotLine {
+                        file: "src/lib.rs".into(),
+                        line: 9,
+                        text: "total += x * x;".into(),
+                        instructions: 200.0,
+                        share: 0.2,
+                    }],
+                ),
                 Some(said),
             ))),
         ),
@@ -689,5 +701,9 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         "a legend: {shot}"
     );
     assert!(shot.contains("71% of its instructions convert"), "{shot}");
+    assert!(
+        shot.contains("rust-release src/lib.rs:9  20%  total += x * x;"),
+        "the crate's hottest line: {shot}"
+    );
     insta::assert_snapshot!(shot);
 }

@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
                         } else {
                             ""
                         },
-                        bytes(info.module_bytes),
+                        bytes(info.shipped_bytes()),
                         other_pyo3(info.pyo3.as_deref())
                     ),
                     theme.ok(),

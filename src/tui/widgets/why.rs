@@ -1,6 +1,6 @@
 //! The "why" pane: each lane's instructions per call as one stacked bar,
 //! a segment per category (who spent them), a legend, and each Rust lane's
-//! diagnosis under the bars. Made from the instruction counts (`I`).
+//! diagnosis and hottest lines of its crate under the bars. Made from the instruction counts (`I`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,6 +19,7 @@ fn look(c: Category, theme: &Theme) -> (Style, char) {
     let (color, glyph) = match c {
         Category::Crate => (Color::Green, '█'),
         Category::Pyo3 => (Color::Yellow, '▓'),
+        Category::RustStd => (Color::Blue, '▞'),
         Category::Cpython => (Color::Magenta, '▒'),
         Category::Interpreter => (Color::Cyan, '░'),
         Category::Allocator => (Color::Red, '▚'),
@@ -87,9 +88,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         legend.push(Span::raw(format!("{}  ", c.name())));
     }
     lines.push(Line::from(legend));
-    for (_, _, diagnosis) in &lanes {
+    for (lane, b, diagnosis) in &lanes {
         if let Some(d) = diagnosis {
             lines.push(Line::styled(d.to_string(), theme.title()));
+        }
+        // Where in the crate: its hottest lines, as the porter asks next.
+        for l in b.hot_lines.iter().take(3) {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "  {} {}:{} {:>3.0}%  ",
+                        lane.name,
+                        l.file,
+                        l.line,
+                        l.share * 100.0
+                    ),
+                    theme.dim(),
+                ),
+                Span::raw(l.text.clone()),
+            ]));
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
