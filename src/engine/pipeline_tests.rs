@@ -95,7 +95,10 @@ impl Caller for FakeWorker {
                 Ok(Finished::scripted(seconds, "42", expect))
             }
             Request::Threads { counts, .. } => {
-                let rows: Vec<(u32, f64, f64)> = counts.iter().map(|&t| (t, 0.02, 0.02)).collect();
+                let rows: Vec<crate::engine::threads::Rounds> = counts
+                    .iter()
+                    .map(|&t| (t, vec![0.02], vec![0.02], vec![1.0]))
+                    .collect();
                 Ok(Finished {
                     json: Some(serde_json::to_string(&rows).unwrap()),
                     ..Finished::scripted(0.02, "42", &None)

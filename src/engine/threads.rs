@@ -17,16 +17,81 @@ use crate::worker::protocol::Request;
 /// Cores a call must keep busy on its own to count as parallel inside.
 const PARALLEL_INSIDE: f64 = 1.5;
 
-/// Batches per thread count; the best is kept (a shared machine's speed
-/// wanders between batches).
-const BATCHES: u32 = 5;
+/// Rounds per thread count, each a batch of calls beside a batch of the
+/// native yardstick: short turns, so a burst of load meets both of a pair.
+const BATCHES: u32 = 8;
+
+/// One thread count's figures, a value per round: the contender's wall per
+/// call, the native yardstick's wall beside it, and the cores it kept busy.
+pub type Rounds = (u32, Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// A thread count's row from its rounds: (threads, wall, speed-up,
+/// capacity, cores).
+type Paired = (u32, f64, f64, f64, f64);
+
+fn median_index(values: &[(usize, f64)]) -> Option<usize> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
+    sorted.get(sorted.len().saturating_sub(1) / 2).map(|v| v.0)
+}
+
+/// Each round's speed-up judged against the same round's yardstick, never
+/// a best batch against a best batch taken at other moments: the row of a
+/// thread count is the round whose share of what the machine gave (speed-up
+/// beyond one thread over capacity beyond one) is the median, among rounds
+/// where the machine gave enough to judge; when most rounds did not, the
+/// round of median capacity, which the verdict then calls "can't tell".
+pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
+    let Some((_, one, native_one, _)) = rounds.iter().find(|r| r.0 == 1) else {
+        return Vec::new();
+    };
+    rounds
+        .iter()
+        .filter_map(|(threads, walls, natives, cores)| {
+            let n = walls
+                .len()
+                .min(natives.len())
+                .min(one.len())
+                .min(native_one.len());
+            let pairs: Vec<(usize, f64, f64)> = (0..n)
+                .map(|r| {
+                    (
+                        r,
+                        capacity::speedup(*threads, one[r], walls[r]),
+                        capacity::speedup(*threads, native_one[r], natives[r]),
+                    )
+                })
+                .collect();
+            let judged: Vec<(usize, f64)> = pairs
+                .iter()
+                .filter(|p| p.2 >= capacity::MIN_CAPACITY)
+                .map(|&(r, s, c)| (r, (s - 1.0) / (c - 1.0)))
+                .collect();
+            let r = if *threads == 1 {
+                median_index(&walls[..n].iter().copied().enumerate().collect::<Vec<_>>())
+            } else if judged.len() * 2 >= n && !judged.is_empty() {
+                median_index(&judged)
+            } else {
+                median_index(&pairs.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>())
+            }?;
+            let (_, s, c) = pairs[r];
+            Some((
+                *threads,
+                walls[r],
+                s,
+                c,
+                cores.get(r).copied().unwrap_or(f64::NAN),
+            ))
+        })
+        .collect()
+}
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadRow {
     pub experiment: String,
     pub lane: String,
     pub implementation: String,
     pub threads: u32,
-    /// Wall time of the best batch of `threads` calls at once.
+    /// Wall time per call of `threads` calls at once, in the round judged.
     pub wall: f64,
     /// Throughput against one thread: threads × wall(1) / wall(threads).
     pub speedup: f64,
@@ -34,7 +99,7 @@ pub struct ThreadRow {
     /// speed-up of T native Rust threads with no Python (`worker::native`).
     #[serde(default)]
     pub capacity: Option<f64>,
-    /// CPU time over wall time in the best batch: how many cores the calls
+    /// CPU time over wall time in the round judged: how many cores the calls
     /// kept busy (above 1 with one thread: the function is parallel inside).
     #[serde(default)]
     pub cores: Option<f64>,
@@ -156,11 +221,11 @@ pub fn run(
         };
         let (walls, correct) = match worker.call(&request, None, &mut |_| {}) {
             Ok(done) => {
-                let walls: Option<Vec<(u32, f64, f64, f64)>> = done
+                let rounds: Option<Vec<Rounds>> = done
                     .json
                     .as_deref()
                     .and_then(|j| serde_json::from_str(j).ok());
-                match walls {
+                match rounds.map(|r| paired(&r)).filter(|p| !p.is_empty()) {
                     Some(walls) => (walls, done.correct != Some(false)),
                     None => {
                         problems.push(threads_problem(exp, setup, "gave no timings".into()));
@@ -185,16 +250,15 @@ pub fn run(
                 ProblemKind::WrongWithThreads(most),
             ));
         }
-        let one = walls.iter().find(|w| w.0 == 1).map(|w| (w.1, w.2));
-        for (threads, wall, native, cores) in walls {
+        for (threads, wall, speedup, capacity, cores) in walls {
             rows.push(ThreadRow {
                 experiment: exp.key.clone(),
                 lane: setup.lane.name.clone(),
                 implementation: setup.lane.implementation.clone(),
                 threads,
                 wall,
-                speedup: one.map_or(f64::NAN, |(one, _)| capacity::speedup(threads, one, wall)),
-                capacity: one.map(|(_, native_one)| capacity::speedup(threads, native_one, native)),
+                speedup,
+                capacity: Some(capacity),
                 cores: Some(cores),
                 correct,
             });
@@ -256,6 +320,75 @@ mod tests {
         assert!(
             said.starts_with("can't tell: only 1.1 cores were free"),
             "{said}"
+        );
+    }
+
+    /// Two thread counts over `n` rounds: a contender whose wall per call
+    /// with two threads is `two(r)` of one thread's, beside a yardstick
+    /// that gave `capacity(r)` in the same round.
+    fn rounds(
+        n: usize,
+        two: impl Fn(usize) -> f64,
+        capacity: impl Fn(usize) -> f64,
+    ) -> Vec<Rounds> {
+        vec![
+            (1, vec![1.0; n], vec![1.0; n], vec![1.0; n]),
+            (
+                2,
+                (0..n).map(two).collect(),
+                (0..n).map(|r| 2.0 / capacity(r)).collect(),
+                vec![1.0; n],
+            ),
+        ]
+    }
+
+    fn judged(rounds: &[Rounds]) -> String {
+        let rows: Vec<ThreadRow> = paired(rounds)
+            .into_iter()
+            .map(|(t, wall, s, c, cores)| ThreadRow {
+                wall,
+                cores: Some(cores),
+                ..row_of(t, s, c)
+            })
+            .collect();
+        verdict(&rows, 2).unwrap()
+    }
+
+    #[test]
+    fn a_burst_of_load_meets_both_halves_of_a_pair() {
+        // A function that releases the GIL: two threads take as long as one
+        // (2x), except in the rounds a burst of load took a core, where the
+        // yardstick beside it lost the core too: those rounds are no
+        // evidence either way, and the quiet rounds judge.
+        let burst = |r: usize| (3..6).contains(&r);
+        let released = rounds(
+            8,
+            |r| if burst(r) { 2.0 } else { 1.02 },
+            |r| {
+                if burst(r) { 1.0 } else { 1.98 }
+            },
+        );
+        assert!(
+            judged(&released).starts_with("scales"),
+            "{}",
+            judged(&released)
+        );
+        // One that holds it: 2 threads take twice as long, burst or not.
+        let held = rounds(8, |_| 2.0, |r| if burst(r) { 1.0 } else { 1.98 });
+        assert!(
+            judged(&held).starts_with("holds the GIL"),
+            "{}",
+            judged(&held)
+        );
+        // Load all along: no verdict either way.
+        let busy = rounds(8, |_| 1.9, |_| 1.1);
+        assert!(judged(&busy).starts_with("can't tell"), "{}", judged(&busy));
+        // A burst over most rounds: no verdict from the few quiet ones.
+        let mostly = rounds(8, |_| 2.0, |r| if r < 6 { 1.0 } else { 1.98 });
+        assert!(
+            judged(&mostly).starts_with("can't tell"),
+            "{}",
+            judged(&mostly)
         );
     }
 

@@ -158,15 +158,15 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 )?),
                 None => None,
             };
-            type Rows = Vec<(u32, f64, f64, f64)>;
+            type Rows = Vec<(u32, Vec<f64>, Vec<f64>, Vec<f64>)>;
             let (rows, result, mismatch): (Rows, String, Option<String>) = runner
                 .getattr("run")?
                 .call1((f, call_args, counts, batches, check))?
                 .extract()?;
-            // Every count's (threads, wall per call, native wall, cores busy)
-            // rides in `json`.
+            // Every count's (threads, [wall per call], [native wall], [cores
+            // busy]), a figure per round, rides in `json`.
             Ok(Reply::Finished {
-                seconds: rows.iter().map(|r| r.1).sum(),
+                seconds: rows.iter().flat_map(|r| &r.1).sum(),
                 result,
                 json: Some(serde_json::to_string(&rows).expect("numbers serialise")),
                 correct: expect.map(|_| mismatch.is_none()),

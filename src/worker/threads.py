@@ -1,12 +1,14 @@
 """T Python threads calling one function at once: the worker's side of a
 thread sweep. Each batch starts its threads together (a barrier) and is
-timed from the start to the last join; the best of the batches is kept.
-Each thread makes enough calls for a batch to last about 50 ms whatever T
-is, so thread start-up and the scheduler's noise do not decide the figure.
+timed from the start to the last join. Each thread makes enough calls for a
+batch to last about 30 ms whatever T is, so thread start-up and the
+scheduler's noise do not decide the figure.
 
-After each batch, T OS threads of a native Rust spin (no Python, no GIL:
-`pyo3_lab.spin_batch`) run for about 20 ms: what the machine could give in
-parallel at that moment, the yardstick the function's speed-up is judged by."""
+Beside each batch, T OS threads of a native Rust spin (no Python, no GIL:
+`pyo3_lab.spin_batch`) run for about 15 ms: what the machine could give in
+parallel at that moment, the yardstick the function's speed-up is judged by.
+Every round's figures are returned: the lab judges each round's speed-up
+against that round's yardstick (pairs), never a best against a best."""
 
 import threading
 import time
@@ -15,8 +17,8 @@ import pyo3_lab
 import pyo3_lab_compare
 
 
-BATCH = 0.05
-NATIVE = 0.02
+BATCH = 0.03
+NATIVE = 0.015
 _native_work = None
 
 
@@ -59,15 +61,15 @@ def batch(f, args, threads, calls):
 
 
 def run(f, args, counts, batches, check):
-    """[(threads, wall per call, native wall, cores busy)] for each thread
-    count (cores busy: CPU time over wall time in the best batch), the
-    repr of a result, and where a result differed from what `check` wants
-    (None when every one agreed, or there was nothing to check).
+    """[(threads, [wall per call], [native wall], [cores busy])], a figure
+    per round for each thread count (cores busy: CPU time over wall time),
+    the repr of a result, and where a result differed from what `check`
+    wants (None when every one agreed, or there was nothing to check).
 
-    Every round takes every thread count in turn, each followed by its
-    native yardstick, so the counts and the yardstick all see the same
-    machine: a busy moment cannot pass for a speed-up. The best round of
-    `batches` is kept for each.
+    Every round takes every thread count in turn, each beside its native
+    yardstick (before it in odd rounds, after it in even ones), so the
+    counts and the yardstick see the same moment of the machine: a burst of
+    load hits both halves of a pair alike.
     """
     # The best of three: one timing on a busy machine may include a moment
     # the thread was not running, and too few calls would follow from it.
@@ -80,19 +82,22 @@ def run(f, args, counts, batches, check):
             break
     one = max(one, 1e-9)
     calls = max(1, int(BATCH / one + 0.5))
-    best = {t: float("inf") for t in counts}
-    cores = {t: 0.0 for t in counts}
-    native = {t: float("inf") for t in counts}
+    walls = {t: [] for t in counts}
+    cores = {t: [] for t in counts}
+    native = {t: [] for t in counts}
     wrong = None
     shown = None
-    for _ in range(batches):
+    for r in range(batches):
         for threads in counts:
+            if r % 2:
+                native[threads].append(pyo3_lab.spin_batch(threads, native_work()))
             wall, cpu, out = batch(f, args, threads, calls)
-            if wall < best[threads]:
-                best[threads], cores[threads] = wall, cpu / max(wall, 1e-9)
-            native[threads] = min(native[threads], pyo3_lab.spin_batch(threads, native_work()))
+            walls[threads].append(wall / calls)
+            cores[threads].append(cpu / max(wall, 1e-9))
+            if not r % 2:
+                native[threads].append(pyo3_lab.spin_batch(threads, native_work()))
             shown = out[0]
             if check is not None and wrong is None:
                 wrong = next((w for w in map(check, out) if w is not None), None)
-    rows = [(t, best[t] / calls, native[t], cores[t]) for t in counts]
+    rows = [(t, walls[t], native[t], cores[t]) for t in counts]
     return rows, pyo3_lab_compare.shown(shown), wrong
