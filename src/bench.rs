@@ -12,6 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cancel::Cancel;
 use crate::engine::pipeline::{Job, RaceJob};
+use crate::engine::significance::{self, Significance};
 use crate::engine::stats::{Summary, ratio};
 use crate::engine::types::{Lane, Variant};
 use crate::engine::{DEFAULT_EXPERIMENT as EXPERIMENT, Lab};
@@ -48,11 +49,23 @@ fn plain_python(lab: &Lab, python: &std::path::Path, n: u64) -> Result<f64> {
         .ok_or_else(|| anyhow!("unexpected output from {}: {text}", script.display()))
 }
 
+/// Calls of each lane in each bench round.
+const RUNS: usize = 3;
+
+/// "43.49x [43.01, 44.02], ±1.2%": a paired ratio and its interval.
+fn interval(s: &Significance) -> String {
+    let half = (s.high - s.low) / 2.0 / s.ratio * 100.0;
+    format!("{:.2}x [{:.2}, {:.2}], ±{half:.1}%", s.ratio, s.low, s.high)
+}
+
 fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
     let exp = lab.experiment(EXPERIMENT)?;
+    // Three calls a lane a round, lanes interleaved: three pairs a round
+    // for the paired ratios.
     let job = Job::Race(RaceJob {
         timeout: Some(Duration::from_secs(600)),
         variants: Some(Variant::ALL.to_vec()),
+        runs: RUNS,
         ..RaceJob::quick(&exp.key, Some(n), None)
     });
     let cancel = Cancel::new();
@@ -69,9 +82,12 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
         }
         plain.push(plain_python(lab, &done.toolchain.venv_python, n)?);
         for record in done.race.unwrap_or_default() {
+            // Each lane the same number of calls a round, so the i-th
+            // times of two lanes were taken in the same race round.
+            let times = &record.times[..record.times.len().min(RUNS)];
             match lanes.iter_mut().find(|(l, _)| *l == record.lane) {
-                Some((_, times)) => times.extend(&record.times),
-                None => lanes.push((record.lane, record.times)),
+                Some((_, all)) => all.extend(times),
+                None => lanes.push((record.lane, times.to_vec())),
             }
         }
         toolchain = Some(done.toolchain);
@@ -84,6 +100,22 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
             .and_then(|(_, t)| Summary::of(t))
             .ok_or_else(|| anyhow!("no {name} times"))
     };
+    let times = |name: &str| {
+        lanes
+            .iter()
+            .find(|(l, _)| l.name == name)
+            .map_or(&[][..], |(_, t)| t.as_slice())
+    };
+    let paired = |slow: &str, fast: &str| significance::speedup(times(slow), times(fast));
+    let shown = |s: &Option<Significance>| {
+        s.as_ref()
+            .map_or_else(|| "too few rounds".to_owned(), interval)
+    };
+    let speedup = paired("python", "rust-release");
+    // The goal: the speed-up known to ±2% at the interval's confidence.
+    let tight = speedup
+        .as_ref()
+        .is_some_and(|s| (s.high - s.low) / 2.0 / s.ratio <= 0.02);
     let plain = Summary::of(&plain).ok_or_else(|| anyhow!("no plain python3 times"))?;
     let python = summary("python")?;
     let debug = summary("rust-debug")?;
@@ -127,13 +159,24 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
          | lab `python` / plain `python3` | {} | 1 ± 0.05 | {} |\n\
          | `rust-release` / `rust-native` | {} | ≤ 1.10 | {} |\n\
          | `python` / `rust-release` (speed-up) | {}x | | |\n\
-         | `python` / `rust-debug` (speed-up) | {}x | | |\n",
+         | `python` / `rust-debug` (speed-up) | {}x | | |\n\n\
+         Paired: the median of per-round ratios (each the two lanes' calls of \
+         one race round), with its {:.0}% interval\n\n\
+         | ratio | paired | goal | met |\n|---|---:|---:|---|\n\
+         | `python` / `rust-release` | {} | ±2% | {} |\n\
+         | `python` / `rust-debug` | {} | | |\n\
+         | `rust-release` / `rust-native` | {} | | |\n",
         fmt(lab_vs_plain),
         verdict((lab_vs_plain.0 - 1.0).abs() <= 0.05),
         fmt(release_vs_native),
         verdict(release_vs_native.0 <= 1.10),
         fmt(ratio(&python, &release)),
         fmt(ratio(&python, &debug)),
+        (1.0 - significance::ALPHA) * 100.0,
+        shown(&speedup),
+        verdict(tight),
+        shown(&paired("python", "rust-debug")),
+        shown(&paired("rust-release", "rust-native")),
     ));
     Ok(out)
 }

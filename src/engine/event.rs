@@ -37,6 +37,8 @@ pub enum Event {
     LaneFinished {
         lane: Lane,
         run: usize,
+        /// Not one of the measured runs: a warm-up, or the run that only
+        /// settled how many calls a run makes.
         warmup: bool,
         outcome: RunOutcome,
     },

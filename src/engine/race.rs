@@ -386,6 +386,9 @@ pub fn run(
                 continue;
             };
             let record = &mut entry.record;
+            // Whether this run is one of the lane's measured ones: a warm-up
+            // and a run that only settled the calls a run makes are not.
+            let mut measured = !warmup;
             match &outcome {
                 RunOutcome::Done {
                     seconds,
@@ -400,6 +403,7 @@ pub fn run(
                     if fresh && record.repeat == 1 && calibrated(*seconds) > 1 {
                         record.repeat = calibrated(*seconds);
                         recalibrated |= !warmup;
+                        measured = false;
                     } else if !warmup {
                         record.times.push(*seconds);
                         record.memory.push(entry.last_memory);
@@ -416,7 +420,7 @@ pub fn run(
             sink(Event::LaneFinished {
                 lane: record.lane.clone(),
                 run,
-                warmup,
+                warmup: !measured,
                 outcome,
             });
             if cancel.is_cancelled() {

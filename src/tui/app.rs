@@ -2,6 +2,7 @@
 //! panes.rs), and the one place it changes: key actions and engine events
 //! come in, effects for the runner go out.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::engine::bootstrap::Toolchain;
@@ -15,9 +16,10 @@ use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig};
 
 use super::keys::Action;
 pub use super::panes::{
-    BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, Lower, RacePane, ScalingView,
-    SweepPane,
+    BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, RacePane, ScalingView, SweepPane,
+    View,
 };
+use super::widgets::race::faster_or_slower;
 
 /// An experiment on screen, and its knob's current value.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,7 +118,14 @@ pub struct App {
     pub race: RacePane,
     pub gil: GilPane,
     pub sweep: SweepPane,
-    pub lower: Lower,
+    /// The races and sweeps of the experiments not on screen, by key: each
+    /// keeps its last results while another is shown.
+    pub saved_races: BTreeMap<String, RacePane>,
+    pub saved_sweeps: BTreeMap<String, SweepPane>,
+    /// The view on screen (its tab lit).
+    pub view: View,
+    /// Lines the help overlay is scrolled down.
+    pub help_scroll: u16,
     pub watch: Option<WatchState>,
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
@@ -153,7 +162,10 @@ impl App {
             },
             experiments,
             sweep: SweepPane::default(),
-            lower: Lower::Gil,
+            saved_races: BTreeMap::new(),
+            saved_sweeps: BTreeMap::new(),
+            view: View::Race,
+            help_scroll: 0,
             watch: None,
             running: None,
             pending: None,
@@ -224,9 +236,30 @@ impl App {
     }
 
     pub fn on_action(&mut self, action: Action) -> Option<Effect> {
+        // A key pressed under the help goes to the help: it scrolls, closes
+        // or quits, and starts nothing behind it.
+        if self.show_help {
+            match action {
+                Action::ScrollDown => self.help_scroll = self.help_scroll.saturating_add(3),
+                Action::ScrollUp => self.help_scroll = self.help_scroll.saturating_sub(3),
+                Action::Help | Action::Cancel => self.show_help = false,
+                Action::Quit => {
+                    self.quit = true;
+                    return Some(Effect::Quit);
+                }
+                _ => {}
+            }
+            return None;
+        }
         match action {
-            Action::Build => self.request(Job::Build(Some(self.builds.variant))),
-            Action::BuildAll => self.request(Job::Build(None)),
+            Action::Build => {
+                self.view = View::Builds;
+                self.request(Job::Build(Some(self.builds.variant)))
+            }
+            Action::BuildAll => {
+                self.view = View::Builds;
+                self.request(Job::Build(None))
+            }
             Action::ToggleVariant => {
                 self.builds.variant = self.builds.variant.next_in(&self.build_variants());
                 None
@@ -239,8 +272,24 @@ impl App {
                     "races release builds only (d brings debug back)"
                 };
                 self.inform(Level::Info, text.into());
+                // The lanes on screen change; the results of those that stay do not.
                 if !self.is_busy() {
-                    self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
+                    let mut old = std::mem::take(&mut self.race.lanes);
+                    old.append(&mut self.race.set_aside);
+                    let lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
+                    for (lane, state) in old {
+                        match lanes.iter().any(|(l, _)| *l == lane) {
+                            true => self.race.lanes.push((lane, state)),
+                            false => self.race.set_aside.push((lane, state)),
+                        }
+                    }
+                    // In the order the experiment names them; new ones idle.
+                    let mut ordered = Vec::new();
+                    for (lane, idle) in lanes {
+                        let i = self.race.lanes.iter().position(|(l, _)| *l == lane);
+                        ordered.push(i.map_or((lane, idle), |i| self.race.lanes.swap_remove(i)));
+                    }
+                    self.race.lanes = ordered;
                 }
                 None
             }
@@ -273,12 +322,12 @@ impl App {
                 self.request(Job::Sweep { race, sizes })
             }
             Action::Why => {
-                self.lower = if self.lower == Lower::Why {
-                    Lower::Gil
+                self.view = if self.view == View::Why {
+                    View::Race
                 } else {
-                    Lower::Why
+                    View::Why
                 };
-                if self.lower == Lower::Why && !self.race.counting {
+                if self.view == View::Why && !self.race.counting {
                     self.inform(
                         Level::Info,
                         "the why pane is made from instruction counts: press I, then r".into(),
@@ -287,8 +336,15 @@ impl App {
                 None
             }
             Action::SweepView => {
-                self.sweep.show_speedup = !self.sweep.show_speedup;
-                self.lower = Lower::Sweep;
+                // Only the sweep on screen changes view; elsewhere x shows it.
+                if self.view == View::Sweep {
+                    self.sweep.show_speedup = !self.sweep.show_speedup;
+                }
+                self.view = View::Sweep;
+                None
+            }
+            Action::NextView | Action::PreviousView => {
+                self.view = self.view.next(action == Action::NextView);
                 None
             }
             Action::ToggleWatch => {
@@ -322,20 +378,31 @@ impl App {
                 if !self.is_busy() {
                     self.show_selected();
                 }
+                let name = self.current().map_or("", |e| e.name()).to_owned();
+                let text =
+                    if self.reference_time().is_some() && self.race.experiment == self.selected {
+                        format!("{name}: its last race; r races it again")
+                    } else {
+                        format!("{name} selected: r races it")
+                    };
+                self.inform(Level::Info, text);
                 None
             }
             Action::Race => {
+                self.view = View::Race;
                 let job = self.race_job()?;
                 self.request(job)
             }
+            // A toggle never starts work: the next race verifies.
             Action::ToggleVerify => {
                 self.race.verifying = !self.race.verifying;
-                if !self.race.verifying {
-                    self.inform(Level::Info, "races no longer verify (V turns it on)".into());
-                    return None;
-                }
-                let job = self.race_job()?;
-                self.request(job)
+                let text = if self.race.verifying {
+                    "the next race is followed by a differential check (V turns it off)"
+                } else {
+                    "races no longer verify (V turns it on)"
+                };
+                self.inform(Level::Info, text.into());
+                None
             }
             Action::Gil => self.request(Job::Gil {
                 variant: self.builds.variant,
@@ -378,7 +445,8 @@ impl App {
                 Some(Effect::Cancel)
             }
             Action::Help => {
-                self.show_help = !self.show_help;
+                self.show_help = true;
+                self.help_scroll = 0;
                 None
             }
             Action::Quit => {
@@ -444,8 +512,8 @@ impl App {
                     .unwrap_or(0);
                 // The same race again keeps its numbers until it starts for
                 // real: a build that fails leaves the last good ones on screen.
-                if index != self.race.experiment || r.size != self.race.size {
-                    self.race.experiment = index;
+                self.put_on_screen(index);
+                if r.size != self.race.size {
                     self.race.size = r.size;
                     self.race.lanes = self.lanes_of(index, LaneState::Waiting);
                 }
@@ -462,6 +530,10 @@ impl App {
                     .find(|e| e.key() == race.experiment)
                     .and_then(|e| e.exp.knob.as_ref())
                     .is_some_and(|k| !sweep::is_fine(k));
+                if self.sweep.experiment != race.experiment && !self.sweep.experiment.is_empty() {
+                    let old = std::mem::take(&mut self.sweep);
+                    self.saved_sweeps.insert(old.experiment.clone(), old);
+                }
                 self.sweep = SweepPane {
                     experiment: race.experiment.clone(),
                     sizes: sizes.clone(),
@@ -472,10 +544,10 @@ impl App {
                     show_speedup: self.sweep.show_speedup,
                     points: Vec::new(),
                 };
-                self.lower = Lower::Sweep;
+                self.view = View::Sweep;
             }
             Job::Gil { .. } => {
-                self.lower = Lower::Gil;
+                self.view = View::Gil;
                 for view in self.gil.runs.values_mut() {
                     *view = GilView::default();
                 }
@@ -500,12 +572,43 @@ impl App {
             .collect()
     }
 
-    /// Puts the selected experiment on the race pane, with empty lanes.
+    /// Puts the selected experiment on screen: its last race and sweep, or
+    /// idle lanes.
     fn show_selected(&mut self) {
-        if self.race.experiment != self.selected {
-            self.race.experiment = self.selected;
-            self.race.size = self.current().and_then(|e| e.size);
-            self.race.lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
+        self.put_on_screen(self.selected);
+    }
+
+    /// Experiment `index`'s race and sweep on screen; the ones they replace
+    /// are kept for when it comes back. The toggles stay as they are.
+    fn put_on_screen(&mut self, index: usize) {
+        let key_of = |app: &Self, i: usize| app.experiments.get(i).map(|e| e.key().to_owned());
+        if index != self.race.experiment {
+            let toggles = (self.race.no_debug, self.race.verifying, self.race.counting);
+            let fresh = RacePane {
+                experiment: index,
+                size: self.experiments.get(index).and_then(|e| e.size),
+                lanes: self.lanes_of(index, LaneState::Idle),
+                ..RacePane::default()
+            };
+            let restored = key_of(self, index)
+                .and_then(|k| self.saved_races.remove(&k))
+                .unwrap_or(fresh);
+            let old = std::mem::replace(&mut self.race, restored);
+            if let Some(k) = key_of(self, old.experiment) {
+                self.saved_races.insert(k, old);
+            }
+            (self.race.no_debug, self.race.verifying, self.race.counting) = toggles;
+        }
+        if let Some(key) = key_of(self, index)
+            && self.sweep.experiment != key
+        {
+            let show_speedup = self.sweep.show_speedup;
+            let restored = self.saved_sweeps.remove(&key).unwrap_or_default();
+            let old = std::mem::replace(&mut self.sweep, restored);
+            if !old.experiment.is_empty() {
+                self.saved_sweeps.insert(old.experiment.clone(), old);
+            }
+            self.sweep.show_speedup = show_speedup;
         }
     }
 
@@ -646,6 +749,14 @@ impl App {
                 self.race.on_engine(Event::Counting(lane));
             }
             e @ (Event::BuildStarted(_) | Event::BuildLine(..) | Event::BuildFinished(..)) => {
+                // A new module is other code: the runs of the old one are
+                // not its samples.
+                if let Event::BuildFinished(t, Ok(info)) = &e
+                    && !info.fresh
+                    && self.raced().is_some_and(|r| r.key() == t.krate)
+                {
+                    self.race.samples.clear();
+                }
                 self.builds.on_engine(e)
             }
             e @ (Event::Verified(_)
@@ -724,9 +835,9 @@ impl App {
             .finishing_order()
             .iter()
             .filter(|(l, _)| !l.reference)
-            .map(|(l, s)| format!("{l} {:.1}x", time / s))
+            .map(|(l, s)| format!("{l} {}", faster_or_slower(time / s, &reference.name)))
             .collect();
-        format!("{name}: {} faster than {reference}", parts.join(", "))
+        format!("{name}: {}", parts.join(", "))
     }
 }
 

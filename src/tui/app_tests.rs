@@ -248,3 +248,98 @@ fn a_batch_with_job_done_and_a_save_keeps_both_effects_in_order() {
     assert_eq!(effects, [Effect::Start(race(35))]);
     assert!(app.is_busy());
 }
+
+/// The race on screen finished: every lane done in `seconds`.
+fn finished(app: &mut App, seconds: f64) {
+    let lanes: Vec<Lane> = app.race.lanes.iter().map(|(l, _)| l.clone()).collect();
+    for lane in lanes {
+        app.on_event(AppEvent::Engine(Box::new(Event::LaneFinished {
+            lane,
+            run: 0,
+            warmup: false,
+            outcome: RunOutcome::Done {
+                seconds,
+                result: "1".into(),
+                correct: true,
+            },
+        })));
+    }
+    app.on_event(done());
+}
+
+#[test]
+fn a_toggle_never_starts_work_and_never_clears_results() {
+    let mut app = app();
+    app.on_action(Action::Race);
+    finished(&mut app, 0.5);
+    for toggle in [
+        Action::ToggleVerify,
+        Action::ToggleDebugLanes,
+        Action::ToggleInstructions,
+        Action::ToggleVerify,
+        Action::ToggleDebugLanes,
+    ] {
+        assert_eq!(app.on_action(toggle), None, "{toggle:?} starts nothing");
+        assert!(!app.is_busy());
+    }
+    let done = app
+        .race
+        .lanes
+        .iter()
+        .filter(|(_, s)| matches!(s, LaneState::Done { .. }))
+        .count();
+    assert_eq!(done, app.race.lanes.len(), "the results stay");
+}
+
+#[test]
+fn a_key_under_the_help_goes_to_the_help() {
+    let mut app = app();
+    app.on_action(Action::Help);
+    assert_eq!(app.on_action(Action::Race), None, "no race behind the help");
+    assert_eq!(app.on_action(Action::NextExperiment), None);
+    assert_eq!(app.selected, 0);
+    app.on_action(Action::ScrollDown);
+    assert_eq!(app.help_scroll, 3);
+    app.on_action(Action::Cancel);
+    assert!(!app.show_help && !app.is_busy(), "Esc closes the help only");
+}
+
+#[test]
+fn each_experiment_keeps_its_race_and_sweep_while_another_is_shown() {
+    let mut app = app();
+    app.on_action(Action::Race);
+    finished(&mut app, 0.25);
+    app.sweep.experiment = "fibonacci".into();
+    app.sweep.sizes = vec![1, 2];
+    app.on_action(Action::NextExperiment);
+    assert_ne!(app.raced().unwrap().key(), "fibonacci");
+    assert!(
+        app.race
+            .lanes
+            .iter()
+            .all(|(_, s)| matches!(s, LaneState::Idle)),
+        "the other experiment starts idle"
+    );
+    assert!(
+        app.sweep.sizes.is_empty(),
+        "and has no sweep of fibonacci's"
+    );
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("selected")),
+        "the message speaks of the one selected now"
+    );
+    while app.current().unwrap().key() != "fibonacci" {
+        app.on_action(Action::NextExperiment);
+    }
+    assert_eq!(app.raced().unwrap().key(), "fibonacci");
+    assert!(
+        app.race
+            .lanes
+            .iter()
+            .all(|(_, s)| matches!(s, LaneState::Done { seconds, .. } if *seconds == 0.25)),
+        "fibonacci's race came back"
+    );
+    assert_eq!(app.sweep.sizes, [1, 2], "and its sweep");
+}

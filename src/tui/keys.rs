@@ -16,6 +16,8 @@ pub enum Action {
     Sweep,
     SweepView,
     NextExperiment,
+    NextView,
+    PreviousView,
     Race,
     Gil,
     NUp,
@@ -82,6 +84,20 @@ pub const BINDINGS: &[Binding] = &[
         Action::NextExperiment,
         "next",
         "pick the next experiment to race (every lab.toml found)",
+    ),
+    bind(
+        KeyCode::Tab,
+        "Tab",
+        Action::NextView,
+        "view",
+        "the next view: race, builds, sweep, GIL, why (Shift-Tab: the one before)",
+    ),
+    bind(
+        KeyCode::BackTab,
+        "S-Tab",
+        Action::PreviousView,
+        "",
+        "the view before",
     ),
     bind(
         KeyCode::Char('r'),
@@ -158,15 +174,15 @@ pub const BINDINGS: &[Binding] = &[
         KeyCode::PageUp,
         "PgUp",
         Action::ScrollUp,
-        "scroll log",
-        "scroll the build log up",
+        "scroll",
+        "scroll up: the build log, or this help",
     ),
     bind(
         KeyCode::PageDown,
         "PgDn",
         Action::ScrollDown,
         "",
-        "scroll the build log down (back to following it)",
+        "scroll down: the build log (back to following it), or this help",
     ),
     bind(
         KeyCode::Esc,
@@ -196,6 +212,8 @@ fn alias(key: &KeyEvent) -> Option<Action> {
     match key.code {
         KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Quit),
         KeyCode::Char('=') => Some(Action::NUp),
+        KeyCode::Up => Some(Action::ScrollUp),
+        KeyCode::Down => Some(Action::ScrollDown),
         _ => None,
     }
 }
@@ -227,6 +245,8 @@ mod tests {
             Action::Sweep,
             Action::SweepView,
             Action::NextExperiment,
+            Action::NextView,
+            Action::PreviousView,
             Action::Race,
             Action::Gil,
             Action::NUp,

@@ -171,10 +171,8 @@ async fn event_loop(
             maybe = input.next() => match maybe {
                 Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
                     redraw_now = true;
-                    // While help is open, Esc only closes it.
-                    let action = keys::action_for(&key).map(|a| {
-                        if app.show_help && a == keys::Action::Cancel { keys::Action::Help } else { a }
-                    });
+                    // Under the help, the app sends every key to the help.
+                    let action = keys::action_for(&key);
                     action.and_then(|a| app.on_action(a)).into_iter().collect()
                 }
                 Some(Ok(TermEvent::Resize(..))) => { redraw_now = true; vec![] }

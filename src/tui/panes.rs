@@ -99,6 +99,12 @@ pub struct RacePane {
     pub verify: Vec<VerifyRecord>,
     /// The last thread sweep of the experiment's implementations.
     pub threads: Vec<ThreadRow>,
+    /// Every measured run of each lane at this size, race after race (`r`
+    /// again adds runs), until the size or a build changes.
+    pub samples: BTreeMap<String, Vec<f64>>,
+    /// Lanes `d` took off the screen, with their results, for when it
+    /// brings them back.
+    pub set_aside: Vec<(Lane, LaneState)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -133,14 +139,42 @@ pub struct SweepPane {
     pub show_speedup: bool,
 }
 
-/// What the lower half of the screen shows: the GIL demo or the last sweep.
+/// The main view: one job's pane gets the screen, the others wait behind
+/// their tabs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Lower {
+pub enum View {
     #[default]
-    Gil,
+    Race,
+    Builds,
     Sweep,
+    Gil,
     /// Where each lane's instructions go.
     Why,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [View::Race, View::Builds, View::Sweep, View::Gil, View::Why];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Race => "Race",
+            View::Builds => "Builds",
+            View::Sweep => "Sweep",
+            View::Gil => "GIL",
+            View::Why => "Why",
+        }
+    }
+
+    /// The next tab, or the one before.
+    pub fn next(self, forward: bool) -> View {
+        let i = View::ALL.iter().position(|&v| v == self).unwrap_or(0);
+        let n = View::ALL.len();
+        View::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
 }
 
 impl BuildsPane {
@@ -202,10 +236,14 @@ impl RacePane {
             Event::RaceStarted { lanes, size } => {
                 // A sweep races one size after another: the pane says which.
                 if size.is_some() {
+                    if size != self.size {
+                        self.samples.clear();
+                    }
                     self.size = size;
                 }
                 self.verify.clear();
                 self.extras.clear();
+                self.set_aside.clear();
                 self.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
             }
             Event::LaneStarted { lane, .. } => {
@@ -225,7 +263,18 @@ impl RacePane {
                     *f = fraction;
                 }
             }
-            Event::LaneFinished { lane, outcome, .. } => {
+            Event::LaneFinished {
+                lane,
+                outcome,
+                warmup,
+                ..
+            } => {
+                if let (false, RunOutcome::Done { seconds, .. }) = (warmup, &outcome) {
+                    self.samples
+                        .entry(lane.name.clone())
+                        .or_default()
+                        .push(*seconds);
+                }
                 let state = match outcome {
                     RunOutcome::Done {
                         seconds,

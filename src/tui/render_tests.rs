@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 use super::app::fixtures::{self, done, lane};
-use super::app::{App, AppEvent, LaneState};
+use super::app::{App, AppEvent, LaneState, View};
 use super::keys::Action;
 use super::theme::Theme;
 use super::ui;
@@ -31,6 +31,31 @@ fn render(
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| ui::draw(f, app, now, theme)).unwrap();
     terminal
+}
+
+/// The three sizes the UI is judged at: the smallest it takes, the usual,
+/// and a big one.
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 50)];
+
+/// The view on screen at the three sizes, each a snapshot; the key line
+/// ends whole at each.
+fn at_three_sizes(app: &App, name: &str) {
+    for (w, h) in SIZES {
+        let shot = render(app, Instant::now(), w, h, &COLOR)
+            .backend()
+            .to_string();
+        let keys = shot
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .trim_end();
+        assert!(
+            keys.ends_with("? more keys") || keys.ends_with("? close"),
+            "{name} at {w}x{h}: the key line is cut: {keys:?}"
+        );
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), shot);
+    }
 }
 
 fn screen(app: &App, now: Instant) -> String {
@@ -164,12 +189,92 @@ fn a_finished_race_keeps_times_ratios_and_order() {
         shot.contains("✓ 9227465   45.9x faster than python"),
         "{shot}"
     );
+    assert!(shot.contains("bars: median time, log scale"), "{shot}");
+    assert!(shot.contains("faster than python"), "the summary message");
+    // Bars compare: each as long as its time on one (log) scale.
+    let bar = |lane: &str| {
+        let (_, glyph) = COLOR.lane(lane);
+        shot.lines()
+            .find(|l| l.contains(&format!("│{lane} ")))
+            .map_or(0, |l| l.matches(glyph).count())
+    };
     assert!(
-        shot.contains("1. rust-native 30.10 ms  2. rust-release"),
+        bar("python") > bar("rust-debug")
+            && bar("rust-debug") > bar("rust-release")
+            && bar("rust-release") > bar("rust-native"),
         "{shot}"
     );
-    assert!(shot.contains("faster than python"), "the summary message");
     insta::assert_snapshot!(shot);
+}
+
+/// A finished four-lane race, each lane's runs given.
+fn raced(app: &mut App, lanes: &[(&str, &[f64])]) {
+    app.on_action(Action::Race);
+    for (name, runs) in lanes {
+        for &seconds in *runs {
+            engine(app, Event::LaneStarted { lane: lane(name) });
+            finish(app, lane(name), ran(seconds, "9227465", true));
+        }
+    }
+    app.on_event(done());
+}
+
+#[test]
+fn at_80x24_every_lane_of_a_four_lane_race_shows_its_time_and_verdict() {
+    let mut app = ready_app();
+    raced(
+        &mut app,
+        &[
+            ("python", &[2.786]),
+            ("rust-debug", &[0.2488]),
+            ("rust-release", &[0.0702]),
+            ("rust-native", &[0.0704]),
+        ],
+    );
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let shot = render(&app, Instant::now(), w, h, &COLOR)
+            .backend()
+            .to_string();
+        for (lane, time, verdict) in [
+            ("python", "2.786 s", "✓ 9227465"),
+            ("rust-debug", "248.80 ms", "11.2x faster than python"),
+            ("rust-release", "70.20 ms", "39.7x faster than python"),
+            ("rust-native", "70.40 ms", "39.6x faster than python"),
+        ] {
+            let row = shot.lines().position(|l| l.contains(&format!("│{lane} ")));
+            let row = row.unwrap_or_else(|| panic!("{w}x{h}: no {lane}:\n{shot}"));
+            let here: String = shot.lines().skip(row).take(2).collect();
+            assert!(
+                here.contains(time) && here.contains(verdict),
+                "{w}x{h}: {lane}:\n{shot}"
+            );
+        }
+    }
+    at_three_sizes(&app, "race");
+}
+
+#[test]
+fn a_lane_slower_than_python_is_called_slower_and_wild_runs_get_a_word() {
+    let mut app = ready_app();
+    raced(
+        &mut app,
+        &[
+            ("python", &[0.0911, 0.0921]),
+            ("rust-debug", &[0.1874, 0.4102]),
+            ("rust-release", &[0.0253, 0.0262]),
+            ("rust-native", &[0.02, 0.021]),
+        ],
+    );
+    let shot = render(&app, Instant::now(), 80, 24, &COLOR)
+        .backend()
+        .to_string();
+    assert!(shot.contains("slower than python"), "{shot}");
+    assert!(!shot.contains("0.2x faster"), "{shot}");
+    assert!(
+        shot.contains("⚠ rust-debug: its runs differ 2.2x"),
+        "a word beside a doubtful number: {shot}"
+    );
+    assert!(shot.contains("whiskers: the range of 2 runs"), "{shot}");
 }
 
 #[test]
@@ -326,6 +431,7 @@ fn the_gil_panes_show_both_interleavings_and_verdicts() {
     };
     assert_ne!(colour_of("Rust: Acquire GIL"), colour_of("Py: Enter"));
     insta::assert_snapshot!(shot);
+    at_three_sizes(&app, "gil");
 }
 
 #[test]
@@ -395,14 +501,18 @@ fn every_lane_is_shown_however_many_there_are() {
         "nanoseconds keep their digits: {shot}"
     );
     assert!(!shot.contains("0.0 µs"), "{shot}");
-    // On a short terminal the lanes go compact, then scroll, never silently cut.
-    let short = render(&app, Instant::now(), 100, 24, &COLOR)
+    // At 80x24 the race has the room: nine lanes, a line each, all shown.
+    let short = render(&app, Instant::now(), 80, 24, &COLOR)
         .backend()
         .to_string();
-    assert!(
-        short.contains("↓ 8 more lane(s)"),
-        "the hidden lanes are counted:\n{short}"
-    );
+    for lane in &names {
+        assert!(
+            short.contains(&format!("│{} ", lane.name)),
+            "{} at 80x24:\n{short}",
+            lane.name
+        );
+    }
+    assert!(!short.contains("more lane(s)"), "{short}");
 }
 
 #[test]
@@ -451,6 +561,7 @@ fn long_crate_names_never_run_into_the_variant() {
 #[test]
 fn the_build_pane_marks_the_selected_variant() {
     let mut app = ready_app();
+    app.view = View::Builds;
     let shot = screen(&app, Instant::now());
     assert!(shot.contains("▸fibonacci release"), "{shot}");
     app.on_action(Action::ToggleVariant);
@@ -505,6 +616,7 @@ fn the_timeline_fits_every_width() {
 #[test]
 fn the_scaling_pane_draws_speedups_against_the_ideal() {
     let mut app = ready_app();
+    app.view = View::Gil;
     let raw = |c: &str, t: u32, w: f64| (c.to_owned(), t, w);
     let scaling = analyse(
         2,
@@ -538,6 +650,7 @@ fn the_scaling_pane_draws_speedups_against_the_ideal() {
 #[test]
 fn a_busy_machine_shows_a_warning_in_the_scaling_pane() {
     let mut app = ready_app();
+    app.view = View::Gil;
     let raw = |c: &str, t: u32, w: f64| (c.to_owned(), t, w);
     let rows = [
         "rust-native",
@@ -605,6 +718,7 @@ fn a_sweep_draws_a_curve_per_lane_on_log_axes() {
         .count();
     assert!(braille > 20, "{shot}");
     insta::assert_snapshot!(shot);
+    at_three_sizes(&app, "sweep");
     app.on_action(Action::SweepView);
     let shot = screen(&app, Instant::now());
     assert!(shot.contains("speed-up over the reference"), "{shot}");
@@ -706,4 +820,5 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         "the crate's hottest line: {shot}"
     );
     insta::assert_snapshot!(shot);
+    at_three_sizes(&app, "why");
 }

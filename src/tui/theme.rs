@@ -49,6 +49,34 @@ impl Theme {
     pub fn rust(&self) -> Style {
         self.fg(Color::LightRed)
     }
+    /// A lane's colour and glyph, the same in every pane: the glyph tells
+    /// lanes apart under `NO_COLOR`. Known names keep their colour across
+    /// experiments; any other name gets one from its letters.
+    pub fn lane(&self, name: &str) -> (Style, char) {
+        const OTHERS: [(Color, char); 6] = [
+            (Color::Magenta, '▚'),
+            (Color::LightBlue, '▞'),
+            (Color::Green, '▌'),
+            (Color::LightYellow, '▐'),
+            (Color::LightMagenta, '▙'),
+            (Color::LightCyan, '▟'),
+        ];
+        let (color, glyph) = match name {
+            "python" => (Color::Cyan, '░'),
+            "rust-debug" => (Color::Yellow, '▒'),
+            "rust-release" => (Color::LightRed, '█'),
+            "rust-native" | "native" => (Color::White, '▓'),
+            "rust-gil-held" => (Color::LightRed, '▒'),
+            "rust-gil-released" => (Color::Green, '█'),
+            _ => {
+                let sum = name
+                    .bytes()
+                    .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b as usize));
+                OTHERS[sum % OTHERS.len()]
+            }
+        };
+        (self.fg(color), glyph)
+    }
     pub fn key(&self) -> Style {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }

@@ -1,5 +1,6 @@
-//! The whole screen: the layout of the panes, or a plain request to enlarge a
-//! terminal too small for it.
+//! The whole screen: a tab line, the main view (the race, the builds, the
+//! sweep, the GIL demo or the why pane) with the room it needs, the message
+//! and the keys; or a plain request to enlarge a terminal too small for it.
 
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Lower};
+use super::app::{App, ScalingView, View};
 use super::theme::Theme;
 use super::widgets::{builds, gil, help, race, scaling, status, sweep, why};
 use crate::engine::types::GilMode;
@@ -30,38 +31,51 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
         );
         return;
     }
-    let [main, message, keys] = Layout::vertical([
+    let [tabs, main, message, keys] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
-    let [top, bottom, scaling_area] = Layout::vertical([
-        Constraint::Percentage(42),
-        Constraint::Fill(1),
-        // A head, four contenders and a verdict of up to two lines.
-        Constraint::Length(9),
-    ])
-    .areas(main);
-    let [build_area, race_area] =
-        Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(top);
-    let [held, released] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
-
-    builds::draw(frame, build_area, &app.builds, now, theme);
-    race::draw(frame, race_area, app, now, theme);
-    match app.lower {
-        Lower::Gil => {
+    status::draw_tabs(frame, tabs, app, theme);
+    match app.view {
+        View::Race => {
+            // The builds as a strip over the race: what is built, what runs.
+            let [strip, race_area] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(main);
+            builds::draw_strip(frame, strip, &app.builds, now, theme);
+            race::draw(frame, race_area, app, now, theme);
+        }
+        View::Builds => builds::draw(frame, main, &app.builds, now, theme),
+        View::Sweep => sweep::draw(frame, main, &app.sweep, now, theme),
+        View::Gil => {
+            // The scaling pane takes its rows once it has something to show.
+            let scaling_rows = if app.gil.scaling == ScalingView::NotRun {
+                4
+            } else {
+                9
+            };
+            let [demo, scaling_area] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(scaling_rows)])
+                    .areas(main);
+            // Side by side when each half is wide enough for its lines,
+            // else one over the other, each the full width.
+            let halves = if demo.width >= 120 {
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            } else {
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+            };
+            let [held, released] = halves.areas(demo);
             gil::draw(frame, held, &app.gil, GilMode::Held, theme);
             gil::draw(frame, released, &app.gil, GilMode::Released, theme);
+            scaling::draw(frame, scaling_area, &app.gil.scaling, theme);
         }
-        Lower::Sweep => sweep::draw(frame, bottom, &app.sweep, now, theme),
-        Lower::Why => why::draw(frame, bottom, app, theme),
+        View::Why => why::draw(frame, main, app, theme),
     }
-    scaling::draw(frame, scaling_area, &app.gil.scaling, theme);
     status::draw_message(frame, message, app, theme);
     status::draw_keys(frame, keys, app, theme);
     if app.show_help {
-        help::draw(frame, main, app.current(), theme);
+        help::draw(frame, main, app, theme);
     }
 }

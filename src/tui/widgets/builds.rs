@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{pane, spinner};
+use super::{pane, spinner, wrap_chars};
 use crate::tui::app::{BuildState, BuildsPane};
 use crate::tui::theme::Theme;
 use crate::units::{bytes, seconds};
@@ -122,27 +122,56 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
         Paragraph::new(Line::styled(format!("── {title}{scrolled}"), theme.dim())),
         head,
     );
+    // The last lines that fit, each wrapped whole: a line keeps its end.
     let height = body.height as usize;
     let end = builds.log.len().saturating_sub(builds.log_scroll);
-    let start = end.saturating_sub(height);
-    let log_lines: Vec<Line> = builds.log[start..end]
-        .iter()
-        .map(|l| {
-            if l.starts_with("error") || l.starts_with("warning") {
-                Line::styled(
-                    l.as_str(),
-                    if l.starts_with("error") {
-                        theme.bad()
-                    } else {
-                        theme.busy()
-                    },
-                )
-            } else {
-                Line::raw(l.as_str())
-            }
-        })
-        .collect();
+    let mut log_lines: Vec<Line> = Vec::new();
+    for l in builds.log[..end].iter().rev() {
+        let style = if l.starts_with("error") {
+            theme.bad()
+        } else if l.starts_with("warning") {
+            theme.busy()
+        } else {
+            ratatui::style::Style::default()
+        };
+        for part in wrap_chars(l, body.width as usize).into_iter().rev() {
+            log_lines.push(Line::styled(part, style));
+        }
+        if log_lines.len() >= height {
+            break;
+        }
+    }
+    log_lines.truncate(height);
+    log_lines.reverse();
     frame.render_widget(Paragraph::new(log_lines), body);
+}
+
+/// One line of builds over the race: each build's crate, variant and state,
+/// cut with an ellipsis when the screen is narrow.
+pub fn draw_strip(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, theme: &Theme) {
+    let mut spans = vec![Span::styled("builds ", theme.title())];
+    let mut used = 7usize;
+    let width = area.width as usize;
+    for (target, state) in &builds.states {
+        let (mark, style) = match state {
+            BuildState::Unknown => ("…".to_owned(), theme.dim()),
+            BuildState::NotBuilt => ("·".to_owned(), theme.dim()),
+            BuildState::Building { since, .. } => {
+                (format!("{} building", spinner(*since, now)), theme.busy())
+            }
+            BuildState::Ready(_) => ("✓".to_owned(), theme.ok()),
+            BuildState::Failed(..) => ("✗".to_owned(), theme.bad()),
+        };
+        let text = format!("{} {} {mark}  ", target.krate, target.variant.name());
+        let n = text.chars().count();
+        if used + n > width {
+            spans.push(Span::styled("…", theme.dim()));
+            break;
+        }
+        used += n;
+        spans.push(Span::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// The crate's PyO3 when it is not the one the lab embeds: worth a look.

@@ -27,20 +27,40 @@ fn cell(a: Option<Activity>, theme: &Theme) -> (&'static str, Style) {
     }
 }
 
-fn legend(theme: &Theme) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (a, name) in [
+/// The legend, wrapped between its entries (never inside one) to `width`.
+fn legend(theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut entries: Vec<Vec<Span<'static>>> = [
         (Activity::Python, "Python"),
         (Activity::Sleeping, "sleep"),
         (Activity::RustWithGil, "Rust+GIL"),
         (Activity::RustWithoutGil, "Rust, no GIL"),
         (Activity::WaitingForGil, "waits for GIL"),
-    ] {
+    ]
+    .into_iter()
+    .map(|(a, name)| {
         let (c, style) = cell(Some(a), theme);
-        spans.push(Span::styled(c, style));
-        spans.push(Span::styled(format!(" {name}  "), theme.dim()));
+        vec![
+            Span::styled(c, style),
+            Span::styled(format!(" {name}  "), theme.dim()),
+        ]
+    })
+    .collect();
+    entries.push(vec![Span::styled(
+        "p r: a line printed by Python, Rust",
+        theme.dim(),
+    )]);
+    let mut lines: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut used = 0usize;
+    for entry in entries {
+        let w: usize = entry.iter().map(|s| s.content.chars().count()).sum();
+        if used > 0 && used + w > width {
+            lines.push(Vec::new());
+            used = 0;
+        }
+        used += w;
+        lines.last_mut().expect("a line").extend(entry);
     }
-    Line::from(spans)
+    lines.into_iter().map(Line::from).collect()
 }
 
 /// Two rows, one per thread, on the run's own time scale, with a marker under
@@ -99,9 +119,8 @@ pub fn draw(frame: &mut Frame, area: Rect, pane_state: &GilPane, mode: GilMode, 
     frame.render_widget(block, area);
     let view = pane_state.runs.get(&mode).cloned().unwrap_or_default();
     let timeline = timeline_lines(&view, inner.width as usize, theme);
-    let key = legend(theme);
-    // The legend wraps on a narrow pane: give it the lines it needs.
-    let key_lines = (key.width() as u16).div_ceil(inner.width.max(1));
+    let key = legend(theme, inner.width as usize);
+    let key_lines = key.len() as u16;
     let text = match &view.verdict {
         Some((true, v)) => Line::styled(format!("✓ {v}"), theme.ok()),
         Some((false, v)) => Line::styled(format!("✗ {v}"), theme.bad()),
@@ -111,22 +130,26 @@ pub fn draw(frame: &mut Frame, area: Rect, pane_state: &GilPane, mode: GilMode, 
     // The verdict gets the lines it wraps to (the log above gives way).
     let verdict_lines = wrapped_lines(&text.to_string(), inner.width as usize).clamp(1, 4) as u16;
     let verdict_text = Paragraph::new(text).wrap(Wrap { trim: true });
+    let explain = match mode {
+        GilMode::Held => "sleeps holding the GIL (PyO3 0.16: a plain #[pyfunction])",
+        GilMode::Released => "py.detach(|| sleep): py.allow_threads in PyO3 0.16",
+    };
+    let about_lines = wrapped_lines(explain, inner.width as usize).clamp(1, 2) as u16;
     let [about, chart, key_area, log, verdict] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(about_lines),
         Constraint::Length(timeline.len() as u16),
         Constraint::Length(if timeline.is_empty() { 0 } else { key_lines }),
         Constraint::Fill(1),
         Constraint::Length(verdict_lines),
     ])
     .areas(inner);
-    let explain = match mode {
-        GilMode::Held => "sleeps holding the GIL (PyO3 0.16: a plain #[pyfunction])",
-        GilMode::Released => "py.detach(|| sleep): py.allow_threads in PyO3 0.16",
-    };
-    frame.render_widget(Paragraph::new(Line::styled(explain, theme.dim())), about);
+    frame.render_widget(
+        Paragraph::new(Line::styled(explain, theme.dim())).wrap(Wrap { trim: true }),
+        about,
+    );
     if !timeline.is_empty() {
         frame.render_widget(Paragraph::new(timeline), chart);
-        frame.render_widget(Paragraph::new(key).wrap(Wrap { trim: true }), key_area);
+        frame.render_widget(Paragraph::new(key), key_area);
     }
 
     let mut lines: Vec<Line> = view

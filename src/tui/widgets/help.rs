@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::pane;
-use crate::tui::app::ExpView;
+use crate::tui::app::{App, ExpView};
 use crate::tui::keys::{Action, BINDINGS};
 use crate::tui::theme::Theme;
 
@@ -38,37 +38,72 @@ fn knob_help(action: Action, selected: Option<&ExpView>) -> Option<String> {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, selected: Option<&ExpView>, theme: &Theme) {
-    let height = BINDINGS.len() as u16 + 8;
-    let [area] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let selected = app.current();
     let [area] = Layout::horizontal([Constraint::Max(100)])
         .flex(Flex::Center)
         .areas(area);
     frame.render_widget(Clear, area);
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(format!("{:>6}  ", b.label), theme.key()),
-                Span::raw(knob_help(b.action, selected).unwrap_or_else(|| b.help.into())),
-            ])
-        })
-        .collect();
+    let block = pane("Keys".into());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    // Each key's sentence wraps under itself, past the key column.
+    let mut lines: Vec<Line> = Vec::new();
+    for b in BINDINGS {
+        let text = knob_help(b.action, selected).unwrap_or_else(|| b.help.into());
+        let words = textwrap_words(&text, width.saturating_sub(8).max(20));
+        for (i, part) in words.into_iter().enumerate() {
+            let key = if i == 0 { b.label } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{key:>6}  "), theme.key()),
+                Span::raw(part),
+            ]));
+        }
+    }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
+    for text in [
         "Races time each lane inside its own worker process: real CPython, real extension.",
-        theme.dim(),
-    ));
-    lines.push(Line::styled(
-        "The chapter's PyO3 0.16 → today's 0.30:  Python::with_gil → Python::attach,",
-        theme.dim(),
-    ));
-    lines.push(Line::styled(
-        "  py.allow_threads → py.detach,  &PyList / &PyModule → Bound<'py, PyList> / Bound<'py, PyModule>",
-        theme.dim(),
-    ));
-    lines.push(Line::styled("Press ? or Esc to close.", theme.dim()));
-    frame.render_widget(Paragraph::new(lines).block(pane("Keys".into())), area);
+        "The chapter's PyO3 0.16 → today's 0.30: Python::with_gil → Python::attach, \
+         py.allow_threads → py.detach, &PyList / &PyModule → Bound<'py, PyList> / Bound<'py, PyModule>",
+    ] {
+        for part in textwrap_words(text, width) {
+            lines.push(Line::styled(part, theme.dim()));
+        }
+    }
+    // The footer always shows: how to scroll and how to close.
+    let [body, footer] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    let most = lines.len().saturating_sub(body.height as usize) as u16;
+    let scroll = app.help_scroll.min(most);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+    let more = if most > 0 {
+        format!("↑↓ scroll ({}/{})  ·  ", scroll, most)
+    } else {
+        String::new()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!("{more}Press ? or Esc to close."),
+            theme.dim(),
+        )),
+        footer,
+    );
+}
+
+/// `text` in lines of at most `width` characters, broken between words.
+fn textwrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = out.last_mut().expect("one line at least");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            out.push(word.to_owned());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    out
 }

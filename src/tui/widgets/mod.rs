@@ -19,8 +19,46 @@ pub fn spinner(since: Instant, now: Instant) -> char {
     FRAMES[(now.saturating_duration_since(since).as_millis() / 100) as usize % FRAMES.len()]
 }
 
+/// `text` cut to `width` characters, its last one an ellipsis when cut: no
+/// line loses its end without saying so.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` split into lines of at most `width` characters, for a log whose
+/// lines must keep their ends.
+pub fn wrap_chars(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() || width == 0 {
+        return vec![String::new()];
+    }
+    chars.chunks(width).map(|c| c.iter().collect()).collect()
+}
+
 pub fn pane(title: String) -> Block<'static> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .title(format!(" {title} "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_line_ends_in_an_ellipsis_and_a_wrapped_one_keeps_its_end() {
+        assert_eq!(fit("fibonacci", 20), "fibonacci");
+        assert_eq!(fit("fibonacci", 5), "fibo…");
+        assert_eq!(
+            wrap_chars("Finished release profile in 1.2s", 12),
+            ["Finished rel", "ease profile", " in 1.2s"]
+        );
+    }
 }

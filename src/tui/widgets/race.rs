@@ -11,13 +11,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
-use super::pane;
-use crate::engine::types::{Lane, Language};
+use super::{fit, pane};
+use crate::engine::types::Lane;
 use crate::tui::app::{App, Extras, LaneState};
 use crate::tui::theme::Theme;
 use crate::units::{bytes, count, seconds};
 
-/// Lines kept for the finishing order under the lanes.
+/// Lines kept under the lanes for the scale and the warnings.
 const ORDER_LINES: u16 = 2;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) {
@@ -29,11 +29,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     };
     if !app.races_debug() {
         title.push_str("  [release only: d]");
-    }
-    if let Some(sel) = app.current()
-        && (app.selected != app.race.experiment || sel.size != app.race.size)
-    {
-        title.push_str(&format!("  [next: {}{}]", sel.name(), size(sel.size)));
     }
     let block = pane(title);
     let inner = block.inner(area);
@@ -171,6 +166,7 @@ fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) 
         tall,
         now,
         theme,
+        scale: Scale::of(app),
     };
     for (lane, state) in &all[start..start + shown] {
         lane_row(frame, areas[next], &rows, lane, state);
@@ -190,6 +186,71 @@ struct Rows<'a> {
     tall: bool,
     now: Instant,
     theme: &'a Theme,
+    scale: Option<Scale>,
+}
+
+/// One scale for every finished lane's bar: linear from zero, or
+/// logarithmic when the times span more than ten times (python's seconds
+/// beside release's milliseconds), from half the fastest so it still shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scale {
+    low: f64,
+    high: f64,
+    pub log: bool,
+}
+
+impl Scale {
+    fn of(app: &App) -> Option<Self> {
+        let times: Vec<f64> = app
+            .race
+            .lanes
+            .iter()
+            .filter(|(_, s)| matches!(s, LaneState::Done { .. }))
+            .flat_map(|(l, _)| app.race.samples.get(&l.name).into_iter().flatten())
+            .copied()
+            .filter(|t| *t > 0.0)
+            .collect();
+        let high = times.iter().copied().fold(f64::NAN, f64::max);
+        let low = times.iter().copied().fold(f64::NAN, f64::min);
+        (high > 0.0).then_some(Self {
+            low: low / 2.0,
+            high,
+            log: high / low > 10.0,
+        })
+    }
+
+    /// Where `t` falls, 0 to 1.
+    fn at(&self, t: f64) -> f64 {
+        let x = if self.log {
+            (t.ln() - self.low.ln()) / (self.high.ln() - self.low.ln())
+        } else {
+            t / self.high
+        };
+        x.clamp(0.0, 1.0)
+    }
+}
+
+/// A finished lane's bar: filled to its median on the shared scale, a
+/// whisker over the range of its runs.
+fn time_bar(samples: &[f64], scale: &Scale, width: usize, glyph: char) -> String {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let Some(&median) = sorted.get(sorted.len() / 2) else {
+        return String::new();
+    };
+    let cell = |t: f64| (scale.at(t) * width as f64).round() as usize;
+    let filled = cell(median).max(1).min(width);
+    let high = cell(*sorted.last().unwrap_or(&median)).clamp(filled, width);
+    let low = cell(sorted[0]).min(filled);
+    let mut bar: Vec<char> = std::iter::repeat_n(glyph, filled).collect();
+    if low < filled && sorted.len() > 1 {
+        bar[low] = '├';
+    }
+    bar.extend(std::iter::repeat_n('─', high - filled));
+    if high > filled {
+        bar[high - 1] = '┤';
+    }
+    bar.into_iter().collect()
 }
 
 /// A lane: name, bar and time; then (below, or after the time when compact)
@@ -201,6 +262,7 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
         tall,
         now,
         theme,
+        ..
     } = *rows;
     let (top, detail) = if tall {
         let [top, bottom] =
@@ -219,11 +281,7 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
         Constraint::Length(11),
     ])
     .areas(top);
-    let style = if lane.language == Language::Python {
-        theme.python()
-    } else {
-        theme.rust()
-    };
+    let (style, glyph) = theme.lane(&lane.name);
     frame.render_widget(
         Paragraph::new(Span::styled(lane.name.as_str(), style)),
         name,
@@ -257,7 +315,7 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
         } => {
             let speed = match app.reference_time() {
                 Some((reference, r)) if !lane.reference => {
-                    format!("   {:.1}x faster than {reference}", r / s)
+                    format!("   {}", faster_or_slower(r / s, &reference.name))
                 }
                 _ => String::new(),
             };
@@ -278,16 +336,42 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
             Span::styled(format!("✗ {why}"), theme.bad()),
         ),
     };
-    frame.render_widget(
-        Gauge::default()
-            .gauge_style(theme.bar())
-            .ratio(ratio.clamp(0.0, 1.0))
-            .label(format!("{:.0}%", ratio.clamp(0.0, 1.0) * 100.0))
-            .use_unicode(true),
-        bar,
-    );
+    let samples = app.race.samples.get(&lane.name).filter(|s| !s.is_empty());
+    match (state, rows.scale, samples) {
+        // Done: the time on the scale every lane shares, its runs' range
+        // as a whisker.
+        (LaneState::Done { .. }, Some(scale), Some(samples)) => frame.render_widget(
+            Paragraph::new(Span::styled(
+                time_bar(samples, &scale, bar.width as usize, glyph),
+                style,
+            )),
+            bar,
+        ),
+        // Running: how much of the calls is done.
+        _ => frame.render_widget(
+            Gauge::default()
+                .gauge_style(theme.bar())
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(format!("{:.0}%", ratio.clamp(0.0, 1.0) * 100.0))
+                .use_unicode(true),
+            bar,
+        ),
+    }
     frame.render_widget(Paragraph::new(clock).right_aligned(), time);
+    let text = Span::styled(fit(&text.content, detail.width as usize), text.style);
     frame.render_widget(Paragraph::new(text), detail);
+}
+
+/// "40.9x faster than python", "2.6x slower than python", "as fast as
+/// python (1.02x)": a speed-up under one said the way round a person says it.
+pub fn faster_or_slower(ratio: f64, reference: &str) -> String {
+    if ratio >= 1.05 {
+        format!("{ratio:.1}x faster than {reference}")
+    } else if ratio <= 1.0 / 1.05 {
+        format!("{:.1}x slower than {reference}", 1.0 / ratio)
+    } else {
+        format!("as fast as {reference} ({ratio:.2}x)")
+    }
 }
 
 /// Memory and instructions beside the time: "· +7.6 MiB · 3.21 G instr".
@@ -308,23 +392,44 @@ fn extras_text(extras: Option<&Extras>) -> String {
     out
 }
 
+/// Under the lanes: what the bars' scale is, and a word beside any lane
+/// whose runs differ too much to trust one of them.
 fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let order = app.finishing_order();
-    if order.len() < 2
-        || app
-            .race
-            .lanes
+    let mut lines = Vec::new();
+    if let Some(scale) = Scale::of(app) {
+        let runs = app.race.samples.values().map(Vec::len).max().unwrap_or(0);
+        let whiskers = if runs > 1 {
+            format!("whiskers: the range of {runs} runs")
+        } else {
+            "r again adds runs, and whiskers".to_owned()
+        };
+        let axis = if scale.log {
+            "log scale"
+        } else {
+            "linear scale"
+        };
+        lines.push(Line::styled(
+            fit(
+                &format!("bars: median time, {axis}; {whiskers}"),
+                area.width as usize,
+            ),
+            theme.dim(),
+        ));
+    }
+    for (lane, samples) in &app.race.samples {
+        let (low, high) = samples
             .iter()
-            .any(|(_, s)| matches!(s, LaneState::Running { .. } | LaneState::Waiting))
-    {
-        return;
+            .fold((f64::INFINITY, 0.0f64), |(l, h), &t| (l.min(t), h.max(t)));
+        if samples.len() > 1 && high > 2.0 * low {
+            let text = format!(
+                "⚠ {lane}: its runs differ {:.1}x ({} to {}): another program interfered, \
+                 or the machine is busy",
+                high / low,
+                seconds(low),
+                seconds(high)
+            );
+            lines.push(Line::styled(fit(&text, area.width as usize), theme.busy()));
+        }
     }
-    let mut spans = vec![Span::styled("finishing order: ", theme.title())];
-    for (i, (lane, s)) in order.iter().enumerate() {
-        spans.push(Span::raw(format!("{}. {lane} {}  ", i + 1, seconds(*s))));
-    }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines), area);
 }

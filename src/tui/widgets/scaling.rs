@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::scaling::{CONTENDERS, NATIVE};
+use crate::engine::scaling::CONTENDERS;
 use crate::engine::types::Scaling;
 use crate::tui::app::ScalingView;
 use crate::tui::theme::Theme;
@@ -54,12 +54,7 @@ fn rows(s: &Scaling, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     }
     let mut out = vec![Line::from(head)];
     for c in CONTENDERS {
-        let style = match c {
-            NATIVE => theme.dim(),
-            "python" => theme.python(),
-            "rust-gil-held" => theme.rust(),
-            _ => theme.ok(),
-        };
+        let (style, _) = theme.lane(c);
         let mut spans = vec![Span::styled(format!("{c:<19}"), style)];
         for t in &threads {
             let speedup = s
@@ -83,5 +78,23 @@ fn rows(s: &Scaling, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         (true, false) => ("✓", theme.ok()),
     };
     out.push(Line::styled(format!("{mark} {}", s.verdict), style));
+    // Pure Python holds the GIL: more than 1.3x from it is the machine's
+    // speed changing between batches, not parallelism.
+    if let Some(r) = s
+        .rows
+        .iter()
+        .filter(|r| r.contender == "python" && r.threads > 1)
+        .max_by(|a, b| a.speedup.total_cmp(&b.speedup))
+        .filter(|r| r.speedup > 1.3)
+    {
+        out.push(Line::styled(
+            format!(
+                "⚠ pure Python gave {:.2}x with {} threads, which the GIL does not allow: the \
+                 machine's speed moved between batches; run it again",
+                r.speedup, r.threads
+            ),
+            theme.busy(),
+        ));
+    }
     out
 }

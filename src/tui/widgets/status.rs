@@ -2,14 +2,16 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use crate::engine::bootstrap::MATURIN_VERSION;
 use crate::report::PYO3_VERSION;
-use crate::tui::app::{App, Job, Level};
+use crate::tui::app::{App, Job, Level, View};
 use crate::tui::keys::{Action, BINDINGS, Binding};
 use crate::tui::theme::Theme;
+use crate::tui::widgets::fit;
 
 /// The latest message (wrapped over the lines it has), with versions at the right.
 pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -31,54 +33,124 @@ pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         // Watching says more than the versions do while it lasts.
         versions = format!("watching {}{round}", w.experiment);
     }
-    let [text, right] = Layout::horizontal([
-        Constraint::Fill(1),
-        Constraint::Length(versions.chars().count() as u16 + 2),
-    ])
-    .areas(area);
-    let line = match (&app.message, &app.running) {
-        (Some((Level::Error, m)), _) => Line::styled(format!("✗ {m}"), theme.bad()),
-        (Some((Level::Info, m)), _) => Line::raw(m.as_str()),
+    let (line, style) = match (&app.message, &app.running) {
+        (Some((Level::Error, m)), _) => (format!("✗ {m}"), theme.bad()),
+        (Some((Level::Info, m)), _) => (m.clone(), ratatui::style::Style::default()),
         // Set-up says which step it is on: making a venv, installing maturin.
-        (None, Some((Job::Setup, _))) => {
-            Line::styled(format!("set-up: {}…", app.setup_status), theme.busy())
-        }
-        (None, Some((job, _))) => {
-            Line::styled(format!("running the {}…", job.describe()), theme.busy())
-        }
+        (None, Some((Job::Setup, _))) => (format!("set-up: {}…", app.setup_status), theme.busy()),
+        (None, Some((job, _))) => (format!("running the {}…", job.describe()), theme.busy()),
         (None, None) if app.toolchain.is_none() => {
-            Line::styled(format!("set-up: {}", app.setup_status), theme.busy())
+            (format!("set-up: {}", app.setup_status), theme.busy())
         }
-        (None, None) => Line::styled("ready", theme.dim()),
+        (None, None) => ("ready".to_owned(), theme.dim()),
     };
-    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), text);
+    // The message first: the versions give way when it needs the room.
+    let width = area.width as usize;
+    let needed = line.chars().count() + versions.chars().count() + 2;
+    let right_width = if needed <= width {
+        versions.chars().count() as u16 + 2
+    } else {
+        0
+    };
+    let [text, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(right_width)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(fit(&line, text.width as usize), style)),
+        text,
+    );
     frame.render_widget(
         Paragraph::new(Line::styled(versions, theme.dim())).right_aligned(),
         right,
     );
 }
 
+/// The tab line: each view by name, the one on screen lit; a mark on a
+/// view whose job is running.
+pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let busy = |v: View| {
+        matches!(
+            (&app.running, v),
+            (Some((Job::Race(_), _)), View::Race)
+                | (Some((Job::Build(_), _)), View::Builds)
+                | (Some((Job::Sweep { .. }, _)), View::Sweep)
+                | (Some((Job::Gil { .. }, _)), View::Gil)
+        )
+    };
+    let mut spans = Vec::new();
+    for v in View::ALL {
+        let text = format!(" {}{} ", v.title(), if busy(v) { " ●" } else { "" });
+        if v == app.view {
+            spans.push(Span::styled(
+                text,
+                theme.title().add_modifier(Modifier::REVERSED),
+            ));
+        } else {
+            spans.push(Span::styled(text, theme.dim()));
+        }
+        spans.push(Span::raw(" "));
+    }
+    let experiment = app
+        .current()
+        .map(|e| match e.size {
+            Some(n) => format!("{} (N = {n})", e.name()),
+            None => e.name().to_owned(),
+        })
+        .unwrap_or_default();
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let room = (area.width as usize).saturating_sub(used + 2);
+    if room > 3 && !experiment.is_empty() {
+        spans.push(Span::styled(
+            format!("  {}", fit(&experiment, room)),
+            theme.title(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Whether a key means something on the view on screen now.
 fn applies(action: Action, app: &App) -> bool {
+    if app.show_help {
+        return matches!(
+            action,
+            Action::Help | Action::Quit | Action::ScrollUp | Action::ScrollDown
+        );
+    }
     match action {
         Action::Cancel => app.is_busy(),
-        Action::ScrollDown => false,
-        Action::ScrollUp => !app.builds.log.is_empty(),
+        Action::ScrollDown | Action::ScrollUp => {
+            app.view == View::Builds && !app.builds.log.is_empty()
+        }
+        Action::SweepView => app.view == View::Sweep,
+        Action::NUp | Action::NDown | Action::NextExperiment => app.view != View::Builds,
+        Action::ToggleVariant | Action::BuildAll => app.view == View::Builds,
         _ => true,
     }
 }
 
-/// The keys that apply now, from the key map.
+/// The keys that apply now, from the key map, as many as fit whole; the
+/// line always ends with `?` for the rest.
 pub fn draw_keys(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    // Cancel, help and quit first: they must stay visible when the line is cut.
-    let first = |b: &&Binding| matches!(b.action, Action::Quit | Action::Help | Action::Cancel);
+    // Cancel and quit first: they must stay on the line whatever is cut.
+    let first = |b: &&Binding| matches!(b.action, Action::Quit | Action::Cancel);
     let ordered = BINDINGS
         .iter()
         .filter(first)
-        .chain(BINDINGS.iter().filter(|b| !first(b)));
+        .chain(BINDINGS.iter().filter(|b| !first(b)))
+        .filter(|b| b.action != Action::Help);
+    let help = if app.show_help { "close" } else { "more keys" };
+    let tail = format!("? {help}");
+    let mut room = (area.width as usize).saturating_sub(tail.chars().count());
     let mut spans = Vec::new();
     for b in ordered.filter(|b| applies(b.action, app) && !b.short.is_empty()) {
+        let width = b.label.chars().count() + b.short.chars().count() + 3;
+        if width > room {
+            continue;
+        }
+        room -= width;
         spans.push(Span::styled(b.label, theme.key()));
         spans.push(Span::raw(format!(" {}  ", b.short)));
     }
+    spans.push(Span::styled("?", theme.key()));
+    spans.push(Span::raw(format!(" {help}")));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -7,36 +7,16 @@ use std::time::Instant;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
 use ratatui::symbols::Marker;
-use ratatui::text::Line;
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
-use super::pane;
+use super::{fit, pane};
 use crate::engine::stats::Summary;
 use crate::engine::sweep;
 use crate::tui::app::SweepPane;
 use crate::tui::theme::Theme;
 use crate::units::seconds;
-
-/// A colour per lane; plain under NO_COLOR.
-fn colour(i: usize, theme: &Theme) -> Style {
-    const PALETTE: [Color; 8] = [
-        Color::Yellow,
-        Color::Cyan,
-        Color::LightRed,
-        Color::Green,
-        Color::Magenta,
-        Color::LightBlue,
-        Color::White,
-        Color::LightGreen,
-    ];
-    if theme.color {
-        Style::default().fg(PALETTE[i % PALETTE.len()])
-    } else {
-        Style::default()
-    }
-}
 
 /// Each lane's points: (log10 N or N, log10 of the value).
 type Series = Vec<(String, Vec<(f64, f64)>)>;
@@ -122,10 +102,15 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
     ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [head, chart_area, growth_area] = Layout::vertical([
+    let trends = sweep::trends(&s.experiment, &s.points, s.geometric);
+    // A line a lane for its growth and crossovers, each kept whole or cut
+    // with an ellipsis.
+    let growth_lines = trends.iter().filter(|t| t.growth.is_some()).count().min(6) as u16;
+    let [head, legend_area, chart_area, growth_area] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(2),
+        Constraint::Length(growth_lines),
     ])
     .areas(inner);
     frame.render_widget(
@@ -163,15 +148,35 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
             format!("{v:.0}")
         }
     };
+    // Under NO_COLOR each lane draws with a marker of its own.
+    const PLAIN: [Marker; 4] = [Marker::Dot, Marker::Block, Marker::Bar, Marker::HalfBlock];
+    let marker = |i: usize| {
+        if theme.color {
+            Marker::Braille
+        } else {
+            PLAIN[i % PLAIN.len()]
+        }
+    };
+    let mut legend = Vec::new();
+    for (i, (name, _)) in data.iter().enumerate() {
+        let (style, glyph) = theme.lane(name);
+        let mark = if theme.color {
+            glyph
+        } else {
+            ['•', '█', '▄', '▀'][i % 4]
+        };
+        legend.push(Span::styled(format!("{mark}{mark} {name}  "), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(legend)), legend_area);
     let datasets: Vec<Dataset> = data
         .iter()
         .enumerate()
         .map(|(i, (name, points))| {
             Dataset::default()
                 .name(name.clone())
-                .marker(Marker::Braille)
+                .marker(marker(i))
                 .graph_type(GraphType::Line)
-                .style(colour(i, theme))
+                .style(theme.lane(name).0)
                 .data(points)
         })
         .collect();
@@ -187,23 +192,19 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
             y_hi,
             !s.show_speedup,
         )))
-        .legend_position(Some(LegendPosition::TopLeft))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
+        // The legend is the line above: over the chart it hid the curves.
+        .legend_position(None);
     frame.render_widget(chart, chart_area);
-    let geometric = s.geometric;
-    let trends = sweep::trends(&s.experiment, &s.points, geometric);
-    let words: Vec<String> = trends
+    let width = growth_area.width as usize;
+    let words: Vec<Line> = trends
         .iter()
         .filter_map(|t| {
             let mut w = format!("{}: {}", t.lane, t.growth.as_ref()?.describe());
             for c in &t.crossovers {
                 w.push_str(&format!("; {}", c.describe()));
             }
-            Some(w)
+            Some(Line::styled(fit(&w, width), theme.lane(&t.lane).0))
         })
         .collect();
-    frame.render_widget(
-        Paragraph::new(Line::styled(words.join("  ·  "), theme.dim())).wrap(Wrap { trim: true }),
-        growth_area,
-    );
+    frame.render_widget(Paragraph::new(words), growth_area);
 }

@@ -29,7 +29,7 @@ fn look(c: Category, theme: &Theme) -> (Style, char) {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = pane("Why: where each lane's instructions go, per call (y closes)".into());
+    let block = pane("Why: where each lane's instructions go, per call, to one scale".into());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lanes: Vec<_> = app
@@ -61,20 +61,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .saturating_sub(name_width + 11)
         .max(10);
     let mut lines = Vec::new();
+    // One scale for all: a lane's bar is as long as its instructions are
+    // many (two cells at least, so its make-up still shows).
+    let most = lanes
+        .iter()
+        .map(|(_, b, _)| b.total())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     for (lane, b, _) in &lanes {
-        let mut spans = vec![Span::raw(format!("{:<name_width$}", lane.name))];
+        let (style, _) = theme.lane(&lane.name);
+        let mut spans = vec![Span::styled(format!("{:<name_width$}", lane.name), style)];
+        let length = ((b.total() / most * bar_width as f64).round() as usize).clamp(2, bar_width);
         let mut drawn = 0usize;
         let mut acc = 0.0;
         for c in Category::ALL {
             acc += b.share(c);
-            // Segments end where the running share ends: they always fill the bar.
-            let end = (acc * bar_width as f64).round() as usize;
+            // Segments end where the running share ends: they fill the lane's bar.
+            let end = (acc * length as f64).round() as usize;
             let (style, glyph) = look(c, theme);
             if end > drawn {
                 spans.push(Span::styled(glyph.to_string().repeat(end - drawn), style));
                 drawn = end;
             }
         }
+        spans.push(Span::raw(" ".repeat(bar_width - drawn.min(bar_width))));
         spans.push(Span::styled(
             format!(" {:>9}", count(b.total())),
             theme.dim(),
