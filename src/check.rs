@@ -27,6 +27,7 @@ pub fn progress_printer() -> Sink {
         Event::Status(s) => eprintln!("[setup] {s}"),
         Event::BuildStarted(t) => eprintln!("[build] {t}: checking"),
         Event::BuildRestarted(t, why) => eprintln!("[build] {t}: {why}"),
+        Event::Waiting(why) => eprintln!("[lock] {why}"),
         Event::BuildFinished(t, Ok(info)) if info.fresh => eprintln!("[build] {t}: up to date"),
         Event::BuildFinished(t, Ok(info)) => {
             eprintln!("[build] {t}: built in {:.1} s", info.seconds)

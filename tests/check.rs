@@ -191,3 +191,24 @@ fn an_n_past_u64_is_a_usage_error() {
     let err = common::text(&common::lab(&["--check", "--n", "94"]).stderr);
     assert!(err.contains("0..=93"), "the valid range is named: {err}");
 }
+
+#[test]
+fn a_second_lab_on_the_same_home_says_it_waits_for_the_first() {
+    // Another lab holds the home's lock (flock, as fd-lock takes it) for a
+    // few seconds: this one says so, waits, and then does its work.
+    std::fs::create_dir_all(common::home()).unwrap();
+    let mut other = std::process::Command::new("flock")
+        .arg(common::home().join("lock"))
+        .args(["sleep", "3"])
+        .spawn()
+        .expect("flock (util-linux) is installed");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let run = common::check_release(std::path::Path::new("tests/fixtures/sleepy"));
+    other.wait().unwrap();
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("[lock] another pyo3-lab is working in"),
+        "{}",
+        run.stderr
+    );
+}

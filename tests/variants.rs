@@ -131,3 +131,39 @@ fn an_own_variant_races_and_a_broken_one_fails_alone() {
         "{broken}"
     );
 }
+
+#[test]
+fn the_same_build_raced_against_itself_is_almost_never_significant() {
+    // A/A: busywork's release build and the same settings under another
+    // name, ten paired rounds a race, six races. The test is at 1%; a busy
+    // machine (load that comes and goes between rounds) may push a race
+    // over, but not most of them.
+    let fixture = common::project().join("tests/fixtures/busywork");
+    let mut alarms = Vec::new();
+    for _ in 0..6 {
+        let run = common::check(&[
+            "--lab",
+            fixture.to_str().unwrap(),
+            "--variants",
+            "release,again",
+            "--runs",
+            "10",
+            "--warmup",
+            "1",
+            "--budget",
+            "0",
+        ]);
+        assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+        let row = run.report["matrix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["variant"] == "again")
+            .cloned()
+            .unwrap_or_else(|| panic!("no matrix row for again: {}", run.report));
+        if row["vs_release"]["significant"] == true {
+            alarms.push(row["verdict"].to_string());
+        }
+    }
+    assert!(alarms.len() <= 3, "A/A called significant: {alarms:#?}");
+}

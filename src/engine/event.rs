@@ -19,6 +19,9 @@ pub enum Event {
     /// A file changed while cargo read the sources: the module is of
     /// neither version, so it is built again. Says which file.
     BuildRestarted(Target, String),
+    /// Another pyo3-lab holds the home's lock (it builds or sets up): this
+    /// one waits for it, and says so.
+    Waiting(String),
     /// The build finished, was skipped as up to date (`fresh`), or failed.
     BuildFinished(Target, Result<BuildInfo, LabError>),
     /// The lanes a race is about to run, in the order it shows them, and the

@@ -39,6 +39,11 @@ impl Home {
         Ok(Self { root })
     }
 
+    /// The home's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn venv(&self) -> PathBuf {
         self.root.join("venv")
     }

@@ -230,10 +230,27 @@ impl Lab {
     /// labs sharing a home never set it up at once.
     pub fn bootstrap(&self) -> LabResult<Toolchain> {
         let mut lock = self.home.lock().map_err(|e| LabError::setup(&e))?;
-        let _held = lock
-            .write()
+        let _held = self
+            .hold(&mut lock, "set it up")
             .map_err(|e| LabError::Setup(format!("cannot lock the lab home: {e}")))?;
         self.builder.bootstrap(&self.home, &self.python, &self.sink)
+    }
+
+    /// The home's lock, taken at once if it is free; else a word that
+    /// another lab has it, then the wait for it.
+    fn hold<'l>(
+        &self,
+        lock: &'l mut fd_lock::RwLock<std::fs::File>,
+        what: &str,
+    ) -> std::io::Result<fd_lock::RwLockWriteGuard<'l, std::fs::File>> {
+        if lock.try_write().is_err() {
+            (self.sink)(event::Event::Waiting(format!(
+                "another pyo3-lab is working in {}: waiting for it to finish before this one \
+                 can {what}",
+                self.home.root().display()
+            )));
+        }
+        lock.write()
     }
 
     /// Workers for one job: spawned through the lab's launcher, killed with `cancel`.
@@ -260,8 +277,8 @@ impl Lab {
             .home
             .lock()
             .map_err(|e| LabError::Build(format!("{e:#}")))?;
-        let _held = lock
-            .write()
+        let _held = self
+            .hold(&mut lock, &format!("build {target}"))
             .map_err(|e| LabError::Build(format!("cannot lock the lab home: {e}")))?;
         self.builder
             .build(&self.home, toolchain, target, force, &self.sink, cancel)

@@ -130,6 +130,9 @@ pub struct App {
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
     pub message: Option<(Level, String)>,
+    /// The message says this lab waits for another one's lock: it goes
+    /// when the job it held up ends.
+    pub waiting: bool,
     pub show_help: bool,
     pub quit: bool,
 }
@@ -170,6 +173,7 @@ impl App {
             running: None,
             pending: None,
             message: None,
+            waiting: false,
             show_help: false,
             quit: false,
         };
@@ -672,6 +676,9 @@ impl App {
         let describe = finished
             .as_ref()
             .map_or_else(String::new, |(j, _)| j.describe());
+        if std::mem::take(&mut self.waiting) {
+            self.message = None;
+        }
         match result {
             Err(LabError::Cancelled) => self.inform(Level::Error, format!("{describe} cancelled")),
             Err(e) => self.inform(Level::Error, e.to_string()),
@@ -738,6 +745,10 @@ impl App {
                 }
             }
             Event::SweepPoint(point) => self.sweep.add(point),
+            Event::Waiting(why) => {
+                self.inform(Level::Info, why);
+                self.waiting = true;
+            }
             Event::BuildRestarted(target, why) => {
                 self.inform(Level::Info, format!("{target}: {why}"))
             }

@@ -44,10 +44,11 @@ pub fn draw_message(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         (None, None) => ("ready".to_owned(), theme.dim()),
     };
-    // The message first: the versions give way when it needs the room.
+    // The message first: the versions give way when it needs the room
+    // (what is watched does not: it is the state of the lab).
     let width = area.width as usize;
     let needed = line.chars().count() + versions.chars().count() + 2;
-    let right_width = if needed <= width {
+    let right_width = if needed <= width || app.watch.is_some() {
         versions.chars().count() as u16 + 2
     } else {
         0
