@@ -123,6 +123,13 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     if let Some(dir) = &cli.flamegraph {
         report::flame::check_dir(dir)?;
     }
+    let outputs = Outputs {
+        json: cli.json.clone(),
+        markdown: cli.markdown.clone(),
+        csv: cli.csv.clone(),
+        plot: cli.plot.clone(),
+    };
+    outputs.check_writable()?;
     let baseline = match &cli.baseline {
         None => None,
         Some(path) => Some(read_baseline(path)?),
@@ -139,12 +146,7 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
         timeout,
         variants,
         baseline,
-        outputs: Outputs {
-            json: cli.json.clone(),
-            markdown: cli.markdown.clone(),
-            csv: cli.csv.clone(),
-            plot: cli.plot.clone(),
-        },
+        outputs,
     })
 }
 

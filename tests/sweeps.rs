@@ -243,3 +243,26 @@ fn ctrl_c_mid_sweep_keeps_what_was_measured_marked_incomplete() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.lines().count() > 6, "{csv}");
 }
+
+#[test]
+fn a_bad_sweep_or_output_is_refused_before_anything_runs() {
+    for (args, said) in [
+        (
+            &["--sweep", "20..22", "--plot", "/proc/version/p.svg"][..],
+            "--plot /proc/version/p.svg: cannot write there",
+        ),
+        (
+            &["--json", "/proc/version/r.json"][..],
+            "--json /proc/version/r.json",
+        ),
+        (&["--sweep", "22..20"][..], "--sweep 20..22"),
+    ] {
+        let mut all = vec!["--check", "--lab", "lab/fibonacci"];
+        all.extend(args);
+        let out = common::lab(&all);
+        let err = common::text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(said), "{args:?}: {err}");
+        assert!(!err.contains("[build]"), "nothing ran: {err}");
+    }
+}

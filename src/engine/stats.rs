@@ -45,7 +45,7 @@ pub fn ratio(slow: &Summary, fast: &Summary) -> (f64, f64) {
 }
 
 /// A lane whose σ is more than this share of its mean is called noisy.
-const NOISY: f64 = 0.10;
+pub const NOISY: f64 = 0.10;
 /// Modified z-score past which a run is an outlier (Iglewicz and Hoaglin).
 const OUTLIER_Z: f64 = 3.5;
 /// A first run this many times slower than the median of the rest is flagged.

@@ -57,6 +57,15 @@ pub fn sizes(exp: &Experiment, spec: &str, steps: usize) -> Result<Vec<u64>, Str
             .map_err(|_| format!("--sweep: {s:?} is not a whole number"))
     };
     let sizes = match spec.split_once("..") {
+        // A range runs upwards: 5..2 is a slip of the hand, said, not swapped.
+        Some((a, b)) if number(a)? > number(b)? => {
+            return Err(format!(
+                "--sweep {spec}: a range goes from the smaller size to the larger: \
+                 --sweep {}..{}",
+                b.trim(),
+                a.trim()
+            ));
+        }
         Some((a, b)) => range(number(a)?, number(b)?, steps, is_fine(knob)),
         None => spec.split(',').map(number).collect::<Result<_, _>>()?,
     };
@@ -317,6 +326,14 @@ mod tests {
         assert!(crossovers(&[(1, 2.0), (2, 3.0)], false).is_empty());
         let c = crossovers(&[(10, 2.0), (20, 0.5)], false);
         assert!(!c[0].starts_winning && (c[0].size - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_range_that_runs_downwards_is_refused_not_swapped() {
+        let exp = crate::engine::experiment::fixtures::experiment("fib", 30, 93, true);
+        let err = sizes(&exp, "25..20", 4).unwrap_err();
+        assert!(err.contains("--sweep 20..25"), "{err}");
+        assert_eq!(sizes(&exp, "20..23", 4).unwrap(), [20, 21, 22, 23]);
     }
 
     #[test]

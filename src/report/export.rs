@@ -15,6 +15,33 @@ pub struct Outputs {
     pub plot: Option<PathBuf>,
 }
 
+impl Outputs {
+    /// Checks that every file asked for can be written, before anything
+    /// runs: a sweep of minutes must not end in "cannot write". A file that
+    /// was not there is not left behind.
+    pub fn check_writable(&self) -> Result<(), String> {
+        let asked = [
+            ("--json", &self.json),
+            ("--markdown", &self.markdown),
+            ("--csv", &self.csv),
+            ("--plot", &self.plot),
+        ];
+        for (flag, path) in asked {
+            let Some(path) = path else { continue };
+            let existed = path.exists();
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(|e| format!("{flag} {}: cannot write there ({e})", path.display()))?;
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The text report on stdout.
 pub fn print(report: &Report) {
     let text = super::text::render(report);
@@ -70,4 +97,31 @@ pub fn save(outputs: &Outputs, report: &Report) -> bool {
         ok = false;
     }
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_that_cannot_be_written_is_refused_and_nothing_is_left() {
+        let dir = std::env::temp_dir().join(format!("pyo3-lab-outputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fine = Outputs {
+            json: Some(dir.join("r.json")),
+            ..Outputs::default()
+        };
+        assert_eq!(fine.check_writable(), Ok(()));
+        assert!(!dir.join("r.json").exists(), "the probe leaves nothing");
+        let bad = Outputs {
+            plot: Some(dir.join("no/such/folder/p.svg")),
+            ..Outputs::default()
+        };
+        let err = bad.check_writable().unwrap_err();
+        assert!(
+            err.starts_with("--plot ") && err.contains("cannot write there"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -46,7 +46,7 @@ pub fn render(report: &Report) -> String {
             };
             let speed = match (r.speedup, r.speedup_error) {
                 _ if r.reference => "baseline".into(),
-                (Some(s), Some(e)) => format!("{s:.1} ± {e:.1}x"),
+                (Some(s), Some(e)) => super::speedup_cell(s, e),
                 _ => "–".into(),
             };
             let result = match (&r.failure, &r.result, r.correct) {

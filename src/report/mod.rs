@@ -390,6 +390,17 @@ pub struct LaneResult {
     pub python_hot_failure: Option<String>,
 }
 
+/// A speed-up as the report's column shows it: "41.3 ± 3.2x", and under
+/// 0.1x the way round a person says it, "95x slower" (a "0.0 ± 0.0x" says
+/// nothing).
+pub fn speedup_cell(s: f64, error: f64) -> String {
+    if s > 0.0 && s < 0.1 {
+        format!("{:.0}x slower", 1.0 / s)
+    } else {
+        format!("{s:.1} ± {error:.1}x")
+    }
+}
+
 impl LaneResult {
     /// The sweep size of this row (`parameters.n`), if it is a sweep's.
     pub fn size(&self) -> Option<u64> {
@@ -650,6 +661,13 @@ mod tests {
             md.contains("| baseline |") && !md.contains("| 1x |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_speedup_under_a_tenth_is_said_as_slower() {
+        assert_eq!(speedup_cell(41.34, 3.21), "41.3 ± 3.2x");
+        assert_eq!(speedup_cell(0.0105, 0.001), "95x slower");
+        assert_eq!(speedup_cell(0.4, 0.2), "0.4 ± 0.2x");
     }
 
     #[test]

@@ -204,7 +204,7 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
         // No difference the runs can tell from noise: no speed-up to claim.
         // (Too few rounds to test at all: the figure stands, with a note.)
         (_, _, Some(t)) if t.enough() && !t.significant => format!("≈ same ({})", t.p_text()),
-        (Some(s), Some(e), _) => format!("{s:.1} ± {e:.1}x"),
+        (Some(s), Some(e), _) => super::speedup_cell(s, e),
         _ => "-".into(),
     };
     let verdict = match (&r.result, r.correct, &r.expected) {

@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::{fit, pane};
+use crate::engine::stats::{NOISY, Summary};
 use crate::engine::types::Lane;
 use crate::tui::app::{App, Extras, LaneState};
 use crate::tui::theme::Theme;
@@ -420,16 +421,25 @@ fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let (low, high) = samples
             .iter()
             .fold((f64::INFINITY, 0.0f64), |(l, h), &t| (l.min(t), h.max(t)));
-        if samples.len() > 1 && high > 2.0 * low {
-            let text = format!(
+        let summary = Summary::of(samples);
+        let text = if samples.len() > 1 && high > 2.0 * low {
+            format!(
                 "⚠ {lane}: its runs differ {:.1}x ({} to {}): another program interfered, \
                  or the machine is busy",
                 high / low,
                 seconds(low),
                 seconds(high)
-            );
-            lines.push(Line::styled(fit(&text, area.width as usize), theme.busy()));
-        }
+            )
+        } else if let Some(s) = summary.filter(|s| samples.len() > 2 && s.stddev > NOISY * s.mean) {
+            format!(
+                "⚠ {lane}: noisy, σ is {:.0}% of the mean: close other programs, or r again \
+                 for more runs",
+                100.0 * s.stddev / s.mean
+            )
+        } else {
+            continue;
+        };
+        lines.push(Line::styled(fit(&text, area.width as usize), theme.busy()));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
