@@ -36,29 +36,33 @@ fn median_index(values: &[(usize, f64)]) -> Option<usize> {
 }
 
 /// Each round's speed-up judged against the same round's yardstick, never
-/// a best batch against a best batch taken at other moments: the row of a
-/// thread count is the round whose share of what the machine gave (speed-up
-/// beyond one thread over capacity beyond one) is the median, among rounds
-/// where the machine gave enough to judge; when most rounds did not, the
-/// round of median capacity, which the verdict then calls "can't tell".
+/// a best batch against a best batch taken at other moments: a burst of load
+/// hits a contender's T-thread batch and the native T-thread batch beside it
+/// alike. One thread's times are the medians of all rounds (a burst in one
+/// of those would inflate every ratio of its round), and a capacity above T
+/// is noise, so it is capped at T. The row of a thread count is the round
+/// whose share of what the machine gave (speed-up beyond one thread over
+/// capacity beyond one) is the median, among rounds where the machine gave
+/// enough to judge; when most rounds did not, the round of median capacity,
+/// which the verdict then calls "can't tell".
 pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
     let Some((_, one, native_one, _)) = rounds.iter().find(|r| r.0 == 1) else {
+        return Vec::new();
+    };
+    let middle = |v: &[f64]| (!v.is_empty()).then(|| super::stats::median(&mut v.to_vec()));
+    let (Some(one), Some(native_one)) = (middle(one), middle(native_one)) else {
         return Vec::new();
     };
     rounds
         .iter()
         .filter_map(|(threads, walls, natives, cores)| {
-            let n = walls
-                .len()
-                .min(natives.len())
-                .min(one.len())
-                .min(native_one.len());
+            let n = walls.len().min(natives.len());
             let pairs: Vec<(usize, f64, f64)> = (0..n)
                 .map(|r| {
                     (
                         r,
-                        capacity::speedup(*threads, one[r], walls[r]),
-                        capacity::speedup(*threads, native_one[r], natives[r]),
+                        capacity::speedup(*threads, one, walls[r]),
+                        capacity::speedup(*threads, native_one, natives[r]).min(*threads as f64),
                     )
                 })
                 .collect();
@@ -74,7 +78,12 @@ pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
             } else {
                 median_index(&pairs.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>())
             }?;
-            let (_, s, c) = pairs[r];
+            // One thread against one thread is 1x by definition.
+            let (_, s, c) = if *threads == 1 {
+                (r, 1.0, 1.0)
+            } else {
+                pairs[r]
+            };
             Some((
                 *threads,
                 walls[r],
@@ -85,6 +94,7 @@ pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
         })
         .collect()
 }
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadRow {
     pub experiment: String,
@@ -383,6 +393,18 @@ mod tests {
         // Load all along: no verdict either way.
         let busy = rounds(8, |_| 1.9, |_| 1.1);
         assert!(judged(&busy).starts_with("can't tell"), "{}", judged(&busy));
+        // A one-thread yardstick batch slowed by load in half the rounds
+        // (the old pairing read a capacity of 3.3x from it, and a released
+        // lane's 1.67x as "partly").
+        let mut slow_one = rounds(8, |_| 1.2, |_| 2.0);
+        for r in 0..4 {
+            slow_one[0].2[r] = 1.65;
+        }
+        assert!(
+            judged(&slow_one).starts_with("scales"),
+            "{}",
+            judged(&slow_one)
+        );
         // A burst over most rounds: no verdict from the few quiet ones.
         let mostly = rounds(8, |_| 2.0, |r| if r < 6 { 1.0 } else { 1.98 });
         assert!(
