@@ -1,5 +1,5 @@
-//! Units for people: times and sizes, formatted the same everywhere (the
-//! terminal, the text and Markdown reports, progress lines).
+//! Units for people: times, sizes and speed-ups, formatted the same
+//! everywhere (the terminal, the text and Markdown reports, progress lines).
 
 /// A duration in seconds with three or four significant digits, from
 /// nanoseconds to seconds: a 21 ns call never shows as `0.0 µs`.
@@ -35,6 +35,18 @@ pub fn count(n: f64) -> String {
         n if n >= 1e6 => format!("{:.2} M", n / 1e6),
         n if n >= 1e3 => format!("{:.1} k", n / 1e3),
         n => format!("{n:.0}"),
+    }
+}
+
+/// "40.9x faster than python", "2.6x slower than python", "as fast as
+/// python (1.02x)": a speed-up under one said the way round a person says it.
+pub fn faster_or_slower(ratio: f64, reference: &str) -> String {
+    if ratio >= 1.05 {
+        format!("{ratio:.1}x faster than {reference}")
+    } else if ratio <= 1.0 / 1.05 {
+        format!("{:.1}x slower than {reference}", 1.0 / ratio)
+    } else {
+        format!("as fast as {reference} ({ratio:.2}x)")
     }
 }
 

@@ -160,8 +160,7 @@ fn by_line(
             continue;
         };
         out.any |= l.line > 0;
-        if category == Category::Crate && crate_dir.is_some_and(|d| Path::new(path).starts_with(d))
-        {
+        if sources::own_file(path, crate_dir).is_some() {
             if sources
                 .line(path, l.line)
                 .is_some_and(sources::is_pyo3_attribute)
@@ -265,8 +264,7 @@ fn hot_lines(
         .map(|(&(file, line), &cost)| {
             let path = &graph.files[file];
             HotLine {
-                file: crate_dir
-                    .and_then(|d| Path::new(path).strip_prefix(d).ok())
+                file: sources::own_file(path, crate_dir)
                     .map_or_else(|| path.clone(), |p| p.to_string_lossy().into_owned()),
                 line,
                 text: sources.line(path, line).unwrap_or_default().to_owned(),

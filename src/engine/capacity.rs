@@ -44,13 +44,19 @@ pub enum Judgement {
     },
 }
 
+/// How much of what the machine gave beyond one thread a speed-up reached:
+/// 1 when it matched the native threads, 0 when it stayed at one thread.
+pub fn share(speedup: f64, capacity: f64) -> f64 {
+    (speedup - 1.0) / (capacity - 1.0)
+}
+
 /// Judges `speedup` against `capacity`, the native speed-up at the same
 /// thread count in the same run.
 pub fn judge(speedup: f64, capacity: f64) -> Judgement {
     if capacity.is_nan() || capacity < MIN_CAPACITY {
         return Judgement::CantTell { capacity };
     }
-    let share = (speedup - 1.0) / (capacity - 1.0);
+    let share = share(speedup, capacity);
     if share >= SCALES {
         Judgement::Scales { speedup, capacity }
     } else if share <= HOLDS {

@@ -30,7 +30,7 @@ pub fn category(path: &str, crate_dir: Option<&Path>) -> Option<Category> {
     if path.is_empty() || path == "???" {
         return None;
     }
-    if crate_dir.is_some_and(|dir| Path::new(path).starts_with(dir)) {
+    if own_file(path, crate_dir).is_some() {
         return Some(Category::Crate);
     }
     if path.starts_with("/rustc/") || STD_MARKS.iter().any(|m| path.contains(m)) {
@@ -48,6 +48,12 @@ pub fn category(path: &str, crate_dir: Option<&Path>) -> Option<Category> {
         return Some(Category::Cpython);
     }
     Some(Category::Crate)
+}
+
+/// `path` within the lane's own crate folder (`src/lib.rs`), or None for a
+/// file of anyone else's (its dependencies' too).
+pub fn own_file<'p>(path: &'p str, crate_dir: Option<&Path>) -> Option<&'p Path> {
+    Path::new(path).strip_prefix(crate_dir?).ok()
 }
 
 /// The name of the crates.io crate a path is in: `pyo3` of

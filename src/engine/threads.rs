@@ -57,10 +57,15 @@ pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
         .iter()
         .filter_map(|(threads, walls, natives, cores)| {
             let n = walls.len().min(natives.len());
-            let pairs: Vec<(usize, f64, f64)> = (0..n)
+            let core = |r: usize| cores.get(r).copied().unwrap_or(f64::NAN);
+            // One thread against one thread is 1x by definition.
+            if *threads == 1 {
+                let r = median_index(&walls[..n].iter().copied().enumerate().collect::<Vec<_>>())?;
+                return Some((1, walls[r], 1.0, 1.0, core(r)));
+            }
+            let pairs: Vec<(f64, f64)> = (0..n)
                 .map(|r| {
                     (
-                        r,
                         capacity::speedup(*threads, one, walls[r]),
                         capacity::speedup(*threads, native_one, natives[r]).min(*threads as f64),
                     )
@@ -68,29 +73,17 @@ pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
                 .collect();
             let judged: Vec<(usize, f64)> = pairs
                 .iter()
-                .filter(|p| p.2 >= capacity::MIN_CAPACITY)
-                .map(|&(r, s, c)| (r, (s - 1.0) / (c - 1.0)))
+                .enumerate()
+                .filter(|(_, p)| p.1 >= capacity::MIN_CAPACITY)
+                .map(|(r, &(s, c))| (r, capacity::share(s, c)))
                 .collect();
-            let r = if *threads == 1 {
-                median_index(&walls[..n].iter().copied().enumerate().collect::<Vec<_>>())
-            } else if judged.len() * 2 >= n && !judged.is_empty() {
+            let r = if judged.len() * 2 >= n && !judged.is_empty() {
                 median_index(&judged)
             } else {
-                median_index(&pairs.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>())
+                median_index(&pairs.iter().map(|p| p.1).enumerate().collect::<Vec<_>>())
             }?;
-            // One thread against one thread is 1x by definition.
-            let (_, s, c) = if *threads == 1 {
-                (r, 1.0, 1.0)
-            } else {
-                pairs[r]
-            };
-            Some((
-                *threads,
-                walls[r],
-                s,
-                c,
-                cores.get(r).copied().unwrap_or(f64::NAN),
-            ))
+            let (s, c) = pairs[r];
+            Some((*threads, walls[r], s, c, core(r)))
         })
         .collect()
 }

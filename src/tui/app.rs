@@ -13,13 +13,13 @@ pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::sweep;
 use crate::engine::types::{GilMode, Lane, Target, Variant};
 use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig};
+use crate::units::faster_or_slower;
 
 use super::keys::Action;
 pub use super::panes::{
     BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, RacePane, ScalingView, SweepPane,
     View,
 };
-use super::widgets::race::faster_or_slower;
 
 /// An experiment on screen, and its knob's current value.
 #[derive(Clone, Debug, PartialEq)]

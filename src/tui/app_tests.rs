@@ -282,13 +282,15 @@ fn a_toggle_never_starts_work_and_never_clears_results() {
         assert_eq!(app.on_action(toggle), None, "{toggle:?} starts nothing");
         assert!(!app.is_busy());
     }
-    let done = app
-        .race
-        .lanes
-        .iter()
-        .filter(|(_, s)| matches!(s, LaneState::Done { .. }))
-        .count();
-    assert_eq!(done, app.race.lanes.len(), "the results stay");
+    assert!(
+        every_lane(&app, |s| matches!(s, LaneState::Done { .. })),
+        "the results stay"
+    );
+}
+
+/// Whether every lane on the race pane is in a state `holds` accepts.
+fn every_lane(app: &App, holds: impl Fn(&LaneState) -> bool) -> bool {
+    app.race.lanes.iter().all(|(_, s)| holds(s))
 }
 
 #[test]
@@ -314,10 +316,7 @@ fn each_experiment_keeps_its_race_and_sweep_while_another_is_shown() {
     app.on_action(Action::NextExperiment);
     assert_ne!(app.raced().unwrap().key(), "fibonacci");
     assert!(
-        app.race
-            .lanes
-            .iter()
-            .all(|(_, s)| matches!(s, LaneState::Idle)),
+        every_lane(&app, |s| matches!(s, LaneState::Idle)),
         "the other experiment starts idle"
     );
     assert!(
@@ -335,10 +334,10 @@ fn each_experiment_keeps_its_race_and_sweep_while_another_is_shown() {
     }
     assert_eq!(app.raced().unwrap().key(), "fibonacci");
     assert!(
-        app.race
-            .lanes
-            .iter()
-            .all(|(_, s)| matches!(s, LaneState::Done { seconds, .. } if *seconds == 0.25)),
+        every_lane(
+            &app,
+            |s| matches!(s, LaneState::Done { seconds, .. } if *seconds == 0.25)
+        ),
         "fibonacci's race came back"
     );
     assert_eq!(app.sweep.sizes, [1, 2], "and its sweep");

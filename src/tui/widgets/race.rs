@@ -16,7 +16,7 @@ use crate::engine::stats::{NOISY, Summary};
 use crate::engine::types::Lane;
 use crate::tui::app::{App, Extras, LaneState};
 use crate::tui::theme::Theme;
-use crate::units::{bytes, count, seconds};
+use crate::units::{bytes, count, faster_or_slower, seconds};
 
 /// Lines kept under the lanes for the scale and the warnings.
 const ORDER_LINES: u16 = 2;
@@ -363,18 +363,6 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
     frame.render_widget(Paragraph::new(text), detail);
 }
 
-/// "40.9x faster than python", "2.6x slower than python", "as fast as
-/// python (1.02x)": a speed-up under one said the way round a person says it.
-pub fn faster_or_slower(ratio: f64, reference: &str) -> String {
-    if ratio >= 1.05 {
-        format!("{ratio:.1}x faster than {reference}")
-    } else if ratio <= 1.0 / 1.05 {
-        format!("{:.1}x slower than {reference}", 1.0 / ratio)
-    } else {
-        format!("as fast as {reference} ({ratio:.2}x)")
-    }
-}
-
 /// Memory and instructions beside the time: "· +7.6 MiB · 3.21 G instr".
 fn extras_text(extras: Option<&Extras>) -> String {
     let Some(e) = extras else {
@@ -418,19 +406,18 @@ fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     for (lane, samples) in &app.race.samples {
-        let (low, high) = samples
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(l, h), &t| (l.min(t), h.max(t)));
-        let summary = Summary::of(samples);
-        let text = if samples.len() > 1 && high > 2.0 * low {
+        let Some(s) = Summary::of(samples) else {
+            continue;
+        };
+        let text = if samples.len() > 1 && s.max > 2.0 * s.min {
             format!(
                 "⚠ {lane}: its runs differ {:.1}x ({} to {}): another program interfered, \
                  or the machine is busy",
-                high / low,
-                seconds(low),
-                seconds(high)
+                s.max / s.min,
+                seconds(s.min),
+                seconds(s.max)
             )
-        } else if let Some(s) = summary.filter(|s| samples.len() > 2 && s.stddev > NOISY * s.mean) {
+        } else if samples.len() > 2 && s.stddev > NOISY * s.mean {
             format!(
                 "⚠ {lane}: noisy, σ is {:.0}% of the mean: close other programs, or r again \
                  for more runs",
