@@ -52,10 +52,20 @@ fn plain_python(lab: &Lab, python: &std::path::Path, n: u64) -> Result<f64> {
 /// Calls of each lane in each bench round.
 const RUNS: usize = 3;
 
+/// Half the interval's width, as a share of the ratio: 0.012 for ±1.2%.
+fn half_width(s: &Significance) -> f64 {
+    (s.high - s.low) / 2.0 / s.ratio
+}
+
 /// "43.49x [43.01, 44.02], ±1.2%": a paired ratio and its interval.
 fn interval(s: &Significance) -> String {
-    let half = (s.high - s.low) / 2.0 / s.ratio * 100.0;
-    format!("{:.2}x [{:.2}, {:.2}], ±{half:.1}%", s.ratio, s.low, s.high)
+    format!(
+        "{:.2}x [{:.2}, {:.2}], ±{:.1}%",
+        s.ratio,
+        s.low,
+        s.high,
+        half_width(s) * 100.0
+    )
 }
 
 fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
@@ -113,9 +123,7 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
     };
     let speedup = paired("python", "rust-release");
     // The goal: the speed-up known to ±2% at the interval's confidence.
-    let tight = speedup
-        .as_ref()
-        .is_some_and(|s| (s.high - s.low) / 2.0 / s.ratio <= 0.02);
+    let tight = speedup.as_ref().is_some_and(|s| half_width(s) <= 0.02);
     let plain = Summary::of(&plain).ok_or_else(|| anyhow!("no plain python3 times"))?;
     let python = summary("python")?;
     let debug = summary("rust-debug")?;
