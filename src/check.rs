@@ -21,6 +21,19 @@ use crate::units;
 /// A usage error: bad options, caught before anything runs.
 const USAGE: u8 = 2;
 
+/// A scenario's phases as the progress lines show them: " (insert 1.2 ms,
+/// lookup 0.8 ms)"; nothing for a plain call.
+fn phases_text(phases: &[(String, f64)]) -> String {
+    if phases.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = phases
+        .iter()
+        .map(|(name, t)| format!("{name} {}", units::seconds(*t)))
+        .collect();
+    format!(" ({})", each.join(", "))
+}
+
 /// Progress goes to stderr, one line per step, so stdout holds the report alone.
 pub fn progress_printer() -> Sink {
     Arc::new(|event| match event {
@@ -44,9 +57,11 @@ pub fn progress_printer() -> Sink {
                     seconds,
                     result,
                     correct,
+                    phases,
                 } => format!(
-                    "{} per call, {result} {}",
+                    "{} per call{}, {result} {}",
                     units::seconds(seconds),
+                    phases_text(&phases),
                     if correct { "right" } else { "WRONG" }
                 ),
                 RunOutcome::Failed(why) => why,

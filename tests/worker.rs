@@ -25,6 +25,11 @@ fn worker(
     (child, out)
 }
 
+/// A lane call on the wire: `module.function(*args)`.
+fn call(module: &str, function: &str, args: Value) -> Value {
+    json!({"callee": {"kind": "function", "function": {"module": module, "name": function}}, "args": args})
+}
+
 fn next(out: &mut BufReader<std::process::ChildStdout>) -> Value {
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
@@ -40,7 +45,7 @@ fn a_race_request_streams_progress_then_the_result() {
     assert!(ready["python"].as_str().unwrap().starts_with("3."));
 
     let stdin = child.stdin.as_mut().unwrap();
-    let request = json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "args": "[21]", "chunks": [20, 19, 18], "expect": "13530"});
+    let request = json!({"cmd": "race", "call": call("fib_reference", "pyrun", json!([21])), "chunks": [20, 19, 18], "expect": "13530"});
     writeln!(stdin, "{request}").unwrap();
     for done in 1..=3 {
         assert_eq!(next(&mut out), json!({"ev": "progress", "done": done}));
@@ -64,7 +69,7 @@ fn a_race_request_streams_progress_then_the_result() {
     writeln!(
         stdin,
         "{}",
-        json!({"cmd": "race", "module": "fib_reference", "function": "nope", "args": "[1]"})
+        json!({"cmd": "race", "call": call("fib_reference", "nope", json!([1]))})
     )
     .unwrap();
     let failed = next(&mut out);
@@ -73,7 +78,12 @@ fn a_race_request_streams_progress_then_the_result() {
     assert!(failed["message"].as_str().unwrap().contains("nope"));
 
     // Without chunks: one call with the JSON arguments, then one progress report.
-    writeln!(stdin, "{}", json!({"cmd": "race", "module": "fib_reference", "function": "pyrun", "args": "[10]", "expect": "56"})).unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        json!({"cmd": "race", "call": call("fib_reference", "pyrun", json!([10])), "expect": "56"})
+    )
+    .unwrap();
     assert_eq!(next(&mut out), json!({"ev": "progress", "done": 1}));
     assert_eq!(next(&mut out)["ev"], "memory");
     let finished = next(&mut out);
@@ -99,7 +109,7 @@ fn printed_lines_become_timestamped_line_replies() {
     .unwrap();
     let (mut child, mut out) = worker(&[dir.path()]);
     assert_eq!(next(&mut out)["ev"], "ready");
-    let request = json!({"cmd": "gil", "scenario_module": "chatty", "scenario_function": "scenario", "module": "math", "function": "factorial"});
+    let request = json!({"cmd": "gil", "scenario": {"module": "chatty", "name": "scenario"}, "function": {"module": "math", "name": "factorial"}});
     writeln!(child.stdin.as_mut().unwrap(), "{request}").unwrap();
     let first = next(&mut out);
     let second = next(&mut out);
@@ -114,6 +124,80 @@ fn printed_lines_become_timestamped_line_replies() {
     assert_eq!(
         finished,
         json!({"ev": "finished", "seconds": finished["seconds"], "result": "6"})
+    );
+    child.kill().unwrap();
+}
+
+/// A scenario that is a generator is timed phase by phase, its set-up
+/// before the first phase left out; its lane time is the phases' sum.
+#[test]
+fn a_scenario_is_timed_phase_by_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shop.py"),
+        "import time\n\
+         class Basket:\n    def __init__(self):\n        self.items = []\n    def add(self, x):\n        self.items.append(x)\n\n\
+         def workload(make, n):\n    time.sleep(0.05)\n    yield 'make'\n    b = make()\n    yield 'add'\n    for i in range(n):\n        b.add(i)\n    time.sleep(0.02)\n    yield 'make'\n    make()\n    return len(b.items)\n\n\
+         def plain(make, n):\n    return n\n\n\
+         def bad(make, n):\n    yield 3\n",
+    )
+    .unwrap();
+    let (mut child, mut out) = worker(&[dir.path()]);
+    assert_eq!(next(&mut out)["ev"], "ready");
+    let scenario = |name: &str| {
+        json!({"callee": {"kind": "scenario", "scenario": {"module": "shop", "name": name},
+                          "factory": {"module": "shop", "name": "Basket"}}, "args": [1000]})
+    };
+    let stdin = child.stdin.as_mut().unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        json!({"cmd": "race", "call": scenario("workload"), "expect": "1000"})
+    )
+    .unwrap();
+    assert_eq!(next(&mut out)["ev"], "progress");
+    assert_eq!(next(&mut out)["ev"], "memory");
+    let finished = next(&mut out);
+    assert_eq!(finished["correct"], true, "{finished}");
+    let phases = finished["phases"].as_array().unwrap();
+    let names: Vec<&str> = phases.iter().map(|p| p[0].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["make", "add"],
+        "a phase named twice adds up: {finished}"
+    );
+    let add = phases[1][1].as_f64().unwrap();
+    assert!(add >= 0.02, "the add phase holds its sleep: {finished}");
+    let sum: f64 = phases.iter().map(|p| p[1].as_f64().unwrap()).sum();
+    let seconds = finished["seconds"].as_f64().unwrap();
+    assert!((seconds - sum).abs() < 1e-9, "{seconds} vs {sum}");
+    assert!(
+        seconds < 0.05,
+        "the set-up's 50 ms sleep is not timed: {seconds}"
+    );
+
+    writeln!(
+        stdin,
+        "{}",
+        json!({"cmd": "call", "call": scenario("plain")})
+    )
+    .unwrap();
+    let finished = next(&mut out);
+    assert_eq!(finished["result"], "1000");
+    assert_eq!(
+        finished["phases"][0][0], "plain",
+        "a plain scenario is one phase"
+    );
+
+    writeln!(stdin, "{}", json!({"cmd": "race", "call": scenario("bad")})).unwrap();
+    let failed = next(&mut out);
+    assert_eq!(failed["ev"], "failed", "{failed}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("yields the name of its next phase"),
+        "{failed}"
     );
     child.kill().unwrap();
 }

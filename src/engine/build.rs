@@ -275,13 +275,10 @@ impl Builder<'_> {
             self.toolchain,
             &target.requires,
         ));
-        pgo::train(
-            &self.toolchain.venv_python,
-            &paths,
-            &target.training,
-            self.cancel,
-            &mut |line| self.log_line(target, line),
-        )?;
+        paths.push(self.toolchain.site_packages.clone());
+        pgo::train(&paths, &target.training, self.cancel, &mut |line| {
+            self.log_line(target, line)
+        })?;
         let merged = dir.join("merged.profdata");
         let (tool, count) = pgo::merge(&profiles, &merged)?;
         self.log_line(

@@ -8,7 +8,7 @@ use super::event::{Event, Sink};
 use super::race::Spawner;
 use super::timeline;
 use super::types::{GilMode, GilRun, LogLine, Mark, Thread};
-use crate::worker::protocol::{Reply, Request};
+use crate::worker::protocol::{Code, Reply, Request};
 
 const PY_ENTER: &str = "Py: Enter double_list_py...";
 const PY_EXIT: &str = "Py: Exit...";
@@ -114,10 +114,8 @@ pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner)
         _ => {}
     };
     let request = Request::Gil {
-        scenario_module: "gil_demo".into(),
-        scenario_function: "scenario".into(),
-        module: "gil".into(),
-        function: mode.function().into(),
+        scenario: Code::new("gil_demo", "scenario"),
+        function: Code::new("gil", mode.function()),
     };
     let outcome = spawner
         .spawn(paths)

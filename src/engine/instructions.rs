@@ -95,7 +95,6 @@ pub fn count(
     } = *counting;
     let valgrind = valgrind().map_err(LabError::Input)?;
     let (args, counted_size, scale) = counted_args(exp, size)?;
-    let args = serde_json::to_string(&args).expect("JSON values serialise");
     std::fs::create_dir_all(out_dir)
         .map_err(|e| LabError::Run(format!("cannot create {}: {e}", out_dir.display())))?;
     let mut out = Vec::new();
@@ -153,17 +152,12 @@ pub fn profile(
     spawner: &dyn Spawner,
 ) -> LabResult<Vec<(String, Profiled)>> {
     let (args, _, _) = counted_args(exp, size)?;
-    let args = serde_json::to_string(&args).expect("JSON values serialise");
     Ok(setups
         .iter()
         .filter(|s| s.lane.language == Language::Python)
-        .filter_map(|setup| {
-            let (module, function) = setup.code.clone()?;
+        .map(|setup| {
             let request = Request::Profile {
-                module,
-                function,
-                args: args.clone(),
-                setup: setup.setup.clone(),
+                call: setup.call.with_args(args.clone()),
             };
             let rows = spawner
                 .spawn(&setup.paths)
@@ -187,7 +181,7 @@ pub fn profile(
                         })
                         .collect())
                 });
-            Some((setup.lane.name.clone(), rows))
+            (setup.lane.name.clone(), rows)
         })
         .collect())
 }
@@ -195,7 +189,7 @@ pub fn profile(
 fn count_lane(
     valgrind: &Path,
     setup: &LaneSetup,
-    args: &str,
+    args: &[serde_json::Value],
     calls: u32,
     timeout: Option<Duration>,
     file: &Path,
@@ -212,27 +206,13 @@ fn count_lane(
     ];
     let mut worker =
         Worker::spawn_under(&wrapper, &setup.paths, cancel).map_err(|e| e.to_string())?;
-    let request = match &setup.code {
-        None => Request::Native {
-            n: serde_json::from_str::<Vec<u64>>(args)
-                .ok()
-                .and_then(|a| a.first().copied())
-                .unwrap_or_default(),
-            chunks: None,
-            expect: None,
-            repeat: calls,
-        },
-        Some((module, function)) => Request::Race {
-            module: module.clone(),
-            function: function.clone(),
-            args: args.to_owned(),
-            setup: setup.setup.clone(),
-            chunks: None,
-            expect: None,
-            tolerance: setup.tolerance,
-            repeat: calls,
-            trace: false,
-        },
+    let request = Request::Race {
+        call: setup.call.with_args(args.to_vec()),
+        chunks: None,
+        expect: None,
+        tolerance: setup.tolerance,
+        repeat: calls,
+        trace: false,
     };
     let limit = timeout.map(|t| t * SLOWDOWN);
     worker

@@ -52,9 +52,7 @@ use home::{Home, Project};
 use race::{LaneSetup, RaceConfig};
 use seams::{BuildStep, Launcher, Workers};
 use types::VerifyRecord;
-use types::{
-    BuildInfo, GilMode, GilRun, LaneRecord, Language, Scaling, Target, TrainingCall, Variant,
-};
+use types::{BuildInfo, GilMode, GilRun, LaneRecord, Language, Scaling, Target, Training, Variant};
 use verify::VerifyConfig;
 
 /// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
@@ -169,24 +167,21 @@ impl Lab {
 
     /// A PGO build's training: every Rust function of `exp` once, on the
     /// default arguments through its setup; and where the setup is found.
-    fn training(exp: &Experiment, variant: Variant) -> (Vec<TrainingCall>, Vec<PathBuf>) {
-        let args = serde_json::to_string(&exp.args).expect("JSON values serialise");
+    fn training(exp: &Experiment, variant: Variant) -> (Training, Vec<PathBuf>) {
         let calls = exp
             .lanes(&[variant])
             .iter()
-            .filter_map(|lane| {
-                let imp = exp
-                    .implementation(lane)
-                    .filter(|i| i.language == Language::Rust)?;
-                Some(TrainingCall {
-                    module: imp.module.clone(),
-                    function: imp.function.clone(),
-                    args: args.clone(),
-                    setup: exp.setup_of(lane).map(|(code, _)| code),
-                })
-            })
+            .filter(|lane| lane.language == Language::Rust)
+            .map(|lane| exp.call_of(lane))
             .collect();
-        (calls, exp.reference().dir.clone().into_iter().collect())
+        let paths = exp
+            .reference()
+            .dir
+            .clone()
+            .into_iter()
+            .chain(exp.scenario.as_ref().map(|s| s.dir.clone()))
+            .collect();
+        (Training(calls), paths)
     }
 
     /// Where a lane of `exp` finds Python packages: the ones it asks for
@@ -321,7 +316,6 @@ impl Lab {
         let setups = self.setups(ctx.toolchain, exp, ctx.built);
         let args = exp.args_for(ctx.job.size).map_err(LabError::Input)?;
         let expect = expect.or(exp.expected_for(&args).map_err(LabError::Input)?);
-        let args = serde_json::to_string(&args).expect("JSON values serialise");
         let workers = self.workers(ctx.cancel);
         threads::run(exp, &setups, &args, expect, counts, ctx.cancel, &workers)
     }

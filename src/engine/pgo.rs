@@ -6,55 +6,46 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 
-use super::stream;
-use super::types::TrainingCall;
+use super::types::Training;
 use crate::cancel::Cancel;
+use crate::worker::Worker;
+use crate::worker::protocol::{Reply, Request};
 
-/// Calls each training call once in the venv's Python with the instrumented
-/// build first on `sys.path`; the profile runtime writes its counts when
-/// that Python exits.
+/// Makes each training call once in a worker with the instrumented build
+/// first on `sys.path`: the same `Call` a race sends. The profile runtime
+/// writes its counts when the worker exits.
 pub fn train(
-    python: &Path,
     paths: &[PathBuf],
-    calls: &[TrainingCall],
+    calls: &Training,
     cancel: &Cancel,
     on_line: &mut dyn FnMut(String),
 ) -> Result<()> {
-    if calls.is_empty() {
+    if calls.0.is_empty() {
         bail!("no Rust function to train the profile on");
     }
-    let spec = serde_json::to_string(calls)?;
-    let pythonpath = std::env::join_paths(paths)?;
-    let expression = duct::cmd(python, ["-c", TRAIN, &spec]).env("PYTHONPATH", pythonpath);
-    let dir = paths
-        .first()
-        .map_or_else(|| PathBuf::from("."), Clone::clone);
-    let (ok, lines) = stream::lines(expression, &dir, cancel, on_line)?;
-    if !ok {
-        let last = lines.iter().rev().find(|l| !l.trim().is_empty());
-        bail!(
-            "the PGO training run failed: {}",
-            last.map_or("no output", |l| l.trim())
-        );
+    let mut worker = Worker::spawn(paths, cancel)?;
+    for call in &calls.0 {
+        let request = Request::Call { call: call.clone() };
+        worker
+            .call(&request, None, |reply| {
+                if let Reply::Line { text, .. } = reply {
+                    on_line(text.clone());
+                }
+            })
+            .map_err(|e| anyhow!("the PGO training run failed: {} {e}", call.text()))?;
+        on_line(format!("pgo: trained on {}", call.text()));
     }
-    Ok(())
+    worker
+        .finish(WRITE_PROFILES)
+        .map_err(|e| anyhow!("the PGO training run did not end well: {e}"))
 }
 
-/// The training: each call made once, through its setup.
-const TRAIN: &str = "\
-import importlib, json, sys
-for call in json.loads(sys.argv[1]):
-    args = json.loads(call['args'])
-    if call.get('setup'):
-        module, function = call['setup']
-        args = getattr(importlib.import_module(module), function)(*args)
-    f = getattr(importlib.import_module(call['module']), call['function'])
-    f(*args)
-    print(f\"pgo: trained on {call['module']}.{call['function']}\")
-";
+/// How long a trained worker may take to write its profiles and exit.
+const WRITE_PROFILES: Duration = Duration::from_secs(60);
 
 /// The `llvm-profdata` tools to try, best first: rustup's llvm-tools (the
 /// same LLVM as rustc), then versioned Debian ones, newest first, then the

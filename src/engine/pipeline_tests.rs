@@ -67,20 +67,15 @@ impl Caller for FakeWorker {
             return Err(WorkerError::Cancelled);
         }
         match request {
-            Request::Race {
-                function,
-                args,
-                expect,
-                ..
-            } => {
+            Request::Race { call, expect, .. } => {
+                let function = call.code().map_or("fib", |c| c.name.as_str());
+                let args = serde_json::to_string(&call.args).unwrap();
                 self.script
                     .log
                     .lock()
                     .unwrap()
                     .push(format!("{function} {args}"));
-                let size: Option<u64> = serde_json::from_str::<Vec<u64>>(args)
-                    .ok()
-                    .and_then(|a| a.first().copied());
+                let size: Option<u64> = call.args.first().and_then(|a| a.as_u64());
                 if let Some((f, at)) = self.script.crashes
                     && f == function
                     && at.is_none_or(|n| Some(n) == size)

@@ -5,13 +5,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::{Experiment, Implementation};
 use super::types::{Lane, LaneRecord, Language, RunOutcome, Variant};
 use crate::cancel::Cancel;
 use crate::fibonacci;
-use crate::worker::protocol::{FailKind, Reply, Request, Tolerance};
+use crate::worker::protocol::{Call, Callee, Code, FailKind, Reply, Request, Tolerance};
 use crate::worker::{Finished, Worker, WorkerError};
 
 /// A run shorter than this is too short to time reliably on its own...
@@ -72,13 +74,11 @@ impl Caller for Worker {
 pub struct LaneSetup {
     pub lane: Lane,
     pub paths: Vec<PathBuf>,
-    /// `module.function` to call; None for the lab's own native code.
-    pub code: Option<(String, String)>,
+    /// What it calls, on the default arguments (and through what setup).
+    pub call: Call,
     /// The lab.toml key naming it, for messages.
     pub key: String,
-    /// The function its arguments go through, untimed, as (module, function).
-    pub setup: Option<(String, String)>,
-    /// The lab.toml key naming that function, for messages.
+    /// The lab.toml key naming its setup function, for messages.
     pub setup_key: String,
     /// A trivial function of the same module, to time one call's overhead.
     pub overhead: Option<String>,
@@ -102,6 +102,7 @@ impl LaneSetup {
         let reference = exp.reference();
         // Where the reference (and its `setup`) is found: every lane needs it.
         let reference_dir = reference.dir.clone().or_else(|| code_site.clone());
+        let scenario_dir = exp.scenario.as_ref().map(|s| s.dir.clone());
         lanes
             .iter()
             .map(|lane| {
@@ -115,6 +116,7 @@ impl LaneSetup {
                 };
                 let mut paths: Vec<PathBuf> = own.into_iter().collect();
                 paths.extend(reference_dir.clone());
+                paths.extend(scenario_dir.clone());
                 paths.extend(packages.iter().cloned());
                 paths.dedup();
                 let overhead = exp
@@ -128,9 +130,8 @@ impl LaneSetup {
                 Self {
                     lane: lane.clone(),
                     paths,
-                    code: imp.map(|i| (i.module.clone(), i.function.clone())),
+                    call: exp.call_of(lane),
                     key: imp.map_or_else(String::new, |i| i.key.clone()),
-                    setup: setup.as_ref().map(|(code, _)| code.clone()),
                     setup_key: setup.map(|(_, key)| key).unwrap_or_default(),
                     overhead,
                     lab_toml: exp.lab_toml(),
@@ -178,7 +179,7 @@ impl LaneSetup {
                 kind: FailKind::NotCompiled,
                 message,
             } => format!(
-                "is not compiled code: {message}; {key} must name a #[pyfunction] of the extension module"
+                "is not compiled code: {message}; {key} must name a #[pyfunction] or #[pyclass] of the extension module"
             ),
             e => e.to_string(),
         }
@@ -187,7 +188,7 @@ impl LaneSetup {
 
 /// The calls of one run and how much work each stands for.
 struct Plan {
-    args: String,
+    args: Vec<Value>,
     size: Option<u64>,
     chunks: Option<Vec<u64>>,
     costs: Vec<f64>,
@@ -208,7 +209,7 @@ impl Plan {
             None => vec![1.0],
         };
         Ok(Self {
-            args: serde_json::to_string(&args).expect("JSON values serialise"),
+            args,
             size: n,
             chunks,
             costs,
@@ -233,39 +234,20 @@ impl Plan {
         } else {
             self.chunks.clone()
         };
-        match &setup.code {
-            None => Request::Native {
-                n: self.size.unwrap_or_default(),
-                chunks,
-                expect,
-                repeat,
-            },
-            Some((module, function)) => Request::Race {
-                module: module.clone(),
-                function: function.clone(),
-                args: self.args.clone(),
-                setup: setup.setup.clone(),
-                chunks,
-                expect,
-                tolerance: setup.tolerance,
-                repeat,
-                trace: false,
-            },
+        Request::Race {
+            call: setup.call.with_args(self.args.clone()),
+            chunks,
+            expect,
+            tolerance: setup.tolerance,
+            repeat,
+            trace: false,
         }
     }
 
     fn command(&self, setup: &LaneSetup) -> String {
-        let call = match &setup.code {
-            None => format!("fib({})", self.size.unwrap_or_default()),
-            Some((module, function)) => call_text(module, function, &self.args),
-        };
+        let call = setup.call.with_args(self.args.clone()).text();
         format!("{call}  [{}]", setup.label())
     }
-}
-
-/// A call as a person would write it: `module.function(args)`.
-fn call_text(module: &str, function: &str, args: &str) -> String {
-    format!("{module}.{function}({})", inside(args))
 }
 
 /// A JSON argument list as it stands between a call's parentheses.
@@ -297,12 +279,10 @@ struct Entry {
 /// function turns out to be Python code. The error is the lane's failure.
 fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, String> {
     let mut worker = spawner.spawn(&setup.paths).map_err(|e| e.to_string())?;
-    if let Some((module, function)) = &setup.code {
+    if setup.call.callee != Callee::Native {
         let load = Request::Load {
-            module: module.clone(),
-            function: function.clone(),
+            call: setup.call.clone(),
             compiled: setup.lane.language == Language::Rust,
-            setup: setup.setup.clone(),
         };
         worker
             .call(&load, None, &mut |_| {})
@@ -394,6 +374,7 @@ pub fn run(
                     seconds,
                     result,
                     correct,
+                    phases,
                 } => {
                     // The first run settles how many calls a run makes. A run
                     // made with the wrong count does not count (with no warm-up,
@@ -405,8 +386,7 @@ pub fn run(
                         recalibrated |= !warmup;
                         measured = false;
                     } else if !warmup {
-                        record.times.push(*seconds);
-                        record.memory.push(entry.last_memory);
+                        record.push_run(*seconds, entry.last_memory, phases);
                     }
                     record.correct &= *correct;
                     record.result = Some(result.clone());
@@ -435,8 +415,7 @@ pub fn run(
         if recalibrated {
             for entry in &mut entries {
                 if !warmup && entry.record.times.len() > run {
-                    entry.record.times.pop();
-                    entry.record.memory.pop();
+                    entry.record.pop_run();
                 }
             }
         } else {
@@ -548,6 +527,7 @@ fn run_once(
                 seconds: done.seconds,
                 result: done.result,
                 correct,
+                phases: done.phases,
             }
         }
         Err(e) => RunOutcome::Failed(entry.setup.failure(e)),
@@ -616,16 +596,15 @@ pub fn trace(
 
 /// Times a trivial call across the lane's boundary, when the experiment names one.
 fn measure_overhead(entry: &mut Entry, cfg: &RaceConfig) {
-    let (Some(worker), Some((module, _)), Some(function)) = (
+    let (Some(worker), Some(code), Some(function)) = (
         entry.worker.as_mut(),
-        &entry.setup.code,
+        entry.setup.call.code(),
         &entry.setup.overhead,
     ) else {
         return;
     };
     let request = Request::Overhead {
-        module: module.clone(),
-        function: function.clone(),
+        function: Code::new(&code.module, function),
         calls: OVERHEAD_CALLS,
     };
     if let Ok(done) = worker.call(&request, cfg.timeout, &mut |_| {}) {

@@ -33,9 +33,8 @@ impl Caller for Fake {
     ) -> Result<Finished, WorkerError> {
         let done = Finished::scripted;
         match request {
-            Request::Load {
-                function, compiled, ..
-            } => {
+            Request::Load { call, compiled } => {
+                let function = &call.code().expect("a lane with code").name;
                 self.calls.borrow_mut().push(format!("load {function}"));
                 match (function.as_str(), compiled) {
                     ("missing", _) => Err(WorkerError::Failed {
@@ -50,11 +49,12 @@ impl Caller for Fake {
                 }
             }
             Request::Race {
-                function,
+                call,
                 expect,
                 repeat,
                 ..
-            } => {
+            } if call.callee != Callee::Native => {
+                let function = &call.code().expect("a lane with code").name;
                 self.calls
                     .borrow_mut()
                     .push(format!("{function} x{repeat}"));
@@ -68,7 +68,7 @@ impl Caller for Fake {
                     f => Ok(done(seconds_of(f), "42", expect)),
                 }
             }
-            Request::Native { expect, .. } => Ok(done(0.04, "42", expect)),
+            Request::Race { expect, .. } => Ok(done(0.04, "42", expect)),
             _ => Ok(done(1e-7, "", &None)),
         }
     }

@@ -9,7 +9,7 @@ use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::race::{Caller, Spawner};
 use super::types::{Scaling, ScalingRow};
-use crate::worker::protocol::{Reply, Request};
+use crate::worker::protocol::{Call, Reply, Request};
 
 /// How long one thread's share of the work takes alone. Speed-ups are read
 /// to two decimals: a batch this long is timed to well under 1% (thread
@@ -157,10 +157,8 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
 /// while something else runs (the GIL demo sleeps), so the batches start at once.
 pub fn prepare(paths: &[PathBuf], spawner: &dyn Spawner) -> LabResult<Box<dyn Caller>> {
     let load = Request::Load {
-        module: "gil_scaling".into(),
-        function: "scaling".into(),
+        call: Call::function("gil_scaling", "scaling", Vec::new()),
         compiled: false,
-        setup: None,
     };
     spawner
         .spawn(paths)
@@ -180,11 +178,13 @@ fn failed(e: crate::worker::WorkerError) -> LabError {
 /// reported as `Event::ScalingProgress`.
 pub fn run(mut worker: Box<dyn Caller>, sink: &Sink) -> LabResult<Scaling> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let args = serde_json::json!([thread_counts(cores), UNIT_SECONDS, REPEATS]).to_string();
+    let args = vec![
+        serde_json::json!(thread_counts(cores)),
+        UNIT_SECONDS.into(),
+        REPEATS.into(),
+    ];
     let request = Request::Call {
-        module: "gil_scaling".into(),
-        function: "scaling".into(),
-        args,
+        call: Call::function("gil_scaling", "scaling", args),
     };
     let done = worker
         .call(&request, None, &mut |reply: &Reply| {

@@ -185,7 +185,7 @@ fn threads_problem(exp: &Experiment, setup: &LaneSetup, why: String) -> Problem 
 pub fn run(
     exp: &Experiment,
     setups: &[LaneSetup],
-    args: &str,
+    args: &[serde_json::Value],
     expect: Option<String>,
     counts: &[u32],
     cancel: &Cancel,
@@ -197,9 +197,6 @@ pub fn run(
         .iter()
         .filter(|s| s.lane.language != Language::Native)
     {
-        let Some((module, function)) = &setup.code else {
-            continue;
-        };
         let mut worker = match spawner.spawn(&setup.paths) {
             Ok(w) => w,
             Err(e) => {
@@ -213,10 +210,7 @@ pub fn run(
         // Every count in one request: the worker takes them in turn, round
         // after round, each beside its native yardstick.
         let request = Request::Threads {
-            module: module.clone(),
-            function: function.clone(),
-            args: args.to_owned(),
-            setup: setup.setup.clone(),
+            call: setup.call.with_args(args.to_vec()),
             counts: counts.to_vec(),
             batches: BATCHES,
             expect: expect.clone(),

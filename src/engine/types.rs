@@ -28,18 +28,39 @@ pub struct Target {
     pub requires: Vec<String>,
     /// A profile-guided build's training: the experiment's own calls, and
     /// what they import besides the build (the reference, the packages).
-    pub training: Vec<TrainingCall>,
+    pub training: Training,
     pub training_paths: Vec<PathBuf>,
 }
 
-/// One call of a PGO training run: `module.function(*args)`, the arguments
-/// (JSON) made by `setup` first when there is one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct TrainingCall {
-    pub module: String,
-    pub function: String,
-    pub args: String,
-    pub setup: Option<(String, String)>,
+/// A PGO build's training calls. A build's identity (its key in maps and
+/// sets) takes them by their wire form: JSON arguments have no order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Training(pub Vec<crate::worker::protocol::Call>);
+
+impl Training {
+    fn key(&self) -> String {
+        serde_json::to_string(&self.0).expect("calls serialise")
+    }
+}
+
+impl Eq for Training {}
+
+impl std::hash::Hash for Training {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialOrd for Training {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Training {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 impl Target {
@@ -50,7 +71,7 @@ impl Target {
             dir: dir.to_path_buf(),
             module: None,
             requires: Vec::new(),
-            training: Vec::new(),
+            training: Training::default(),
             training_paths: Vec::new(),
         }
     }
@@ -188,6 +209,8 @@ pub enum RunOutcome {
         seconds: f64,
         result: String,
         correct: bool,
+        /// A scenario's phases, seconds per call each, in order.
+        phases: Vec<(String, f64)>,
     },
     Failed(String),
 }
@@ -219,9 +242,50 @@ pub struct LaneRecord {
     pub traced_bytes: Option<u64>,
     /// Instructions per call, counted under callgrind, when asked for.
     pub instructions: Option<Instructions>,
+    /// A scenario's phases in order, each with its time per measured run,
+    /// beside `times`.
+    pub phases: Vec<PhaseTimes>,
+}
+
+/// One phase of a scenario: its name and its seconds per call in each
+/// measured run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseTimes {
+    pub name: String,
+    pub times: Vec<f64>,
 }
 
 impl LaneRecord {
+    /// Keeps one measured run: its time, its memory, its phases (a phase
+    /// missing from some run counts 0 there, so every list stays beside
+    /// `times`).
+    pub fn push_run(&mut self, seconds: f64, memory: Option<u64>, phases: &[(String, f64)]) {
+        let before = self.times.len();
+        self.times.push(seconds);
+        self.memory.push(memory);
+        for (name, t) in phases {
+            match self.phases.iter_mut().find(|p| p.name == *name) {
+                Some(p) => p.times.push(*t),
+                None => self.phases.push(PhaseTimes {
+                    name: name.clone(),
+                    times: std::iter::repeat_n(0.0, before).chain([*t]).collect(),
+                }),
+            }
+        }
+        for p in &mut self.phases {
+            p.times.resize(before + 1, 0.0);
+        }
+    }
+
+    /// Drops the last measured run (one made with a call count since changed).
+    pub fn pop_run(&mut self) {
+        self.times.pop();
+        self.memory.pop();
+        for p in &mut self.phases {
+            p.times.pop();
+        }
+    }
+
     /// A lane about to run: nothing measured yet, nothing wrong yet.
     pub fn new(experiment: &str, lane: Lane, command: String) -> Self {
         Self {
@@ -239,6 +303,7 @@ impl LaneRecord {
             memory: Vec::new(),
             traced_bytes: None,
             instructions: None,
+            phases: Vec::new(),
         }
     }
 }

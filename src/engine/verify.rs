@@ -16,7 +16,7 @@ use super::experiment::Experiment;
 use super::race::{Caller, LaneSetup, Spawner};
 use super::types::{Disagreement, Lane, Language, VerifyRecord};
 use crate::worker::WorkerError;
-use crate::worker::protocol::{FailKind, Request};
+use crate::worker::protocol::{Code, FailKind, Request};
 
 /// Inputs tried per lane unless `--verify K` says otherwise.
 pub const DEFAULT_INPUTS: usize = 30;
@@ -86,8 +86,7 @@ pub fn inputs(
         .collect();
     if let Some(name) = &exp.verify_inputs {
         let request = Request::Inputs {
-            module: exp.reference().module.clone(),
-            function: name.clone(),
+            inputs: Code::new(&exp.reference().module, name),
             seeds: seeds.clone(),
         };
         let bad = |why: String| {
@@ -145,30 +144,19 @@ fn ask(
     input: &Input,
     expect: Option<String>,
 ) -> (Answer, Option<bool>) {
-    let request = match &setup.code {
-        None => {
-            let n = serde_json::from_str::<Vec<Value>>(&input.args)
-                .ok()
-                .and_then(|a| a.first().and_then(Value::as_u64))
-                .unwrap_or_default();
-            Request::Native {
-                n,
-                chunks: None,
-                expect,
-                repeat: 1,
-            }
-        }
-        Some((module, function)) => Request::Race {
-            module: module.clone(),
-            function: function.clone(),
-            args: input.args.clone(),
-            setup: setup.setup.clone().filter(|_| input.through_setup),
-            chunks: None,
-            expect,
-            tolerance: setup.tolerance,
-            repeat: 1,
-            trace: false,
+    let args: Vec<Value> = serde_json::from_str(&input.args).unwrap_or_default();
+    let call = setup.call.with_args(args);
+    let request = Request::Race {
+        call: if input.through_setup {
+            call
+        } else {
+            call.without_setup()
         },
+        chunks: None,
+        expect,
+        tolerance: setup.tolerance,
+        repeat: 1,
+        trace: false,
     };
     match worker.call(&request, Some(CALL_LIMIT), &mut |_| {}) {
         Ok(done) => (
@@ -281,12 +269,13 @@ fn check_lane(
         if agrees(reference, &answer, correct) {
             record.agreed += 1;
         } else {
-            let function = setup.code.as_ref().map_or("fib", |(_, f)| f.as_str());
+            let function = setup.call.code().map_or("fib", |c| c.name.as_str());
             let through = setup
+                .call
                 .setup
                 .as_ref()
                 .filter(|_| input.through_setup && lane.language != Language::Native)
-                .map(|(_, f)| f.as_str());
+                .map(|c| c.name.as_str());
             record.disagreements.push(Disagreement {
                 seed: input.seed,
                 input: call_text(function, input, through),

@@ -622,6 +622,7 @@ mod tests {
             memory: vec![None; 3],
             traced_bytes: None,
             instructions: None,
+            phases: Vec::new(),
         }
     }
 

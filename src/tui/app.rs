@@ -766,7 +766,7 @@ impl App {
                     && !info.fresh
                     && self.raced().is_some_and(|r| r.key() == t.krate)
                 {
-                    self.race.samples.clear();
+                    self.race.forget_samples();
                 }
                 self.builds.on_engine(e)
             }

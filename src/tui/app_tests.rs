@@ -199,6 +199,7 @@ fn a_save_mid_round_starts_the_round_over_and_a_failed_build_keeps_the_numbers()
             seconds: 0.03,
             result: "9227465".into(),
             correct: true,
+            phases: Vec::new(),
         },
     })));
     app.on_event(done());
@@ -261,6 +262,7 @@ fn finished(app: &mut App, seconds: f64) {
                 seconds,
                 result: "1".into(),
                 correct: true,
+                phases: Vec::new(),
             },
         })));
     }

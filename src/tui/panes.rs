@@ -9,8 +9,8 @@ use crate::engine::event::Event;
 use crate::engine::sweep;
 use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
-    Breakdown, BuildInfo, GilMode, Lane, LogLine, RunOutcome, Scaling, Segment, SweepPoint, Target,
-    Variant, VerifyRecord,
+    Breakdown, BuildInfo, GilMode, Lane, LogLine, PhaseTimes, RunOutcome, Scaling, Segment,
+    SweepPoint, Target, Variant, VerifyRecord,
 };
 
 /// Lines of build log kept; older ones scroll away.
@@ -102,6 +102,9 @@ pub struct RacePane {
     /// Every measured run of each lane at this size, race after race (`r`
     /// again adds runs), until the size or a build changes.
     pub samples: BTreeMap<String, Vec<f64>>,
+    /// A scenario's phases of each lane, each with its measured runs, kept
+    /// as `samples` is.
+    pub phases: BTreeMap<String, Vec<PhaseTimes>>,
     /// Lanes `d` took off the screen, with their results, for when it
     /// brings them back.
     pub set_aside: Vec<(Lane, LaneState)>,
@@ -237,7 +240,7 @@ impl RacePane {
                 // A sweep races one size after another: the pane says which.
                 if size.is_some() {
                     if size != self.size {
-                        self.samples.clear();
+                        self.forget_samples();
                     }
                     self.size = size;
                 }
@@ -269,17 +272,37 @@ impl RacePane {
                 warmup,
                 ..
             } => {
-                if let (false, RunOutcome::Done { seconds, .. }) = (warmup, &outcome) {
-                    self.samples
-                        .entry(lane.name.clone())
-                        .or_default()
-                        .push(*seconds);
+                if let (
+                    false,
+                    RunOutcome::Done {
+                        seconds, phases, ..
+                    },
+                ) = (warmup, &outcome)
+                {
+                    let samples = self.samples.entry(lane.name.clone()).or_default();
+                    samples.push(*seconds);
+                    let runs = samples.len();
+                    let kept = self.phases.entry(lane.name.clone()).or_default();
+                    for (name, t) in phases {
+                        match kept.iter_mut().find(|p| p.name == *name) {
+                            Some(p) => p.times.push(*t),
+                            None => kept.push(PhaseTimes {
+                                name: name.clone(),
+                                times: vec![*t],
+                            }),
+                        }
+                    }
+                    // A phase some run skipped keeps its other runs only.
+                    for p in kept.iter_mut() {
+                        p.times.truncate(runs);
+                    }
                 }
                 let state = match outcome {
                     RunOutcome::Done {
                         seconds,
                         result,
                         correct,
+                        ..
                     } => LaneState::Done {
                         seconds,
                         result,
@@ -291,6 +314,12 @@ impl RacePane {
             }
             _ => {}
         }
+    }
+
+    /// Forgets every lane's measured runs: they were of other code or size.
+    pub fn forget_samples(&mut self) {
+        self.samples.clear();
+        self.phases.clear();
     }
 
     fn set_lane(&mut self, lane: &Lane, state: LaneState) {

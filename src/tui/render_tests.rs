@@ -119,6 +119,7 @@ fn ran(seconds: f64, result: &str, correct: bool) -> RunOutcome {
         seconds,
         result: result.into(),
         correct,
+        phases: Vec::new(),
     }
 }
 
@@ -686,6 +687,7 @@ fn record(lane: Lane, seconds: f64) -> crate::engine::types::LaneRecord {
         memory: vec![Some(0)],
         traced_bytes: None,
         instructions: None,
+        phases: Vec::new(),
     }
 }
 

@@ -71,6 +71,8 @@ pub struct Finished {
     pub correct: Option<bool>,
     /// Where the result differs from the one expected, when it does.
     pub mismatch: Option<String>,
+    /// A scenario's phases and their seconds per call, in order.
+    pub phases: Vec<(String, f64)>,
 }
 
 #[cfg(test)]
@@ -87,6 +89,7 @@ impl Finished {
                 .as_ref()
                 .filter(|e| *e != result)
                 .map(|e| format!("{result} vs {e}")),
+            phases: Vec::new(),
         }
     }
 }
@@ -219,6 +222,7 @@ impl Worker {
                     json,
                     correct,
                     mismatch,
+                    phases,
                 }) => {
                     return Ok(Finished {
                         seconds,
@@ -226,6 +230,7 @@ impl Worker {
                         json,
                         correct,
                         mismatch,
+                        phases,
                     });
                 }
                 Ok(Reply::Failed { kind, message }) => {

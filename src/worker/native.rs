@@ -80,9 +80,18 @@ fn py_calibrate(py: Python<'_>, seconds: f64) -> u64 {
     py.detach(|| calibrate(seconds))
 }
 
-/// Puts `pyo3_lab` (`spin_batch`, `calibrate`) into `sys.modules`.
+/// The lab's own naive Fibonacci as a Python callable (a native lane made
+/// from threads or cProfile): no Python inside, so it lets go of the GIL.
+#[pyfunction]
+#[pyo3(name = "fib")]
+fn py_fib(py: Python<'_>, n: u64) -> u64 {
+    py.detach(|| crate::fibonacci::native(n))
+}
+
+/// Puts `pyo3_lab` (`spin_batch`, `calibrate`, `fib`) into `sys.modules`.
 pub fn install(py: Python<'_>) -> PyResult<()> {
     let module = PyModule::new(py, "pyo3_lab")?;
+    module.add_function(wrap_pyfunction!(py_fib, &module)?)?;
     module.add_function(wrap_pyfunction!(py_batch, &module)?)?;
     module.add_function(wrap_pyfunction!(py_calibrate, &module)?)?;
     py.import("sys")?

@@ -23,7 +23,13 @@ def run(f, args, top):
     for (file, line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
         # Built-ins ("~") and the profiler's own frames are not Python code
         # a person could port.
-        if file.startswith("~") or file.startswith("<") or "cProfile" in file:
+        # The lab's own helpers (a scenario's driver) are not either.
+        if (
+            file.startswith("~")
+            or file.startswith("<")
+            or "cProfile" in file
+            or os.path.basename(file).startswith("pyo3_lab_")
+        ):
             continue
         rows.append((name, f"{os.path.basename(file)}:{line}", cumulative))
     rows.sort(key=lambda r: -r[2])

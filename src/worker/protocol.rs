@@ -4,29 +4,20 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::call::{Call, Callee, Code};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
-    /// Import `module.function` before any run. With `compiled`, refuse a
-    /// function written in Python: a Rust lane must run compiled code.
-    Load {
-        module: String,
-        function: String,
-        compiled: bool,
-        /// The function its arguments will go through: it must be there.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        setup: Option<(String, String)>,
-    },
-    /// Call `module.function` and time the call alone. The arguments are a
-    /// JSON array, passed through `setup` (untimed) when there is one. With
+    /// Import what `call` calls (and its setup) before any run. With
+    /// `compiled`, refuse a function or factory written in Python: a Rust
+    /// lane must run compiled code.
+    Load { call: Call, compiled: bool },
+    /// Make `call` and time the call alone (its setup is untimed). With
     /// `chunks`, call it once per chunk instead and add up the results,
     /// reporting after each call (never from inside one).
     Race {
-        module: String,
-        function: String,
-        args: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        setup: Option<(String, String)>,
+        call: Call,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chunks: Option<Vec<u64>>,
         /// JSON the result must agree with (`compare.py`), if known.
@@ -44,40 +35,18 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         trace: bool,
     },
-    /// The same naive Fibonacci compiled into pyo3-lab itself: no Python at all.
-    Native {
-        n: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        chunks: Option<Vec<u64>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        expect: Option<String>,
-        #[serde(default = "one")]
-        repeat: u32,
-    },
-    /// Call `module.function(*args)` once (args a JSON array) and return the result.
-    Call {
-        module: String,
-        function: String,
-        args: String,
-    },
-    /// Call `module.function(random.Random(seed))` for each seed: each call
-    /// returns one list of arguments. The reply's `json` is the list of them.
-    Inputs {
-        module: String,
-        function: String,
-        seeds: Vec<u64>,
-    },
-    /// Call `module.function(*args)` from T Python threads at once, for each
-    /// T of `counts`, in `batches` rounds that take every T in turn, each
-    /// followed by T native Rust threads (the machine's capacity at that
-    /// moment). The reply's `json` is `[[T, best wall per call, best native
-    /// wall, cores busy in that batch], ...]`.
+    /// Make `call` once and return its result.
+    Call { call: Call },
+    /// Call `inputs(random.Random(seed))` for each seed: each call returns
+    /// one list of arguments. The reply's `json` is the list of them.
+    Inputs { inputs: Code, seeds: Vec<u64> },
+    /// Make `call` from T Python threads at once (each its own call, so a
+    /// scenario's thread has its own object), for each T of `counts`, in
+    /// `batches` rounds that take every T in turn, each followed by T native
+    /// Rust threads (the machine's capacity at that moment). The reply's
+    /// `json` is `[[T, [wall per call], [native wall], [cores busy]], ...]`.
     Threads {
-        module: String,
-        function: String,
-        args: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        setup: Option<(String, String)>,
+        call: Call,
         counts: Vec<u32>,
         batches: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,30 +54,14 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
         tolerance: Tolerance,
     },
-    /// Call `module.function(*args)` once under cProfile, untimed; the
-    /// reply's `json` is `[[function, cumulative seconds, share], ...]`,
-    /// the top Python functions by cumulative time.
-    Profile {
-        module: String,
-        function: String,
-        args: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        setup: Option<(String, String)>,
-    },
-    /// Call `module.function(1)` `calls` times; the time reported is per call.
-    Overhead {
-        module: String,
-        function: String,
-        calls: u64,
-    },
-    /// Run `scenario_module.scenario_function(module.function)`, timestamping
-    /// every line it prints.
-    Gil {
-        scenario_module: String,
-        scenario_function: String,
-        module: String,
-        function: String,
-    },
+    /// Make `call` once under cProfile, untimed; the reply's `json` is
+    /// `[[function, cumulative seconds, share], ...]`, the top Python
+    /// functions by cumulative time.
+    Profile { call: Call },
+    /// Call `function(1)` `calls` times; the time reported is per call.
+    Overhead { function: Code, calls: u64 },
+    /// Run `scenario(function)`, timestamping every line it prints.
+    Gil { scenario: Code, function: Code },
 }
 
 fn one() -> u32 {
@@ -160,6 +113,10 @@ pub enum Reply {
         correct: Option<bool>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mismatch: Option<String>,
+        /// A scenario's phases in the order they first ran, each with its
+        /// seconds per call; empty for a plain call.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        phases: Vec<(String, f64)>,
     },
     /// Memory of the run that is about to finish: the resident peak above
     /// the level before the calls, and tracemalloc's peak when traced.
@@ -182,6 +139,7 @@ impl Reply {
             json,
             correct: None,
             mismatch: None,
+            phases: Vec::new(),
         }
     }
 }
@@ -257,6 +215,7 @@ mod tests {
                 json: Some("9227465".into()),
                 correct: Some(true),
                 mismatch: None,
+                phases: vec![("insert".into(), 0.5), ("lookup".into(), 1.0)],
             },
             Reply::Failed {
                 kind: FailKind::Panic,
@@ -274,16 +233,14 @@ mod tests {
     fn the_wire_format_is_tagged_json() {
         let line = encode(&Reply::Progress { done: 2 });
         assert_eq!(line, "{\"ev\":\"progress\",\"done\":2}\n");
-        let req: Request =
-            decode(r#"{"cmd":"race","module":"m","function":"f","args":"[5]","chunks":[3,2]}"#)
-                .unwrap();
+        let req: Request = decode(
+            r#"{"cmd":"race","call":{"callee":{"kind":"function","function":{"module":"m","name":"f"}},"args":[5]},"chunks":[3,2]}"#,
+        )
+        .unwrap();
         assert_eq!(
             req,
             Request::Race {
-                module: "m".into(),
-                function: "f".into(),
-                args: "[5]".into(),
-                setup: None,
+                call: Call::function("m", "f", vec![5.into()]),
                 chunks: Some(vec![3, 2]),
                 expect: None,
                 tolerance: Tolerance::default(),

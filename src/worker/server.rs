@@ -10,9 +10,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::capture::Channel;
+use super::invoke::{Helper, Made, Prepared, failure};
 use super::memory;
-use super::protocol::{FailKind, Reply, Request, Tolerance, decode};
-use crate::fibonacci;
+use super::protocol::{Code, FailKind, Reply, Request, Tolerance, decode};
 
 pub fn main(paths: &[PathBuf]) -> Result<()> {
     let channel = Channel::install()?;
@@ -45,50 +45,35 @@ fn setup(py: Python<'_>, paths: &[PathBuf]) -> PyResult<String> {
         .call_method("reconfigure", (), Some(&kwargs))?;
     super::native::install(py)?;
     // One module for the whole worker: it keeps the last answer decoded.
-    let compare = COMPARE.load(py)?;
-    sys.getattr("modules")?
-        .set_item("pyo3_lab_compare", compare)?;
+    COMPARE.shared(py)?;
     let version = sys.getattr("version")?.extract::<String>()?;
     Ok(version.split_whitespace().next().unwrap_or("").to_owned())
 }
 
-fn function<'py>(py: Python<'py>, module: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    py.import(module)?.getattr(name)
-}
-
 fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply> {
     match request {
-        Request::Load {
-            module,
-            function: name,
-            compiled,
-            setup,
-        } => {
-            if let Some((module, name)) = &setup {
-                function(py, module, name).map_err(|e| setup_error(py, name, &e))?;
-            }
-            let f = function(py, &module, &name)?;
-            if compiled && let Some(what) = python_code(py, &f)? {
+        Request::Load { call, compiled } => {
+            let Some(code) = Prepared::load(py, &call)? else {
+                return Ok(Reply::unchecked(0.0, "native".into(), None));
+            };
+            if compiled && let Some(what) = python_code(py, &code)? {
+                let name = call.code().map(Code::dotted).unwrap_or_default();
                 return Ok(Reply::Failed {
                     kind: FailKind::NotCompiled,
-                    message: format!("{module}.{name} is {what}"),
+                    message: format!("{name} is {what}"),
                 });
             }
-            Ok(Reply::unchecked(0.0, f.repr()?.to_string(), None))
+            Ok(Reply::unchecked(0.0, code.repr()?.to_string(), None))
         }
         Request::Race {
-            module,
-            function: name,
-            args,
-            setup,
+            call,
             chunks,
             expect,
             tolerance,
             repeat,
             trace,
         } => {
-            let f = function(py, &module, &name)?;
-            let call_args = call_arguments(py, &args, setup)?;
+            let prepared = Prepared::new(py, &call)?;
             let run = Run {
                 channel,
                 repeat,
@@ -100,10 +85,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             }
             // The level the calls start from: the arguments are made already.
             let start = memory::reset_peak();
-            let timed = run.time(py, |chunk| match chunk {
-                Some(c) => f.call1((c,)),
-                None => f.call1(&call_args),
-            });
+            let timed = run.time(py, |chunk| prepared.make(py, chunk));
             let peak = memory::peak_above(start);
             let traced = if trace {
                 let (_, most): (u64, u64) =
@@ -113,43 +95,19 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             } else {
                 None
             };
-            let (seconds, result) = timed?;
+            let timed = timed?;
             channel.send(&Reply::Memory { peak, traced });
-            finished(py, seconds, &result, expect, tolerance)
-        }
-        Request::Native {
-            n,
-            chunks,
-            expect,
-            repeat,
-        } => {
-            let run = Run {
-                channel,
-                repeat,
-                chunks: chunks.as_deref(),
-            };
-            let start = memory::reset_peak();
-            let (seconds, result) = run.time(py, |chunk| {
-                Ok(fibonacci::native(chunk.unwrap_or(n))
-                    .into_pyobject(py)?
-                    .into_any())
-            })?;
-            let peak = memory::peak_above(start);
-            channel.send(&Reply::Memory { peak, traced: None });
-            finished(py, seconds, &result, expect, Tolerance::default())
+            let reply = finished(py, timed.seconds, &timed.result, expect, tolerance)?;
+            Ok(with_phases(reply, timed.phases))
         }
         Request::Threads {
-            module,
-            function: name,
-            args,
-            setup,
+            call,
             counts,
             batches,
             expect,
             tolerance,
         } => {
-            let f = function(py, &module, &name)?;
-            let call_args = call_arguments(py, &args, setup)?;
+            let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
             let runner = THREADS.load(py)?;
             let check = match &expect {
                 Some(e) => Some(compare(py)?.call_method1(
@@ -171,16 +129,11 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 json: Some(serde_json::to_string(&rows).expect("numbers serialise")),
                 correct: expect.map(|_| mismatch.is_none()),
                 mismatch,
+                phases: Vec::new(),
             })
         }
-        Request::Profile {
-            module,
-            function: name,
-            args,
-            setup,
-        } => {
-            let f = function(py, &module, &name)?;
-            let call_args = call_arguments(py, &args, setup)?;
+        Request::Profile { call } => {
+            let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
             let runner = PROFILE.load(py)?;
             let rows: Vec<(String, f64, f64)> = runner
                 .getattr("run")?
@@ -192,15 +145,13 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 Some(serde_json::to_string(&rows).expect("rows serialise")),
             ))
         }
-        Request::Inputs {
-            module,
-            function: name,
-            seeds,
-        } => {
-            let f = function(py, &module, &name)?;
+        Request::Inputs { inputs, seeds } => {
+            let f = py
+                .import(inputs.module.as_str())?
+                .getattr(inputs.name.as_str())?;
             let random = py.import("random")?.getattr("Random")?;
             let json = py.import("json")?;
-            let mut inputs = Vec::with_capacity(seeds.len());
+            let mut made = Vec::with_capacity(seeds.len());
             for seed in seeds {
                 let args = f.call1((random.call1((seed,))?,))?;
                 if !(args.is_instance_of::<PyList>() || args.is_instance_of::<PyTuple>()) {
@@ -209,20 +160,18 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                         args.repr()?
                     )));
                 }
-                inputs.push(json.call_method1("dumps", (args,))?.extract::<String>()?);
+                made.push(json.call_method1("dumps", (args,))?.extract::<String>()?);
             }
             Ok(Reply::unchecked(
                 0.0,
-                format!("{} inputs", inputs.len()),
-                Some(serde_json::to_string(&inputs).expect("strings serialise")),
+                format!("{} inputs", made.len()),
+                Some(serde_json::to_string(&made).expect("strings serialise")),
             ))
         }
-        Request::Overhead {
-            module,
-            function: name,
-            calls,
-        } => {
-            let f = function(py, &module, &name)?;
+        Request::Overhead { function, calls } => {
+            let f = py
+                .import(function.module.as_str())?
+                .getattr(function.name.as_str())?;
             let arg = (1u8,).into_pyobject(py)?;
             let started = Instant::now();
             for _ in 0..calls {
@@ -231,19 +180,15 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             let seconds = started.elapsed().as_secs_f64() / calls.max(1) as f64;
             Ok(Reply::unchecked(seconds, format!("{calls} calls"), None))
         }
-        Request::Gil {
-            scenario_module,
-            scenario_function,
-            module,
-            function: name,
-        } => {
-            let rust = function(py, &module, &name)?;
-            let scenario = function(py, &scenario_module, &scenario_function)?;
+        Request::Gil { scenario, function } => {
+            let module = |code: &Code| py.import(code.module.as_str());
+            let rust = module(&function)?.getattr(function.name.as_str())?;
+            let run = module(&scenario)?.getattr(scenario.name.as_str())?;
             // Each side may leave phase marks on perf_counter's clock: drop old
             // ones, and note where that clock stands when ours starts.
             let tracers = [
-                ("python", function(py, &scenario_module, "trace").ok()),
-                ("rust", function(py, &module, "take_trace").ok()),
+                ("python", module(&scenario)?.getattr("trace").ok()),
+                ("rust", module(&function)?.getattr("take_trace").ok()),
             ];
             for (_, tracer) in &tracers {
                 if let Some(t) = tracer {
@@ -254,7 +199,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             channel.restart_clock();
             let clock_zero: f64 = perf_counter.call0()?.extract()?;
             let started = Instant::now();
-            let result = scenario.call1((rust,));
+            let result = run.call1((rust,));
             let seconds = started.elapsed().as_secs_f64();
             py.import("sys")?.getattr("stdout")?.call_method0("flush")?;
             // Release the GIL while waiting: the reader thread needs none, but
@@ -273,23 +218,41 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             }
             Ok(Reply::unchecked(seconds, result?.repr()?.to_string(), None))
         }
-        Request::Call {
-            module,
-            function: name,
-            args,
-        } => {
-            let f = function(py, &module, &name)?;
-            let args = call_arguments(py, &args, None)?;
+        Request::Call { call } => {
+            let prepared = Prepared::new(py, &call)?;
             let started = Instant::now();
-            let result = f.call1(args)?;
-            finished(
+            let made = prepared.make(py, None)?;
+            let reply = finished(
                 py,
                 started.elapsed().as_secs_f64(),
-                &result,
+                &made.result,
                 None,
                 Tolerance::default(),
-            )
+            )?;
+            Ok(with_phases(reply, made.phases.unwrap_or_default()))
         }
+    }
+}
+
+/// A finished reply that also carries a scenario's phases.
+fn with_phases(reply: Reply, times: Vec<(String, f64)>) -> Reply {
+    match reply {
+        Reply::Finished {
+            seconds,
+            result,
+            json,
+            correct,
+            mismatch,
+            ..
+        } => Reply::Finished {
+            seconds,
+            result,
+            json,
+            correct,
+            mismatch,
+            phases: times,
+        },
+        other => other,
     }
 }
 
@@ -298,6 +261,16 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
 fn python_code(py: Python<'_>, f: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     let inspect = py.import("inspect")?;
     let target = inspect.call_method1("unwrap", (f,))?;
+    if inspect.call_method1("isclass", (&target,))?.is_truthy()? {
+        // A class of a .py file; a #[pyclass]'s file is its extension's.
+        let file = inspect.call_method1("getfile", (&target,));
+        return Ok(match file.and_then(|f| f.extract::<String>()) {
+            Ok(file) if file.ends_with(".py") => {
+                Some(format!("a Python class (defined in {file})"))
+            }
+            _ => None,
+        });
+    }
     let is_python = inspect
         .call_method1("isfunction", (&target,))?
         .is_truthy()?
@@ -321,25 +294,43 @@ struct Run<'a> {
     chunks: Option<&'a [u64]>,
 }
 
+/// One timed run's time per repetition, its last result, and a scenario's
+/// phases (seconds per repetition).
+struct Timed<'py> {
+    seconds: f64,
+    result: Bound<'py, PyAny>,
+    phases: Vec<(String, f64)>,
+}
+
 impl Run<'_> {
-    /// Times the run and returns the time per repetition and the last result.
+    /// Times the run. A scenario's time is the sum of its phases (its
+    /// set-up before the first phase is not timed).
     fn time<'py>(
         &self,
         py: Python<'py>,
-        mut call: impl FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
-    ) -> PyResult<(f64, Bound<'py, PyAny>)> {
+        mut call: impl FnMut(Option<u64>) -> PyResult<Made<'py>>,
+    ) -> PyResult<Timed<'py>> {
         let repeat = self.repeat.max(1);
         // Repeated runs are short: a report per call would cost more than the call.
         let every = (repeat / 50).max(1);
         let mut result = py.None().into_bound(py);
+        let mut phases: Vec<(String, f64)> = Vec::new();
+        let mut scenario = false;
         let started = Instant::now();
         for rep in 0..repeat {
             result = match self.chunks {
-                None => counted(&mut call, None)?,
+                None => {
+                    let made = counted(&mut call, None)?;
+                    if let Some(times) = made.phases {
+                        scenario = true;
+                        add_phases(&mut phases, times);
+                    }
+                    made.result
+                }
                 Some(chunks) => {
                     let mut total = 0u8.into_pyobject(py)?.into_any();
                     for (i, chunk) in chunks.iter().enumerate() {
-                        total = total.add(counted(&mut call, Some(*chunk))?)?;
+                        total = total.add(counted(&mut call, Some(*chunk))?.result)?;
                         if repeat == 1 {
                             self.channel.send(&Reply::Progress { done: i + 1 });
                         }
@@ -353,25 +344,32 @@ impl Run<'_> {
                 });
             }
         }
-        let seconds = started.elapsed().as_secs_f64() / repeat as f64;
+        let mut seconds = started.elapsed().as_secs_f64() / repeat as f64;
+        for (_, t) in &mut phases {
+            *t /= repeat as f64;
+        }
+        if scenario {
+            seconds = phases.iter().map(|(_, t)| t).sum();
+        }
         if repeat == 1 && self.chunks.is_none() {
             self.channel.send(&Reply::Progress { done: 1 });
         }
-        Ok((seconds, result))
+        Ok(Timed {
+            seconds,
+            result,
+            phases,
+        })
     }
 }
 
-/// Python code the worker runs as a module of its own.
-struct Helper {
-    source: &'static str,
-    file: &'static std::ffi::CStr,
-    name: &'static std::ffi::CStr,
-}
-
-impl Helper {
-    fn load<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyModule>> {
-        let code = std::ffi::CString::new(self.source).expect("no NUL in the source");
-        PyModule::from_code(py, &code, self.file, self.name)
+/// Adds one call's phase times to the run's, phase by phase in order of
+/// first appearance.
+fn add_phases(phases: &mut Vec<(String, f64)>, times: Vec<(String, f64)>) {
+    for (name, t) in times {
+        match phases.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total += t,
+            None => phases.push((name, t)),
+        }
     }
 }
 
@@ -402,16 +400,16 @@ const PROFILE: Helper = Helper {
 #[inline(never)]
 #[unsafe(no_mangle)]
 pub fn pyo3_lab_counted<'py>(
-    call: &mut dyn FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
+    call: &mut dyn FnMut(Option<u64>) -> PyResult<Made<'py>>,
     chunk: Option<u64>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<Made<'py>> {
     call(chunk)
 }
 
 fn counted<'py>(
-    call: &mut impl FnMut(Option<u64>) -> PyResult<Bound<'py, PyAny>>,
+    call: &mut impl FnMut(Option<u64>) -> PyResult<Made<'py>>,
     chunk: Option<u64>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<Made<'py>> {
     pyo3_lab_counted(call, chunk)
 }
 
@@ -455,67 +453,8 @@ fn finished(
         json,
         correct: expect.map(|_| mismatch.is_none()),
         mismatch,
+        phases: Vec::new(),
     })
-}
-
-pyo3::create_exception!(
-    pyo3_lab,
-    SetupError,
-    pyo3::exceptions::PyException,
-    "The function that makes a call's arguments failed."
-);
-
-/// `setup` failing in words, as the error the engine names the key for.
-fn setup_error(py: Python<'_>, name: &str, err: &PyErr) -> PyErr {
-    let Reply::Failed { message, .. } = failure(py, err) else {
-        unreachable!("failure() makes a Failed reply")
-    };
-    SetupError::new_err(format!("{name}: {message}"))
-}
-
-/// The call's arguments: the JSON list, passed through `setup` (untimed)
-/// when there is one, which must give a list or tuple of them.
-fn call_arguments<'py>(
-    py: Python<'py>,
-    args: &str,
-    setup: Option<(String, String)>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    let call_args = py.import("json")?.call_method1("loads", (args,))?;
-    let Some((setup_module, setup_function)) = setup else {
-        return as_tuple(py, &call_args);
-    };
-    let made = function(py, &setup_module, &setup_function)
-        .and_then(|setup| setup.call1(as_tuple(py, &call_args)?))
-        .map_err(|e| setup_error(py, &setup_function, &e))?;
-    if !(made.is_instance_of::<PyList>() || made.is_instance_of::<PyTuple>()) {
-        return Err(SetupError::new_err(format!(
-            "{setup_function} returned {}, not a list of the call's arguments (return [x] for one argument)",
-            made.get_type().name()?
-        )));
-    }
-    as_tuple(py, &made)
-}
-
-/// Any iterable of arguments as the tuple a call takes.
-fn as_tuple<'py>(py: Python<'py>, args: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)
-}
-
-fn failure(py: Python<'_>, err: &PyErr) -> Reply {
-    let type_name = err
-        .get_type(py)
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
-    let value = err
-        .value(py)
-        .str()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    Reply::Failed {
-        kind: FailKind::of_exception(&type_name),
-        message: format!("{type_name}: {value}"),
-    }
 }
 
 #[cfg(test)]

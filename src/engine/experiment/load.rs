@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::names::{is_dotted_identifier, is_identifier};
-use super::schema::{LabToml, PythonSide, RustSide, tables};
+use super::schema::{LabToml, PythonSide, RustSide, ScenarioTable, tables};
 use super::variants::{own_variants, parse_variants};
-use super::{Experiment, Implementation, Knob, Split};
+use super::{Experiment, Implementation, Knob, Scenario, Split};
 use crate::engine::packages;
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
 use crate::worker::protocol::Tolerance;
@@ -45,6 +45,7 @@ impl Experiment {
                 toml.module
             ));
         }
+        let scenario = toml.scenario.is_some();
         let mut python = Vec::new();
         let mut setup = None;
         for (i, (name, side)) in tables::<PythonSide>(&shown, "python", toml.python)?
@@ -68,12 +69,13 @@ impl Experiment {
             if i == 0 {
                 setup = side.setup.clone();
             }
+            let callable = callable(&shown, &name, scenario, side.function, side.class)?;
             python.push(implementation(
                 &shown,
                 &name,
                 Language::Python,
                 module,
-                (side.function, side.setup),
+                (callable, side.setup),
                 side.label,
                 code_dir,
             )?);
@@ -81,12 +83,13 @@ impl Experiment {
         let rust = tables::<RustSide>(&shown, "rust", toml.rust)?
             .into_iter()
             .map(|(name, side)| {
+                let callable = callable(&shown, &name, scenario, side.function, side.class)?;
                 implementation(
                     &shown,
                     &name,
                     Language::Rust,
                     toml.module.clone(),
-                    (side.function, side.setup),
+                    (callable, side.setup),
                     side.label,
                     None,
                 )
@@ -135,6 +138,15 @@ impl Experiment {
         };
         let requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
         let split = toml.progress.map(|p| p.split);
+        if scenario && split.is_some() {
+            return Err(format!(
+                "{shown}: [progress] split does not go with [scenario]: a scenario's progress is its phases"
+            ));
+        }
+        let scenario = toml
+            .scenario
+            .map(|s| scenario_of(dir, &shown, s, &python[0]))
+            .transpose()?;
         if split == Some(Split::Fibonacci) && (knob.is_none() || args.len() != 1) {
             return Err(format!(
                 "{shown}: [progress] split = \"fibonacci\" needs one whole-number argument as the size knob"
@@ -184,8 +196,70 @@ impl Experiment {
                 },
             },
             requires,
+            scenario,
         })
     }
+}
+
+/// What a lane calls: its `function`, or under a `[scenario]` its `class`
+/// (or a `function` that makes the object). The key named is whichever
+/// was given.
+fn callable(
+    shown: &str,
+    name: &str,
+    scenario: bool,
+    function: Option<String>,
+    class: Option<String>,
+) -> Result<Callable, String> {
+    match (function, class) {
+        (Some(f), None) => Ok(Callable::Function(f)),
+        (None, Some(c)) if scenario => Ok(Callable::Class(c)),
+        (None, Some(_)) => Err(format!(
+            "{shown}: {name} class needs a [scenario] (file, function): the workload that drives the class"
+        )),
+        (Some(_), Some(_)) => Err(format!(
+            "{shown}: {name}: give either function or class, not both"
+        )),
+        (None, None) if scenario => Err(format!(
+            "{shown}: {name}: give class (or a function that makes the object)"
+        )),
+        (None, None) => Err(format!("{shown}: {name}: missing field `function`")),
+    }
+}
+
+/// A lane's callable as lab.toml named it.
+enum Callable {
+    Function(String),
+    Class(String),
+}
+
+/// `[scenario]`: its file (the reference's by default) and function, checked.
+fn scenario_of(
+    dir: &Path,
+    shown: &str,
+    table: ScenarioTable,
+    reference: &Implementation,
+) -> Result<Scenario, String> {
+    if !is_identifier(&table.function) {
+        return Err(format!(
+            "{shown}: [scenario] function = {:?} is not a Python identifier",
+            table.function
+        ));
+    }
+    let (module, folder) = match (&table.file, &reference.dir) {
+        (Some(file), _) => python_file(dir, shown, "[scenario]", file)?,
+        (None, Some(folder)) => (reference.module.clone(), Some(folder.clone())),
+        (None, None) => {
+            return Err(format!(
+                "{shown}: [scenario] file: the reference is a module, not a file: name the .py file the scenario is in"
+            ));
+        }
+    };
+    Ok(Scenario {
+        module,
+        function: table.function,
+        dir: folder.unwrap_or_else(|| dir.to_path_buf()),
+    })
 }
 
 /// A `.py` file's module name and folder, checked.
@@ -219,13 +293,17 @@ fn implementation(
     name: &str,
     language: Language,
     module: String,
-    (function, setup): (String, Option<String>),
+    (callable, setup): (Callable, Option<String>),
     label: Option<String>,
     dir: Option<PathBuf>,
 ) -> Result<Implementation, String> {
+    let (what, function) = match callable {
+        Callable::Function(f) => ("function", f),
+        Callable::Class(c) => ("class", c),
+    };
     if !is_identifier(&function) {
         return Err(format!(
-            "{shown}: {name} function = {function:?} is not a Python identifier"
+            "{shown}: {name} {what} = {function:?} is not a Python identifier"
         ));
     }
     if let Some(setup) = setup.as_ref().filter(|s| !is_identifier(s)) {
@@ -243,9 +321,9 @@ fn implementation(
         module,
         function,
         key: match (language, &dir) {
-            (Language::Python, Some(_)) => format!("{name} file and function"),
-            (Language::Python, None) => format!("{name} module and function"),
-            _ => format!("{name} function"),
+            (Language::Python, Some(_)) => format!("{name} file and {what}"),
+            (Language::Python, None) => format!("{name} module and {what}"),
+            _ => format!("{name} {what}"),
         },
         dir,
         setup: setup.map(|f| (f, format!("{name} setup"))),
@@ -602,7 +680,7 @@ result = 9227465
         let e = Experiment::load(dir.path()).unwrap();
         assert!(e.has_own_setups());
         let lanes = e.lanes(&[Variant::Release]);
-        let setup = |i: usize| e.setup_of(&lanes[i]).map(|((_, f), key)| (f, key));
+        let setup = |i: usize| e.setup_of(&lanes[i]).map(|(code, key)| (code.name, key));
         assert_eq!(
             setup(0),
             Some(("make_list".into(), "[python] setup".into()))

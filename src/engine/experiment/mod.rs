@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::types::{Lane, Language, Variant};
 use crate::fibonacci;
-use crate::worker::protocol::Tolerance;
+use crate::worker::protocol::{Call, Callee, Code, Tolerance};
 
 pub use load::{LAB_TOML, discover};
 pub use variants::parse_variants;
@@ -40,13 +40,25 @@ pub struct Knob {
     pub default: u64,
 }
 
-/// One function raced: a Python one or a Rust one of the extension.
+/// `[scenario]`: the Python function that drives what each lane provides
+/// (a class, or a function that makes an object), `workload(factory, *args)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub module: String,
+    pub function: String,
+    /// The folder of its `.py` file, put on every lane's `sys.path`.
+    pub dir: PathBuf,
+}
+
+/// One function raced, or under a scenario one factory (a class or a
+/// function): a Python one or a Rust one of the extension.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Implementation {
     pub label: String,
     pub language: Language,
     /// The module to import (dotted for a package's submodule).
     pub module: String,
+    /// What it calls: a function, or under a scenario a class or factory.
     pub function: String,
     /// A folder to put first on `sys.path` for it; None when it is found in
     /// the experiment's own build (the extension, or the package around it).
@@ -93,6 +105,9 @@ pub struct Experiment {
     /// The Python packages it needs: lab.toml's `requires`, then the
     /// pyproject's `[project] dependencies`.
     pub requires: Vec<String>,
+    /// `[scenario]`: lanes are factories the scenario drives; without
+    /// one, lanes are functions called with the arguments.
+    pub scenario: Option<Scenario>,
 }
 
 impl Experiment {
@@ -118,15 +133,40 @@ impl Experiment {
 
     /// The `setup` a lane's arguments go through, as (module, function), and
     /// the lab.toml key that names it.
-    pub fn setup_of(&self, lane: &Lane) -> Option<((String, String), String)> {
-        let module = self.reference().module.clone();
+    pub fn setup_of(&self, lane: &Lane) -> Option<(Code, String)> {
+        let module = &self.reference().module;
         match self.implementation(lane).and_then(|i| i.setup.as_ref()) {
-            Some((function, key)) => Some(((module, function.clone()), key.clone())),
+            Some((function, key)) => Some((Code::new(module, function), key.clone())),
             None => {
-                let function = self.setup.clone()?;
+                let function = self.setup.as_ref()?;
                 let key = self.reference().setup.as_ref()?.1.clone();
-                Some(((module, function), key))
+                Some((Code::new(module, function), key))
             }
+        }
+    }
+
+    /// The call a lane makes on the default arguments: the one place that
+    /// says what a lane of an experiment calls.
+    pub fn call_of(&self, lane: &Lane) -> Call {
+        let Some(imp) = self.implementation(lane) else {
+            return Call {
+                callee: Callee::Native,
+                args: self.args.clone(),
+                setup: None,
+            };
+        };
+        let code = Code::new(&imp.module, &imp.function);
+        let callee = match &self.scenario {
+            None => Callee::Function { function: code },
+            Some(s) => Callee::Scenario {
+                scenario: Code::new(&s.module, &s.function),
+                factory: code,
+            },
+        };
+        Call {
+            callee,
+            args: self.args.clone(),
+            setup: self.setup_of(lane).map(|(code, _)| code),
         }
     }
 
@@ -276,6 +316,7 @@ pub mod fixtures {
             threads: None,
             tolerance: Tolerance::default(),
             requires: Vec::new(),
+            scenario: None,
         }
     }
 

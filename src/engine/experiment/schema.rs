@@ -29,6 +29,17 @@ pub(super) struct LabToml {
     pub(super) requires: Option<Vec<String>>,
     /// Build configurations of its own (`[[variant]]`), raced by name.
     pub(super) variant: Option<Vec<toml::Value>>,
+    /// The workload that drives each lane's class or factory.
+    pub(super) scenario: Option<ScenarioTable>,
+}
+
+/// `[scenario]`: `function(factory, *args)` of a `.py` file (the
+/// reference's by default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScenarioTable {
+    pub(super) file: Option<PathBuf>,
+    pub(super) function: String,
 }
 
 /// Trivial functions (one int in, the same out) of each side, to time what
@@ -90,7 +101,9 @@ pub(super) struct Threads {
 pub(super) struct PythonSide {
     pub(super) file: Option<PathBuf>,
     pub(super) module: Option<String>,
-    pub(super) function: String,
+    pub(super) function: Option<String>,
+    /// Under a `[scenario]`: the class the scenario makes its objects from.
+    pub(super) class: Option<String>,
     pub(super) label: Option<String>,
     pub(super) setup: Option<String>,
 }
@@ -98,7 +111,9 @@ pub(super) struct PythonSide {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RustSide {
-    pub(super) function: String,
+    pub(super) function: Option<String>,
+    /// Under a `[scenario]`: a #[pyclass] of the module.
+    pub(super) class: Option<String>,
     pub(super) label: Option<String>,
     pub(super) setup: Option<String>,
 }
