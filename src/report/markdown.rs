@@ -64,9 +64,49 @@ pub fn render(report: &Report) -> String {
                 cell(r.max)
             );
         }
+        out.push_str(&phase_table(report, &exp.experiment));
         out.push_str(&breakdown_table(report, &exp.experiment));
     }
     out.push_str(&build_cost(report));
+    out
+}
+
+/// A scenario's phases × lanes: each cell the phase's median and its
+/// speed-up over the reference's same phase ("≈" where the runs cannot tell
+/// the two apart).
+fn phase_table(report: &Report, experiment: &str) -> String {
+    let rows: Vec<&super::LaneResult> = report
+        .results
+        .iter()
+        .filter(|r| r.experiment == experiment && !r.phases.is_empty())
+        .collect();
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let mut out = String::from("\n| phase |");
+    for r in &rows {
+        let _ = write!(out, " `{}` |", r.lane);
+    }
+    let _ = write!(out, "\n|---|{}\n", "---:|".repeat(rows.len()));
+    for phase in &first.phases {
+        let _ = write!(out, "| {} |", phase.name);
+        for r in &rows {
+            let cell = match r.phases.iter().find(|p| p.name == phase.name) {
+                None => "–".into(),
+                Some(p) => {
+                    let speed = match (&p.vs_reference, p.speedup) {
+                        _ if r.reference => String::new(),
+                        (Some(t), _) if t.enough() && !t.significant => " (≈ same)".into(),
+                        (_, Some(s)) => format!(" ({s:.1}x)"),
+                        _ => String::new(),
+                    };
+                    format!("{}{speed}", seconds(p.median))
+                }
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
     out
 }
 

@@ -388,6 +388,59 @@ pub struct LaneResult {
     /// Why cProfile could not say, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python_hot_failure: Option<String>,
+    /// A scenario's phases, each with the statistics of a whole lane.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseResult>,
+}
+
+/// One phase of a scenario lane: its time per call in each measured run,
+/// summed up, and against the same phase of the reference lane (paired
+/// round by round, as the lanes are).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PhaseResult {
+    pub name: String,
+    pub median: f64,
+    pub mean: f64,
+    pub stddev: f64,
+    pub min: f64,
+    pub max: f64,
+    pub times: Vec<f64>,
+    /// How many times faster than the reference's phase (mean over mean), ± error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_error: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_reference: Option<Significance>,
+}
+
+/// Each phase of `record` against the same phase of `reference`.
+fn phase_results(record: &LaneRecord, reference: Option<&LaneRecord>) -> Vec<PhaseResult> {
+    record
+        .phases
+        .iter()
+        .filter_map(|p| {
+            let s = Summary::of(&p.times)?;
+            let theirs = reference
+                .filter(|r| !std::ptr::eq(*r, record))
+                .and_then(|r| r.phases.iter().find(|q| q.name == p.name));
+            let speed = theirs
+                .and_then(|q| Summary::of(&q.times))
+                .map(|q| ratio(&q, &s));
+            Some(PhaseResult {
+                name: p.name.clone(),
+                median: s.median,
+                mean: s.mean,
+                stddev: s.stddev,
+                min: s.min,
+                max: s.max,
+                times: p.times.clone(),
+                speedup: speed.map(|(r, _)| r),
+                speedup_error: speed.map(|(_, e)| e),
+                vs_reference: theirs.and_then(|q| significance::speedup(&q.times, &p.times)),
+            })
+        })
+        .collect()
 }
 
 /// A speed-up as the report's column shows it: "41.3 ± 3.2x", and under
@@ -415,6 +468,7 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
         .find(|r| r.lane.reference)
         .map(|r| r.times.as_slice());
     let python = reference_times.and_then(Summary::of);
+    let reference_record = records.iter().find(|r| r.lane.reference);
     let reference_instructions = records
         .iter()
         .find(|r| r.lane.reference)
@@ -484,6 +538,7 @@ pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
                     .instructions
                     .as_ref()
                     .and_then(|i| i.python_hot_failure.clone()),
+                phases: phase_results(r, reference_record),
             }
         })
         .collect()

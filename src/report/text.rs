@@ -182,8 +182,13 @@ fn build_line(b: &BuildRow, width: usize) -> String {
 
 /// The lane column fits the longest lane name.
 fn lane_width(rows: &[&LaneResult]) -> usize {
+    let phases = rows
+        .iter()
+        .flat_map(|r| &r.phases)
+        .map(|p| p.name.chars().count() + 4);
     rows.iter()
         .map(|r| r.lane.chars().count())
+        .chain(phases)
         .max()
         .unwrap_or(0)
         .max(13)
@@ -199,14 +204,7 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
             r.failure.as_deref().unwrap_or("no measured run")
         );
     };
-    let speed = match (r.speedup, r.speedup_error, &r.vs_reference) {
-        _ if r.reference => "baseline".into(),
-        // No difference the runs can tell from noise: no speed-up to claim.
-        // (Too few rounds to test at all: the figure stands, with a note.)
-        (_, _, Some(t)) if t.enough() && !t.significant => format!("≈ same ({})", t.p_text()),
-        (Some(s), Some(e), _) => super::speedup_cell(s, e),
-        _ => "-".into(),
-    };
+    let speed = speed_cell(r.reference, r.speedup, r.speedup_error, &r.vs_reference);
     let verdict = match (&r.result, r.correct, &r.expected) {
         (Some(res), true, Some(_)) => format!("{res} (right)"),
         (Some(res), true, None) => format!("{res} (reference)"),
@@ -219,13 +217,44 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
         .as_ref()
         .map(|f| format!("  then {f}"))
         .unwrap_or_default();
-    format!(
+    let mut out = format!(
         "  {name:<width$} {:>10} {:>21} {:>10} {:>10} {speed:>16}  {verdict}{failure}\n",
         seconds(median),
         format!("{} ± {}", seconds(mean), seconds(sd)),
         seconds(min),
         seconds(max),
-    )
+    );
+    for p in &r.phases {
+        let speed = speed_cell(r.reference, p.speedup, p.speedup_error, &p.vs_reference);
+        let speed = if r.reference { String::new() } else { speed };
+        let name = format!("  · {}", p.name);
+        let line = format!(
+            "  {name:<width$} {:>10} {:>21} {:>10} {:>10} {speed:>16}",
+            seconds(p.median),
+            format!("{} ± {}", seconds(p.mean), seconds(p.stddev)),
+            seconds(p.min),
+            seconds(p.max),
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+/// A lane's (or a phase's) speed-up over the reference, as the table shows
+/// it: nothing to claim when the runs cannot tell it from noise (too few
+/// rounds to test at all: the figure stands, with a note under the table).
+fn speed_cell(
+    reference: bool,
+    speedup: Option<f64>,
+    error: Option<f64>,
+    vs: &Option<crate::engine::significance::Significance>,
+) -> String {
+    match (speedup, error, vs) {
+        _ if reference => "baseline".into(),
+        (_, _, Some(t)) if t.enough() && !t.significant => format!("≈ same ({})", t.p_text()),
+        (Some(s), Some(e), _) => super::speedup_cell(s, e),
+        _ => "-".into(),
+    }
 }
 
 /// Under a race table: what each lane ran, the warnings, the call overhead

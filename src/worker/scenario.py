@@ -3,8 +3,9 @@
 A scenario is `workload(factory, *args)`. When it is a generator it yields
 the name of each phase before running it; the time from one yield to the
 next (or to its return) is that phase's, and its return value is the
-result. Code before the first yield is set-up, untimed. A phase may be
-named more than once: its times add up."""
+result. Code before the first yield is set-up, untimed; so is code after
+a `yield None` (the checks before the return, say). A phase may be named
+more than once: its times add up."""
 
 import time
 import types
@@ -30,10 +31,11 @@ def run(scenario, factory, args):
         now = clock()
         if name is not None:
             phases[name] = phases.get(name, 0.0) + now - started
-        if not isinstance(got, str):
+        if got is not None and not isinstance(got, str):
             out.close()
             raise TypeError(
-                f"a scenario yields the name of its next phase (a str), not {got!r}"
+                f"a scenario yields the name of its next phase (a str, or None "
+                f"for untimed code), not {got!r}"
             )
         name = got
         started = clock()
