@@ -1,8 +1,11 @@
 //! The race pane: a bar per lane that grows with the worker's real progress,
 //! then times, results and speed-ups against the reference, and the finishing
-//! order. However many lanes there are, each is shown: two lines a lane when
-//! they fit, one when they don't, and past that the list scrolls to the lane
-//! that is running, saying how many lanes are above and below.
+//! order. A scenario's lanes get a row of phase bars each, one column a
+//! phase, so reading down a column compares the lanes on that phase.
+//! However many lanes there are, each is shown: two lines a lane when they
+//! fit (three with phases), one when they don't, and past that the list
+//! scrolls to the lane that is running, saying how many lanes are above and
+//! below.
 
 use std::time::Instant;
 
@@ -13,7 +16,7 @@ use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::{fit, pane};
 use crate::engine::stats::{NOISY, Summary};
-use crate::engine::types::Lane;
+use crate::engine::types::{Lane, PhaseTimes};
 use crate::tui::app::{App, Extras, LaneState};
 use crate::tui::theme::Theme;
 use crate::units::{bytes, count, faster_or_slower, seconds};
@@ -44,14 +47,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
     let about_height = (about.chars().count() as u16)
         .div_ceil(inner.width.max(1))
         .clamp(1, 3);
-    // Two lines a lane when they fit, else one, else all the room there is.
+    // Two lines a lane (and its phases) when they fit, else fewer, else all
+    // the room there is.
     let room = inner.height.saturating_sub(about_height + ORDER_LINES);
     let n = app.race.lanes.len() as u16;
-    let lanes_height = if 2 * n <= room {
-        2 * n
-    } else {
-        room.min(n.max(1)).max(room.min(n))
-    };
+    let lines = per_lane(app, room as usize);
+    let header = u16::from(has_phases(app) && lines > 1);
+    let lanes_height = (lines as u16 * n + header).min(room);
     let [about_area, lanes_area, order_area, verify_area] = Layout::vertical([
         Constraint::Length(about_height),
         Constraint::Length(lanes_height.min(room)),
@@ -64,7 +66,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Them
         about_area,
     );
     lanes(frame, lanes_area, app, now, theme);
-    finish(frame, order_area, app, theme);
+    finish(
+        frame,
+        order_area,
+        app,
+        header == 0 && has_phases(app),
+        theme,
+    );
     verify(frame, verify_area, app, theme);
 }
 
@@ -128,8 +136,9 @@ fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) 
         .unwrap_or(0)
         .clamp(6, 24) as u16
         + 1;
-    let tall = 2 * all.len() <= height;
-    let per_lane = if tall { 2 } else { 1 };
+    let per_lane = per_lane(app, height);
+    let phased = has_phases(app) && per_lane > 1;
+    let tall = per_lane == 2 + usize::from(phased);
     // A window of the lanes, with a line each for what is hidden above and below.
     let fits = height / per_lane;
     let (start, shown) = if all.len() <= fits {
@@ -146,6 +155,9 @@ fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) 
     let hidden_above = start;
     let hidden_below = all.len() - start - shown;
     let mut rows: Vec<Constraint> = Vec::new();
+    if phased {
+        rows.push(Constraint::Length(1));
+    }
     if hidden_above > 0 {
         rows.push(Constraint::Length(1));
     }
@@ -156,15 +168,20 @@ fn lanes(frame: &mut Frame, area: Rect, app: &App, now: Instant, theme: &Theme) 
     rows.push(Constraint::Fill(1));
     let areas = Layout::vertical(rows).split(area);
     let mut next = 0;
+    if phased {
+        phase_header(frame, areas[0], app, name_width, theme);
+        next = 1;
+    }
     if hidden_above > 0 {
         let text = format!("↑ {hidden_above} more lane(s)");
-        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), areas[0]);
-        next = 1;
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), areas[next]);
+        next += 1;
     }
     let rows = Rows {
         app,
         name_width,
         tall,
+        phased,
         now,
         theme,
         scale: Scale::of(app),
@@ -185,6 +202,8 @@ struct Rows<'a> {
     app: &'a App,
     name_width: u16,
     tall: bool,
+    /// Whether each lane has a row of phase bars under it.
+    phased: bool,
     now: Instant,
     theme: &'a Theme,
     scale: Option<Scale>,
@@ -202,15 +221,19 @@ pub struct Scale {
 
 impl Scale {
     fn of(app: &App) -> Option<Self> {
-        let times: Vec<f64> = app
-            .race
-            .lanes
-            .iter()
-            .filter(|(_, s)| matches!(s, LaneState::Done { .. }))
-            .flat_map(|(l, _)| app.race.samples.get(&l.name).into_iter().flatten())
-            .copied()
-            .filter(|t| *t > 0.0)
-            .collect();
+        Self::over(
+            app.race
+                .lanes
+                .iter()
+                .filter(|(_, s)| matches!(s, LaneState::Done { .. }))
+                .flat_map(|(l, _)| app.race.samples.get(&l.name).into_iter().flatten())
+                .copied(),
+        )
+    }
+
+    /// The scale that holds every one of `times`.
+    fn over(times: impl Iterator<Item = f64>) -> Option<Self> {
+        let times: Vec<f64> = times.filter(|t| *t > 0.0).collect();
         let high = times.iter().copied().fold(f64::NAN, f64::max);
         let low = times.iter().copied().fold(f64::NAN, f64::min);
         (high > 0.0).then_some(Self {
@@ -261,10 +284,19 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
         app,
         name_width,
         tall,
+        phased,
         now,
         theme,
         ..
     } = *rows;
+    let area = if phased {
+        let [lane_area, phase_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        phase_row(frame, phase_area, rows, lane, state);
+        lane_area
+    } else {
+        area
+    };
     let (top, detail) = if tall {
         let [top, bottom] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
@@ -363,6 +395,123 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
     frame.render_widget(Paragraph::new(text), detail);
 }
 
+/// How many lines each lane gets in `height`: two (three with a row of
+/// phases) when every lane fits so, else one plus the phases, else one.
+fn per_lane(app: &App, height: usize) -> usize {
+    let n = app.race.lanes.len().max(1);
+    let phases = usize::from(has_phases(app));
+    // The phases' names take a line above the lanes.
+    [2 + phases, 1 + phases, 1]
+        .into_iter()
+        .find(|&lines| lines * n + usize::from(lines > 1) * phases <= height)
+        .unwrap_or(1)
+}
+
+/// The phases' columns for a lane row's width: the label column, then one
+/// column a phase.
+fn phase_columns(area: Rect, name_width: u16, phases: usize) -> (Rect, Vec<Rect>) {
+    let [label, rest] =
+        Layout::horizontal([Constraint::Length(name_width), Constraint::Fill(1)]).areas(area);
+    let columns = Layout::horizontal((0..phases).map(|_| Constraint::Ratio(1, phases as u32)))
+        .split(rest)
+        .to_vec();
+    (label, columns)
+}
+
+/// The phases' names over their columns, once above the lanes.
+fn phase_header(frame: &mut Frame, area: Rect, app: &App, name_width: u16, theme: &Theme) {
+    let Some(names) = phase_names(app) else {
+        return;
+    };
+    let (label, columns) = phase_columns(area, name_width, names.len());
+    frame.render_widget(Paragraph::new(Line::styled("phases", theme.dim())), label);
+    for (name, column) in names.iter().zip(columns) {
+        let text = fit(name, column.width.saturating_sub(1) as usize);
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), column);
+    }
+}
+
+/// The phases in the order the reference (else the first lane) ran them.
+fn phase_names(app: &App) -> Option<Vec<String>> {
+    let first = app
+        .race
+        .lanes
+        .iter()
+        .filter_map(|(l, _)| app.race.phases.get(&l.name))
+        .find(|p| !p.is_empty())?;
+    Some(first.iter().map(|p| p.name.clone()).collect())
+}
+
+/// Whether the race is a scenario's: its lanes were timed phase by phase.
+fn has_phases(app: &App) -> bool {
+    app.race.phases.values().any(|p| !p.is_empty())
+}
+
+/// Under a lane: one column per phase, each its name, a bar of its median
+/// on the scale every lane's same phase shares, and its speed-up over the
+/// reference's phase (the reference shows its time).
+fn phase_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &LaneState) {
+    let Rows {
+        app,
+        name_width,
+        theme,
+        ..
+    } = *rows;
+    let (Some(names), Some(mine)) = (phase_names(app), app.race.phases.get(&lane.name)) else {
+        return;
+    };
+    if !matches!(state, LaneState::Done { .. }) {
+        return;
+    }
+    let reference = app
+        .race
+        .lanes
+        .iter()
+        .find(|(l, _)| l.reference)
+        .and_then(|(l, _)| app.race.phases.get(&l.name));
+    let median_of = |phases: &[PhaseTimes], name: &str| {
+        let p = phases.iter().find(|p| p.name == name)?;
+        Summary::of(&p.times).map(|s| s.median)
+    };
+    let (style, glyph) = theme.lane(&lane.name);
+    let (label, columns) = phase_columns(area, name_width, names.len());
+    frame.render_widget(Paragraph::new(Line::styled("  └", theme.dim())), label);
+    for (name, column) in names.iter().zip(columns) {
+        let Some(median) = median_of(mine, name) else {
+            continue;
+        };
+        let scale = Scale::over(
+            app.race
+                .phases
+                .values()
+                .filter_map(|phases| median_of(phases, name)),
+        );
+        let figure = match reference.and_then(|r| median_of(r, name)) {
+            Some(theirs) if !lane.reference => format!("{:.1}x", theirs / median),
+            _ => seconds(median),
+        };
+        let width = column.width as usize;
+        let bar_width = width.saturating_sub(figure.chars().count() + 2).max(1);
+        let bar = scale.map_or_else(String::new, |s| time_bar(&[median], &s, bar_width, glyph));
+        let pad = bar_width.saturating_sub(bar.chars().count());
+        let line = Line::from(vec![
+            Span::styled(bar, style),
+            Span::raw(" ".repeat(pad + 1)),
+            Span::styled(figure, style),
+        ]);
+        frame.render_widget(Paragraph::new(fit_line(line, width)), column);
+    }
+}
+
+/// A line no wider than `width` (a narrow column cuts its end).
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    Line::raw(fit(&text, width))
+}
+
 /// Memory and instructions beside the time: "· +7.6 MiB · 3.21 G instr".
 fn extras_text(extras: Option<&Extras>) -> String {
     let Some(e) = extras else {
@@ -383,8 +532,16 @@ fn extras_text(extras: Option<&Extras>) -> String {
 
 /// Under the lanes: what the bars' scale is, and a word beside any lane
 /// whose runs differ too much to trust one of them.
-fn finish(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+fn finish(frame: &mut Frame, area: Rect, app: &App, phases_hidden: bool, theme: &Theme) {
     let mut lines = Vec::new();
+    if phases_hidden {
+        let hint = if app.races_debug() {
+            "phase bars need a line more a lane: d races release builds only"
+        } else {
+            "phase bars need a line more a lane: a taller terminal shows them"
+        };
+        lines.push(Line::styled(fit(hint, area.width as usize), theme.dim()));
+    }
     if let Some(scale) = Scale::of(app) {
         let runs = app.race.samples.values().map(Vec::len).max().unwrap_or(0);
         let whiskers = if runs > 1 {
