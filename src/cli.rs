@@ -167,8 +167,12 @@ pub enum Command {
         dir: PathBuf,
         /// A numpy kernel instead: a Python loop, numpy, and Rust taking a
         /// list (Vec<f64>) and an array (a zero-copy view).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "class")]
         numpy: bool,
+        /// A class instead: a Python class and its #[pyclass] port, raced
+        /// through a scenario phase by phase (construct, methods, attribute).
+        #[arg(long)]
+        class: bool,
     },
     /// Set the --json reports of several runs side by side (a CI matrix, two
     /// branches): each lane's speed-up in each, and whether it differs from

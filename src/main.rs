@@ -32,8 +32,18 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::New { name, dir, numpy }) => {
-            return match scaffold::new_experiment(name, dir, *numpy) {
+        Some(Command::New {
+            name,
+            dir,
+            numpy,
+            class,
+        }) => {
+            let kind = match (numpy, class) {
+                (true, _) => scaffold::Kind::Numpy,
+                (_, true) => scaffold::Kind::Class,
+                _ => scaffold::Kind::Function,
+            };
+            return match scaffold::new_experiment(name, dir, kind) {
                 Ok(path) => {
                     println!(
                         "created {0}\n  race it:        pyo3-lab --lab {0}\n  check it (CI):  pyo3-lab --check --lab {0}\n\

@@ -1,6 +1,7 @@
-//! `pyo3-lab new NAME [--numpy]`: a new experiment folder that builds and
-//! races as it stands. The files are `assets/template/` (or
-//! `assets/template_numpy/`), built into the binary so `new` works anywhere.
+//! `pyo3-lab new NAME [--numpy | --class]`: a new experiment folder that
+//! builds and races as it stands. The files are `assets/template/` (or
+//! `template_numpy/`, `template_class/`), built into the binary so `new`
+//! works anywhere.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,27 @@ const TEMPLATE: Template = template!("template");
 /// A numpy kernel: a loop, numpy, and Rust from a list and from an array.
 const NUMPY: Template = template!("template_numpy");
 
+/// A class: a Python class and its #[pyclass] port, raced through a scenario.
+const CLASS: Template = template!("template_class");
+
+/// Which experiment `new` makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Function,
+    Numpy,
+    Class,
+}
+
+impl Kind {
+    fn template(self) -> Template {
+        match self {
+            Kind::Function => TEMPLATE,
+            Kind::Numpy => NUMPY,
+            Kind::Class => CLASS,
+        }
+    }
+}
+
 /// A name that works as a crate, a Python module and a folder alike.
 fn check_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
@@ -59,7 +81,7 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// Writes the experiment into `parent/name` and returns that folder.
-pub fn new_experiment(name: &str, parent: &Path, numpy: bool) -> Result<PathBuf> {
+pub fn new_experiment(name: &str, parent: &Path, kind: Kind) -> Result<PathBuf> {
     check_name(name)?;
     let dir = parent.join(name);
     if dir.exists() {
@@ -68,7 +90,7 @@ pub fn new_experiment(name: &str, parent: &Path, numpy: bool) -> Result<PathBuf>
             dir.display()
         );
     }
-    for (file, text) in if numpy { NUMPY } else { TEMPLATE } {
+    for (file, text) in kind.template() {
         let path = dir.join(file);
         fs::create_dir_all(path.parent().unwrap())
             .with_context(|| format!("cannot create {}", path.parent().unwrap().display()))?;
@@ -86,7 +108,7 @@ mod tests {
     #[test]
     fn the_scaffold_is_a_loadable_experiment() {
         let parent = tempfile::tempdir().unwrap();
-        let dir = new_experiment("primes", parent.path(), false).unwrap();
+        let dir = new_experiment("primes", parent.path(), Kind::Function).unwrap();
         let exp = Experiment::load(&dir).unwrap();
         assert_eq!(
             (exp.key.as_str(), exp.module.as_str()),
@@ -94,14 +116,14 @@ mod tests {
         );
         let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("mod primes {") && !lib.contains("{{name}}"));
-        let again = new_experiment("primes", parent.path(), false).unwrap_err();
+        let again = new_experiment("primes", parent.path(), Kind::Function).unwrap_err();
         assert!(again.to_string().contains("already exists"));
     }
 
     #[test]
     fn the_numpy_scaffold_asks_for_numpy_and_gives_each_lane_its_form() {
         let parent = tempfile::tempdir().unwrap();
-        let dir = new_experiment("rough", parent.path(), true).unwrap();
+        let dir = new_experiment("rough", parent.path(), Kind::Numpy).unwrap();
         let exp = Experiment::load(&dir).unwrap();
         assert_eq!(
             exp.requires,
@@ -114,10 +136,29 @@ mod tests {
     }
 
     #[test]
+    fn the_class_scaffold_races_a_class_through_a_scenario() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = new_experiment("bins", parent.path(), Kind::Class).unwrap();
+        let exp = Experiment::load(&dir).unwrap();
+        let scenario = exp.scenario.as_ref().expect("a [scenario]");
+        assert_eq!(
+            (scenario.module.as_str(), scenario.function.as_str()),
+            ("reference", "workload")
+        );
+        assert_eq!(exp.python[0].key, "[python] file and class");
+        assert_eq!(exp.rust[0].function, "Histogram");
+        let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("mod bins {") && lib.contains("#[pyclass]"));
+    }
+
+    #[test]
     fn names_that_cannot_be_modules_are_refused() {
         let parent = tempfile::tempdir().unwrap();
         for bad in ["", "Primes", "1x", "my-exp", "a b"] {
-            assert!(new_experiment(bad, parent.path(), true).is_err(), "{bad:?}");
+            assert!(
+                new_experiment(bad, parent.path(), Kind::Numpy).is_err(),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -225,6 +225,48 @@ pub struct LaneTrend {
     /// (size, speed-up over the reference) at every size both have.
     pub speedups: Vec<(u64, f64)>,
     pub crossovers: Vec<Crossover>,
+    /// A scenario lane's phases whose speed-up crosses 1 over the sweep
+    /// (one phase may win at every size while another starts losing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phase_crossovers: Vec<PhaseCrossover>,
+}
+
+/// Where one phase's speed-up over the reference's same phase crosses 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseCrossover {
+    pub phase: String,
+    #[serde(flatten)]
+    pub crossover: Crossover,
+}
+
+impl PhaseCrossover {
+    pub fn describe(&self) -> String {
+        format!("phase {} {}", self.phase, self.crossover.describe())
+    }
+}
+
+/// A lane's fastest time at each size (by `time_of` its record), and its
+/// speed-up over the reference's at each size both have.
+type Series = (Vec<(u64, f64)>, Vec<(u64, f64)>);
+
+fn series(
+    points: &[SweepPoint],
+    lane: &str,
+    time_of: impl Fn(&LaneRecord) -> Option<f64>,
+) -> Series {
+    let mut times = Vec::new();
+    let mut speedups = Vec::new();
+    for p in points {
+        let this = p.records.iter().find(|r| r.lane.name == lane);
+        let reference = p.records.iter().find(|r| r.lane.reference);
+        if let Some(t) = this.filter(|r| r.problem().is_none()).and_then(&time_of) {
+            times.push((p.size, t));
+            if let Some(rt) = reference.and_then(&time_of) {
+                speedups.push((p.size, rt / t));
+            }
+        }
+    }
+    (times, speedups)
 }
 
 /// Each lane's growth, speed-ups and crossovers over a sweep's points, from
@@ -244,22 +286,41 @@ pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<L
     lanes
         .into_iter()
         .map(|lane| {
-            let mut times = Vec::new();
-            let mut speedups = Vec::new();
-            for p in points {
-                let this = p.records.iter().find(|r| r.lane.name == lane);
-                let reference = p.records.iter().find(|r| r.lane.reference);
-                if let Some(t) = this.filter(|r| r.problem().is_none()).and_then(fastest) {
-                    times.push((p.size, t));
-                    if let Some(rt) = reference.and_then(fastest) {
-                        speedups.push((p.size, rt / t));
-                    }
-                }
-            }
+            let (times, speedups) = series(points, &lane, fastest);
             let is_reference = points
                 .iter()
                 .flat_map(|p| &p.records)
                 .any(|r| r.lane.name == lane && r.lane.reference);
+            let mut phases: Vec<String> = Vec::new();
+            for r in points
+                .iter()
+                .flat_map(|p| &p.records)
+                .filter(|r| r.lane.name == lane)
+            {
+                for phase in &r.phases {
+                    if !phases.contains(&phase.name) {
+                        phases.push(phase.name.clone());
+                    }
+                }
+            }
+            let phase_crossovers = phases
+                .into_iter()
+                .filter(|_| !is_reference)
+                .flat_map(|phase| {
+                    let fastest_phase = |r: &LaneRecord| {
+                        let p = r.phases.iter().find(|p| p.name == phase)?;
+                        super::stats::Summary::of(&p.times).map(|s| s.min)
+                    };
+                    let (_, speedups) = series(points, &lane, fastest_phase);
+                    crossovers(&speedups, geometric)
+                        .into_iter()
+                        .map(|crossover| PhaseCrossover {
+                            phase: phase.clone(),
+                            crossover,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             LaneTrend {
                 experiment: experiment.to_owned(),
                 crossovers: if is_reference {
@@ -267,6 +328,7 @@ pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<L
                 } else {
                     crossovers(&speedups, geometric)
                 },
+                phase_crossovers,
                 lane,
                 growth: growth(&times, geometric),
                 speedups: if is_reference { Vec::new() } else { speedups },

@@ -139,6 +139,9 @@ fn sweep_table(report: &Report, name: &str, sweep: &super::SweepReport) -> Strin
         for c in &t.crossovers {
             let _ = writeln!(out, "- `{}` {}", t.lane, c.describe());
         }
+        for c in &t.phase_crossovers {
+            let _ = writeln!(out, "- `{}` {}", t.lane, c.describe());
+        }
     }
     out
 }

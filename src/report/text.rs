@@ -437,6 +437,9 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
         for c in &t.crossovers {
             let _ = writeln!(out, "  crossover: {} {}", t.lane, c.describe());
         }
+        for c in &t.phase_crossovers {
+            let _ = writeln!(out, "  crossover: {} {}", t.lane, c.describe());
+        }
     }
     out
 }

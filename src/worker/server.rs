@@ -95,7 +95,10 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             } else {
                 None
             };
-            let timed = timed?;
+            let timed = match timed {
+                Ok(timed) => timed,
+                Err(e) => return Ok(raised(py, &e)),
+            };
             channel.send(&Reply::Memory { peak, traced });
             let reply = finished(py, timed.seconds, &timed.result, expect, tolerance)?;
             Ok(with_phases(reply, timed.phases))
@@ -221,7 +224,10 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
         Request::Call { call } => {
             let prepared = Prepared::new(py, &call)?;
             let started = Instant::now();
-            let made = prepared.make(py, None)?;
+            let made = match prepared.make(py, None) {
+                Ok(made) => made,
+                Err(e) => return Ok(raised(py, &e)),
+            };
             let reply = finished(
                 py,
                 started.elapsed().as_secs_f64(),
@@ -231,6 +237,22 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             )?;
             Ok(with_phases(reply, made.phases.unwrap_or_default()))
         }
+    }
+}
+
+/// What a call raised once everything it names was loaded: an
+/// AttributeError there is the code's own (a scenario asking for a method
+/// the class lacks), not a name lab.toml got wrong.
+fn raised(py: Python<'_>, err: &PyErr) -> Reply {
+    match failure(py, err) {
+        Reply::Failed {
+            kind: FailKind::Import,
+            message,
+        } => Reply::Failed {
+            kind: FailKind::Exception,
+            message,
+        },
+        other => other,
     }
 }
 

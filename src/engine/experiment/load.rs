@@ -570,6 +570,85 @@ result = 9227465
         assert!(err.contains("0..=93"), "{err}");
     }
 
+    /// A class experiment: lanes are factories the scenario drives.
+    const CLASSES: &str = r#"
+name = "cache"
+description = "a class"
+module = "cache"
+
+[scenario]
+function = "workload"
+
+[[python]]
+file = "reference.py"
+class = "Lru"
+
+[[rust]]
+class = "Lru"
+label = "port"
+
+[[rust]]
+function = "make_lru"
+label = "factory"
+
+[input]
+args = [1000]
+"#;
+
+    #[test]
+    fn a_scenario_makes_every_lane_a_factory_it_drives() {
+        use crate::worker::protocol::{Callee, Code};
+        let dir = folder(CLASSES);
+        let e = Experiment::load(dir.path()).unwrap();
+        let scenario = e.scenario.clone().unwrap();
+        assert_eq!(
+            (scenario.module.as_str(), scenario.function.as_str()),
+            ("reference", "workload"),
+            "the reference's file by default"
+        );
+        assert_eq!(e.python_files().len(), 1, "one file, named once");
+        let lanes = e.lanes(&[Variant::Release]);
+        let call = e.call_of(&lanes[1]);
+        assert_eq!(
+            call.callee,
+            Callee::Scenario {
+                scenario: Code::new("reference", "workload"),
+                factory: Code::new("cache", "Lru"),
+            }
+        );
+        assert_eq!(call.text(), "reference.workload(cache.Lru,1000)");
+        assert_eq!(e.rust[0].key, "[[rust]] #1 class");
+        assert_eq!(e.rust[1].key, "[[rust]] #2 function");
+    }
+
+    #[test]
+    fn class_lanes_without_a_scenario_and_other_mistakes_are_named() {
+        let no_scenario = CLASSES.replace("[scenario]\nfunction = \"workload\"\n", "");
+        let err = error(&no_scenario);
+        assert!(
+            err.contains("[[python]] #1 class needs a [scenario]"),
+            "{err}"
+        );
+        let both = CLASSES.replace(
+            "class = \"Lru\"\nlabel",
+            "class = \"Lru\"\nfunction = \"f\"\nlabel",
+        );
+        let err = error(&both);
+        assert!(
+            err.contains("[[rust]] #1: give either function or class"),
+            "{err}"
+        );
+        let bad = CLASSES.replace("function = \"workload\"", "function = \"work load\"");
+        assert!(error(&bad).contains("[scenario] function = \"work load\""));
+        let missing = CLASSES.replace(
+            "function = \"workload\"",
+            "file = \"nope.py\"\nfunction = \"w\"",
+        );
+        assert!(error(&missing).contains("[scenario] file = \"nope.py\": no such file"));
+        let split = format!("{CLASSES}\n[progress]\nsplit = \"fibonacci\"\n");
+        assert!(error(&split).contains("[progress] split does not go with [scenario]"));
+    }
+
     #[test]
     fn a_missing_key_is_named_with_the_file() {
         let err = error(&GOOD.replace("module = \"fibonacci\"\n", ""));

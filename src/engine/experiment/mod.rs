@@ -203,12 +203,20 @@ impl Experiment {
         lanes
     }
 
-    /// The `.py` files the Python implementations live in.
+    /// The `.py` files the Python implementations and the scenario live in.
     pub fn python_files(&self) -> Vec<PathBuf> {
-        self.python
+        let mut files: Vec<PathBuf> = self
+            .python
             .iter()
             .filter_map(|p| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
-            .collect()
+            .collect();
+        if let Some(s) = &self.scenario {
+            let file = s.dir.join(format!("{}.py", s.module));
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+        files
     }
 
     /// The implementation a lane runs; None for `rust-native`.

@@ -203,6 +203,9 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
             for c in &t.crossovers {
                 w.push_str(&format!("; {}", c.describe()));
             }
+            for c in &t.phase_crossovers {
+                w.push_str(&format!("; {}", c.describe()));
+            }
             Some(Line::styled(fit(&w, width), theme.lane(&t.lane).0))
         })
         .collect();
