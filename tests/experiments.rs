@@ -100,6 +100,37 @@ fn a_new_numpy_experiment_builds_and_races_as_it_stands() {
 }
 
 #[test]
+fn a_new_class_experiment_races_phase_by_phase_as_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (exp, _) = scaffold("bins", &["--class"], dir.path());
+    let run = common::check(&[
+        "--lab",
+        exp.to_str().unwrap(),
+        "--n",
+        "5000",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    common::assert_all_correct(&run.report);
+    assert_eq!(
+        common::lane_names(&run.report, None),
+        ["python", "rust-debug", "rust-release"]
+    );
+    for r in run.report["results"].as_array().unwrap() {
+        let phases: Vec<&str> = r["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(phases, ["construct", "add", "count", "attribute"], "{r}");
+    }
+}
+
+#[test]
 fn a_function_that_does_not_exist_is_named_with_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = common::project().join("tests/fixtures/faults");

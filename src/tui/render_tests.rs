@@ -254,6 +254,64 @@ fn at_80x24_every_lane_of_a_four_lane_race_shows_its_time_and_verdict() {
     at_three_sizes(&app, "race");
 }
 
+/// A scenario's race: each lane's phases, run by run.
+#[test]
+fn a_scenario_race_shows_a_row_of_phase_bars_under_each_lane() {
+    let mut app = ready_app();
+    app.on_action(Action::Race);
+    let phases = |insert: f64, lookup: f64| {
+        vec![("insert".to_owned(), insert), ("lookup".to_owned(), lookup)]
+    };
+    for (name, insert, lookup) in [
+        ("python", 0.020, 0.010),
+        ("rust-debug", 0.040, 0.030),
+        ("rust-release", 0.004, 0.010),
+        ("rust-native", 0.002, 0.001),
+    ] {
+        for _ in 0..2 {
+            engine(&mut app, Event::LaneStarted { lane: lane(name) });
+            let outcome = RunOutcome::Done {
+                seconds: insert + lookup,
+                result: "{'lookup': 5}".into(),
+                correct: true,
+                phases: phases(insert, lookup),
+            };
+            finish(&mut app, lane(name), outcome);
+        }
+    }
+    app.on_event(done());
+    for (w, h) in SIZES {
+        let shot = render(&app, Instant::now(), w, h, &COLOR)
+            .backend()
+            .to_string();
+        let lines: Vec<&str> = shot.lines().collect();
+        let header = lines.iter().position(|l| l.contains("│phases "));
+        let header = header.unwrap_or_else(|| panic!("{w}x{h}: no phase names:\n{shot}"));
+        assert!(
+            lines[header].contains("insert") && lines[header].contains("lookup"),
+            "{shot}"
+        );
+        // Under each lane its phases; the reference shows times, the
+        // others their speed-up over the reference's same phase.
+        let under = |lane: &str| {
+            let at = lines.iter().position(|l| l.contains(&format!("│{lane} ")));
+            let at = at.unwrap_or_else(|| panic!("{w}x{h}: no {lane}:\n{shot}"));
+            lines[at..]
+                .iter()
+                .find(|l| l.contains("│  └"))
+                .unwrap_or_else(|| panic!("{w}x{h}: no phases under {lane}:\n{shot}"))
+        };
+        assert!(under("python").contains("20.00 ms"), "{shot}");
+        let release = under("rust-release");
+        assert!(
+            release.contains("5.0x") && release.contains("1.0x"),
+            "insert 5x, lookup a tie: {release}\n{shot}"
+        );
+        assert!(under("rust-debug").contains("0.5x"), "{shot}");
+    }
+    at_three_sizes(&app, "race_phases");
+}
+
 #[test]
 fn a_lane_slower_than_python_is_called_slower_and_wild_runs_get_a_word() {
     let mut app = ready_app();
