@@ -124,6 +124,11 @@ fn extension_of<'a>(graph: &'a CallGraph, build: Option<&str>) -> Option<&'a str
 pub struct Origin<'a> {
     pub build: Option<&'a str>,
     pub crate_dir: Option<&'a Path>,
+    /// Whether a scenario's Python code makes the calls: libpython then
+    /// runs that code too, so what it spends is the interpreter's, not the
+    /// boundary's (CPython's side of each call included: it cannot be told
+    /// apart from the scenario's own bytecode).
+    pub scenario: bool,
 }
 
 /// The extension's own instructions by category and by the crate's lines,
@@ -197,8 +202,11 @@ impl Breakdown {
             .iter()
             .filter(|f| extension.is_none_or(|ext| f.object != ext))
         {
-            *categories.entry(classify(f, lane, extension)).or_default() +=
-                f.self_cost as f64 * per;
+            let category = match classify(f, lane, extension) {
+                Category::Cpython if origin.scenario => Category::Interpreter,
+                c => c,
+            };
+            *categories.entry(category).or_default() += f.self_cost as f64 * per;
         }
         let mut sources = Sources::default();
         let lines = extension.map(|ext| by_line(graph, lane, ext, origin.crate_dir, &mut sources));
@@ -243,6 +251,7 @@ impl Breakdown {
             hot_inclusive: hot(|h| h.inclusive),
             symbols,
             line_tables: lines.is_none_or(|l| l.any),
+            scenario: origin.scenario,
             hot_lines,
         }
     }
@@ -290,6 +299,11 @@ fn boundary(b: &Breakdown) -> f64 {
     b.share(Category::Cpython) + b.share(Category::Pyo3)
 }
 
+/// What the crate's functions do themselves, with the std code they call.
+fn work(b: &Breakdown) -> f64 {
+    b.share(Category::Crate) + b.share(Category::RustStd)
+}
+
 /// ", its hottest line src/lib.rs:14 (61%)", when the crate's lines are known.
 fn hottest_line(b: &Breakdown) -> String {
     b.hot_lines.first().map_or_else(String::new, |l| {
@@ -321,6 +335,43 @@ pub const RULES: &[Rule] = &[
                  be told apart: build with debug = \"line-tables-only\" in [profile.release] \
                  (pyo3-lab does unless CARGO_PROFILE_RELEASE_DEBUG says otherwise)",
                 pct(boundary(b))
+            )
+        },
+    },
+    Rule {
+        applies: |b| b.scenario && boundary(b) > work(b),
+        says: |b| {
+            format!(
+                "its methods' own work is {} of the instructions (crate {}, rust std {}) and \
+                 PyO3's side of crossing into them {} (pyo3 {}, cpython inlined {}), beside \
+                 {} in the interpreter (the scenario's Python and CPython's side of each \
+                 call): each call does less work than it pays to cross, so batch the calls \
+                 (one method that takes a list, as the classes lesson's BatchLru does)",
+                pct(work(b)),
+                pct(b.share(Category::Crate)),
+                pct(b.share(Category::RustStd)),
+                pct(boundary(b)),
+                pct(b.share(Category::Pyo3)),
+                pct(b.share(Category::Cpython)),
+                pct(b.share(Category::Interpreter))
+            )
+        },
+    },
+    Rule {
+        applies: |b| b.scenario,
+        says: |b| {
+            format!(
+                "its methods' own work is {} of the instructions (crate {}, rust std {}), more \
+                 than PyO3's side of crossing into them ({}: pyo3 {}, cpython inlined {}); \
+                 the interpreter (the scenario's Python, CPython's side of each call) is {}{}",
+                pct(work(b)),
+                pct(b.share(Category::Crate)),
+                pct(b.share(Category::RustStd)),
+                pct(boundary(b)),
+                pct(b.share(Category::Pyo3)),
+                pct(b.share(Category::Cpython)),
+                pct(b.share(Category::Interpreter)),
+                hottest_line(b)
             )
         },
     },
@@ -408,6 +459,7 @@ mod tests {
         Origin {
             build: Some("/home/site/listsum/release"),
             crate_dir: Some(Path::new("/work/collatz")),
+            scenario: false,
         }
     }
 
@@ -461,6 +513,46 @@ mod tests {
             "{said}"
         );
         assert_eq!(b.hot_self[0].function, "PyLong_AsLong");
+    }
+
+    /// A scenario's many small method calls: libpython runs the scenario's
+    /// Python too, so it is the interpreter's; PyO3's glue outweighs the
+    /// methods' work, and the words say to batch.
+    #[test]
+    fn a_scenario_of_small_calls_is_told_to_batch_them() {
+        let g = graph(vec![
+            f("listsum::Lru::get", EXT, 100),
+            f("pyo3::impl_::extract_argument", EXT, 150),
+            f(
+                "_PyEval_EvalFrameDefault",
+                "/usr/lib/libpython3.11.so.1.0",
+                700,
+            ),
+            f("pyo3_lab_counted", "/bin/pyo3-lab", 50),
+        ]);
+        let lane = Lane::rust("plain", Variant::Release, false);
+        let scenario = Origin {
+            scenario: true,
+            ..origin()
+        };
+        let b = Breakdown::of(&g, &lane, scenario, 1, 1.0);
+        assert!((b.share(Category::Interpreter) - 0.7).abs() < 1e-9, "{b:?}");
+        assert_eq!(b.share(Category::Cpython), 0.0);
+        let said = diagnose(&lane, &b).unwrap();
+        assert!(
+            said.contains("its methods' own work is 10% of the instructions")
+                && said.contains("pyo3 15%")
+                && said.ends_with("batch the calls (one method that takes a list, as the classes lesson's BatchLru does)"),
+            "{said}"
+        );
+        // The same counts made by one call on converted arguments are the
+        // conversion, as before.
+        let b = Breakdown::of(&g, &lane, origin(), 1, 1.0);
+        assert!(
+            diagnose(&lane, &b)
+                .unwrap()
+                .contains("convert the arguments")
+        );
     }
 
     #[test]
@@ -544,6 +636,7 @@ mod tests {
         let origin = Origin {
             build: Some("/home/site/listsum/release"),
             crate_dir: Some(&dir),
+            scenario: false,
         };
         let b = Breakdown::of(&g, &lane, origin, 1, 1.0);
         assert!((b.share(Category::Crate) - 0.9).abs() < 1e-9, "{b:?}");

@@ -21,7 +21,7 @@ use super::types::{Breakdown, Instructions, Language, PyHot};
 use crate::cancel::Cancel;
 use crate::fibonacci;
 use crate::worker::Worker;
-use crate::worker::protocol::Request;
+use crate::worker::protocol::{Callee, Request};
 
 /// The largest fib(N) counted as it is; above, fib(FIB_COUNTED) is counted
 /// and scaled.
@@ -118,6 +118,7 @@ pub fn count(
                 let origin = Origin {
                     build: build.as_deref(),
                     crate_dir: (setup.lane.language == Language::Rust).then_some(&*exp.dir),
+                    scenario: matches!(setup.call.callee, Callee::Scenario { .. }),
                 };
                 let breakdown = Breakdown::of(&graph, &setup.lane, origin, calls, scale);
                 Instructions {
@@ -202,6 +203,8 @@ fn count_lane(
         "--quiet".into(),
         "--collect-atstart=no".into(),
         "--toggle-collect=pyo3_lab_counted".into(),
+        // A scenario's phases, each (its set-up and checks are not counted).
+        "--toggle-collect=pyo3_lab_phase".into(),
         format!("--callgrind-out-file={}", file.display()).into(),
     ];
     let mut worker =

@@ -606,6 +606,10 @@ pub struct Breakdown {
     /// The crate's own hottest source lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hot_lines: Vec<HotLine>,
+    /// Counted under a scenario: many method calls made by Python code,
+    /// not one call on converted arguments.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scenario: bool,
 }
 
 fn yes() -> bool {

@@ -807,6 +807,7 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
         symbols: true,
         line_tables: true,
         hot_lines,
+        scenario: false,
     };
     let counted = |b: Breakdown, diagnosis: Option<&str>| Instructions {
         per_call: b.total(),

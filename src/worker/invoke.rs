@@ -56,6 +56,10 @@ impl<'py> Prepared<'py> {
         })
     }
 
+    pub fn is_scenario(&self) -> bool {
+        matches!(self, Self::Scenario { .. })
+    }
+
     /// Imports what `call` names and nothing else: the arguments are not made.
     pub fn load(py: Python<'py>, call: &Call) -> PyResult<Option<Bound<'py, PyAny>>> {
         if let Some(setup) = &call.setup {

@@ -88,9 +88,26 @@ fn py_fib(py: Python<'_>, n: u64) -> u64 {
     py.detach(|| crate::fibonacci::native(n))
 }
 
-/// Puts `pyo3_lab` (`spin_batch`, `calibrate`, `fib`) into `sys.modules`.
+/// Runs a scenario's next phase: `next(generator)`. Under callgrind,
+/// `--toggle-collect=pyo3_lab_phase` counts the phases' instructions only,
+/// not the scenario's untimed set-up and checks.
+#[pyfunction]
+fn phase<'py>(generator: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    pyo3_lab_phase(&mut || generator.call_method0("__next__"))
+}
+
+#[inline(never)]
+#[unsafe(no_mangle)]
+pub fn pyo3_lab_phase<'py>(
+    next: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    next()
+}
+
+/// Puts `pyo3_lab` (`spin_batch`, `calibrate`, `fib`, `phase`) into `sys.modules`.
 pub fn install(py: Python<'_>) -> PyResult<()> {
     let module = PyModule::new(py, "pyo3_lab")?;
+    module.add_function(wrap_pyfunction!(phase, &module)?)?;
     module.add_function(wrap_pyfunction!(py_fib, &module)?)?;
     module.add_function(wrap_pyfunction!(py_batch, &module)?)?;
     module.add_function(wrap_pyfunction!(py_calibrate, &module)?)?;

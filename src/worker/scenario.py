@@ -10,6 +10,8 @@ more than once: its times add up."""
 import time
 import types
 
+import pyo3_lab
+
 
 def run(scenario, factory, args):
     """(result, [(phase, seconds)]), or (result, None) for a scenario that
@@ -18,12 +20,15 @@ def run(scenario, factory, args):
     if not isinstance(out, types.GeneratorType):
         return out, None
     clock = time.perf_counter
+    # A phase runs through pyo3_lab.phase, which instruction counts watch;
+    # set-up and checks (no phase) run plainly.
+    step = pyo3_lab.phase
     phases = {}
     name = None
     started = 0.0
     while True:
         try:
-            got = next(out)
+            got = next(out) if name is None else step(out)
         except StopIteration as stop:
             if name is not None:
                 phases[name] = phases.get(name, 0.0) + clock() - started

@@ -78,6 +78,8 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 channel,
                 repeat,
                 chunks: chunks.as_deref(),
+                // A scenario's phases are counted one by one, never its set-up.
+                counted: !prepared.is_scenario(),
             };
             let tracemalloc = py.import("tracemalloc")?;
             if trace {
@@ -314,6 +316,8 @@ struct Run<'a> {
     channel: &'a Channel,
     repeat: u32,
     chunks: Option<&'a [u64]>,
+    /// Whether each call is made inside `pyo3_lab_counted`.
+    counted: bool,
 }
 
 /// One timed run's time per repetition, its last result, and a scenario's
@@ -342,7 +346,11 @@ impl Run<'_> {
         for rep in 0..repeat {
             result = match self.chunks {
                 None => {
-                    let made = counted(&mut call, None)?;
+                    let made = if self.counted {
+                        counted(&mut call, None)?
+                    } else {
+                        call(None)?
+                    };
                     if let Some(times) = made.phases {
                         scenario = true;
                         add_phases(&mut phases, times);
