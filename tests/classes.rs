@@ -208,8 +208,9 @@ fn a_sweep_of_a_scenario_keeps_its_phases_and_compare_reads_it() {
         .unwrap();
     let stdout = common::text(&compare.stdout);
     assert!(
-        stdout.contains("tally") && stdout.contains("factory (release)"),
-        "{stdout}{}",
+        stdout.contains("factory (release) (N = 2000)")
+            && stdout.contains("factory (release) (N = 2000) · read"),
+        "a row per lane and per phase: {stdout}{}",
         common::text(&compare.stderr)
     );
 }

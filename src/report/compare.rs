@@ -71,8 +71,15 @@ pub struct Row {
     pub experiment: String,
     pub lane: String,
     pub size: Option<u64>,
+    /// One phase of a scenario lane, set against the reference's same phase;
+    /// None for the whole lane.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     pub cells: Vec<Cell>,
 }
+
+/// What a row is of: experiment, lane, size, and the phase if it is one.
+type Key = (String, String, Option<u64>, Option<String>);
 
 /// The reference lane of `lane`'s experiment (and size) in `report`.
 fn reference<'a>(report: &'a Report, lane: &LaneResult) -> Option<&'a LaneResult> {
@@ -82,7 +89,7 @@ fn reference<'a>(report: &'a Report, lane: &LaneResult) -> Option<&'a LaneResult
         .find(|r| r.reference && r.experiment == lane.experiment && r.size() == lane.size())
 }
 
-fn find<'a>(report: &'a Report, key: &(String, String, Option<u64>)) -> Option<&'a LaneResult> {
+fn find<'a>(report: &'a Report, key: &Key) -> Option<&'a LaneResult> {
     report
         .results
         .iter()
@@ -96,12 +103,37 @@ pub(super) fn runs<'a>(report: &'a Report, lane: &'a LaneResult) -> Option<(&'a 
         .then_some((reference.times.as_slice(), lane.times.as_slice()))
 }
 
-/// This lane in report `now` against the same lane in `first`.
+/// The run times of the lane's reference and its own, of the whole lane or
+/// of one phase of it (beside the same phase of the reference).
+fn runs_of<'a>(
+    report: &'a Report,
+    lane: &'a LaneResult,
+    phase: Option<&str>,
+) -> Option<(&'a [f64], &'a [f64])> {
+    let Some(phase) = phase else {
+        return runs(report, lane);
+    };
+    let times = |r: &'a LaneResult| {
+        r.phases
+            .iter()
+            .find(|p| p.name == phase)
+            .map(|p| p.times.as_slice())
+            .filter(|t| !t.is_empty())
+    };
+    Some((times(reference(report, lane)?)?, times(lane)?))
+}
+
+/// This lane (or phase) in report `now` against the same in `first`.
 fn against(
     first: (&Report, &LaneResult),
     now: (&Report, &LaneResult),
+    phase: Option<&str>,
 ) -> Option<(Significance, String)> {
-    if let (Some(i0), Some(i1)) = (first.1.instruction_speedup, now.1.instruction_speedup) {
+    if let (None, Some(i0), Some(i1)) = (
+        phase,
+        first.1.instruction_speedup,
+        now.1.instruction_speedup,
+    ) {
         let ratio = i1 / i0;
         return Some((
             Significance {
@@ -124,8 +156,8 @@ fn against(
             "instructions".into(),
         ));
     }
-    let (r0, l0) = runs(first.0, first.1)?;
-    let (r1, l1) = runs(now.0, now.1)?;
+    let (r0, l0) = runs_of(first.0, first.1, phase)?;
+    let (r1, l1) = runs_of(now.0, now.1, phase)?;
     // (speed-up now) / (speed-up first), each report's speed-ups per round
     // (paired within its race), the two reports tested against each other.
     let tested = significance::two_sample(
@@ -135,15 +167,18 @@ fn against(
     Some((tested, "wall time".into()))
 }
 
-/// Every non-reference lane of every report, a row each, in the order they
-/// first appear.
+/// Every non-reference lane of every report, a row each (and a row for
+/// each phase of a scenario lane), in the order they first appear.
 pub fn table(inputs: &[Input]) -> Vec<Row> {
-    let mut keys: Vec<(String, String, Option<u64>)> = Vec::new();
+    let mut keys: Vec<Key> = Vec::new();
     for input in inputs {
         for r in input.report.results.iter().filter(|r| !r.reference) {
-            let key = (r.experiment.clone(), r.lane.clone(), r.size());
-            if !keys.contains(&key) {
-                keys.push(key);
+            let phases = r.phases.iter().map(|p| Some(p.name.clone()));
+            for phase in std::iter::once(None).chain(phases) {
+                let key = (r.experiment.clone(), r.lane.clone(), r.size(), phase);
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
             }
         }
     }
@@ -157,11 +192,14 @@ pub fn table(inputs: &[Input]) -> Vec<Row> {
                 .enumerate()
                 .map(|(i, input)| {
                     let lane = find(&input.report, &key);
+                    let phase = key.3.as_deref();
                     let speedup = lane
-                        .and_then(|l| runs(&input.report, l))
+                        .and_then(|l| runs_of(&input.report, l, phase))
                         .and_then(|(r, l)| stats::median_ratio(r, l));
                     let tested = match (i, first, lane) {
-                        (1.., Some(first), Some(lane)) => against(first, (&input.report, lane)),
+                        (1.., Some(first), Some(lane)) => {
+                            against(first, (&input.report, lane), phase)
+                        }
                         _ => None,
                     };
                     Cell {
@@ -175,6 +213,7 @@ pub fn table(inputs: &[Input]) -> Vec<Row> {
                 experiment: key.0,
                 lane: key.1,
                 size: key.2,
+                phase: key.3,
                 cells,
             }
         })
@@ -207,9 +246,13 @@ pub fn cell_text(cell: &Cell) -> String {
 }
 
 fn lane_name(row: &Row) -> String {
-    match row.size {
+    let lane = match row.size {
         Some(n) => format!("{} (N = {n})", row.lane),
         None => row.lane.clone(),
+    };
+    match &row.phase {
+        Some(phase) => format!("{lane} · {phase}"),
+        None => lane,
     }
 }
 
@@ -385,6 +428,83 @@ mod tests {
             name: name.into(),
             report,
         }
+    }
+
+    /// Two reports of a scenario: the lane as a whole the same, but one
+    /// phase twice as slow in the second, which its own row shows.
+    #[test]
+    fn each_phase_of_a_scenario_lane_gets_a_row() {
+        use crate::engine::types::PhaseTimes;
+        let noisy = |x: f64| {
+            vec![
+                x,
+                x * 1.01,
+                x * 0.99,
+                x * 1.02,
+                x * 0.98,
+                x * 1.005,
+                x * 0.995,
+                x,
+            ]
+        };
+        let with_phases = |insert: f64, lookup: f64| {
+            let phases = |a: f64, b: f64| {
+                vec![
+                    PhaseTimes {
+                        name: "insert".into(),
+                        times: noisy(a),
+                    },
+                    PhaseTimes {
+                        name: "lookup".into(),
+                        times: noisy(b),
+                    },
+                ]
+            };
+            let mut report = Report::begin(None, 8, 1);
+            report.results = super::super::lane_results(&[
+                LaneRecord {
+                    phases: phases(2.0, 2.0),
+                    ..record(Lane::python("python", true, true), noisy(4.0))
+                },
+                LaneRecord {
+                    phases: phases(insert, lookup),
+                    ..record(
+                        Lane::rust("run", Variant::Release, true),
+                        noisy(insert + lookup),
+                    )
+                },
+            ]);
+            report
+        };
+        let inputs = [
+            Input {
+                name: "a.json".into(),
+                report: with_phases(0.5, 1.5),
+            },
+            Input {
+                name: "b.json".into(),
+                report: with_phases(1.0, 1.0),
+            },
+        ];
+        let rows = table(&inputs);
+        let names: Vec<String> = rows.iter().map(lane_name).collect();
+        assert_eq!(
+            names,
+            [
+                "rust-release",
+                "rust-release · insert",
+                "rust-release · lookup"
+            ]
+        );
+        let insert = rows[1].cells[1].against_first.as_ref().unwrap();
+        assert!(
+            insert.significant && (insert.ratio - 0.5).abs() < 0.05,
+            "{insert:?}"
+        );
+        let lookup = rows[2].cells[1].against_first.as_ref().unwrap();
+        assert!(lookup.significant && lookup.ratio > 1.4, "{lookup:?}");
+        let whole = rows[0].cells[1].against_first.as_ref().unwrap();
+        assert!(!whole.significant, "the sum is the same: {whole:?}");
     }
 
     #[test]
