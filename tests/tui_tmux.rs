@@ -526,3 +526,39 @@ fn the_why_pane_shows_where_listsums_instructions_go() {
     });
     lab.keys("q");
 }
+
+#[test]
+fn a_class_race_shows_each_lanes_phases_at_80x24() {
+    let lab = Session::with_args("phases", "--lab tests/fixtures/tally --n 2000");
+    lab.resize(80, 24);
+    lab.wait_for("set-up", Duration::from_secs(300), |s| {
+        s.contains("Python 3.")
+    });
+    lab.keys("d"); // release builds only: every lane and its phases fit
+    lab.keys("r");
+    let screen = lab.wait_for("the race and its phases", ROUND, |s| {
+        s.contains("bars: median time") && s.contains("│phases")
+    });
+    let header = screen
+        .lines()
+        .find(|l| l.starts_with("│phases"))
+        .unwrap_or_default();
+    assert!(
+        header.contains("make") && header.contains("add") && header.contains("read"),
+        "{screen}"
+    );
+    // Under each lane a row of phases: the reference's times, the ports'
+    // speed-ups over them.
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with("│  └")).collect();
+    assert_eq!(rows.len(), 4, "a row for each lane:\n{screen}");
+    assert!(
+        rows[0].contains("s "),
+        "the reference's own times: {}",
+        rows[0]
+    );
+    for row in &rows[1..] {
+        assert_eq!(row.matches('x').count(), 3, "a speed-up per phase: {row}");
+    }
+    assert!(screen.contains("✗"), "sloppy's wrong result:\n{screen}");
+    lab.keys("q");
+}

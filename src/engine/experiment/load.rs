@@ -422,9 +422,10 @@ fn experiment_dirs(dir: &Path, depth: u32) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| p.is_dir())
         .collect();
-    subdirs.sort();
-    // The experiments of this level first (the chapter's fibonacci leads the
-    // lab), then those of the lessons in folders below.
+    // The chapter's experiment leads the lab (the one the terminal opens
+    // on), then the others by name; those of this level first, then those of
+    // the lessons in folders below.
+    subdirs.sort_by_key(|d| (!d.ends_with(crate::engine::DEFAULT_EXPERIMENT), d.clone()));
     let (own, lessons): (Vec<PathBuf>, Vec<PathBuf>) =
         subdirs.into_iter().partition(|d| d.join(LAB_TOML).exists());
     let nested = lessons
@@ -619,6 +620,18 @@ args = [1000]
         assert_eq!(call.text(), "reference.workload(cache.Lru,1000)");
         assert_eq!(e.rust[0].key, "[[rust]] #1 class");
         assert_eq!(e.rust[1].key, "[[rust]] #2 function");
+        // A scenario of its own file: watched, and on every lane's path.
+        fs::write(
+            dir.path().join("drive.py"),
+            "def workload(make, n): return n\n",
+        )
+        .unwrap();
+        let own = CLASSES.replace("[scenario]\n", "[scenario]\nfile = \"drive.py\"\n");
+        fs::write(dir.path().join(LAB_TOML), own).unwrap();
+        let e = Experiment::load(dir.path()).unwrap();
+        let files = e.python_files();
+        assert_eq!(files.len(), 2, "{files:?}");
+        assert!(files[1].ends_with("drive.py"), "{files:?}");
     }
 
     #[test]
@@ -916,6 +929,14 @@ args = [1000]
         assert_eq!(
             found.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
             ["good", "ema"]
+        );
+        // The chapter's experiment leads, whatever sorts before it.
+        let chapter = folder(GOOD);
+        fs::rename(chapter.path(), root.path().join("fibonacci")).unwrap();
+        let (found, _) = discover(&[root.path().to_path_buf()]);
+        assert_eq!(
+            found.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+            ["fibonacci", "good", "ema"]
         );
         let (_, errors) = discover(&[root.path().join("absent")]);
         assert!(errors[0].contains("no such folder"), "{errors:?}");
