@@ -209,14 +209,7 @@ fn count_lane(
     ];
     let mut worker =
         Worker::spawn_under(&wrapper, &setup.paths, cancel).map_err(|e| e.to_string())?;
-    let request = Request::Race {
-        call: setup.call.with_args(args.to_vec()),
-        chunks: None,
-        expect: None,
-        tolerance: setup.tolerance,
-        repeat: calls,
-        trace: false,
-    };
+    let request = setup.run(setup.call.with_args(args.to_vec()), None, calls, None);
     let limit = timeout.map(|t| t * SLOWDOWN);
     worker
         .call(&request, limit, |_| {})

@@ -141,6 +141,27 @@ impl LaneSetup {
             .collect()
     }
 
+    /// The request that makes `call` (this lane's, on some arguments) once
+    /// per repetition, timed, its result checked against `expect` with the
+    /// lane's tolerance: the race, the differential check and the
+    /// instruction counts all send it.
+    pub fn run(
+        &self,
+        call: Call,
+        expect: Option<String>,
+        repeat: u32,
+        chunks: Option<Vec<u64>>,
+    ) -> Request {
+        Request::Race {
+            call,
+            chunks,
+            expect,
+            tolerance: self.tolerance,
+            repeat,
+            trace: false,
+        }
+    }
+
     fn label(&self) -> String {
         match (self.lane.language, self.lane.variant) {
             (Language::Python, _) => "CPython".into(),
@@ -234,14 +255,12 @@ impl Plan {
         } else {
             self.chunks.clone()
         };
-        Request::Race {
-            call: setup.call.with_args(self.args.clone()),
-            chunks,
+        setup.run(
+            setup.call.with_args(self.args.clone()),
             expect,
-            tolerance: setup.tolerance,
             repeat,
-            trace: false,
-        }
+            chunks,
+        )
     }
 
     fn command(&self, setup: &LaneSetup) -> String {

@@ -146,18 +146,12 @@ fn ask(
 ) -> (Answer, Option<bool>) {
     let args: Vec<Value> = serde_json::from_str(&input.args).unwrap_or_default();
     let call = setup.call.with_args(args);
-    let request = Request::Race {
-        call: if input.through_setup {
-            call
-        } else {
-            call.without_setup()
-        },
-        chunks: None,
-        expect,
-        tolerance: setup.tolerance,
-        repeat: 1,
-        trace: false,
+    let call = if input.through_setup {
+        call
+    } else {
+        call.without_setup()
     };
+    let request = setup.run(call, expect, 1, None);
     match worker.call(&request, Some(CALL_LIMIT), &mut |_| {}) {
         Ok(done) => (
             Answer::Value {
