@@ -174,6 +174,15 @@ pub enum Command {
         #[arg(long)]
         class: bool,
     },
+    /// Write a lab.toml for an existing maturin project: its #[pyfunction]s
+    /// and #[pyclass]es read from its sources, a Python function of the same
+    /// name as the reference, its defaults as the input; a marked TODO for
+    /// what is not found
+    Init {
+        /// The maturin project (the folder with Cargo.toml and pyproject.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Set the --json reports of several runs side by side (a CI matrix, two
     /// branches): each lane's speed-up in each, and whether it differs from
     /// the first report's significantly.

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod engine;
 mod fibonacci;
+mod init;
 mod report;
 mod scaffold;
 mod tui;
@@ -28,6 +29,28 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("pyo3-lab worker: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::Init { dir }) => {
+            return match init::init(dir) {
+                Ok(written) => {
+                    println!("wrote {}", written.lab_toml.display());
+                    match written.todo {
+                        Some(todo) => println!(
+                            "fill in one line, marked TODO: {todo}; then pyo3-lab --lab {}",
+                            dir.display()
+                        ),
+                        None => println!(
+                            "race it:        pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
+                            dir.display()
+                        ),
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
                     ExitCode::FAILURE
                 }
             };
@@ -71,6 +94,11 @@ fn main() -> ExitCode {
         }
         Some(Command::Bench { .. }) | None => {}
     }
+    let mut cli = cli;
+    if let Err(e) = race_where_the_code_is(&mut cli) {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
     let (home, project) = match locate(&cli) {
         Ok(found) => found,
         Err(e) => {
@@ -103,6 +131,27 @@ fn main() -> ExitCode {
     } else {
         tui::run(lab, cli.race.n)
     }
+}
+
+/// With no `--lab`, a folder with a lab.toml is the experiment to race;
+/// a maturin project without one is told how to make one.
+fn race_where_the_code_is(cli: &mut Cli) -> Result<(), String> {
+    if !cli.lab.lab.is_empty() || cli.command.is_some() {
+        return Ok(());
+    }
+    let Ok(here) = std::env::current_dir() else {
+        return Ok(());
+    };
+    if here.join(engine::experiment::LAB_TOML).is_file() {
+        cli.lab.lab.push(here);
+    } else if here.join("pyproject.toml").is_file() && here.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "{} is a maturin project without a lab.toml: `pyo3-lab init` writes one from its \
+             sources (or pass --lab DIR to race another experiment)",
+            here.display()
+        ));
+    }
+    Ok(())
 }
 
 fn locate(cli: &Cli) -> anyhow::Result<(Home, Project)> {

@@ -15,9 +15,11 @@ type Template = [(&'static str, &'static str); 5];
 macro_rules! template {
     ($folder:literal) => {
         [
+            // `.tmpl`: a folder holding a Cargo.toml is a package of its own
+            // to cargo, which `cargo package` would leave out.
             (
                 "Cargo.toml",
-                include_str!(concat!("../assets/", $folder, "/Cargo.toml")),
+                include_str!(concat!("../assets/", $folder, "/Cargo.toml.tmpl")),
             ),
             (
                 "pyproject.toml",

@@ -219,20 +219,14 @@ fn a_sweep_of_a_scenario_keeps_its_phases_and_compare_reads_it() {
 /// reference; a pure-Python class and three #[pyclass] ports race it.
 #[test]
 fn the_classes_lesson_races_cachetools_against_its_ports() {
-    let run = common::check(&[
+    let run = common::check_once_right(&[
         "--lab",
         "lab/classes",
         "--n",
         "2000",
         "--variants",
         "release",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
     ]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    common::assert_all_correct(&run.report);
     assert_eq!(
         common::lane_names(&run.report, None),
         [

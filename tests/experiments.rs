@@ -74,18 +74,7 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
 fn a_new_numpy_experiment_builds_and_races_as_it_stands() {
     let dir = tempfile::tempdir().unwrap();
     let (exp, _) = scaffold("rough", &["--numpy"], dir.path());
-    let run = common::check(&[
-        "--lab",
-        exp.to_str().unwrap(),
-        "--n",
-        "100000",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-    ]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    common::assert_all_correct(&run.report);
+    let run = common::check_once_right(&["--lab", exp.to_str().unwrap(), "--n", "100000"]);
     assert_eq!(
         common::lane_names(&run.report, None),
         [
@@ -103,18 +92,7 @@ fn a_new_numpy_experiment_builds_and_races_as_it_stands() {
 fn a_new_class_experiment_races_phase_by_phase_as_it_stands() {
     let dir = tempfile::tempdir().unwrap();
     let (exp, _) = scaffold("bins", &["--class"], dir.path());
-    let run = common::check(&[
-        "--lab",
-        exp.to_str().unwrap(),
-        "--n",
-        "5000",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-    ]);
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    common::assert_all_correct(&run.report);
+    let run = common::check_once_right(&["--lab", exp.to_str().unwrap(), "--n", "5000"]);
     assert_eq!(
         common::lane_names(&run.report, None),
         ["python", "rust-debug", "rust-release"]
@@ -128,6 +106,36 @@ fn a_new_class_experiment_races_phase_by_phase_as_it_stands() {
             .collect();
         assert_eq!(phases, ["construct", "add", "count", "attribute"], "{r}");
     }
+}
+
+/// An existing maturin project with no lab.toml: `init` reads its exports
+/// and its Python twin, and what it writes races as it stands.
+#[test]
+fn init_writes_a_lab_toml_for_an_existing_crate_that_races() {
+    let dir = tempfile::tempdir().unwrap();
+    let (exp, _) = scaffold("counted", &[], dir.path());
+    std::fs::remove_file(exp.join("lab.toml")).unwrap();
+    let reference = std::fs::read_to_string(exp.join("reference.py")).unwrap();
+    std::fs::write(
+        exp.join("reference.py"),
+        reference.replace(
+            "def count_primes(n: int)",
+            "def count_primes(n: int = 5000)",
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::bin())
+        .arg("init")
+        .arg(&exp)
+        .output()
+        .unwrap();
+    let said = common::text(&out.stdout);
+    assert!(out.status.success() && said.contains("race it:"), "{said}");
+    let run = common::check_once_right(&["--lab", exp.to_str().unwrap()]);
+    assert_eq!(
+        common::lane_row(&run.report, "python").unwrap()["result"],
+        "669"
+    );
 }
 
 #[test]

@@ -55,6 +55,17 @@ pub fn check(args: &[&str]) -> Checked {
     }
 }
 
+/// `--check` with `args`, one measured run and no warm-up, which must pass
+/// with every lane right.
+pub fn check_once_right(args: &[&str]) -> Checked {
+    let mut all = args.to_vec();
+    all.extend(["--runs", "1", "--warmup", "0"]);
+    let run = check(&all);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_all_correct(&run.report);
+    run
+}
+
 /// One timed run of the release build, no warm-up: enough to see a result.
 pub const ONE_RELEASE_RUN: [&str; 6] = ["--variants", "release", "--runs", "1", "--warmup", "0"];
 
