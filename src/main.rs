@@ -155,8 +155,7 @@ fn race_where_the_code_is(cli: &mut Cli) -> Result<(), String> {
 }
 
 fn locate(cli: &Cli) -> anyhow::Result<(Home, Project)> {
-    Ok((
-        Home::open(&cli.lab.home)?,
-        Project::locate(cli.lab.project.as_deref())?,
-    ))
+    let home = Home::open(&cli.lab.home)?;
+    let project = Project::locate(cli.lab.project.as_deref(), &home)?;
+    Ok((home, project))
 }

@@ -135,8 +135,9 @@ pub struct Project {
 
 impl Project {
     /// `dir` if given, else the working directory if it holds a lab, else the
-    /// source tree this binary was built from.
-    pub fn locate(dir: Option<&Path>) -> Result<Self> {
+    /// source tree this binary was built from, else (an installed binary,
+    /// its source gone) the lessons it carries, unpacked into `home`.
+    pub fn locate(dir: Option<&Path>, home: &Home) -> Result<Self> {
         let candidates: Vec<PathBuf> = match dir {
             Some(d) => vec![d.to_path_buf()],
             None => vec![
@@ -150,6 +151,11 @@ impl Project {
                     root: std::path::absolute(c)?,
                 });
             }
+        }
+        if dir.is_none() {
+            return Ok(Self {
+                root: super::lessons::unpacked(home.root())?,
+            });
         }
         bail!(
             "no pyo3-lab project (a folder with lab/ and assets/) at {}: pass --project DIR",

@@ -19,6 +19,7 @@ pub mod gil;
 pub mod home;
 pub mod inputs;
 pub mod instructions;
+mod lessons;
 pub mod packages;
 mod pgo;
 mod pip;

@@ -206,7 +206,7 @@ fn bench(rust: &[&str], script: Script) -> Bench {
     let dir = experiment_dir(root.path(), rust);
     let script = Arc::new(script);
     let home = Home::open(&root.path().join("home")).unwrap();
-    let project = Project::locate(Some(Path::new(env!("CARGO_MANIFEST_DIR")))).unwrap();
+    let project = Project::locate(Some(Path::new(env!("CARGO_MANIFEST_DIR"))), &home).unwrap();
     let seams: (Arc<dyn Launcher>, Arc<dyn BuildStep>) = (
         Arc::new(FakeLauncher(Arc::clone(&script))),
         Arc::new(FakeBuilder(Arc::clone(&script))),
