@@ -145,14 +145,20 @@ impl Project {
                 PathBuf::from(env!("CARGO_MANIFEST_DIR")),
             ],
         };
-        for c in &candidates {
+        Self::first_of(&candidates, dir.is_none(), home)
+    }
+
+    /// The first of `candidates` holding a lab, else (when `carried` may
+    /// stand in) the lessons the binary carries.
+    fn first_of(candidates: &[PathBuf], carried: bool, home: &Home) -> Result<Self> {
+        for c in candidates {
             if c.join("lab").is_dir() && c.join("assets").is_dir() {
                 return Ok(Self {
                     root: std::path::absolute(c)?,
                 });
             }
         }
-        if dir.is_none() {
+        if carried {
             return Ok(Self {
                 root: super::lessons::unpacked(home.root())?,
             });
@@ -170,5 +176,26 @@ impl Project {
 
     pub fn assets(&self) -> PathBuf {
         self.root.join("assets")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An installed binary whose source tree is gone, run in a folder that
+    /// holds no lab: the lessons it carries stand in; a --project that
+    /// holds none is an error that says so.
+    #[test]
+    fn without_a_source_tree_the_carried_lessons_are_the_project() {
+        let scratch = tempfile::tempdir().unwrap();
+        let home = Home::open(&scratch.path().join("home")).unwrap();
+        let gone = vec![scratch.path().join("here"), scratch.path().join("source")];
+        let project = Project::first_of(&gone, true, &home).unwrap();
+        assert!(project.lab().join("fibonacci/lab.toml").is_file());
+        assert!(project.assets().join("gil_demo.py").is_file());
+        assert!(project.lab().starts_with(home.root()));
+        let err = Project::first_of(&gone[..1], false, &home).unwrap_err();
+        assert!(err.to_string().contains("pass --project DIR"), "{err}");
     }
 }
