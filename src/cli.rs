@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::home::DEFAULT_HOME;
+use crate::engine::home::default_home;
 
 /// Race Python against its PyO3 port, live, and watch what the GIL does to threads.
 ///
@@ -94,8 +94,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct LabArgs {
-    /// Where the lab keeps its venv, builds and log.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_HOME, global = true)]
+    /// Where the lab keeps its venv, builds and log: by default a per-user
+    /// cache ($XDG_CACHE_HOME/pyo3-lab, else ~/.cache/pyo3-lab), shared by
+    /// every project
+    #[arg(long, value_name = "DIR", default_value_os_t = default_home(), global = true)]
     pub home: PathBuf,
 
     /// The Python to make the venv from (default: the one pyo3-lab embeds).

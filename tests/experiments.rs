@@ -254,7 +254,7 @@ fn a_corrupted_build_is_rebuilt_not_loaded() {
     assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
 
     // Overwrite the release module's bytes in place: same name, same size.
-    let site = common::home().join("site/rebuilt/release/rebuilt");
+    let site = common::home_entry("site", &exp, "").join("release/rebuilt");
     let module = std::fs::read_dir(&site)
         .unwrap()
         .flatten()

@@ -259,8 +259,7 @@ fn a_module_python_cannot_import_fails_its_build_in_one_sentence() {
         assert!(error.contains(says), "{error}");
         assert!(!error.contains('\n'), "one sentence: {error}");
         assert_eq!(result, "", "nothing raced");
-        let key = exp.file_name().unwrap().to_str().unwrap();
-        let manifest = common::home().join(format!("builds/{key}-release.json"));
+        let manifest = common::home_entry("builds", exp, "-release.json");
         assert!(
             !manifest.exists(),
             "recorded as built: {}",

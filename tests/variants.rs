@@ -75,9 +75,12 @@ fn five_variants_build_race_and_get_a_verdict_against_release() {
             "rust-native"
         ]
     );
-    let abi3 = common::home().join("site/fibonacci/abi3/fibonacci/fibonacci.abi3.so");
+    // A build's outputs are named by its crate and where that crate is.
+    let fibonacci = common::project().join("lab/fibonacci");
+    let named = |folder: &str, suffix: &str| common::home_entry(folder, &fibonacci, suffix);
+    let abi3 = named("site", "").join("abi3/fibonacci/fibonacci.abi3.so");
     assert!(abi3.is_file(), "the abi3 module says so in its name");
-    let log = std::fs::read_to_string(common::home().join("logs/fibonacci-pgo.log")).unwrap();
+    let log = std::fs::read_to_string(named("logs", "-pgo.log")).unwrap();
     assert!(
         log.contains("pgo: merged") && log.contains("-Cprofile-use"),
         "the PGO build used a profile: {log}"

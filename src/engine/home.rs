@@ -8,8 +8,17 @@ use anyhow::{Context, Result, bail};
 
 use super::types::{Target, Variant};
 
-/// The default lab home, relative to the working directory.
-pub const DEFAULT_HOME: &str = ".pyo3-lab";
+/// The default lab home: a per-user cache, so the venv, maturin and the
+/// compiled pyo3 are made once for all of a user's projects:
+/// `$XDG_CACHE_HOME/pyo3-lab`, else `~/.cache/pyo3-lab`, else (no home
+/// directory at all) `.pyo3-lab` here.
+pub fn default_home() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    cache.map_or_else(|| PathBuf::from(".pyo3-lab"), |c| c.join("pyo3-lab"))
+}
 
 #[derive(Clone, Debug)]
 pub struct Home {
@@ -69,10 +78,20 @@ impl Home {
         }
     }
 
+    /// A build's name in this home: its crate's folder name, and where that
+    /// folder is (one home serves every project of a user, and two of them
+    /// may both have a crate called `core`).
+    fn key(target: &Target) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(target.dir.to_string_lossy().as_bytes());
+        let place: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
+        format!("{}-{place}", target.krate)
+    }
+
     pub fn wheels(&self, target: &Target) -> PathBuf {
         self.root
             .join("wheels")
-            .join(&target.krate)
+            .join(Self::key(target))
             .join(target.variant.name())
     }
 
@@ -80,21 +99,25 @@ impl Home {
     pub fn site(&self, target: &Target) -> PathBuf {
         self.root
             .join("site")
-            .join(&target.krate)
+            .join(Self::key(target))
             .join(target.variant.name())
     }
 
     pub fn manifest(&self, target: &Target) -> PathBuf {
-        self.root
-            .join("builds")
-            .join(format!("{}-{}.json", target.krate, target.variant.name()))
+        self.root.join("builds").join(format!(
+            "{}-{}.json",
+            Self::key(target),
+            target.variant.name()
+        ))
     }
 
     /// The whole output of the last build of `target`, kept for reading later.
     pub fn build_log(&self, target: &Target) -> PathBuf {
-        self.root
-            .join("logs")
-            .join(format!("{}-{}.log", target.krate, target.variant.name()))
+        self.root.join("logs").join(format!(
+            "{}-{}.log",
+            Self::key(target),
+            target.variant.name()
+        ))
     }
 
     /// The Python packages experiments ask for, a folder per requirement set.
@@ -106,7 +129,7 @@ impl Home {
     pub fn pgo(&self, target: &Target) -> PathBuf {
         self.root
             .join("pgo")
-            .join(format!("{}-{}", target.krate, target.variant.name()))
+            .join(format!("{}-{}", Self::key(target), target.variant.name()))
     }
 
     /// Where callgrind writes its counts.
@@ -186,6 +209,35 @@ mod tests {
     /// An installed binary whose source tree is gone, run in a folder that
     /// holds no lab: the lessons it carries stand in; a --project that
     /// holds none is an error that says so.
+    /// One home serves every project: two crates of one name in two places
+    /// never share a build.
+    #[test]
+    fn builds_are_named_by_crate_and_place() {
+        let scratch = tempfile::tempdir().unwrap();
+        let home = Home::open(scratch.path()).unwrap();
+        let here = Target::new("core", Path::new("/work/a/core"), Variant::Release);
+        let there = Target::new("core", Path::new("/work/b/core"), Variant::Release);
+        assert_ne!(home.site(&here), home.site(&there));
+        assert_ne!(home.manifest(&here), home.manifest(&there));
+        let name = home.site(&here);
+        let key = name
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            key.starts_with("core-") && key.len() == "core-".len() + 6,
+            "{key}"
+        );
+        assert_eq!(
+            home.site(&here),
+            home.site(&here.clone()),
+            "the same place, the same name"
+        );
+    }
+
     #[test]
     fn without_a_source_tree_the_carried_lessons_are_the_project() {
         let scratch = tempfile::tempdir().unwrap();

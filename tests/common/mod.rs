@@ -37,6 +37,17 @@ pub struct Checked {
     pub stderr: String,
 }
 
+/// What the shared home keeps under `folder` of the crate in `dir` (an
+/// absolute path): a build is named by its folder's name and a short hash
+/// of where it is, `{name}-{place}{suffix}`, as `Home` names it.
+pub fn home_entry(folder: &str, dir: &Path, suffix: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
+    let place: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
+    let name = dir.file_name().unwrap().to_string_lossy();
+    home().join(folder).join(format!("{name}-{place}{suffix}"))
+}
+
 /// Runs `--check` in the shared home with `args`, writing the JSON report.
 pub fn check(args: &[&str]) -> Checked {
     let dir = tempfile::tempdir().unwrap();
