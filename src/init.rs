@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::engine::inputs::is_output;
+
 /// What the crate exports to Python, by the name Python sees.
 #[derive(Debug, Default, PartialEq)]
 pub struct Exports {
@@ -112,9 +114,8 @@ fn python_files(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
     for path in paths {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.unwrap_or_default();
-        if name.starts_with('.')
-            || ["target", "venv", "__pycache__", "build"].contains(&name.as_str())
-        {
+        // A venv's and a build's Python is not the project's own.
+        if is_output(&name) || ["venv", "build"].contains(&name.as_str()) {
             continue;
         }
         if path.is_dir() && depth > 0 {

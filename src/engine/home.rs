@@ -84,8 +84,7 @@ impl Home {
     fn key(target: &Target) -> String {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(target.dir.to_string_lossy().as_bytes());
-        let place: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
-        format!("{}-{place}", target.krate)
+        format!("{}-{}", target.krate, super::inputs::hex(&digest[..3]))
     }
 
     pub fn wheels(&self, target: &Target) -> PathBuf {

@@ -125,7 +125,7 @@ fn collect_files(
             .with_context(|| format!("cannot read {}", dir.display()))?
             .path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.is_none_or(|n| n.starts_with('.') || n == "target" || n == "__pycache__") {
+        if name.is_none_or(|n| is_output(&n)) {
             continue;
         }
         // metadata() follows a symlink to what it points at.
@@ -138,6 +138,13 @@ fn collect_files(
         }
     }
     Ok(())
+}
+
+/// Whether a file or folder of that name is built, cached or hidden (cargo's
+/// `target`, Python's `__pycache__`, dot-folders), never a source: what
+/// builds, the lessons' archive, `init` and the file watch all skip.
+pub fn is_output(name: &str) -> bool {
+    name.starts_with('.') || name == "target" || name == "__pycache__"
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -18,12 +18,6 @@ const ARCHIVE: &[u8] = include_bytes!("../../assets/lessons.tar");
 #[cfg(test)]
 const ARCHIVE_PATH: &str = "assets/lessons.tar";
 
-/// Folders that are built or cached, never a lesson's source.
-#[cfg(test)]
-fn skipped(name: &str) -> bool {
-    name.starts_with('.') || ["target", "__pycache__", "venv"].contains(&name)
-}
-
 /// The lessons' files under `root`, relative and sorted: `lab/` and
 /// `assets/`, less build outputs, the README's pictures and the archive.
 #[cfg(test)]
@@ -35,7 +29,7 @@ fn members(root: &Path) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = dir.join(&name);
-            if skipped(&name)
+            if super::inputs::is_output(&name)
                 || path == Path::new(ARCHIVE_PATH)
                 || path == Path::new("assets/readme")
             {
@@ -78,8 +72,7 @@ fn pack(root: &Path) -> Result<Vec<u8>> {
 /// The lessons unpacked under `home` (once per archive): the folder to use
 /// as the project, holding `lab/` and `assets/`.
 pub fn unpacked(home: &Path) -> Result<PathBuf> {
-    let digest = Sha256::digest(ARCHIVE);
-    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let tag = super::inputs::hex(&Sha256::digest(ARCHIVE)[..6]);
     let dir = home
         .join("lessons")
         .join(format!("{}-{tag}", env!("CARGO_PKG_VERSION")));

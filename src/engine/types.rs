@@ -255,26 +255,34 @@ pub struct PhaseTimes {
     pub times: Vec<f64>,
 }
 
+impl PhaseTimes {
+    /// Adds one run's phases to `kept`, which holds `runs` runs so far: a
+    /// phase missing from a run counts 0 there, so every list stays beside
+    /// the lane's times.
+    pub fn add_run(kept: &mut Vec<PhaseTimes>, runs: usize, phases: &[(String, f64)]) {
+        for (name, t) in phases {
+            match kept.iter_mut().find(|p| p.name == *name) {
+                Some(p) => p.times.push(*t),
+                None => kept.push(PhaseTimes {
+                    name: name.clone(),
+                    times: std::iter::repeat_n(0.0, runs).chain([*t]).collect(),
+                }),
+            }
+        }
+        for p in kept.iter_mut() {
+            p.times.resize(runs + 1, 0.0);
+        }
+    }
+}
+
 impl LaneRecord {
     /// Keeps one measured run: its time, its memory, its phases (a phase
     /// missing from some run counts 0 there, so every list stays beside
     /// `times`).
     pub fn push_run(&mut self, seconds: f64, memory: Option<u64>, phases: &[(String, f64)]) {
-        let before = self.times.len();
+        PhaseTimes::add_run(&mut self.phases, self.times.len(), phases);
         self.times.push(seconds);
         self.memory.push(memory);
-        for (name, t) in phases {
-            match self.phases.iter_mut().find(|p| p.name == *name) {
-                Some(p) => p.times.push(*t),
-                None => self.phases.push(PhaseTimes {
-                    name: name.clone(),
-                    times: std::iter::repeat_n(0.0, before).chain([*t]).collect(),
-                }),
-            }
-        }
-        for p in &mut self.phases {
-            p.times.resize(before + 1, 0.0);
-        }
     }
 
     /// Drops the last measured run (one made with a call count since changed).

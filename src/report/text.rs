@@ -217,27 +217,36 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
         .as_ref()
         .map(|f| format!("  then {f}"))
         .unwrap_or_default();
+    let times = [median, mean, sd, min, max];
     let mut out = format!(
-        "  {name:<width$} {:>10} {:>21} {:>10} {:>10} {speed:>16}  {verdict}{failure}\n",
+        "{}  {verdict}{failure}\n",
+        columns(name, width, times, &speed)
+    );
+    for p in &r.phases {
+        // The reference's phases are the baseline: no word beside each.
+        let speed = if r.reference {
+            String::new()
+        } else {
+            speed_cell(false, p.speedup, p.speedup_error, &p.vs_reference)
+        };
+        let times = [p.median, p.mean, p.stddev, p.min, p.max];
+        let line = columns(&format!("  · {}", p.name), width, times, &speed);
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+/// A row of the race table up to its result: name, median, mean ± σ, min,
+/// max (`times` in that order) and the speed-up cell.
+fn columns(name: &str, width: usize, times: [f64; 5], speed: &str) -> String {
+    let [median, mean, sd, min, max] = times;
+    format!(
+        "  {name:<width$} {:>10} {:>21} {:>10} {:>10} {speed:>16}",
         seconds(median),
         format!("{} ± {}", seconds(mean), seconds(sd)),
         seconds(min),
         seconds(max),
-    );
-    for p in &r.phases {
-        let speed = speed_cell(r.reference, p.speedup, p.speedup_error, &p.vs_reference);
-        let speed = if r.reference { String::new() } else { speed };
-        let name = format!("  · {}", p.name);
-        let line = format!(
-            "  {name:<width$} {:>10} {:>21} {:>10} {:>10} {speed:>16}",
-            seconds(p.median),
-            format!("{} ± {}", seconds(p.mean), seconds(p.stddev)),
-            seconds(p.min),
-            seconds(p.max),
-        );
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    out
+    )
 }
 
 /// A lane's (or a phase's) speed-up over the reference, as the table shows

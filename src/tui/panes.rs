@@ -280,22 +280,9 @@ impl RacePane {
                 ) = (warmup, &outcome)
                 {
                     let samples = self.samples.entry(lane.name.clone()).or_default();
-                    samples.push(*seconds);
-                    let runs = samples.len();
                     let kept = self.phases.entry(lane.name.clone()).or_default();
-                    for (name, t) in phases {
-                        match kept.iter_mut().find(|p| p.name == *name) {
-                            Some(p) => p.times.push(*t),
-                            None => kept.push(PhaseTimes {
-                                name: name.clone(),
-                                times: vec![*t],
-                            }),
-                        }
-                    }
-                    // A phase some run skipped keeps its other runs only.
-                    for p in kept.iter_mut() {
-                        p.times.truncate(runs);
-                    }
+                    PhaseTimes::add_run(kept, samples.len(), phases);
+                    samples.push(*seconds);
                 }
                 let state = match outcome {
                     RunOutcome::Done {

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::AppEvent;
 use crate::engine::experiment::Experiment;
+use crate::engine::inputs::is_output;
 
 /// How long the writes must be quiet before a round starts.
 pub const SETTLE: Duration = Duration::from_millis(300);
@@ -57,13 +58,13 @@ fn relevant(path: &Path, exp: &Experiment, files: &[PathBuf]) -> bool {
     let Ok(inside) = path.strip_prefix(&exp.dir) else {
         return false;
     };
-    !inside.components().any(|c| {
-        let c = c.as_os_str().to_string_lossy();
-        c == "target" || c == "__pycache__" || c.starts_with('.')
-    }) && !path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .is_some_and(|n| n.ends_with('~') || n.ends_with(".swp") || n.ends_with(".tmp"))
+    !inside
+        .components()
+        .any(|c| is_output(&c.as_os_str().to_string_lossy()))
+        && !path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .is_some_and(|n| n.ends_with('~') || n.ends_with(".swp") || n.ends_with(".tmp"))
 }
 
 /// Starts watching `exp`; each settled batch of relevant changes becomes one

@@ -133,7 +133,8 @@ impl<'py> Prepared<'py> {
     }
 }
 
-fn import<'py>(py: Python<'py>, code: &Code) -> PyResult<Bound<'py, PyAny>> {
+/// `module.name`, imported.
+pub fn import<'py>(py: Python<'py>, code: &Code) -> PyResult<Bound<'py, PyAny>> {
     py.import(code.module.as_str())?.getattr(code.name.as_str())
 }
 

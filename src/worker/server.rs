@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::capture::Channel;
-use super::invoke::{Helper, Made, Prepared, failure};
+use super::invoke::{Helper, Made, Prepared, failure, import};
 use super::memory;
 use super::protocol::{Code, FailKind, Reply, Request, Tolerance, decode};
 
@@ -102,8 +102,14 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 Err(e) => return Ok(raised(py, &e)),
             };
             channel.send(&Reply::Memory { peak, traced });
-            let reply = finished(py, timed.seconds, &timed.result, expect, tolerance)?;
-            Ok(with_phases(reply, timed.phases))
+            finished(
+                py,
+                timed.seconds,
+                &timed.result,
+                expect,
+                tolerance,
+                timed.phases,
+            )
         }
         Request::Threads {
             call,
@@ -151,9 +157,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             ))
         }
         Request::Inputs { inputs, seeds } => {
-            let f = py
-                .import(inputs.module.as_str())?
-                .getattr(inputs.name.as_str())?;
+            let f = import(py, &inputs)?;
             let random = py.import("random")?.getattr("Random")?;
             let json = py.import("json")?;
             let mut made = Vec::with_capacity(seeds.len());
@@ -174,9 +178,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             ))
         }
         Request::Overhead { function, calls } => {
-            let f = py
-                .import(function.module.as_str())?
-                .getattr(function.name.as_str())?;
+            let f = import(py, &function)?;
             let arg = (1u8,).into_pyobject(py)?;
             let started = Instant::now();
             for _ in 0..calls {
@@ -187,8 +189,8 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
         }
         Request::Gil { scenario, function } => {
             let module = |code: &Code| py.import(code.module.as_str());
-            let rust = module(&function)?.getattr(function.name.as_str())?;
-            let run = module(&scenario)?.getattr(scenario.name.as_str())?;
+            let rust = import(py, &function)?;
+            let run = import(py, &scenario)?;
             // Each side may leave phase marks on perf_counter's clock: drop old
             // ones, and note where that clock stands when ours starts.
             let tracers = [
@@ -230,14 +232,14 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
                 Ok(made) => made,
                 Err(e) => return Ok(raised(py, &e)),
             };
-            let reply = finished(
+            finished(
                 py,
                 started.elapsed().as_secs_f64(),
                 &made.result,
                 None,
                 Tolerance::default(),
-            )?;
-            Ok(with_phases(reply, made.phases.unwrap_or_default()))
+                made.phases.unwrap_or_default(),
+            )
         }
     }
 }
@@ -253,28 +255,6 @@ fn raised(py: Python<'_>, err: &PyErr) -> Reply {
         } => Reply::Failed {
             kind: FailKind::Exception,
             message,
-        },
-        other => other,
-    }
-}
-
-/// A finished reply that also carries a scenario's phases.
-fn with_phases(reply: Reply, times: Vec<(String, f64)>) -> Reply {
-    match reply {
-        Reply::Finished {
-            seconds,
-            result,
-            json,
-            correct,
-            mismatch,
-            ..
-        } => Reply::Finished {
-            seconds,
-            result,
-            json,
-            correct,
-            mismatch,
-            phases: times,
         },
         other => other,
     }
@@ -448,15 +428,16 @@ fn compare(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     py.import("pyo3_lab_compare")
 }
 
-/// The end of a run: its time and its result shown short; then either the
-/// result as JSON (nothing was expected: it is the answer) or whether it
-/// agrees with `expect` and, if not, where it differs.
+/// The end of a run: its time, a scenario's phases, and its result shown
+/// short; then either the result as JSON (nothing was expected: it is the
+/// answer) or whether it agrees with `expect` and, if not, where it differs.
 fn finished(
     py: Python<'_>,
     seconds: f64,
     result: &Bound<'_, PyAny>,
     expect: Option<String>,
     tolerance: Tolerance,
+    phases: Vec<(String, f64)>,
 ) -> PyResult<Reply> {
     let compare = compare(py)?;
     let (json, mismatch) = match &expect {
@@ -483,7 +464,7 @@ fn finished(
         json,
         correct: expect.map(|_| mismatch.is_none()),
         mismatch,
-        phases: Vec::new(),
+        phases,
     })
 }
 

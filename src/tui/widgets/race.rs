@@ -447,9 +447,10 @@ fn has_phases(app: &App) -> bool {
     app.race.phases.values().any(|p| !p.is_empty())
 }
 
-/// Under a lane: one column per phase, each its name, a bar of its median
-/// on the scale every lane's same phase shares, and its speed-up over the
-/// reference's phase (the reference shows its time).
+/// Under a lane: one column per phase (named once, in the header above the
+/// lanes), each a bar of its median on the scale every lane's same phase
+/// shares and its speed-up over the reference's phase (the reference shows
+/// its time).
 fn phase_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &LaneState) {
     let Rows {
         app,
