@@ -121,8 +121,18 @@ fn a_loop_release_inlines_into_pyo3s_trampoline_is_charged_to_its_own_lines() {
         "{}",
         run.stdout
     );
-    // Line tables change no code: the same count, to the instruction, as the
-    // build without them, whose breakdown can only go by symbol and says so.
+    // The raced module is the build the user ships, without line tables;
+    // only its counted twin has them (the hot lines above come from it).
+    let raced = run.report["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["crate"] == "collatz" && b["variant"] == "release")
+        .unwrap_or_else(|| panic!("no release build: {}", run.report["builds"]));
+    assert_eq!(raced["line_table_bytes"], 0, "{raced}");
+    // The twin's count is the shipped module's, to the instruction: nolines
+    // is the same profile, counted as raced (its own --config outranks the
+    // line tables), and its breakdown can only go by symbol and says so.
     let nolines = lane(&run.report, "rust-nolines");
     assert_eq!(release["instructions"], nolines["instructions"]);
     let said = nolines["diagnosis"].as_str().unwrap();

@@ -333,7 +333,8 @@ pub const RULES: &[Rule] = &[
                 "{} of its instructions run in PyO3's and CPython's functions, but the build has \
                  no line tables, so the crate's own code that release inlined into them cannot \
                  be told apart: build with debug = \"line-tables-only\" in [profile.release] \
-                 (pyo3-lab does unless CARGO_PROFILE_RELEASE_DEBUG says otherwise)",
+                 (pyo3-lab counts a twin of each release build with them, but a profile-guided \
+                 build, or a variant whose own --config sets debug, is counted as raced)",
                 pct(boundary(b))
             )
         },

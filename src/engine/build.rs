@@ -15,7 +15,7 @@ use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::home::Home;
 use super::inputs::{Inputs, hex, inputs_hash};
-use super::types::{BuildInfo, Target, Variant};
+use super::types::{BuildInfo, Target};
 use super::{exports, packages, pgo, provenance, stream};
 use crate::cancel::Cancel;
 
@@ -41,7 +41,7 @@ pub fn reusable(manifest: &Path, inputs: &str) -> Option<BuildInfo> {
     })
 }
 
-/// Cargo's setting for release builds with line tables and no more debug
+/// Cargo's setting for a counted twin: line tables and no more debug
 /// information.
 const LINE_TABLES: (&str, &str) = ("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
 
@@ -55,22 +55,24 @@ pub struct Builder<'a> {
 
 impl Builder<'_> {
     /// What a build depends on besides its files: its settings (a changed
-    /// rustflag rebuilds), Python and maturin.
+    /// rustflag rebuilds), Python and maturin, and whether it is a counted
+    /// twin with line tables.
     /// The `proven` mark sets apart the builds made since each compile is
-    /// proven to be of the files on disk, `lines` those with line tables:
-    /// older records are built again.
-    fn salt(&self, variant: Variant) -> String {
+    /// proven to be of the files on disk, `shipped` those made as the user's
+    /// profile says (no line tables added): older records are built again.
+    fn salt(&self, target: &Target) -> String {
         format!(
-            "{}|python {}|maturin {}|proven|lines",
-            variant.spec().salt(),
+            "{}|python {}|maturin {}|proven|{}",
+            target.variant.spec().salt(),
             self.toolchain.python_version,
-            self.toolchain.maturin_version
+            self.toolchain.maturin_version,
+            if target.counted { "lines" } else { "shipped" }
         )
     }
 
     /// The current build of `target`, if it is intact and made from today's inputs.
     pub fn existing(&self, target: &Target) -> Option<BuildInfo> {
-        let inputs = inputs_hash(&target.dir, &self.salt(target.variant)).ok()?;
+        let inputs = inputs_hash(&target.dir, &self.salt(target)).ok()?;
         reusable(&self.home.manifest(target), &inputs)
     }
 
@@ -147,12 +149,22 @@ impl Builder<'_> {
     /// which a file changed is of neither version: it is made again, once.
     fn build_steps(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
         let failed = |e: anyhow::Error| LabError::Build(format!("{e:#}"));
-        let salt = self.salt(target.variant);
+        let salt = self.salt(target);
         let mut inputs = Inputs::read(&target.dir, &salt).map_err(failed)?;
         let reused = (!force)
             .then(|| reusable(&self.home.manifest(target), &inputs.hash))
             .flatten();
         self.open_log(target, reused.is_none())?;
+        if target.counted && reused.is_none() {
+            self.log_line(
+                target,
+                format!(
+                    "a twin of the {} build with line tables, for --instructions only: \
+                     it is counted, never raced",
+                    target.variant.name()
+                ),
+            );
+        }
         let packages = self.packages(target)?;
         if let Some(info) = reused {
             return Ok(BuildInfo { packages, ..info });
@@ -254,7 +266,7 @@ impl Builder<'_> {
             rustflags: vec![format!("-Cprofile-generate={}", profiles.display())],
             target_dir: PathBuf::from(format!(
                 "{}-instrumented",
-                self.home.cargo_target_of(target.variant).display()
+                self.home.cargo_target_for(target).display()
             )),
             out_dir: dir.join("wheel"),
         };
@@ -363,9 +375,11 @@ impl Builder<'_> {
             .env("CARGO_TERM_COLOR", "never")
             .env("CARGO_TERM_PROGRESS_WHEN", "never");
         // Line tables let `--instructions` charge inlined code to the source
-        // line it came from; they do not change the code (README, "Where
-        // the instructions go"). A user's own setting wins.
-        if spec.release && std::env::var_os(LINE_TABLES.0).is_none() {
+        // line it came from. They keep the instructions but move the code,
+        // so only a counted twin gets them; the raced build is the profile
+        // as the user's Cargo.toml gives it. A variant's own `--config`
+        // still wins over this (cargo reads its command line first).
+        if target.counted {
             expression = expression.env(LINE_TABLES.0, LINE_TABLES.1);
         }
         let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
@@ -418,7 +432,7 @@ impl Phase {
     fn plain(home: &Home, target: &Target) -> Self {
         Self {
             rustflags: Vec::new(),
-            target_dir: home.cargo_target_of(target.variant),
+            target_dir: home.cargo_target_for(target),
             out_dir: home.wheels(target),
         }
     }

@@ -78,6 +78,17 @@ impl Home {
         }
     }
 
+    /// Where `target` is compiled: its variant's directory, and a counted
+    /// twin's beside it (its other profile would recompile the raced one's pyo3).
+    pub fn cargo_target_for(&self, target: &Target) -> PathBuf {
+        let dir = self.cargo_target_of(target.variant);
+        if target.counted {
+            PathBuf::from(format!("{}-lines", dir.display()))
+        } else {
+            dir
+        }
+    }
+
     /// A build's name in this home: its crate's folder name, and where that
     /// folder is (one home serves every project of a user, and two of them
     /// may both have a crate called `core`).
@@ -91,7 +102,7 @@ impl Home {
         self.root
             .join("wheels")
             .join(Self::key(target))
-            .join(target.variant.name())
+            .join(target.build_name())
     }
 
     /// The unpacked wheel of one build: a directory to put on `sys.path`.
@@ -99,14 +110,14 @@ impl Home {
         self.root
             .join("site")
             .join(Self::key(target))
-            .join(target.variant.name())
+            .join(target.build_name())
     }
 
     pub fn manifest(&self, target: &Target) -> PathBuf {
         self.root.join("builds").join(format!(
             "{}-{}.json",
             Self::key(target),
-            target.variant.name()
+            target.build_name()
         ))
     }
 
@@ -115,7 +126,7 @@ impl Home {
         self.root.join("logs").join(format!(
             "{}-{}.log",
             Self::key(target),
-            target.variant.name()
+            target.build_name()
         ))
     }
 
@@ -128,7 +139,7 @@ impl Home {
     pub fn pgo(&self, target: &Target) -> PathBuf {
         self.root
             .join("pgo")
-            .join(format!("{}-{}", Self::key(target), target.variant.name()))
+            .join(format!("{}-{}", Self::key(target), target.build_name()))
     }
 
     /// Where callgrind writes its counts.

@@ -322,12 +322,30 @@ impl Lab {
     }
 
     /// Counts each lane's instructions per call under callgrind: as many
-    /// calls as the race's runs.
+    /// calls as the race's runs, each Rust lane on the build `counted_site`
+    /// gives it.
     pub fn count_instructions(
         &self,
         ctx: &pipeline::RaceCtx,
     ) -> LabResult<Vec<(String, Result<types::Instructions, String>)>> {
-        let setups = self.setups(ctx.toolchain, &ctx.exp, ctx.built);
+        let sites: Vec<(Variant, Result<PathBuf, String>)> = ctx
+            .built
+            .iter()
+            .map(|&v| (v, self.counted_site(ctx, v)))
+            .collect();
+        if ctx.cancel.is_cancelled() {
+            return Err(LabError::Cancelled);
+        }
+        let site_of = |v: Variant| sites.iter().find(|(s, _)| *s == v).map(|(_, r)| r);
+        let (setups, unbuilt): (Vec<LaneSetup>, Vec<LaneSetup>) =
+            self.setups_on(ctx.toolchain, &ctx.exp, ctx.built, |v| {
+                match site_of(v) {
+                    Some(Ok(site)) => site.clone(),
+                    _ => self.home.site(&self.target(&ctx.exp, v)),
+                }
+            })
+            .into_iter()
+            .partition(|s| !s.lane.variant.and_then(site_of).is_some_and(|r| r.is_err()));
         let counting = instructions::Counting {
             size: ctx.job.size,
             calls: ctx.job.runs.max(1) as u32,
@@ -336,6 +354,11 @@ impl Lab {
             stacks: ctx.job.stacks,
         };
         let mut counts = instructions::count(&ctx.exp, &setups, &counting, &self.sink, ctx.cancel)?;
+        for setup in unbuilt {
+            if let Some(Err(why)) = setup.lane.variant.and_then(site_of) {
+                counts.push((setup.lane.name.clone(), Err(why.clone())));
+            }
+        }
         // A Python lane's own functions, by cProfile: which one to port first.
         let profiles =
             instructions::profile(&ctx.exp, &setups, ctx.job.size, &self.workers(ctx.cancel))?;
@@ -350,12 +373,49 @@ impl Lab {
         Ok(counts)
     }
 
+    /// Where `variant`'s lanes are counted: the raced module when it has
+    /// line tables already (debug, or a profile that asks for them), sets
+    /// `debug` itself, or is profile-guided (a twin would be trained anew,
+    /// on other counts);
+    /// else its counted twin with line tables, built now or reused, which
+    /// has the raced module's instructions in another layout.
+    fn counted_site(&self, ctx: &pipeline::RaceCtx, variant: Variant) -> Result<PathBuf, String> {
+        let raced = self.target(&ctx.exp, variant);
+        let has_lines = self
+            .existing(ctx.toolchain, &raced)
+            .is_some_and(|info| info.line_table_bytes > 0);
+        let spec = variant.spec();
+        // A variant's own `debug` setting outranks the twin's line tables:
+        // its twin would be the raced module again.
+        let sets_debug = spec.config.iter().any(|c| c.contains(".debug="));
+        if has_lines || spec.pgo || sets_debug {
+            return Ok(self.home.site(&raced));
+        }
+        let twin = raced.counted();
+        self.build(ctx.toolchain, &twin, false, ctx.cancel)
+            .map(|_| self.home.site(&twin))
+            .map_err(|e| format!("its twin with line tables, which is counted, did not build: {e}"))
+    }
+
     /// What each lane of `exp` loads, with the builds of `variants`.
     fn setups(
         &self,
         toolchain: &Toolchain,
         exp: &Experiment,
         variants: &[Variant],
+    ) -> Vec<LaneSetup> {
+        self.setups_on(toolchain, exp, variants, |v| {
+            self.home.site(&self.target(exp, v))
+        })
+    }
+
+    /// What each lane of `exp` loads, a Rust lane the build at `site(variant)`.
+    fn setups_on(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        variants: &[Variant],
+        site: impl Fn(Variant) -> PathBuf,
     ) -> Vec<LaneSetup> {
         let lanes = exp.lanes(variants);
         // A package's own Python code is imported from a build, as its users
@@ -367,7 +427,7 @@ impl Lab {
         LaneSetup::for_lanes(
             exp,
             &lanes,
-            |v| self.home.site(&self.target(exp, v)),
+            site,
             code_site,
             &self.packages(toolchain, exp),
         )

@@ -30,6 +30,11 @@ pub struct Target {
     /// what they import besides the build (the reference, the packages).
     pub training: Training,
     pub training_paths: Vec<PathBuf>,
+    /// The twin of a release build with line tables, made only for
+    /// `--instructions` and never raced: line tables move the code (a
+    /// 16-byte shift was an 18% slower lane), so the raced module is the
+    /// build the user ships and the counted one has the same instructions.
+    pub counted: bool,
 }
 
 /// A PGO build's training calls. A build's identity (its key in maps and
@@ -73,13 +78,32 @@ impl Target {
             requires: Vec::new(),
             training: Training::default(),
             training_paths: Vec::new(),
+            counted: false,
+        }
+    }
+
+    /// Its twin with line tables, only counted (`--instructions`).
+    pub fn counted(&self) -> Self {
+        Self {
+            counted: true,
+            ..self.clone()
+        }
+    }
+
+    /// How its outputs are named in the lab home: the variant's name, and
+    /// `+lines` for a counted twin.
+    pub fn build_name(&self) -> String {
+        if self.counted {
+            format!("{}+lines", self.variant.name())
+        } else {
+            self.variant.name().to_owned()
         }
     }
 }
 
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.krate, self.variant.name())
+        write!(f, "{} ({})", self.krate, self.build_name())
     }
 }
 
@@ -93,8 +117,8 @@ pub struct BuildInfo {
     /// The extension module (`.so`) inside the unpacked wheel.
     pub module: PathBuf,
     pub module_bytes: u64,
-    /// Of `module_bytes`, the line tables (`.debug_*` sections) release
-    /// builds carry for `--instructions`; Python never loads them.
+    /// Of `module_bytes`, the line tables (`.debug_*` sections): a counted
+    /// twin's, or what the user's own profile asks for; Python never loads them.
     #[serde(default)]
     pub line_table_bytes: u64,
     pub module_sha256: String,

@@ -764,6 +764,7 @@ impl App {
                 // not its samples.
                 if let Event::BuildFinished(t, Ok(info)) = &e
                     && !info.fresh
+                    && !t.counted
                     && self.raced().is_some_and(|r| r.key() == t.krate)
                 {
                     self.race.forget_samples();

@@ -183,6 +183,8 @@ impl View {
 impl BuildsPane {
     pub fn on_engine(&mut self, event: Event) {
         match event {
+            // A counted twin is never raced or picked: its log shows, its row does not.
+            Event::BuildStarted(t) | Event::BuildFinished(t, _) if t.counted => {}
             Event::BuildStarted(t) => {
                 let last = self.last_good(&t);
                 let since = Instant::now();
