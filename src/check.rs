@@ -182,6 +182,11 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
         eprintln!("error: {missing}");
         return ExitCode::FAILURE;
     }
+    // A lab.toml that did not load comes first: an option that names what
+    // it would have defined (one of its [[variant]]s) fails because of it.
+    for e in &load_errors {
+        eprintln!("error: {e}");
+    }
     let plan = match plan(cli, &lab) {
         Ok(plan) => plan,
         Err(e) => {
@@ -189,9 +194,6 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    for e in &load_errors {
-        eprintln!("error: {e}");
-    }
     let mut report = Report::begin(cli.race.n, cli.race.runs as usize, cli.race.warmup as usize);
     report.problems = load_errors;
     let complete = check(cli, &lab, &plan, &mut report);

@@ -282,3 +282,29 @@ fn a_corrupted_build_is_rebuilt_not_loaded() {
             .all(|r| r["correct"] == true)
     );
 }
+
+#[test]
+fn a_lab_toml_that_does_not_load_is_said_before_the_variants_it_would_define() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("collatz_noref");
+    common::copy_dir(&common::project().join("tests/fixtures/collatz"), &exp);
+    std::fs::remove_file(exp.join("reference.py")).unwrap();
+    let out = common::lab(&[
+        "--check",
+        "--lab",
+        exp.to_str().unwrap(),
+        "--variants",
+        "release,nolines",
+    ]);
+    let err = common::text(&out.stderr);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("reference.py") && first.contains("lab.toml"),
+        "the missing file first: {err}"
+    );
+    let missing = err.find("reference.py").unwrap();
+    if let Some(variants) = err.find("--variants") {
+        assert!(missing < variants, "{err}");
+    }
+    assert_ne!(out.status.code(), Some(0), "{err}");
+}

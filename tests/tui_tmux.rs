@@ -536,8 +536,14 @@ fn a_class_race_shows_each_lanes_phases_at_80x24() {
     });
     lab.keys("d"); // release builds only: every lane and its phases fit
     lab.keys("r");
-    let screen = lab.wait_for("the race and its phases", ROUND, |s| {
-        s.contains("bars: median time") && s.contains("│phases")
+    // The phases' header and the bars come with the first lane done: the
+    // race has ended when no lane waits or runs any more.
+    let screen = lab.wait_for("every lane done, with its phases", ROUND, |s| {
+        s.contains("bars: median time")
+            && s.contains("│phases")
+            && !s.contains("running:")
+            && !s.contains("waiting for its turn")
+            && !s.contains("press r to race")
     });
     let header = screen
         .lines()

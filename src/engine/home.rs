@@ -123,11 +123,9 @@ impl Home {
 
     /// The whole output of the last build of `target`, kept for reading later.
     pub fn build_log(&self, target: &Target) -> PathBuf {
-        self.root.join("logs").join(format!(
-            "{}-{}.log",
-            Self::key(target),
-            target.build_name()
-        ))
+        self.root
+            .join("logs")
+            .join(format!("{}-{}.log", Self::key(target), target.build_name()))
     }
 
     /// The Python packages experiments ask for, a folder per requirement set.

@@ -337,12 +337,10 @@ impl Lab {
             return Err(LabError::Cancelled);
         }
         let site_of = |v: Variant| sites.iter().find(|(s, _)| *s == v).map(|(_, r)| r);
-        let (setups, unbuilt): (Vec<LaneSetup>, Vec<LaneSetup>) =
-            self.setups_on(ctx.toolchain, &ctx.exp, ctx.built, |v| {
-                match site_of(v) {
-                    Some(Ok(site)) => site.clone(),
-                    _ => self.home.site(&self.target(&ctx.exp, v)),
-                }
+        let (setups, unbuilt): (Vec<LaneSetup>, Vec<LaneSetup>) = self
+            .setups_on(ctx.toolchain, &ctx.exp, ctx.built, |v| match site_of(v) {
+                Some(Ok(site)) => site.clone(),
+                _ => self.home.site(&self.target(&ctx.exp, v)),
             })
             .into_iter()
             .partition(|s| !s.lane.variant.and_then(site_of).is_some_and(|r| r.is_err()));
@@ -424,13 +422,7 @@ impl Lab {
             .iter()
             .max()
             .map(|&v| self.home.site(&self.target(exp, v)));
-        LaneSetup::for_lanes(
-            exp,
-            &lanes,
-            site,
-            code_site,
-            &self.packages(toolchain, exp),
-        )
+        LaneSetup::for_lanes(exp, &lanes, site, code_site, &self.packages(toolchain, exp))
     }
 
     /// Each Python lane of `r` once more, untimed, under tracemalloc:
