@@ -201,6 +201,20 @@ pub enum Command {
         #[arg(long, value_name = "PCT")]
         fail_if_slower: Option<f64>,
     },
+    /// Show the lab home's size by kind and remove the builds, wheels and
+    /// logs of crate folders that no longer exist. Waits for a lab that is
+    /// building in the same home.
+    Clean {
+        /// Also remove the builds not used for this many days.
+        #[arg(long, value_name = "DAYS", value_parser = crate::clean::days)]
+        unused_for: Option<std::time::Duration>,
+        /// Remove everything but the venv: every build and compiled crate.
+        #[arg(long, conflicts_with = "unused_for")]
+        all: bool,
+        /// Say what would be removed and free, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Internal: the embedded-Python worker a lab process starts.
     #[command(name = "__worker", hide = true)]
     Worker {

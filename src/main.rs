@@ -3,6 +3,7 @@
 mod bench;
 mod cancel;
 mod check;
+mod clean;
 mod cli;
 mod engine;
 mod fibonacci;
@@ -91,6 +92,18 @@ fn main() -> ExitCode {
                 markdown: markdown.clone(),
                 fail_if_slower: *fail_if_slower,
             });
+        }
+        Some(Command::Clean {
+            unused_for,
+            all,
+            dry_run,
+        }) => {
+            let options = engine::clean::Options {
+                unused_for: *unused_for,
+                all: *all,
+                dry_run: *dry_run,
+            };
+            return clean::run(&cli.lab.home, options);
         }
         Some(Command::Bench { .. }) | None => {}
     }

@@ -107,3 +107,60 @@ fn a_symlinked_source_folder_builds() {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(build["ok"], true);
 }
+
+#[test]
+fn clean_removes_the_builds_of_a_deleted_crate_folder_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = sleepy_copy(dir.path(), "sleepy_deleted");
+    let (run, _) = check(&exp);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let outputs = |exp: &Path| {
+        [
+            common::home_entry("site", exp, ""),
+            common::home_entry("wheels", exp, ""),
+            common::home_entry("builds", exp, "-release.json"),
+            common::home_entry("logs", exp, "-release.log"),
+        ]
+    };
+    let kept = common::project().join("tests/fixtures/sleepy");
+    let (kept_run, _) = check(&kept);
+    assert_eq!(kept_run.code, Some(0), "{}", kept_run.stderr);
+    for path in outputs(&exp).iter().chain(&outputs(&kept)) {
+        assert!(path.exists(), "built: {}", path.display());
+    }
+
+    fs::remove_dir_all(&exp).unwrap();
+    let dry = common::lab(&["clean", "--dry-run"]);
+    let said = common::text(&dry.stdout);
+    assert_eq!(dry.status.code(), Some(0), "{said}");
+    assert!(said.contains("would free"), "{said}");
+    assert!(outputs(&exp)[0].exists(), "a dry run removes nothing");
+
+    let out = common::lab(&["clean"]);
+    let said = common::text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{said}\n{}",
+        common::text(&out.stderr)
+    );
+    assert!(
+        said.contains("lab home ") && said.contains("venv: "),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("its crate folder {} is gone", exp.display()))
+            && said.contains("freed "),
+        "{said}"
+    );
+    for path in outputs(&exp) {
+        assert!(!path.exists(), "removed: {}", path.display());
+    }
+    for path in outputs(&kept) {
+        assert!(path.exists(), "kept: {}", path.display());
+    }
+    assert!(
+        common::home().join("venv/bin/python").exists(),
+        "the venv stays"
+    );
+}

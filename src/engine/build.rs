@@ -167,6 +167,12 @@ impl Builder<'_> {
         }
         let packages = self.packages(target)?;
         if let Some(info) = reused {
+            // Its record's time is when it was last used: what `clean
+            // --unused-for` goes by.
+            let _ = fs::File::options()
+                .append(true)
+                .open(self.home.manifest(target))
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok(BuildInfo { packages, ..info });
         }
         let mut again = false;
@@ -230,6 +236,7 @@ impl Builder<'_> {
         let lock = fs::read(crate_dir.join("Cargo.lock")).ok();
         let info = BuildInfo {
             inputs: after.hash,
+            crate_dir: Some(crate_dir.clone()),
             seconds,
             wheel_bytes: fs::metadata(&wheel)?.len(),
             module_bytes: fs::metadata(&module)?.len(),
@@ -538,6 +545,7 @@ mod tests {
         fs::write(&module, b"\x7fELF module").unwrap();
         let info = BuildInfo {
             inputs: "abc".into(),
+            crate_dir: None,
             seconds: 1.0,
             wheel_bytes: 10,
             module_bytes: fs::metadata(&module).unwrap().len(),

@@ -11,6 +11,7 @@ pub mod breakdown;
 pub mod build;
 pub mod callgraph;
 pub mod capacity;
+pub mod clean;
 pub mod error;
 pub mod event;
 pub mod experiment;

@@ -160,6 +160,7 @@ impl BuildStep for FakeBuilder {
         }
         Ok(BuildInfo {
             inputs: "fake".into(),
+            crate_dir: None,
             seconds: 0.1,
             wheel_bytes: 1,
             module: "/fake/module.so".into(),

@@ -112,6 +112,10 @@ impl std::fmt::Display for Target {
 pub struct BuildInfo {
     /// Hash of everything the build is made from; equal hashes mean no rebuild.
     pub inputs: String,
+    /// The crate folder it was built from: `pyo3-lab clean` removes the
+    /// builds of folders that are gone (older records do not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crate_dir: Option<PathBuf>,
     pub seconds: f64,
     pub wheel_bytes: u64,
     /// The extension module (`.so`) inside the unpacked wheel.

@@ -104,6 +104,7 @@ fn a_failed_rebuild_keeps_the_last_good_build() {
     let t = targets()[0].clone();
     let info = BuildInfo {
         inputs: "x".into(),
+        crate_dir: None,
         seconds: 1.0,
         wheel_bytes: 1,
         module: "m.so".into(),

@@ -65,6 +65,7 @@ fn screen(app: &App, now: Instant) -> String {
 fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
     BuildInfo {
         inputs: "0".into(),
+        crate_dir: None,
         seconds,
         wheel_bytes: module_bytes / 3,
         module: "/lab/site/m.so".into(),
