@@ -17,6 +17,7 @@ use crate::engine::{DEFAULT_EXPERIMENT, Lab};
 use crate::report::export::{self, Outputs};
 use crate::report::{self, ExperimentRow, GilReport, Machine, Report, baseline};
 use crate::units;
+use crate::units::bytes;
 
 /// A usage error: bad options, caught before anything runs.
 const USAGE: u8 = 2;
@@ -239,6 +240,10 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
         }
     };
     report.machine = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
+    eprintln!(
+        "[setup] lab home: {} (pyo3-lab clean shows what it holds and frees what no project needs)",
+        bytes(lab.home_bytes())
+    );
     let cancel = Cancel::new();
     // One seed for the whole run, so one --verify-seed replays all of it.
     let verify = cli

@@ -250,6 +250,11 @@ impl Lab {
         lock.write()
     }
 
+    /// The lab home's size on disk (what `pyo3-lab clean` shows by kind).
+    pub fn home_bytes(&self) -> u64 {
+        clean::usage(&self.home).values().sum()
+    }
+
     /// Workers for one job: spawned through the lab's launcher, killed with `cancel`.
     fn workers<'a>(&'a self, cancel: &'a Cancel) -> Workers<'a> {
         Workers {

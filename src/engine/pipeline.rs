@@ -190,6 +190,8 @@ pub struct JobReport {
     /// its race: (experiment, lane, bytes).
     pub traced: Vec<(String, String, u64)>,
     pub problems: Vec<Problem>,
+    /// The lab home's size after a set-up or a build job.
+    pub home_bytes: Option<u64>,
 }
 
 impl JobReport {
@@ -207,6 +209,7 @@ impl JobReport {
             scaling: None,
             traced: Vec::new(),
             problems: Vec::new(),
+            home_bytes: None,
         }
     }
 }
@@ -250,8 +253,9 @@ impl Lab {
                         (t, info)
                     })
                     .collect();
+                report.home_bytes = Some(self.home_bytes());
             }
-            Job::Build(_) => {}
+            Job::Build(_) => report.home_bytes = Some(self.home_bytes()),
             Job::Race(r) => {
                 let exp = self.experiment(&r.experiment)?;
                 let ctx = RaceCtx::new(&toolchain, exp, r, &built, cancel);

@@ -695,6 +695,9 @@ impl App {
                         .memory = rec.memory.iter().flatten().max().copied();
                 }
                 self.toolchain = Some(report.toolchain);
+                if report.home_bytes.is_some() {
+                    self.builds.home_bytes = report.home_bytes;
+                }
                 for (target, info) in report.known {
                     self.builds
                         .states

@@ -76,6 +76,8 @@ pub struct BuildsPane {
     pub log_target: Option<Target>,
     /// Lines scrolled up from the bottom; 0 follows the log.
     pub log_scroll: usize,
+    /// The lab home's size, as the last set-up or build left it.
+    pub home_bytes: Option<u64>,
 }
 
 /// The race pane: which experiment at which size, and every lane's state.

@@ -624,6 +624,16 @@ fn the_build_pane_marks_the_selected_variant() {
     app.view = View::Builds;
     let shot = screen(&app, Instant::now());
     assert!(shot.contains("▸fibonacci release"), "{shot}");
+    assert!(
+        !shot.contains("home "),
+        "no size before a set-up says it: {shot}"
+    );
+    app.builds.home_bytes = Some(307 << 20);
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("[selected: release]  home 307.0 MiB"),
+        "{shot}"
+    );
     app.on_action(Action::ToggleVariant);
     let shot = screen(&app, Instant::now());
     assert!(

@@ -13,7 +13,14 @@ use crate::tui::theme::Theme;
 use crate::units::{bytes, seconds};
 
 pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, theme: &Theme) {
-    let block = pane(format!("Builds  [selected: {}]", builds.variant.name()));
+    let home = builds
+        .home_bytes
+        .map(|b| format!("  home {}", bytes(b)))
+        .unwrap_or_default();
+    let block = pane(format!(
+        "Builds  [selected: {}]{home}",
+        builds.variant.name()
+    ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = builds.states.len() as u16;
