@@ -132,7 +132,8 @@ fn a_killed_lab_takes_its_workers_with_it() {
     let start = std::time::Instant::now();
     while workers.iter().any(|pid| alive(*pid)) {
         assert!(
-            start.elapsed() < std::time::Duration::from_secs(5),
+            // A poll: the worker spins forever unless its lab's death ends it.
+            start.elapsed() < std::time::Duration::from_secs(30),
             "the spinning worker outlived its killed lab"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));

@@ -204,7 +204,8 @@ fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
     lab.keys("q");
     let start = Instant::now();
     while lab.alive() {
-        assert!(start.elapsed() < Duration::from_secs(5), "q did not quit");
+        // A poll with room for a loaded machine: without q the lab never quits.
+        assert!(start.elapsed() < Duration::from_secs(30), "q did not quit");
         std::thread::sleep(Duration::from_millis(50));
     }
     // Gone, or a zombie that only waits for tmux to reap it: nothing runs.
@@ -217,7 +218,7 @@ fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
     let start = Instant::now();
     while running() {
         assert!(
-            start.elapsed() < Duration::from_secs(2),
+            start.elapsed() < Duration::from_secs(10),
             "the lab process still runs"
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -249,8 +250,10 @@ fn esc_cancels_a_long_race_at_once_and_a_resize_loses_nothing() {
     let screen = lab.wait_for("the cancel", Duration::from_secs(10), |s| {
         s.contains("✗ cancelled")
     });
+    // At once, not at the race's end: fib(40) in Python runs for half a
+    // minute and more; 10 s leaves room for a loaded machine's redraw.
     assert!(
-        start.elapsed() < Duration::from_secs(2),
+        start.elapsed() < Duration::from_secs(10),
         "cancel took {:?}",
         start.elapsed()
     );
@@ -310,8 +313,9 @@ fn quitting_mid_build_leaves_no_process_and_no_half_build() {
     lab.keys("q");
     let start = Instant::now();
     while !slowbuild_processes().is_empty() {
+        // A poll: the build script sleeps for minutes unless q kills it.
         assert!(
-            start.elapsed() < Duration::from_secs(2),
+            start.elapsed() < Duration::from_secs(20),
             "left behind: {:?}",
             slowbuild_processes()
         );
