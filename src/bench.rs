@@ -11,9 +11,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cancel::Cancel;
+use crate::engine::measure::significance::{self, Significance};
+use crate::engine::measure::stats::{Summary, ratio};
 use crate::engine::pipeline::{Job, RaceJob};
-use crate::engine::significance::{self, Significance};
-use crate::engine::stats::{Summary, ratio};
 use crate::engine::types::{Lane, Variant};
 use crate::engine::{DEFAULT_EXPERIMENT as EXPERIMENT, Lab};
 use crate::report::Machine;

@@ -9,10 +9,10 @@ use crate::cancel::{self, Cancel};
 use crate::cli::Cli;
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::{Experiment, parse_variants};
+use crate::engine::measure::sweep;
+use crate::engine::measure::verify::VerifyConfig;
 use crate::engine::pipeline::{Job, JobReport, RaceJob};
-use crate::engine::sweep;
 use crate::engine::types::{RunOutcome, Variant};
-use crate::engine::verify::VerifyConfig;
 use crate::engine::{DEFAULT_EXPERIMENT, Lab};
 use crate::report::export::{self, Outputs};
 use crate::report::{self, ExperimentRow, GilReport, Machine, Report, baseline};
@@ -178,7 +178,7 @@ fn read_baseline(path: &Path) -> Result<Report, String> {
 
 pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
     if counts_instructions(cli)
-        && let Err(missing) = crate::engine::instructions::valgrind()
+        && let Err(missing) = crate::engine::why::instructions::valgrind()
     {
         eprintln!("error: {missing}");
         return ExitCode::FAILURE;

@@ -1,11 +1,11 @@
 //! `pyo3-lab clean`: the lab home's size by kind, then what goes and what it
-//! frees, in words. The finding and removing is `engine::clean`.
+//! frees, in words. The finding and removing is `engine::home::clean`.
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use crate::engine::clean::{self, Options, Reason};
-use crate::engine::home::Home;
+use crate::engine::home::clean::{self, Options, Reason};
+use crate::engine::home::places::Home;
 use crate::units::bytes;
 
 pub fn run(dir: &std::path::Path, options: Options) -> ExitCode {

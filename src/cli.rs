@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::home::default_home;
+use crate::engine::home::places::default_home;
 
 /// Race Python against its PyO3 port, live, and watch what the GIL does to threads.
 ///

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::engine::inputs::is_output;
+use crate::engine::files::is_output;
 
 /// What the crate exports to Python, by the name Python sees.
 #[derive(Debug, Default, PartialEq)]

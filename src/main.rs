@@ -20,7 +20,7 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use engine::Lab;
-use engine::home::{Home, Project};
+use engine::home::places::{Home, Project};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
             all,
             dry_run,
         }) => {
-            let options = engine::clean::Options {
+            let options = engine::home::clean::Options {
                 unused_for: *unused_for,
                 all: *all,
                 dry_run: *dry_run,
@@ -123,7 +123,7 @@ fn main() -> ExitCode {
         .lab
         .python
         .clone()
-        .unwrap_or_else(engine::bootstrap::default_python);
+        .unwrap_or_else(engine::build::bootstrap::default_python);
     let lab = |sink| Lab::new(home, project, python, sink, &cli.lab.lab);
     // Ctrl-C, SIGTERM, SIGHUP: kill every build and worker first. --check then
     // finishes its report as incomplete; the TUI restores the terminal and goes.

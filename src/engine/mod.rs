@@ -6,56 +6,42 @@
 //! the steps (`bootstrap`, `build`, `race`, `gil`, `scaling`) above that, and
 //! `pipeline` and this facade on top.
 
-pub mod bootstrap;
-pub mod breakdown;
 pub mod build;
-pub mod callgraph;
-pub mod capacity;
-pub mod clean;
 pub mod error;
 pub mod event;
 pub mod experiment;
-mod exports;
+pub mod files;
 pub mod gil;
 pub mod home;
-pub mod inputs;
-pub mod instructions;
-mod lessons;
-pub mod packages;
-mod pgo;
-mod pip;
+pub mod measure;
 pub mod pipeline;
 pub mod problem;
-mod provenance;
-pub mod race;
-pub mod scaling;
 pub mod seams;
-pub mod significance;
-mod sources;
-pub mod stats;
-mod stream;
-pub mod sweep;
-pub mod threads;
-pub mod timeline;
 pub mod types;
 pub mod variant;
-pub mod verify;
+pub mod why;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::cancel::Cancel;
-use bootstrap::Toolchain;
+use build::bootstrap::Toolchain;
+use build::packages;
 use error::{LabError, LabResult};
 use event::Sink;
 use experiment::Experiment;
-use home::{Home, Project};
-use race::{LaneSetup, RaceConfig};
+use gil::{demo as gil_demo, scaling};
+use home::clean;
+use home::places::{Home, Project};
+use measure::race::{self, RaceConfig};
+use measure::{threads, verify};
+use seams::LaneSetup;
 use seams::{BuildStep, Launcher, Workers};
 use types::VerifyRecord;
 use types::{BuildInfo, GilMode, GilRun, LaneRecord, Language, Scaling, Target, Training, Variant};
 use verify::VerifyConfig;
+use why::instructions;
 
 /// The GIL demo's crate in `lab/`: it has a scenario of its own, no lab.toml.
 pub const GIL: &str = "gil";
@@ -465,13 +451,13 @@ impl Lab {
         toolchain: &Toolchain,
         variant: Variant,
         cancel: &Cancel,
-    ) -> LabResult<Box<dyn race::Caller>> {
+    ) -> LabResult<Box<dyn seams::Caller>> {
         let paths = self.gil_paths(toolchain, variant);
         scaling::prepare(&paths, &self.workers(cancel))
     }
 
     /// Runs the parallel-scaling experiment in a worker from `scaling_worker`.
-    pub fn scaling(&self, worker: LabResult<Box<dyn race::Caller>>) -> LabResult<Scaling> {
+    pub fn scaling(&self, worker: LabResult<Box<dyn seams::Caller>>) -> LabResult<Scaling> {
         scaling::run(worker?, &self.sink)
     }
 
@@ -484,6 +470,6 @@ impl Lab {
         cancel: &Cancel,
     ) -> GilRun {
         let paths = self.gil_paths(toolchain, variant);
-        gil::run(mode, &paths, &self.sink, &self.workers(cancel))
+        gil_demo::run(mode, &paths, &self.sink, &self.workers(cancel))
     }
 }

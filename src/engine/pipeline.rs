@@ -5,17 +5,17 @@
 use std::time::Duration;
 
 use super::Lab;
-use super::bootstrap::Toolchain;
+use super::build::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::experiment::Experiment;
+use super::measure::race::RaceConfig;
+use super::measure::threads::ThreadRow;
+use super::measure::verify::VerifyConfig;
 use super::problem::{Problem, ProblemKind};
-use super::race::RaceConfig;
-use super::threads::ThreadRow;
 use super::types::{
     BuildInfo, GilMode, GilRun, LaneRecord, Scaling, SweepPoint, Target, Variant, VerifyRecord,
 };
-use super::verify::VerifyConfig;
 
 use crate::cancel::Cancel;
 

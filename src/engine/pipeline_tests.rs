@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
-use crate::engine::home::{Home, Project};
-use crate::engine::race::Caller;
+use crate::engine::home::places::{Home, Project};
+use crate::engine::seams::Caller;
 use crate::engine::seams::{BuildStep, Launcher};
 use crate::worker::protocol::{Reply, Request};
 use crate::worker::{Finished, WorkerError};
@@ -90,7 +90,7 @@ impl Caller for FakeWorker {
                 Ok(Finished::scripted(seconds, "42", expect))
             }
             Request::Threads { counts, .. } => {
-                let rows: Vec<crate::engine::threads::Rounds> = counts
+                let rows: Vec<crate::engine::measure::threads::Rounds> = counts
                     .iter()
                     .map(|&t| (t, vec![0.02], vec![0.02], vec![1.0]))
                     .collect();

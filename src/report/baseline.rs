@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compare::runs;
 use super::{LaneResult, Report};
-use crate::engine::significance::{self, Significance};
+use crate::engine::measure::significance::{self, Significance};
 
 /// Half-width of the confidence interval, in standard deviations (about 95%).
 const Z: f64 = 2.0;

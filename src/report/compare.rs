@@ -4,7 +4,7 @@
 //! reference lane: a ratio made within one run, so reports from different
 //! machines still compare. Every report after the first is set against the
 //! first, lane by lane, and the difference is called significant or not
-//! (`engine::significance`), on instruction counts where both have them.
+//! (`engine::measure::significance`), on instruction counts where both have them.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{LaneResult, Report};
-use crate::engine::significance::{self, Significance};
-use crate::engine::stats;
+use crate::engine::measure::significance::{self, Significance};
+use crate::engine::measure::stats;
 
 /// An instruction ratio this far from 1 is a real difference: callgrind's
 /// counts move by far less between runs of the same build.

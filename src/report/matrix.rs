@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{BuildRow, LaneResult, Report};
-use crate::engine::significance::{self, Significance};
-use crate::engine::stats;
+use crate::engine::measure::significance::{self, Significance};
+use crate::engine::measure::stats;
 use crate::engine::types::{Language, Variant};
 use crate::units::{bytes, seconds};
 

@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::error::LabResult;
 use crate::engine::experiment::Experiment;
+use crate::engine::measure::significance::{self, Significance};
+use crate::engine::measure::stats::{self, Summary, ratio};
+use crate::engine::measure::sweep::{self, LaneTrend};
+use crate::engine::measure::threads::ThreadRow;
 use crate::engine::pipeline::JobReport;
-use crate::engine::significance::{self, Significance};
-use crate::engine::stats::{self, Summary, ratio};
-use crate::engine::sweep::{self, LaneTrend};
-use crate::engine::threads::ThreadRow;
 use crate::engine::types::{
     Breakdown, BuildInfo, Category, GilRun, Hot, HotLine, LaneRecord, Language, PyHot, Scaling,
     ScalingRow, SweepPoint, Target, Variant, VerifyRecord,

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{BuildRow, LaneResult, Report, ScalingCheck};
-use crate::engine::scaling::CONTENDERS;
-use crate::engine::timeline;
+use crate::engine::gil::scaling::CONTENDERS;
+use crate::engine::gil::timeline;
 use crate::engine::types::{Activity, GilRun, ScalingRow, Thread};
 use crate::engine::types::{Category, share_of};
 use crate::units::{bytes, count, seconds};
@@ -256,7 +256,7 @@ fn speed_cell(
     reference: bool,
     speedup: Option<f64>,
     error: Option<f64>,
-    vs: &Option<crate::engine::significance::Significance>,
+    vs: &Option<crate::engine::measure::significance::Significance>,
 ) -> String {
     match (speedup, error, vs) {
         _ if reference => "baseline".into(),
@@ -467,7 +467,7 @@ fn threads_block(report: &Report, experiment: &str) -> String {
     let mut counts: Vec<u32> = rows.iter().map(|r| r.threads).collect();
     counts.sort_unstable();
     counts.dedup();
-    let lanes = crate::engine::threads::by_lane(rows.iter().copied());
+    let lanes = crate::engine::measure::threads::by_lane(rows.iter().copied());
     let width = lanes
         .iter()
         .map(|(l, _)| l.chars().count())
@@ -507,8 +507,8 @@ fn threads_block(report: &Report, experiment: &str) -> String {
                 .unwrap_or_default();
             let _ = write!(out, " {cell:>20}");
         }
-        let verdict =
-            crate::engine::threads::verdict(mine, report.machine.cores).unwrap_or_default();
+        let verdict = crate::engine::measure::threads::verdict(mine, report.machine.cores)
+            .unwrap_or_default();
         let _ = writeln!(out, "  {verdict}");
     }
     out

@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::engine::bootstrap::Toolchain;
+use crate::engine::build::bootstrap::Toolchain;
 use crate::engine::error::LabError;
 use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;
+use crate::engine::measure::sweep;
+use crate::engine::measure::verify::{DEFAULT_INPUTS, VerifyConfig};
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
-use crate::engine::sweep;
 use crate::engine::types::{GilMode, Lane, Target, Variant};
-use crate::engine::verify::{DEFAULT_INPUTS, VerifyConfig};
 use crate::units::faster_or_slower;
 
 use super::keys::Action;

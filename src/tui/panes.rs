@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::engine::event::Event;
-use crate::engine::sweep;
-use crate::engine::threads::ThreadRow;
+use crate::engine::measure::sweep;
+use crate::engine::measure::threads::ThreadRow;
 use crate::engine::types::{
     Breakdown, BuildInfo, GilMode, Lane, LogLine, PhaseTimes, RunOutcome, Scaling, Segment,
     SweepPoint, Target, Variant, VerifyRecord,

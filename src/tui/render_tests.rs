@@ -14,7 +14,7 @@ use super::theme::Theme;
 use super::ui;
 use crate::engine::error::LabError;
 use crate::engine::event::Event;
-use crate::engine::scaling::analyse;
+use crate::engine::gil::scaling::analyse;
 use crate::engine::types::{
     Activity, BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Segment, Thread, Variant,
 };

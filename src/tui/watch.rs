@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::AppEvent;
 use crate::engine::experiment::Experiment;
-use crate::engine::inputs::is_output;
+use crate::engine::files::is_output;
 
 /// How long the writes must be quiet before a round starts.
 pub const SETTLE: Duration = Duration::from_millis(300);

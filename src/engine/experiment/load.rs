@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::names::{is_dotted_identifier, is_identifier};
+use super::names::{is_dotted_identifier, is_identifier, requirement as requirement_of};
 use super::schema::{LabToml, PythonSide, RustSide, ScenarioTable, tables};
 use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Scenario, Split};
-use crate::engine::packages;
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
 use crate::worker::protocol::Tolerance;
 
@@ -387,7 +386,7 @@ fn requirements(dir: &Path, shown: &str, requires: Vec<String>) -> Result<Vec<St
             )
         }));
     for (key, requirement) in labelled {
-        let checked = packages::check(&requirement).map_err(|why| {
+        let checked = requirement_of(&requirement).map_err(|why| {
             format!(
                 "{key} = {requirement:?} is not a requirement (PEP 508, e.g. \"numpy>=2\"): {why}"
             )

@@ -1,5 +1,6 @@
 //! What lab.toml may use as a name: Python identifiers and dotted module
-//! paths. The loader and the variant tables both check names by these.
+//! paths, and what it may ask pip for (PEP 508 requirements). The loader
+//! and the variant tables both check by these.
 
 pub(super) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -9,4 +10,13 @@ pub(super) fn is_identifier(s: &str) -> bool {
 
 pub(super) fn is_dotted_identifier(s: &str) -> bool {
     s.split('.').all(is_identifier)
+}
+
+/// Checks one requirement string (PEP 508) and gives it in its normal form;
+/// the error says what is wrong.
+pub(super) fn requirement(text: &str) -> Result<String, String> {
+    use std::str::FromStr;
+    pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+        .map(|r| r.to_string())
+        .map_err(|e| e.message.to_string())
 }

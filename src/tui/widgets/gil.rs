@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::timeline;
+use crate::engine::gil::timeline;
 use crate::engine::types::{Activity, GilMode, Thread};
 use crate::tui::app::{GilPane, GilView};
 use crate::tui::theme::Theme;

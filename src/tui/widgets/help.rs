@@ -20,7 +20,7 @@ fn knob_help(action: Action, selected: Option<&ExpView>) -> Option<String> {
         }
         None => return None,
     };
-    let step = if crate::engine::sweep::is_fine(knob) {
+    let step = if crate::engine::measure::sweep::is_fine(knob) {
         "by one"
     } else {
         "doubling / halving"

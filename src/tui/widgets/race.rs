@@ -15,7 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 
 use super::{fit, pane};
-use crate::engine::stats::{NOISY, Summary};
+use crate::engine::measure::stats::{NOISY, Summary};
 use crate::engine::types::{Lane, PhaseTimes};
 use crate::tui::app::{App, Extras, LaneState};
 use crate::tui::theme::Theme;
@@ -86,8 +86,8 @@ fn verify(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for (lane, rows) in crate::engine::threads::by_lane(&app.race.threads) {
-        if let Some(verdict) = crate::engine::threads::verdict(&rows, cores) {
+    for (lane, rows) in crate::engine::measure::threads::by_lane(&app.race.threads) {
+        if let Some(verdict) = crate::engine::measure::threads::verdict(&rows, cores) {
             lines.push(Line::raw(format!("threads {lane}: {verdict}")));
         }
     }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::scaling::CONTENDERS;
+use crate::engine::gil::scaling::CONTENDERS;
 use crate::engine::types::Scaling;
 use crate::tui::app::ScalingView;
 use crate::tui::theme::Theme;

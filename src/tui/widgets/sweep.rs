@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 use super::{fit, pane};
-use crate::engine::stats::Summary;
-use crate::engine::sweep;
+use crate::engine::measure::stats::Summary;
+use crate::engine::measure::sweep;
 use crate::tui::app::SweepPane;
 use crate::tui::theme::Theme;
 use crate::units::seconds;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::error::{LabError, LabResult};
-use super::event::{Event, Sink};
-use super::experiment::Experiment;
-use super::race::{Caller, LaneSetup, Spawner};
-use super::types::{Disagreement, Lane, Language, VerifyRecord};
+use crate::engine::error::{LabError, LabResult};
+use crate::engine::event::{Event, Sink};
+use crate::engine::experiment::Experiment;
+use crate::engine::seams::{Caller, LaneSetup, Spawner};
+use crate::engine::types::{Disagreement, Lane, Language, VerifyRecord};
 use crate::worker::WorkerError;
 use crate::worker::protocol::{Code, FailKind, Request};
 

@@ -2,19 +2,19 @@
 //! each selected build, each run timed inside its worker, each result checked
 //! against the reference (the first Python implementation) and the known answer.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::error::{LabError, LabResult};
-use super::event::{Event, Sink};
-use super::experiment::{Experiment, Implementation};
-use super::types::{Lane, LaneRecord, Language, RunOutcome, Variant};
 use crate::cancel::Cancel;
+use crate::engine::error::{LabError, LabResult};
+use crate::engine::event::{Event, Sink};
+use crate::engine::experiment::Experiment;
+use crate::engine::seams::{Caller, LaneSetup, Spawner};
+use crate::engine::types::{LaneRecord, Language, RunOutcome, Variant};
 use crate::fibonacci;
-use crate::worker::protocol::{Call, Callee, Code, FailKind, Reply, Request, Tolerance};
-use crate::worker::{Finished, Worker, WorkerError};
+use crate::worker::WorkerError;
+use crate::worker::protocol::{Callee, Code, Reply, Request};
 
 /// A run shorter than this is too short to time reliably on its own...
 const MIN_RUN: f64 = 0.010;
@@ -41,170 +41,6 @@ pub struct RaceConfig {
     /// One more, untimed run of each Python lane under tracemalloc, for a
     /// report that shows it (the terminal does not: it skips the extra run).
     pub trace: bool,
-}
-
-/// The seam between the race and the processes it runs: real workers in the
-/// lab, scripted ones in the tests of calibration, interleaving and failures.
-pub trait Caller {
-    fn call(
-        &mut self,
-        request: &Request,
-        limit: Option<Duration>,
-        on_reply: &mut dyn FnMut(&Reply),
-    ) -> Result<Finished, WorkerError>;
-}
-
-pub trait Spawner {
-    fn spawn(&self, paths: &[PathBuf]) -> Result<Box<dyn Caller>, WorkerError>;
-}
-
-impl Caller for Worker {
-    fn call(
-        &mut self,
-        request: &Request,
-        limit: Option<Duration>,
-        on_reply: &mut dyn FnMut(&Reply),
-    ) -> Result<Finished, WorkerError> {
-        Worker::call(self, request, limit, on_reply)
-    }
-}
-
-/// What a lane's worker loads and calls.
-#[derive(Clone, Debug)]
-pub struct LaneSetup {
-    pub lane: Lane,
-    pub paths: Vec<PathBuf>,
-    /// What it calls, on the default arguments (and through what setup).
-    pub call: Call,
-    /// The lab.toml key naming it, for messages.
-    pub key: String,
-    /// The lab.toml key naming its setup function, for messages.
-    pub setup_key: String,
-    /// A trivial function of the same module, to time one call's overhead.
-    pub overhead: Option<String>,
-    pub lab_toml: PathBuf,
-    /// How closely its results must agree with the reference's.
-    pub tolerance: Tolerance,
-}
-
-impl LaneSetup {
-    /// Where every lane of `exp` finds its code: `site(variant)` is the
-    /// unpacked build of a variant; `code_site` the one a package's Python
-    /// code is imported from; `packages` the experiment's Python packages,
-    /// then the venv's.
-    pub fn for_lanes(
-        exp: &Experiment,
-        lanes: &[Lane],
-        site: impl Fn(Variant) -> PathBuf,
-        code_site: Option<PathBuf>,
-        packages: &[PathBuf],
-    ) -> Vec<Self> {
-        let reference = exp.reference();
-        // Where the reference (and its `setup`) is found: every lane needs it.
-        let reference_dir = reference.dir.clone().or_else(|| code_site.clone());
-        let scenario_dir = exp.scenario.as_ref().map(|s| s.dir.clone());
-        lanes
-            .iter()
-            .map(|lane| {
-                let imp: Option<&Implementation> = exp.implementation(lane);
-                let setup = imp.and_then(|_| exp.setup_of(lane));
-                let own = match (lane.variant, imp.and_then(|i| i.dir.clone())) {
-                    (Some(v), _) => Some(site(v)),
-                    (None, Some(dir)) => Some(dir),
-                    (None, None) if lane.language == Language::Python => code_site.clone(),
-                    _ => None,
-                };
-                let mut paths: Vec<PathBuf> = own.into_iter().collect();
-                paths.extend(reference_dir.clone());
-                paths.extend(scenario_dir.clone());
-                paths.extend(packages.iter().cloned());
-                paths.dedup();
-                let overhead = exp
-                    .overhead
-                    .as_ref()
-                    .and_then(|(py, rs)| match lane.language {
-                        Language::Python if lane.reference => Some(py.clone()),
-                        Language::Rust => Some(rs.clone()),
-                        _ => None,
-                    });
-                Self {
-                    lane: lane.clone(),
-                    paths,
-                    call: exp.call_of(lane),
-                    key: imp.map_or_else(String::new, |i| i.key.clone()),
-                    setup_key: setup.map(|(_, key)| key).unwrap_or_default(),
-                    overhead,
-                    lab_toml: exp.lab_toml(),
-                    tolerance: exp.tolerance,
-                }
-            })
-            .collect()
-    }
-
-    /// The request that makes `call` (this lane's, on some arguments) once
-    /// per repetition, timed, its result checked against `expect` with the
-    /// lane's tolerance: the race, the differential check and the
-    /// instruction counts all send it.
-    pub fn run(
-        &self,
-        call: Call,
-        expect: Option<String>,
-        repeat: u32,
-        chunks: Option<Vec<u64>>,
-    ) -> Request {
-        Request::Race {
-            call,
-            chunks,
-            expect,
-            tolerance: self.tolerance,
-            repeat,
-            trace: false,
-        }
-    }
-
-    fn label(&self) -> String {
-        match (self.lane.language, self.lane.variant) {
-            (Language::Python, _) => "CPython".into(),
-            (Language::Native, _) => format!(
-                "Rust in pyo3-lab, no Python, {}",
-                fibonacci::native_profile()
-            ),
-            (Language::Rust, v) => format!("PyO3, {}", v.map(Variant::profile).unwrap_or_default()),
-        }
-    }
-
-    /// A name that does not load, or is not what its side says, or a setup
-    /// that fails, is a lab.toml mistake: the message names the key.
-    fn failure(&self, e: WorkerError) -> String {
-        let key = format!("{} in {}", self.key, self.lab_toml.display());
-        match e {
-            WorkerError::Failed {
-                kind: FailKind::Setup,
-                message,
-            } => format!(
-                "could not make its arguments ({message}): check {} in {}",
-                self.setup_key,
-                self.lab_toml.display()
-            ),
-            WorkerError::Failed {
-                kind: FailKind::Import,
-                message,
-            } if self.lane.language == Language::Rust => {
-                format!("could not load ({message}): check module and {key}")
-            }
-            WorkerError::Failed {
-                kind: FailKind::Import,
-                message,
-            } => format!("could not load ({message}): check {key}"),
-            WorkerError::Failed {
-                kind: FailKind::NotCompiled,
-                message,
-            } => format!(
-                "is not compiled code: {message}; {key} must name a #[pyfunction] or #[pyclass] of the extension module"
-            ),
-            e => e.to_string(),
-        }
-    }
 }
 
 /// The calls of one run and how much work each stands for.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::types::{Target, Variant};
+use crate::engine::types::{Target, Variant};
 
 /// The default lab home: a per-user cache, so the venv, maturin and the
 /// compiled pyo3 are made once for all of a user's projects:
@@ -95,7 +95,11 @@ impl Home {
     fn key(target: &Target) -> String {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(target.dir.to_string_lossy().as_bytes());
-        format!("{}-{}", target.krate, super::inputs::hex(&digest[..3]))
+        format!(
+            "{}-{}",
+            target.krate,
+            crate::engine::files::hex(&digest[..3])
+        )
     }
 
     pub fn wheels(&self, target: &Target) -> PathBuf {

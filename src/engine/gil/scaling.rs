@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
-use super::capacity::{self, Judgement};
-use super::error::{LabError, LabResult};
-use super::event::{Event, Sink};
-use super::race::{Caller, Spawner};
-use super::types::{Scaling, ScalingRow};
+use crate::engine::error::{LabError, LabResult};
+use crate::engine::event::{Event, Sink};
+use crate::engine::measure::capacity::{self, Judgement};
+use crate::engine::seams::{Caller, Spawner};
+use crate::engine::types::{Scaling, ScalingRow};
 use crate::worker::protocol::{Call, Reply, Request};
 
 /// How long one thread's share of the work takes alone. Speed-ups are read

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 /// The lessons as the binary was built with them.
-const ARCHIVE: &[u8] = include_bytes!("../../assets/lessons.tar");
+const ARCHIVE: &[u8] = include_bytes!("../../../assets/lessons.tar");
 
 /// Where the archive sits in the source tree.
 #[cfg(test)]
@@ -29,7 +29,7 @@ fn members(root: &Path) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = dir.join(&name);
-            if super::inputs::is_output(&name)
+            if crate::engine::files::is_output(&name)
                 || path == Path::new(ARCHIVE_PATH)
                 || path == Path::new("assets/readme")
             {
@@ -72,7 +72,7 @@ fn pack(root: &Path) -> Result<Vec<u8>> {
 /// The lessons unpacked under `home` (once per archive): the folder to use
 /// as the project, holding `lab/` and `assets/`.
 pub fn unpacked(home: &Path) -> Result<PathBuf> {
-    let tag = super::inputs::hex(&Sha256::digest(ARCHIVE)[..6]);
+    let tag = crate::engine::files::hex(&Sha256::digest(ARCHIVE)[..6]);
     let dir = home
         .join("lessons")
         .join(format!("{}-{tag}", env!("CARGO_PKG_VERSION")));

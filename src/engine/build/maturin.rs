@@ -11,13 +11,18 @@ use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 use super::bootstrap::Toolchain;
-use super::error::{LabError, LabResult};
-use super::event::{Event, Sink};
-use super::home::Home;
-use super::inputs::{Inputs, hex, inputs_hash};
-use super::types::{BuildInfo, Target};
-use super::{exports, packages, pgo, provenance, stream};
+use super::exports;
+use super::inputs::{Inputs, inputs_hash};
+use super::packages;
+use super::pgo;
+use super::provenance;
+use super::stream;
 use crate::cancel::Cancel;
+use crate::engine::error::{LabError, LabResult};
+use crate::engine::event::{Event, Sink};
+use crate::engine::files::hex;
+use crate::engine::home::places::Home;
+use crate::engine::types::{BuildInfo, Target};
 
 /// A file of the crate changed while cargo read the sources.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::types::Category;
+use crate::engine::types::Category;
 
 /// The crates that make up the boundary between Python and Rust.
 const BOUNDARY_CRATES: [&str; 6] = [

@@ -6,12 +6,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::capacity::{self, Judgement};
-use super::error::{LabError, LabResult};
-use super::experiment::Experiment;
-use super::problem::{Problem, ProblemKind};
-use super::race::{LaneSetup, Spawner};
-use super::types::Language;
 use crate::cancel::Cancel;
+use crate::engine::error::{LabError, LabResult};
+use crate::engine::experiment::Experiment;
+use crate::engine::problem::{Problem, ProblemKind};
+use crate::engine::seams::{LaneSetup, Spawner};
+use crate::engine::types::Language;
 use crate::worker::protocol::Request;
 
 /// Cores a call must keep busy on its own to count as parallel inside.

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 
-use super::types::Training;
 use crate::cancel::Cancel;
+use crate::engine::types::Training;
 use crate::worker::Worker;
 use crate::worker::protocol::{Reply, Request};
 

@@ -9,6 +9,9 @@ use std::time::Duration;
 use super::*;
 use crate::engine::experiment::fixtures::with_rust;
 use crate::engine::problem::ProblemKind;
+use crate::worker::Finished;
+use crate::worker::protocol::FailKind;
+use std::path::PathBuf;
 
 /// A worker that answers from a script: each Rust function's time per call,
 /// and functions that misbehave by name.

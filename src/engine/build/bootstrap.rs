@@ -7,10 +7,10 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
-use super::event::{Event, Sink};
-use super::home::Home;
 use super::pip;
 use crate::cancel::Cancel;
+use crate::engine::event::{Event, Sink};
+use crate::engine::home::places::Home;
 
 pub const MATURIN_VERSION: &str = "1.16.0";
 

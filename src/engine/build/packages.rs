@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
@@ -13,17 +12,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::bootstrap::Toolchain;
-use super::home::Home;
-use super::inputs::hex;
 use super::pip;
 use crate::cancel::Cancel;
-
-/// Checks one requirement string (PEP 508); the error says what is wrong.
-pub fn check(requirement: &str) -> Result<String, String> {
-    pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(requirement)
-        .map(|r| r.to_string())
-        .map_err(|e| e.message.to_string())
-}
+use crate::engine::files::hex;
+use crate::engine::home::places::Home;
 
 /// What `ensure` found or made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

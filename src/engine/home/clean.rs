@@ -12,8 +12,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::home::Home;
-use super::types::BuildInfo;
+use super::places::Home;
+use crate::engine::types::BuildInfo;
 
 /// What a part of the home is, in the order `clean` shows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

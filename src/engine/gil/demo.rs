@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::event::{Event, Sink};
-use super::race::Spawner;
 use super::timeline;
-use super::types::{GilMode, GilRun, LogLine, Mark, Thread};
+use crate::engine::event::{Event, Sink};
+use crate::engine::seams::Spawner;
+use crate::engine::types::{GilMode, GilRun, LogLine, Mark, Thread};
 use crate::worker::protocol::{Code, Reply, Request};
 
 const PY_ENTER: &str = "Py: Enter double_list_py...";

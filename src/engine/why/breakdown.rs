@@ -15,7 +15,7 @@ use std::path::Path;
 
 use super::callgraph::{CallGraph, Function, short_name};
 use super::sources::{self, Sources};
-use super::types::{Breakdown, Category, Hot, HotLine, Lane, Language};
+use crate::engine::types::{Breakdown, Category, Hot, HotLine, Lane, Language};
 
 /// How many functions each "hot" list holds.
 const HOT: usize = 10;
@@ -477,7 +477,7 @@ mod tests {
             .iter()
             .enumerate()
             .filter(|(_, f)| f.object == EXT)
-            .map(|(i, f)| crate::engine::callgraph::LineCost {
+            .map(|(i, f)| crate::engine::why::callgraph::LineCost {
                 function: i,
                 file: usize::from(f.name.starts_with("pyo3")),
                 line: 1,
@@ -621,7 +621,7 @@ mod tests {
             "/r/registry/src/index.crates.io-1/pyo3-0.30.1/src/impl_/trampoline.rs".into(),
             "/rustc/abc/library/core/src/iter/range.rs".into(),
         ];
-        let line = |file, line, cost| crate::engine::callgraph::LineCost {
+        let line = |file, line, cost| crate::engine::why::callgraph::LineCost {
             function: 0,
             file,
             line,

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::experiment::{Experiment, Knob};
-use super::types::{LaneRecord, SweepPoint};
+use crate::engine::experiment::{Experiment, Knob};
+use crate::engine::types::{LaneRecord, SweepPoint};
 
 /// Sizes no more than this far apart are stepped by one (fib's knob); wider
 /// ranges are stepped geometrically, as the knob's own `+` and `-` do.

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use super::breakdown::{self, Origin};
 use super::callgraph::CallGraph;
-use super::error::{LabError, LabResult};
-use super::event::{Event, Sink};
-use super::experiment::Experiment;
-use super::race::{LaneSetup, Spawner};
-use super::types::{Breakdown, Instructions, Language, PyHot};
 use crate::cancel::Cancel;
+use crate::engine::error::{LabError, LabResult};
+use crate::engine::event::{Event, Sink};
+use crate::engine::experiment::Experiment;
+use crate::engine::seams::{LaneSetup, Spawner};
+use crate::engine::types::{Breakdown, Instructions, Language, PyHot};
 use crate::fibonacci;
 use crate::worker::Worker;
 use crate::worker::protocol::{Callee, Request};

@@ -2,7 +2,7 @@
 //! from the phase marks the threads leave (see `assets/gil_demo.py` and the
 //! `gil` crate), for the timeline and the verdict.
 
-use super::types::{Activity, Mark, Segment, Thread};
+use crate::engine::types::{Activity, Mark, Segment, Thread};
 
 /// Python code between two marks takes microseconds; a gap longer than this
 /// was spent waiting for the GIL (a `print` lets go of it, for one).

@@ -4,6 +4,7 @@
 //! experiment folder (lab.toml, reference.py, notes) triggers a rebuild.
 //! Symlinks are followed, loops are cut, and every I/O error names its path.
 
+use crate::engine::files::{hex, is_output};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -138,17 +139,6 @@ fn collect_files(
         }
     }
     Ok(())
-}
-
-/// Whether a file or folder of that name is built, cached or hidden (cargo's
-/// `target`, Python's `__pycache__`, dot-folders), never a source: what
-/// builds, the lessons' archive, `init` and the file watch all skip.
-pub fn is_output(name: &str) -> bool {
-    name.starts_with('.') || name == "target" || name == "__pycache__"
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
