@@ -20,3 +20,18 @@ pub(super) fn requirement(text: &str) -> Result<String, String> {
         .map(|r| r.to_string())
         .map_err(|e| e.message.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_strings_are_checked_as_pep_508() {
+        assert_eq!(requirement("numpy>=2").as_deref(), Ok("numpy>=2"));
+        assert!(requirement("numpy >= 2, < 3; python_version >= '3.9'").is_ok());
+        assert!(requirement("scipy[extra]==1.14.*").is_ok());
+        assert!(requirement("numpy>>2").is_err());
+        assert!(requirement("").is_err());
+        assert!(requirement("num py").is_err());
+    }
+}
