@@ -239,196 +239,42 @@ impl App {
         all
     }
 
+    /// One handler per action, as ratatui's template's `update`.
     pub fn on_action(&mut self, action: Action) -> Option<Effect> {
         // A key pressed under the help goes to the help: it scrolls, closes
         // or quits, and starts nothing behind it.
         if self.show_help {
-            match action {
-                Action::ScrollDown => self.help_scroll = self.help_scroll.saturating_add(3),
-                Action::ScrollUp => self.help_scroll = self.help_scroll.saturating_sub(3),
-                Action::Help | Action::Cancel => self.show_help = false,
-                Action::Quit => {
-                    self.quit = true;
-                    return Some(Effect::Quit);
-                }
-                _ => {}
-            }
-            return None;
+            return self.on_help_key(action);
         }
         match action {
-            Action::Build => {
-                self.view = View::Builds;
-                self.request(Job::Build(Some(self.builds.variant)))
-            }
-            Action::BuildAll => {
-                self.view = View::Builds;
-                self.request(Job::Build(None))
-            }
+            Action::Build => self.build(Some(self.builds.variant)),
+            Action::BuildAll => self.build(None),
             Action::ToggleVariant => {
                 self.builds.variant = self.builds.variant.next_in(&self.build_variants());
                 None
             }
-            Action::ToggleDebugLanes => {
-                self.race.no_debug = !self.race.no_debug;
-                let text = if self.races_debug() {
-                    "races debug and release builds"
-                } else {
-                    "races release builds only (d brings debug back)"
-                };
-                self.inform(Level::Info, text.into());
-                // The lanes on screen change; the results of those that stay do not.
-                if !self.is_busy() {
-                    let mut old = std::mem::take(&mut self.race.lanes);
-                    old.append(&mut self.race.set_aside);
-                    let lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
-                    for (lane, state) in old {
-                        match lanes.iter().any(|(l, _)| *l == lane) {
-                            true => self.race.lanes.push((lane, state)),
-                            false => self.race.set_aside.push((lane, state)),
-                        }
-                    }
-                    // In the order the experiment names them; new ones idle.
-                    let mut ordered = Vec::new();
-                    for (lane, idle) in lanes {
-                        let i = self.race.lanes.iter().position(|(l, _)| *l == lane);
-                        ordered.push(i.map_or((lane, idle), |i| self.race.lanes.swap_remove(i)));
-                    }
-                    self.race.lanes = ordered;
-                }
-                None
-            }
-            Action::ToggleInstructions => {
-                self.race.counting = !self.race.counting;
-                self.inform(
-                    Level::Info,
-                    if self.race.counting {
-                        "races count instructions under callgrind too (a separate, slower run)"
-                    } else {
-                        "races no longer count instructions"
-                    }
-                    .into(),
-                );
-                None
-            }
-            Action::Sweep => {
-                let view = self.current()?;
-                let Some(knob) = &view.exp.knob else {
-                    self.inform(
-                        Level::Info,
-                        format!("{} has no size knob to sweep", view.name()),
-                    );
-                    return None;
-                };
-                let sizes = sweep::default_sizes(knob);
-                let Some(Job::Race(race)) = self.race_job() else {
-                    return None;
-                };
-                self.request(Job::Sweep { race, sizes })
-            }
-            Action::Why => {
-                self.view = if self.view == View::Why {
-                    View::Race
-                } else {
-                    View::Why
-                };
-                if self.view == View::Why && !self.race.counting {
-                    self.inform(
-                        Level::Info,
-                        "the why pane is made from instruction counts: press I, then r".into(),
-                    );
-                }
-                None
-            }
-            Action::SweepView => {
-                // Only the sweep on screen changes view; elsewhere x shows it.
-                if self.view == View::Sweep {
-                    self.sweep.show_speedup = !self.sweep.show_speedup;
-                }
-                self.view = View::Sweep;
-                None
-            }
+            Action::ToggleDebugLanes => self.toggle_debug_lanes(),
+            Action::ToggleInstructions => self.toggle_instructions(),
+            Action::Sweep => self.sweep(),
+            Action::Why => self.toggle_why(),
+            Action::SweepView => self.sweep_view(),
             Action::NextView | Action::PreviousView => {
                 self.view = self.view.next(action == Action::NextView);
                 None
             }
-            Action::ToggleWatch => {
-                if let Some(w) = self.watch.take() {
-                    self.inform(Level::Info, format!("stopped watching {}", w.experiment));
-                    return Some(Effect::Watch(None));
-                }
-                let key = self.current()?.key().to_owned();
-                self.inform(
-                    Level::Info,
-                    format!(
-                        "watching {key}: each save rebuilds, re-races and re-verifies if V is on"
-                    ),
-                );
-                self.watch = Some(WatchState {
-                    experiment: key.clone(),
-                    saved: None,
-                    last: None,
-                });
-                Some(Effect::Watch(Some(key)))
-            }
-            Action::NextExperiment => {
-                if self.experiments.len() < 2 {
-                    self.inform(
-                        Level::Info,
-                        "there is only one experiment: add another with --lab DIR".into(),
-                    );
-                    return None;
-                }
-                self.selected = (self.selected + 1) % self.experiments.len();
-                if !self.is_busy() {
-                    self.show_selected();
-                }
-                let name = self.current().map_or("", |e| e.name()).to_owned();
-                let text =
-                    if self.reference_time().is_some() && self.race.experiment == self.selected {
-                        format!("{name}: its last race; r races it again")
-                    } else {
-                        format!("{name} selected: r races it")
-                    };
-                self.inform(Level::Info, text);
-                None
-            }
+            Action::ToggleWatch => self.toggle_watch(),
+            Action::NextExperiment => self.next_experiment(),
             Action::Race => {
                 self.view = View::Race;
                 let job = self.race_job()?;
                 self.request(job)
             }
-            // A toggle never starts work: the next race verifies.
-            Action::ToggleVerify => {
-                self.race.verifying = !self.race.verifying;
-                let text = if self.race.verifying {
-                    "the next race is followed by a differential check (V turns it off)"
-                } else {
-                    "races no longer verify (V turns it on)"
-                };
-                self.inform(Level::Info, text.into());
-                None
-            }
+            Action::ToggleVerify => self.toggle_verify(),
             Action::Gil => self.request(Job::Gil {
                 variant: self.builds.variant,
                 trace: None,
             }),
-            Action::NUp | Action::NDown => {
-                let view = self.experiments.get_mut(self.selected)?;
-                match view.stepped(action == Action::NUp) {
-                    Some(n) => view.size = Some(n),
-                    None => {
-                        let text = match &view.exp.knob {
-                            Some(k) => format!(
-                                "N stays within {}..={} for {} (its lab.toml's min and max)",
-                                k.min, k.max, view.exp.name
-                            ),
-                            None => format!("{} has no size knob", view.exp.name),
-                        };
-                        self.inform(Level::Info, text);
-                    }
-                }
-                None
-            }
+            Action::NUp | Action::NDown => self.step_n(action == Action::NUp),
             Action::ScrollUp => {
                 let b = &mut self.builds;
                 b.log_scroll = (b.log_scroll + 10).min(b.log.len().saturating_sub(1));
@@ -438,16 +284,7 @@ impl App {
                 self.builds.log_scroll = self.builds.log_scroll.saturating_sub(10);
                 None
             }
-            Action::Cancel => {
-                self.show_help = false;
-                let running = self.running.as_ref()?;
-                self.pending = None;
-                self.inform(
-                    Level::Info,
-                    format!("cancelling the {}", running.0.describe()),
-                );
-                Some(Effect::Cancel)
-            }
+            Action::Cancel => self.cancel(),
             Action::Help => {
                 self.show_help = true;
                 self.help_scroll = 0;
@@ -458,6 +295,200 @@ impl App {
                 Some(Effect::Quit)
             }
         }
+    }
+
+    fn on_help_key(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::ScrollDown => self.help_scroll = self.help_scroll.saturating_add(3),
+            Action::ScrollUp => self.help_scroll = self.help_scroll.saturating_sub(3),
+            Action::Help | Action::Cancel => self.show_help = false,
+            Action::Quit => {
+                self.quit = true;
+                return Some(Effect::Quit);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// `b` and `B`: the builds view, and a build in one variant or all.
+    fn build(&mut self, variant: Option<Variant>) -> Option<Effect> {
+        self.view = View::Builds;
+        self.request(Job::Build(variant))
+    }
+
+    /// `d`: debug lanes in or out. The lanes on screen change; the results
+    /// of those that stay do not.
+    fn toggle_debug_lanes(&mut self) -> Option<Effect> {
+        self.race.no_debug = !self.race.no_debug;
+        let text = if self.races_debug() {
+            "races debug and release builds"
+        } else {
+            "races release builds only (d brings debug back)"
+        };
+        self.inform(Level::Info, text.into());
+        if self.is_busy() {
+            return None;
+        }
+        let mut old = std::mem::take(&mut self.race.lanes);
+        old.append(&mut self.race.set_aside);
+        let lanes = self.lanes_of(self.race.experiment, LaneState::Idle);
+        for (lane, state) in old {
+            match lanes.iter().any(|(l, _)| *l == lane) {
+                true => self.race.lanes.push((lane, state)),
+                false => self.race.set_aside.push((lane, state)),
+            }
+        }
+        // In the order the experiment names them; new ones idle.
+        let mut ordered = Vec::new();
+        for (lane, idle) in lanes {
+            let i = self.race.lanes.iter().position(|(l, _)| *l == lane);
+            ordered.push(i.map_or((lane, idle), |i| self.race.lanes.swap_remove(i)));
+        }
+        self.race.lanes = ordered;
+        None
+    }
+
+    /// `I`: races count instructions too, or no longer.
+    fn toggle_instructions(&mut self) -> Option<Effect> {
+        self.race.counting = !self.race.counting;
+        self.inform(
+            Level::Info,
+            if self.race.counting {
+                "races count instructions under callgrind too (a separate, slower run)"
+            } else {
+                "races no longer count instructions"
+            }
+            .into(),
+        );
+        None
+    }
+
+    /// `s`: the selected experiment's race over its knob's default sizes.
+    fn sweep(&mut self) -> Option<Effect> {
+        let view = self.current()?;
+        let Some(knob) = &view.exp.knob else {
+            self.inform(
+                Level::Info,
+                format!("{} has no size knob to sweep", view.name()),
+            );
+            return None;
+        };
+        let sizes = sweep::default_sizes(knob);
+        let Some(Job::Race(race)) = self.race_job() else {
+            return None;
+        };
+        self.request(Job::Sweep { race, sizes })
+    }
+
+    /// `y`: the why view and back.
+    fn toggle_why(&mut self) -> Option<Effect> {
+        self.view = if self.view == View::Why {
+            View::Race
+        } else {
+            View::Why
+        };
+        if self.view == View::Why && !self.race.counting {
+            self.inform(
+                Level::Info,
+                "the why pane is made from instruction counts: press I, then r".into(),
+            );
+        }
+        None
+    }
+
+    /// `x`: the sweep view; on it, time or speed-up.
+    fn sweep_view(&mut self) -> Option<Effect> {
+        if self.view == View::Sweep {
+            self.sweep.show_speedup = !self.sweep.show_speedup;
+        }
+        self.view = View::Sweep;
+        None
+    }
+
+    /// `w`: watch the selected experiment, or stop.
+    fn toggle_watch(&mut self) -> Option<Effect> {
+        if let Some(w) = self.watch.take() {
+            self.inform(Level::Info, format!("stopped watching {}", w.experiment));
+            return Some(Effect::Watch(None));
+        }
+        let key = self.current()?.key().to_owned();
+        self.inform(
+            Level::Info,
+            format!("watching {key}: each save rebuilds, re-races and re-verifies if V is on"),
+        );
+        self.watch = Some(WatchState {
+            experiment: key.clone(),
+            saved: None,
+            last: None,
+        });
+        Some(Effect::Watch(Some(key)))
+    }
+
+    /// `e`: the next experiment, shown unless a job runs.
+    fn next_experiment(&mut self) -> Option<Effect> {
+        if self.experiments.len() < 2 {
+            self.inform(
+                Level::Info,
+                "there is only one experiment: add another with --lab DIR".into(),
+            );
+            return None;
+        }
+        self.selected = (self.selected + 1) % self.experiments.len();
+        if !self.is_busy() {
+            self.show_selected();
+        }
+        let name = self.current().map_or("", |e| e.name()).to_owned();
+        let text = if self.reference_time().is_some() && self.race.experiment == self.selected {
+            format!("{name}: its last race; r races it again")
+        } else {
+            format!("{name} selected: r races it")
+        };
+        self.inform(Level::Info, text);
+        None
+    }
+
+    /// `V`: a toggle never starts work: the next race verifies.
+    fn toggle_verify(&mut self) -> Option<Effect> {
+        self.race.verifying = !self.race.verifying;
+        let text = if self.race.verifying {
+            "the next race is followed by a differential check (V turns it off)"
+        } else {
+            "races no longer verify (V turns it on)"
+        };
+        self.inform(Level::Info, text.into());
+        None
+    }
+
+    /// `+` and `-`: the size knob, within its lab.toml's bounds.
+    fn step_n(&mut self, up: bool) -> Option<Effect> {
+        let view = self.experiments.get_mut(self.selected)?;
+        match view.stepped(up) {
+            Some(n) => view.size = Some(n),
+            None => {
+                let text = match &view.exp.knob {
+                    Some(k) => format!(
+                        "N stays within {}..={} for {} (its lab.toml's min and max)",
+                        k.min, k.max, view.exp.name
+                    ),
+                    None => format!("{} has no size knob", view.exp.name),
+                };
+                self.inform(Level::Info, text);
+            }
+        }
+        None
+    }
+
+    /// `Esc`: the help closes; the job that runs is cancelled.
+    fn cancel(&mut self) -> Option<Effect> {
+        self.show_help = false;
+        let running = self.running.as_ref()?;
+        self.pending = None;
+        self.inform(
+            Level::Info,
+            format!("cancelling the {}", running.0.describe()),
+        );
+        Some(Effect::Cancel)
     }
 
     /// A race of the selected experiment as the pane is set up: its size, the
