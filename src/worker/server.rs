@@ -12,7 +12,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use super::capture::Channel;
 use super::invoke::{Helper, Made, Prepared, failure, import};
 use super::memory;
-use super::protocol::{Code, FailKind, Reply, Request, Tolerance, decode};
+use super::protocol::{Call, Code, FailKind, Reply, Request, Tolerance, decode};
 
 pub fn main(paths: &[PathBuf]) -> Result<()> {
     let channel = Channel::install()?;
@@ -50,21 +50,16 @@ fn setup(py: Python<'_>, paths: &[PathBuf]) -> PyResult<String> {
     Ok(version.split_whitespace().next().unwrap_or("").to_owned())
 }
 
+/// What a result is checked against, and how closely.
+struct Expected {
+    expect: Option<String>,
+    tolerance: Tolerance,
+}
+
+/// One handler per request.
 fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply> {
     match request {
-        Request::Load { call, compiled } => {
-            let Some(code) = Prepared::load(py, &call)? else {
-                return Ok(Reply::unchecked(0.0, "native".into(), None));
-            };
-            if compiled && let Some(what) = python_code(py, &code)? {
-                let name = call.code().map(Code::dotted).unwrap_or_default();
-                return Ok(Reply::Failed {
-                    kind: FailKind::NotCompiled,
-                    message: format!("{name} is {what}"),
-                });
-            }
-            Ok(Reply::unchecked(0.0, code.repr()?.to_string(), None))
-        }
+        Request::Load { call, compiled } => load(py, call, compiled),
         Request::Race {
             call,
             chunks,
@@ -72,176 +67,233 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             tolerance,
             repeat,
             trace,
-        } => {
-            let prepared = Prepared::new(py, &call)?;
-            let run = Run {
-                channel,
-                repeat,
-                chunks: chunks.as_deref(),
-                // A scenario's phases are counted one by one, never its set-up.
-                counted: !prepared.is_scenario(),
-            };
-            let tracemalloc = py.import("tracemalloc")?;
-            if trace {
-                tracemalloc.call_method0("start")?;
-            }
-            // The level the calls start from: the arguments are made already.
-            let start = memory::reset_peak();
-            let timed = run.time(py, |chunk| prepared.make(py, chunk));
-            let peak = memory::peak_above(start);
-            let traced = if trace {
-                let (_, most): (u64, u64) =
-                    tracemalloc.call_method0("get_traced_memory")?.extract()?;
-                tracemalloc.call_method0("stop")?;
-                Some(most)
-            } else {
-                None
-            };
-            let timed = match timed {
-                Ok(timed) => timed,
-                Err(e) => return Ok(raised(py, &e)),
-            };
-            channel.send(&Reply::Memory { peak, traced });
-            finished(
-                py,
-                timed.seconds,
-                &timed.result,
-                expect,
-                tolerance,
-                timed.phases,
-            )
-        }
+        } => race(
+            py,
+            channel,
+            call,
+            chunks,
+            repeat,
+            trace,
+            Expected { expect, tolerance },
+        ),
         Request::Threads {
             call,
             counts,
             batches,
             expect,
             tolerance,
-        } => {
-            let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
-            let runner = THREADS.load(py)?;
-            let check = match &expect {
-                Some(e) => Some(compare(py)?.call_method1(
-                    "checker",
-                    (e, tolerance.rel_tol, tolerance.abs_tol, tolerance.equal_nan),
-                )?),
-                None => None,
-            };
-            type Rows = Vec<(u32, Vec<f64>, Vec<f64>, Vec<f64>)>;
-            let (rows, result, mismatch): (Rows, String, Option<String>) = runner
-                .getattr("run")?
-                .call1((f, call_args, counts, batches, check))?
-                .extract()?;
-            // Every count's (threads, [wall per call], [native wall], [cores
-            // busy]), a figure per round, rides in `json`.
-            Ok(Reply::Finished {
-                seconds: rows.iter().flat_map(|r| &r.1).sum(),
-                result,
-                json: Some(serde_json::to_string(&rows).expect("numbers serialise")),
-                correct: expect.map(|_| mismatch.is_none()),
-                mismatch,
-                phases: Vec::new(),
-            })
+        } => threads(py, call, counts, batches, Expected { expect, tolerance }),
+        Request::Profile { call } => profile(py, call),
+        Request::Inputs { inputs, seeds } => make_inputs(py, inputs, seeds),
+        Request::Overhead { function, calls } => overhead(py, function, calls),
+        Request::Gil { scenario, function } => gil(py, channel, scenario, function),
+        Request::Call { call } => call_once(py, call),
+    }
+}
+
+/// Imports what a call names; with `compiled`, refuses Python code.
+fn load(py: Python<'_>, call: Call, compiled: bool) -> PyResult<Reply> {
+    let Some(code) = Prepared::load(py, &call)? else {
+        return Ok(Reply::unchecked(0.0, "native".into(), None));
+    };
+    if compiled && let Some(what) = python_code(py, &code)? {
+        let name = call.code().map(Code::dotted).unwrap_or_default();
+        return Ok(Reply::Failed {
+            kind: FailKind::NotCompiled,
+            message: format!("{name} is {what}"),
+        });
+    }
+    Ok(Reply::unchecked(0.0, code.repr()?.to_string(), None))
+}
+
+/// Times a lane's call (repeated, or split into chunks), with its memory.
+fn race(
+    py: Python<'_>,
+    channel: &Channel,
+    call: Call,
+    chunks: Option<Vec<u64>>,
+    repeat: u32,
+    trace: bool,
+    Expected { expect, tolerance }: Expected,
+) -> PyResult<Reply> {
+    let prepared = Prepared::new(py, &call)?;
+    let run = Run {
+        channel,
+        repeat,
+        chunks: chunks.as_deref(),
+        // A scenario's phases are counted one by one, never its set-up.
+        counted: !prepared.is_scenario(),
+    };
+    let tracemalloc = py.import("tracemalloc")?;
+    if trace {
+        tracemalloc.call_method0("start")?;
+    }
+    // The level the calls start from: the arguments are made already.
+    let start = memory::reset_peak();
+    let timed = run.time(py, |chunk| prepared.make(py, chunk));
+    let peak = memory::peak_above(start);
+    let traced = if trace {
+        let (_, most): (u64, u64) = tracemalloc.call_method0("get_traced_memory")?.extract()?;
+        tracemalloc.call_method0("stop")?;
+        Some(most)
+    } else {
+        None
+    };
+    let timed = match timed {
+        Ok(timed) => timed,
+        Err(e) => return Ok(raised(py, &e)),
+    };
+    channel.send(&Reply::Memory { peak, traced });
+    finished(
+        py,
+        timed.seconds,
+        &timed.result,
+        expect,
+        tolerance,
+        timed.phases,
+    )
+}
+
+/// Calls from each count of threads at once, beside native threads.
+fn threads(
+    py: Python<'_>,
+    call: Call,
+    counts: Vec<u32>,
+    batches: u32,
+    Expected { expect, tolerance }: Expected,
+) -> PyResult<Reply> {
+    let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
+    let runner = THREADS.load(py)?;
+    let check = match &expect {
+        Some(e) => Some(compare(py)?.call_method1(
+            "checker",
+            (e, tolerance.rel_tol, tolerance.abs_tol, tolerance.equal_nan),
+        )?),
+        None => None,
+    };
+    type Rows = Vec<(u32, Vec<f64>, Vec<f64>, Vec<f64>)>;
+    let (rows, result, mismatch): (Rows, String, Option<String>) = runner
+        .getattr("run")?
+        .call1((f, call_args, counts, batches, check))?
+        .extract()?;
+    // Every count's (threads, [wall per call], [native wall], [cores
+    // busy]), a figure per round, rides in `json`.
+    Ok(Reply::Finished {
+        seconds: rows.iter().flat_map(|r| &r.1).sum(),
+        result,
+        json: Some(serde_json::to_string(&rows).expect("numbers serialise")),
+        correct: expect.map(|_| mismatch.is_none()),
+        mismatch,
+        phases: Vec::new(),
+    })
+}
+
+/// One call under cProfile: the Python functions by cumulative time.
+fn profile(py: Python<'_>, call: Call) -> PyResult<Reply> {
+    let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
+    let runner = PROFILE.load(py)?;
+    let rows: Vec<(String, f64, f64)> = runner
+        .getattr("run")?
+        .call1((f, call_args, 10))?
+        .extract()?;
+    Ok(Reply::unchecked(
+        0.0,
+        format!("{} functions", rows.len()),
+        Some(serde_json::to_string(&rows).expect("rows serialise")),
+    ))
+}
+
+/// The differential check's inputs, made by the user's function per seed.
+fn make_inputs(py: Python<'_>, inputs: Code, seeds: Vec<u64>) -> PyResult<Reply> {
+    let f = import(py, &inputs)?;
+    let random = py.import("random")?.getattr("Random")?;
+    let json = py.import("json")?;
+    let mut made = Vec::with_capacity(seeds.len());
+    for seed in seeds {
+        let args = f.call1((random.call1((seed,))?,))?;
+        if !(args.is_instance_of::<PyList>() || args.is_instance_of::<PyTuple>()) {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "returned {}, not a list of the call's arguments",
+                args.repr()?
+            )));
         }
-        Request::Profile { call } => {
-            let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
-            let runner = PROFILE.load(py)?;
-            let rows: Vec<(String, f64, f64)> = runner
-                .getattr("run")?
-                .call1((f, call_args, 10))?
-                .extract()?;
-            Ok(Reply::unchecked(
-                0.0,
-                format!("{} functions", rows.len()),
-                Some(serde_json::to_string(&rows).expect("rows serialise")),
-            ))
-        }
-        Request::Inputs { inputs, seeds } => {
-            let f = import(py, &inputs)?;
-            let random = py.import("random")?.getattr("Random")?;
-            let json = py.import("json")?;
-            let mut made = Vec::with_capacity(seeds.len());
-            for seed in seeds {
-                let args = f.call1((random.call1((seed,))?,))?;
-                if !(args.is_instance_of::<PyList>() || args.is_instance_of::<PyTuple>()) {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                        "returned {}, not a list of the call's arguments",
-                        args.repr()?
-                    )));
-                }
-                made.push(json.call_method1("dumps", (args,))?.extract::<String>()?);
-            }
-            Ok(Reply::unchecked(
-                0.0,
-                format!("{} inputs", made.len()),
-                Some(serde_json::to_string(&made).expect("strings serialise")),
-            ))
-        }
-        Request::Overhead { function, calls } => {
-            let f = import(py, &function)?;
-            let arg = (1u8,).into_pyobject(py)?;
-            let started = Instant::now();
-            for _ in 0..calls {
-                f.call1(&arg)?;
-            }
-            let seconds = started.elapsed().as_secs_f64() / calls.max(1) as f64;
-            Ok(Reply::unchecked(seconds, format!("{calls} calls"), None))
-        }
-        Request::Gil { scenario, function } => {
-            let module = |code: &Code| py.import(code.module.as_str());
-            let rust = import(py, &function)?;
-            let run = import(py, &scenario)?;
-            // Each side may leave phase marks on perf_counter's clock: drop old
-            // ones, and note where that clock stands when ours starts.
-            let tracers = [
-                ("python", module(&scenario)?.getattr("trace").ok()),
-                ("rust", module(&function)?.getattr("take_trace").ok()),
-            ];
-            for (_, tracer) in &tracers {
-                if let Some(t) = tracer {
-                    t.call0()?;
-                }
-            }
-            let perf_counter = py.import("time")?.getattr("perf_counter")?;
-            channel.restart_clock();
-            let clock_zero: f64 = perf_counter.call0()?.extract()?;
-            let started = Instant::now();
-            let result = run.call1((rust,));
-            let seconds = started.elapsed().as_secs_f64();
-            py.import("sys")?.getattr("stdout")?.call_method0("flush")?;
-            // Release the GIL while waiting: the reader thread needs none, but
-            // a still-running Python thread might want to print.
-            py.detach(|| channel.sync());
-            for (thread, tracer) in tracers {
-                let Some(tracer) = tracer else { continue };
-                let marks: Vec<(f64, String)> = tracer.call0()?.extract()?;
-                for (t, what) in marks {
-                    channel.send(&Reply::Mark {
-                        t: t - clock_zero,
-                        thread: thread.into(),
-                        what,
-                    });
-                }
-            }
-            Ok(Reply::unchecked(seconds, result?.repr()?.to_string(), None))
-        }
-        Request::Call { call } => {
-            let prepared = Prepared::new(py, &call)?;
-            let started = Instant::now();
-            let made = match prepared.make(py, None) {
-                Ok(made) => made,
-                Err(e) => return Ok(raised(py, &e)),
-            };
-            finished(
-                py,
-                started.elapsed().as_secs_f64(),
-                &made.result,
-                None,
-                Tolerance::default(),
-                made.phases.unwrap_or_default(),
-            )
+        made.push(json.call_method1("dumps", (args,))?.extract::<String>()?);
+    }
+    Ok(Reply::unchecked(
+        0.0,
+        format!("{} inputs", made.len()),
+        Some(serde_json::to_string(&made).expect("strings serialise")),
+    ))
+}
+
+/// One trivial call's cost, from many.
+fn overhead(py: Python<'_>, function: Code, calls: u64) -> PyResult<Reply> {
+    let f = import(py, &function)?;
+    let arg = (1u8,).into_pyobject(py)?;
+    let started = Instant::now();
+    for _ in 0..calls {
+        f.call1(&arg)?;
+    }
+    let seconds = started.elapsed().as_secs_f64() / calls.max(1) as f64;
+    Ok(Reply::unchecked(seconds, format!("{calls} calls"), None))
+}
+
+/// The GIL scenario: its lines and phase marks on one clock.
+fn gil(py: Python<'_>, channel: &Channel, scenario: Code, function: Code) -> PyResult<Reply> {
+    let module = |code: &Code| py.import(code.module.as_str());
+    let rust = import(py, &function)?;
+    let run = import(py, &scenario)?;
+    // Each side may leave phase marks on perf_counter's clock: drop old
+    // ones, and note where that clock stands when ours starts.
+    let tracers = [
+        ("python", module(&scenario)?.getattr("trace").ok()),
+        ("rust", module(&function)?.getattr("take_trace").ok()),
+    ];
+    for (_, tracer) in &tracers {
+        if let Some(t) = tracer {
+            t.call0()?;
         }
     }
+    let perf_counter = py.import("time")?.getattr("perf_counter")?;
+    channel.restart_clock();
+    let clock_zero: f64 = perf_counter.call0()?.extract()?;
+    let started = Instant::now();
+    let result = run.call1((rust,));
+    let seconds = started.elapsed().as_secs_f64();
+    py.import("sys")?.getattr("stdout")?.call_method0("flush")?;
+    // Release the GIL while waiting: the reader thread needs none, but
+    // a still-running Python thread might want to print.
+    py.detach(|| channel.sync());
+    for (thread, tracer) in tracers {
+        let Some(tracer) = tracer else { continue };
+        let marks: Vec<(f64, String)> = tracer.call0()?.extract()?;
+        for (t, what) in marks {
+            channel.send(&Reply::Mark {
+                t: t - clock_zero,
+                thread: thread.into(),
+                what,
+            });
+        }
+    }
+    Ok(Reply::unchecked(seconds, result?.repr()?.to_string(), None))
+}
+
+/// One call, untimed but for its phases: PGO training and the like.
+fn call_once(py: Python<'_>, call: Call) -> PyResult<Reply> {
+    let prepared = Prepared::new(py, &call)?;
+    let started = Instant::now();
+    let made = match prepared.make(py, None) {
+        Ok(made) => made,
+        Err(e) => return Ok(raised(py, &e)),
+    };
+    finished(
+        py,
+        started.elapsed().as_secs_f64(),
+        &made.result,
+        None,
+        Tolerance::default(),
+        made.phases.unwrap_or_default(),
+    )
 }
 
 /// What a call raised once everything it names was loaded: an
