@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::names::{is_dotted_identifier, is_identifier, requirement as requirement_of};
-use super::schema::{LabToml, PythonSide, RustSide, ScenarioTable, tables};
+use super::schema::{
+    Check, Input, LabToml, PythonSide, RustSide, ScenarioTable, VerifyInputs, tables,
+};
 use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Scenario, Split};
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
@@ -18,82 +20,13 @@ use crate::worker::protocol::Tolerance;
 pub const LAB_TOML: &str = "lab.toml";
 
 impl Experiment {
-    /// Reads and checks `dir/lab.toml`. The error names the file and the key.
+    /// Reads and checks `dir/lab.toml`, one table after another. The error
+    /// names the file and the key.
     pub fn load(dir: &Path) -> Result<Self, String> {
-        let path = dir.join(LAB_TOML);
-        let shown = path.display().to_string();
-        let text =
-            fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
-        let toml: LabToml = toml::from_str(&text)
-            .map_err(|e| format!("{shown}: {}", e.to_string().trim_end().replace('\n', " ")))?;
-        let key = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| format!("{shown}: the experiment folder has no name"))?;
-        for file in ["Cargo.toml", "pyproject.toml"] {
-            if !dir.join(file).is_file() {
-                return Err(format!(
-                    "{}: no {file}: an experiment is a maturin project (maturin init -b pyo3) plus a lab.toml",
-                    dir.display()
-                ));
-            }
-        }
-        if !is_dotted_identifier(&toml.module) {
-            return Err(format!(
-                "{shown}: module = {:?} is not a Python module name (a.b.c)",
-                toml.module
-            ));
-        }
+        let (shown, toml, key) = read(dir)?;
         let scenario = toml.scenario.is_some();
-        let mut python = Vec::new();
-        let mut setup = None;
-        for (i, (name, side)) in tables::<PythonSide>(&shown, "python", toml.python)?
-            .into_iter()
-            .enumerate()
-        {
-            let (module, code_dir) = match (&side.file, &side.module) {
-                (Some(file), None) => python_file(dir, &shown, &name, file)?,
-                (None, Some(module)) if is_dotted_identifier(module) => (module.clone(), None),
-                (None, Some(module)) => {
-                    return Err(format!(
-                        "{shown}: {name} module = {module:?} is not a Python module name (a.b.c)"
-                    ));
-                }
-                _ => {
-                    return Err(format!(
-                        "{shown}: {name}: give either file (a .py file) or module (a module of the project's package)"
-                    ));
-                }
-            };
-            if i == 0 {
-                setup = side.setup.clone();
-            }
-            let callable = callable(&shown, &name, scenario, side.function, side.class)?;
-            python.push(implementation(
-                &shown,
-                &name,
-                Language::Python,
-                module,
-                (callable, side.setup),
-                side.label,
-                code_dir,
-            )?);
-        }
-        let rust = tables::<RustSide>(&shown, "rust", toml.rust)?
-            .into_iter()
-            .map(|(name, side)| {
-                let callable = callable(&shown, &name, scenario, side.function, side.class)?;
-                implementation(
-                    &shown,
-                    &name,
-                    Language::Rust,
-                    toml.module.clone(),
-                    (callable, side.setup),
-                    side.label,
-                    None,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let (python, setup) = python_sides(dir, &shown, scenario, toml.python)?;
+        let rust = rust_sides(&shown, scenario, &toml.module, toml.rust)?;
         check_labels(&shown, &python, &rust)?;
         own_variants(&shown, toml.variant.unwrap_or_default())?;
         let variants = match &toml.variants {
@@ -102,39 +35,7 @@ impl Experiment {
                 parse_variants(names, "variants").map_err(|e| format!("{shown}: {e}"))?
             }
         };
-        let args: Vec<Value> = toml
-            .input
-            .args
-            .iter()
-            .map(|v| serde_json::to_value(v).map_err(|e| format!("{shown}: [input] args: {e}")))
-            .collect::<Result<_, _>>()?;
-        let knob = match toml.input.size {
-            None => None,
-            Some(index) => {
-                let default = args.get(index).and_then(Value::as_u64).ok_or_else(|| {
-                    format!(
-                        "{shown}: [input] size = {index}: args[{index}] must exist and be a whole number \
-                         (args has {} item(s))",
-                        args.len()
-                    )
-                })?;
-                let (min, max) = (
-                    toml.input.min.unwrap_or(0),
-                    toml.input.max.unwrap_or(u64::MAX),
-                );
-                if !(min <= default && default <= max) {
-                    return Err(format!(
-                        "{shown}: [input] args[{index}] = {default} is outside min..=max ({min}..={max})"
-                    ));
-                }
-                Some(Knob {
-                    index,
-                    min,
-                    max,
-                    default,
-                })
-            }
-        };
+        let (args, knob) = input(&shown, &toml.input)?;
         let requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
         let split = toml.progress.map(|p| p.split);
         if scenario && split.is_some() {
@@ -172,32 +73,170 @@ impl Experiment {
             split,
             overhead: toml.overhead.map(|o| (o.python, o.rust)),
             variants,
-            verify_inputs: match toml.verify {
-                Some(v) if !is_identifier(&v.inputs) => {
-                    return Err(format!(
-                        "{shown}: [verify] inputs = {:?} is not a Python identifier",
-                        v.inputs
-                    ));
-                }
-                v => v.map(|v| v.inputs),
-            },
+            verify_inputs: verify_inputs(&shown, toml.verify)?,
             threads: toml
                 .threads
                 .map(|t| check_counts(&t.counts, "[threads] counts"))
                 .transpose()
                 .map_err(|e| format!("{shown}: {e}"))?,
-            tolerance: match toml.check {
-                None => Tolerance::default(),
-                Some(c) => Tolerance {
-                    rel_tol: tolerance(&shown, "rel_tol", c.rel_tol)?,
-                    abs_tol: tolerance(&shown, "abs_tol", c.abs_tol)?,
-                    equal_nan: c.equal_nan.unwrap_or(false),
-                },
-            },
+            tolerance: tolerance_of(&shown, toml.check)?,
             requires,
             scenario,
         })
     }
+}
+
+/// The file read and parsed, and the experiment's key (its folder's name);
+/// the folder must be a maturin project and `module` a module name.
+fn read(dir: &Path) -> Result<(String, LabToml, String), String> {
+    let path = dir.join(LAB_TOML);
+    let shown = path.display().to_string();
+    let text = fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+    let toml: LabToml = toml::from_str(&text)
+        .map_err(|e| format!("{shown}: {}", e.to_string().trim_end().replace('\n', " ")))?;
+    let key = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("{shown}: the experiment folder has no name"))?;
+    for file in ["Cargo.toml", "pyproject.toml"] {
+        if !dir.join(file).is_file() {
+            return Err(format!(
+                "{}: no {file}: an experiment is a maturin project (maturin init -b pyo3) plus a lab.toml",
+                dir.display()
+            ));
+        }
+    }
+    if !is_dotted_identifier(&toml.module) {
+        return Err(format!(
+            "{shown}: module = {:?} is not a Python module name (a.b.c)",
+            toml.module
+        ));
+    }
+    Ok((shown, toml, key))
+}
+
+/// The `[python]` tables: each a file or a module of the project's package;
+/// the first one's `setup` is the experiment's.
+fn python_sides(
+    dir: &Path,
+    shown: &str,
+    scenario: bool,
+    tables_of: toml::Value,
+) -> Result<(Vec<Implementation>, Option<String>), String> {
+    let mut python = Vec::new();
+    let mut setup = None;
+    for (i, (name, side)) in tables::<PythonSide>(shown, "python", tables_of)?
+        .into_iter()
+        .enumerate()
+    {
+        let (module, code_dir) = match (&side.file, &side.module) {
+            (Some(file), None) => python_file(dir, shown, &name, file)?,
+            (None, Some(module)) if is_dotted_identifier(module) => (module.clone(), None),
+            (None, Some(module)) => {
+                return Err(format!(
+                    "{shown}: {name} module = {module:?} is not a Python module name (a.b.c)"
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "{shown}: {name}: give either file (a .py file) or module (a module of the project's package)"
+                ));
+            }
+        };
+        if i == 0 {
+            setup = side.setup.clone();
+        }
+        let callable = callable(shown, &name, scenario, side.function, side.class)?;
+        python.push(implementation(
+            shown,
+            &name,
+            Language::Python,
+            module,
+            (callable, side.setup),
+            side.label,
+            code_dir,
+        )?);
+    }
+    Ok((python, setup))
+}
+
+/// The `[rust]` tables: each a function or class of the extension `module`.
+fn rust_sides(
+    shown: &str,
+    scenario: bool,
+    module: &str,
+    tables_of: toml::Value,
+) -> Result<Vec<Implementation>, String> {
+    tables::<RustSide>(shown, "rust", tables_of)?
+        .into_iter()
+        .map(|(name, side)| {
+            let callable = callable(shown, &name, scenario, side.function, side.class)?;
+            implementation(
+                shown,
+                &name,
+                Language::Rust,
+                module.to_owned(),
+                (callable, side.setup),
+                side.label,
+                None,
+            )
+        })
+        .collect()
+}
+
+/// `[input]`: the arguments as JSON, and the size knob when one is named.
+fn input(shown: &str, input: &Input) -> Result<(Vec<Value>, Option<Knob>), String> {
+    let args: Vec<Value> = input
+        .args
+        .iter()
+        .map(|v| serde_json::to_value(v).map_err(|e| format!("{shown}: [input] args: {e}")))
+        .collect::<Result<_, _>>()?;
+    let Some(index) = input.size else {
+        return Ok((args, None));
+    };
+    let default = args.get(index).and_then(Value::as_u64).ok_or_else(|| {
+        format!(
+            "{shown}: [input] size = {index}: args[{index}] must exist and be a whole number \
+             (args has {} item(s))",
+            args.len()
+        )
+    })?;
+    let (min, max) = (input.min.unwrap_or(0), input.max.unwrap_or(u64::MAX));
+    if !(min <= default && default <= max) {
+        return Err(format!(
+            "{shown}: [input] args[{index}] = {default} is outside min..=max ({min}..={max})"
+        ));
+    }
+    let knob = Knob {
+        index,
+        min,
+        max,
+        default,
+    };
+    Ok((args, Some(knob)))
+}
+
+/// `[verify] inputs`: the name of the function that makes inputs.
+fn verify_inputs(shown: &str, verify: Option<VerifyInputs>) -> Result<Option<String>, String> {
+    match verify {
+        Some(v) if !is_identifier(&v.inputs) => Err(format!(
+            "{shown}: [verify] inputs = {:?} is not a Python identifier",
+            v.inputs
+        )),
+        v => Ok(v.map(|v| v.inputs)),
+    }
+}
+
+/// `[check]`: how closely results must agree (exact unless it says).
+fn tolerance_of(shown: &str, check: Option<Check>) -> Result<Tolerance, String> {
+    Ok(match check {
+        None => Tolerance::default(),
+        Some(c) => Tolerance {
+            rel_tol: tolerance(shown, "rel_tol", c.rel_tol)?,
+            abs_tol: tolerance(shown, "abs_tol", c.abs_tol)?,
+            equal_nan: c.equal_nan.unwrap_or(false),
+        },
+    })
 }
 
 /// What a lane calls: its `function`, or under a `[scenario]` its `class`
