@@ -165,37 +165,7 @@ pub fn run(
     });
     let mut entries: Vec<Entry> = setups
         .into_iter()
-        .map(|setup| {
-            let mut record = LaneRecord {
-                expected: plan.expected.clone(),
-                ..LaneRecord::new(&exp.key, setup.lane.clone(), plan.command(&setup))
-            };
-            // A cancel while lanes load stops the loading too.
-            let loaded = if cancel.is_cancelled() {
-                Err(WorkerError::Cancelled.to_string())
-            } else {
-                start(&setup, spawner)
-            };
-            let worker = loaded
-                .map_err(|why| {
-                    sink(Event::LaneFinished {
-                        lane: setup.lane.clone(),
-                        run: 0,
-                        warmup: cfg.warmup > 0,
-                        outcome: RunOutcome::Failed(why.clone()),
-                    });
-                    record.failure = Some(why);
-                    record.correct = false;
-                })
-                .ok();
-            Entry {
-                record,
-                last_memory: None,
-                setup,
-                worker,
-                calibrated: false,
-            }
-        })
+        .map(|setup| Entry::load(exp, setup, &plan, cfg, sink, cancel, spawner))
         .collect();
     // The reference's answer, once known: what the other lanes must match.
     let mut reference: Option<String> = None;
@@ -220,40 +190,9 @@ pub fn run(
             let Some(outcome) = run_once(entry, &plan, cfg, &mut reference, sink) else {
                 continue;
             };
-            let record = &mut entry.record;
-            // Whether this run is one of the lane's measured ones: a warm-up
-            // and a run that only settled the calls a run makes are not.
-            let mut measured = !warmup;
-            match &outcome {
-                RunOutcome::Done {
-                    seconds,
-                    result,
-                    correct,
-                    phases,
-                } => {
-                    // The first run settles how many calls a run makes. A run
-                    // made with the wrong count does not count (with no warm-up,
-                    // the round is made again).
-                    let fresh = !entry.calibrated;
-                    entry.calibrated = true;
-                    if fresh && record.repeat == 1 && calibrated(*seconds) > 1 {
-                        record.repeat = calibrated(*seconds);
-                        recalibrated |= !warmup;
-                        measured = false;
-                    } else if !warmup {
-                        record.push_run(*seconds, entry.last_memory, phases);
-                    }
-                    record.correct &= *correct;
-                    record.result = Some(result.clone());
-                }
-                RunOutcome::Failed(why) => {
-                    record.failure = Some(why.clone());
-                    record.correct = false;
-                    entry.worker = None;
-                }
-            }
+            let measured = entry.keep(&outcome, warmup, &mut recalibrated);
             sink(Event::LaneFinished {
-                lane: record.lane.clone(),
+                lane: entry.record.lane.clone(),
                 run,
                 warmup: !measured,
                 outcome,
@@ -283,16 +222,97 @@ pub fn run(
             trace_python(entry, &plan, cfg);
         }
     }
-    Ok(entries
-        .into_iter()
-        .map(|Entry { mut record, .. }| {
-            if record.result.is_none() && record.failure.is_none() {
-                record.failure = Some("no run finished".into());
+    Ok(entries.into_iter().map(Entry::finish).collect())
+}
+
+impl Entry {
+    /// A lane's record begun and its worker started; a lane whose worker
+    /// does not start (or a cancel while lanes load) is finished at once.
+    fn load(
+        exp: &Experiment,
+        setup: LaneSetup,
+        plan: &Plan,
+        cfg: &RaceConfig,
+        sink: &Sink,
+        cancel: &Cancel,
+        spawner: &dyn Spawner,
+    ) -> Self {
+        let mut record = LaneRecord {
+            expected: plan.expected.clone(),
+            ..LaneRecord::new(&exp.key, setup.lane.clone(), plan.command(&setup))
+        };
+        let loaded = if cancel.is_cancelled() {
+            Err(WorkerError::Cancelled.to_string())
+        } else {
+            start(&setup, spawner)
+        };
+        let worker = loaded
+            .map_err(|why| {
+                sink(Event::LaneFinished {
+                    lane: setup.lane.clone(),
+                    run: 0,
+                    warmup: cfg.warmup > 0,
+                    outcome: RunOutcome::Failed(why.clone()),
+                });
+                record.failure = Some(why);
+                record.correct = false;
+            })
+            .ok();
+        Entry {
+            record,
+            last_memory: None,
+            setup,
+            worker,
+            calibrated: false,
+        }
+    }
+
+    /// Keeps a run's outcome in the record; returns whether it is one of the
+    /// lane's measured runs: a warm-up and a run that only settled the calls
+    /// a run makes are not. The first run settles how many calls a run
+    /// makes; a run made with the wrong count does not count (with no
+    /// warm-up, the round is made again: `recalibrated`).
+    fn keep(&mut self, outcome: &RunOutcome, warmup: bool, recalibrated: &mut bool) -> bool {
+        let record = &mut self.record;
+        let mut measured = !warmup;
+        match outcome {
+            RunOutcome::Done {
+                seconds,
+                result,
+                correct,
+                phases,
+            } => {
+                let fresh = !self.calibrated;
+                self.calibrated = true;
+                if fresh && record.repeat == 1 && calibrated(*seconds) > 1 {
+                    record.repeat = calibrated(*seconds);
+                    *recalibrated |= !warmup;
+                    measured = false;
+                } else if !warmup {
+                    record.push_run(*seconds, self.last_memory, phases);
+                }
+                record.correct &= *correct;
+                record.result = Some(result.clone());
             }
-            record.correct &= record.result.is_some();
-            record
-        })
-        .collect())
+            RunOutcome::Failed(why) => {
+                record.failure = Some(why.clone());
+                record.correct = false;
+                self.worker = None;
+            }
+        }
+        measured
+    }
+
+    /// The lane's record as the race ends: a lane that never finished a run
+    /// says so, and has no right result.
+    fn finish(self) -> LaneRecord {
+        let mut record = self.record;
+        if record.result.is_none() && record.failure.is_none() {
+            record.failure = Some("no run finished".into());
+        }
+        record.correct &= record.result.is_some();
+        record
+    }
 }
 
 /// Builds of one implementation that are compared with each other (release
