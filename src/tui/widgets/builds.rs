@@ -26,7 +26,31 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
     let rows = builds.states.len() as u16;
     let [table, log] =
         Layout::vertical([Constraint::Length(rows), Constraint::Fill(1)]).areas(inner);
+    draw_table(frame, table, builds, now, theme);
 
+    // Each failure's first compiler error, whole, above the log.
+    let errors: Vec<Line> = builds
+        .states
+        .iter()
+        .filter_map(|(t, state)| match state {
+            BuildState::Failed(e, _) => Some(Line::styled(format!("✗ {t}: {e}"), theme.bad())),
+            _ => None,
+        })
+        .collect();
+    let [errors_area, log] = Layout::vertical([
+        Constraint::Length(errors.len() as u16 * 2),
+        Constraint::Fill(1),
+    ])
+    .areas(log);
+    frame.render_widget(
+        Paragraph::new(errors).wrap(Wrap { trim: false }),
+        errors_area,
+    );
+    draw_log(frame, log, builds, theme);
+}
+
+/// A row per build: its crate and variant (the selected one marked), its state.
+fn draw_table(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, theme: &Theme) {
     // The name column fits the longest crate name, so names never run into the variant.
     let width = builds
         .states
@@ -49,74 +73,64 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
                 target.krate,
                 target.variant.name()
             ));
-            let status = match state {
-                BuildState::Unknown => Span::styled("…", theme.dim()),
-                BuildState::NotBuilt => Span::styled("· not built", theme.dim()),
-                BuildState::Building { since, .. } => Span::styled(
-                    format!(
-                        "{} building {:.1} s",
-                        spinner(*since, now),
-                        now.duration_since(*since).as_secs_f64()
-                    ),
-                    theme.busy(),
-                ),
-                BuildState::Ready(info) => Span::styled(
-                    format!(
-                        "✓ {} {}{}  {}{}",
-                        if info.fresh { "up to date" } else { "built" },
-                        seconds(info.seconds),
-                        // A relink is not comparable with a clean build.
-                        if info.clean == Some(false) {
-                            " incr."
-                        } else {
-                            ""
-                        },
-                        bytes(info.shipped_bytes()),
-                        other_pyo3(info.pyo3.as_deref())
-                    ),
-                    theme.ok(),
-                ),
-                BuildState::Failed(_, last) => Span::styled(
-                    format!(
-                        "✗ failed{}",
-                        if last.is_some() {
-                            ", last good kept"
-                        } else {
-                            ""
-                        }
-                    ),
-                    theme.bad(),
-                ),
-            };
-            Line::from(vec![name, status])
+            Line::from(vec![name, status(state, now, theme)])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), table);
+    frame.render_widget(Paragraph::new(lines), area);
+}
 
-    // Each failure's first compiler error, whole, above the log.
-    let errors: Vec<Line> = builds
-        .states
-        .iter()
-        .filter_map(|(t, state)| match state {
-            BuildState::Failed(e, _) => Some(Line::styled(format!("✗ {t}: {e}"), theme.bad())),
-            _ => None,
-        })
-        .collect();
-    let [errors_area, log] = Layout::vertical([
-        Constraint::Length(errors.len() as u16 * 2),
-        Constraint::Fill(1),
-    ])
-    .areas(log);
-    frame.render_widget(
-        Paragraph::new(errors).wrap(Wrap { trim: false }),
-        errors_area,
-    );
+/// A build's state in a few words: building for how long, built (how fast,
+/// how big), failed.
+fn status(state: &BuildState, now: Instant, theme: &Theme) -> Span<'static> {
+    match state {
+        BuildState::Unknown => Span::styled("…", theme.dim()),
+        BuildState::NotBuilt => Span::styled("· not built", theme.dim()),
+        BuildState::Building { since, .. } => Span::styled(
+            format!(
+                "{} building {:.1} s",
+                spinner(*since, now),
+                now.duration_since(*since).as_secs_f64()
+            ),
+            theme.busy(),
+        ),
+        BuildState::Ready(info) => Span::styled(
+            format!(
+                "✓ {} {}{}  {}{}",
+                if info.fresh { "up to date" } else { "built" },
+                seconds(info.seconds),
+                // A relink is not comparable with a clean build.
+                if info.clean == Some(false) {
+                    " incr."
+                } else {
+                    ""
+                },
+                bytes(info.shipped_bytes()),
+                other_pyo3(info.pyo3.as_deref())
+            ),
+            theme.ok(),
+        ),
+        BuildState::Failed(_, last) => Span::styled(
+            format!(
+                "✗ failed{}",
+                if last.is_some() {
+                    ", last good kept"
+                } else {
+                    ""
+                }
+            ),
+            theme.bad(),
+        ),
+    }
+}
 
+/// The build log under its title: the last lines that fit, each wrapped
+/// whole (a line keeps its end), or as far up as scrolled.
+fn draw_log(frame: &mut Frame, area: Rect, builds: &BuildsPane, theme: &Theme) {
     let title = match &builds.log_target {
         Some(t) => format!("log: {t}"),
         None => "log: (no build yet)".into(),
     };
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(log);
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let scrolled = if builds.log_scroll > 0 {
         format!(
             "  (scrolled up {} lines, PgDn to follow)",
@@ -129,7 +143,6 @@ pub fn draw(frame: &mut Frame, area: Rect, builds: &BuildsPane, now: Instant, th
         Paragraph::new(Line::styled(format!("── {title}{scrolled}"), theme.dim())),
         head,
     );
-    // The last lines that fit, each wrapped whole: a line keeps its end.
     let height = body.height as usize;
     let end = builds.log.len().saturating_sub(builds.log_scroll);
     let mut log_lines: Vec<Line> = Vec::new();
