@@ -101,114 +101,163 @@ impl CallGraph {
     /// Reads a callgrind file; None when it holds no total (`summary:` or
     /// `totals:`), so is no finished profile.
     pub fn parse(text: &str) -> Option<Self> {
-        let (mut objects, mut functions) = (Names::default(), Names::default());
-        let mut graph = CallGraph::default();
-        let mut index: HashMap<(String, String), usize> = HashMap::new();
-        let mut id_of = |graph: &mut CallGraph, object: &str, name: &str| -> usize {
-            *index
-                .entry((object.to_owned(), name.to_owned()))
-                .or_insert_with(|| {
-                    graph.functions.push(Function {
-                        name: name.to_owned(),
-                        object: object.to_owned(),
-                        ..Function::default()
-                    });
-                    graph.functions.len() - 1
-                })
-        };
-        let mut files = Names::default();
-        let mut file_ids: HashMap<String, usize> = HashMap::new();
-        let mut file_id = |graph: &mut CallGraph, name: String| -> usize {
-            *file_ids.entry(name).or_insert_with_key(|name| {
-                graph.files.push(name.clone());
-                graph.files.len() - 1
-            })
-        };
-        // The function's own file (`fl=`), the file of the lines that follow
-        // (`fi=`/`fe=`: inlined code), and the last line, which relative
-        // positions count from (a `calls=` line's target does not move it).
-        let (mut function_file, mut file, mut last) = (None, None, 0u32);
-        let mut per_line: HashMap<(usize, usize, u32), u64> = HashMap::new();
-        let mut object = String::new();
-        let mut current: Option<usize> = None;
-        let mut callee_object: Option<String> = None;
-        // A `calls=` line waiting for its cost line: (callee, count).
-        let mut pending: Option<(usize, u64)> = None;
-        let mut total = None;
+        let mut reader = Reader::default();
         for line in text.lines() {
-            if let Some(spec) = line.strip_prefix("ob=") {
-                object = objects.resolve(spec);
-            } else if let Some(spec) = line.strip_prefix("cob=") {
-                callee_object = Some(objects.resolve(spec));
-            } else if let Some(spec) = line.strip_prefix("fl=") {
-                function_file = Some(file_id(&mut graph, files.resolve(spec)));
-                file = function_file;
-            } else if let Some(spec) = line
-                .strip_prefix("fi=")
-                .or_else(|| line.strip_prefix("fe="))
-            {
-                file = Some(file_id(&mut graph, files.resolve(spec)));
-            } else if let Some(spec) = line
-                .strip_prefix("cfi=")
-                .or_else(|| line.strip_prefix("cfl="))
-            {
-                // Only to learn the name its id stands for later.
-                files.resolve(spec);
-            } else if let Some(spec) = line.strip_prefix("fn=") {
-                let name = functions.resolve(spec);
-                let id = id_of(&mut graph, &object, &name);
-                graph.functions[id].file = graph.functions[id].file.or(function_file);
-                current = Some(id);
-                callee_object = None;
-                file = function_file;
-            } else if let Some(spec) = line.strip_prefix("cfn=") {
-                let name = functions.resolve(spec);
-                let ob = callee_object.take().unwrap_or_else(|| object.clone());
-                let callee = id_of(&mut graph, &ob, &name);
-                pending = Some((callee, 0));
-            } else if let Some(rest) = line.strip_prefix("calls=") {
-                let count = rest
-                    .split_whitespace()
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                if let Some((_, c)) = pending.as_mut() {
-                    *c = count;
+            reader.line(line);
+        }
+        reader.finish()
+    }
+}
+
+/// A callgrind file read line by line: the names its ids stand for, where
+/// the cost lines that follow belong, and the graph so far.
+#[derive(Default)]
+struct Reader {
+    graph: CallGraph,
+    objects: Names,
+    functions: Names,
+    files: Names,
+    /// (object, function) → its index in `graph.functions`.
+    index: HashMap<(String, String), usize>,
+    /// A file's name → its index in `graph.files`.
+    file_ids: HashMap<String, usize>,
+    /// The function's own file (`fl=`), the file of the lines that follow
+    /// (`fi=`/`fe=`: inlined code), and the last line, which relative
+    /// positions count from (a `calls=` line's target does not move it).
+    function_file: Option<usize>,
+    file: Option<usize>,
+    last: u32,
+    per_line: HashMap<(usize, usize, u32), u64>,
+    object: String,
+    current: Option<usize>,
+    callee_object: Option<String>,
+    /// A `calls=` line waiting for its cost line: (callee, count).
+    pending: Option<(usize, u64)>,
+    total: Option<u64>,
+}
+
+impl Reader {
+    fn line(&mut self, line: &str) {
+        if let Some(spec) = line.strip_prefix("ob=") {
+            self.object = self.objects.resolve(spec);
+        } else if let Some(spec) = line.strip_prefix("cob=") {
+            self.callee_object = Some(self.objects.resolve(spec));
+        } else if let Some(spec) = line.strip_prefix("fl=") {
+            let name = self.files.resolve(spec);
+            self.function_file = Some(self.file_id(name));
+            self.file = self.function_file;
+        } else if let Some(spec) = line
+            .strip_prefix("fi=")
+            .or_else(|| line.strip_prefix("fe="))
+        {
+            let name = self.files.resolve(spec);
+            self.file = Some(self.file_id(name));
+        } else if let Some(spec) = line
+            .strip_prefix("cfi=")
+            .or_else(|| line.strip_prefix("cfl="))
+        {
+            // Only to learn the name its id stands for later.
+            self.files.resolve(spec);
+        } else if let Some(spec) = line.strip_prefix("fn=") {
+            self.function(spec);
+        } else if let Some(spec) = line.strip_prefix("cfn=") {
+            let name = self.functions.resolve(spec);
+            let object = self
+                .callee_object
+                .take()
+                .unwrap_or_else(|| self.object.clone());
+            let callee = self.id_of(&object, &name);
+            self.pending = Some((callee, 0));
+        } else if let Some(rest) = line.strip_prefix("calls=") {
+            let count = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if let Some((_, c)) = self.pending.as_mut() {
+                *c = count;
+            }
+        } else if let Some(spec) = line
+            .strip_prefix("summary:")
+            .or_else(|| line.strip_prefix("totals:"))
+        {
+            if let Some(n) = spec.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                self.total = Some(n);
+            }
+        } else if let Some((at, cost)) = cost_of(line, self.last) {
+            self.last = at;
+            self.cost(at, cost);
+        }
+    }
+
+    /// `fn=`: the function the cost lines that follow are charged to.
+    fn function(&mut self, spec: &str) {
+        let name = self.functions.resolve(spec);
+        let object = self.object.clone();
+        let id = self.id_of(&object, &name);
+        let f = &mut self.graph.functions[id];
+        f.file = f.file.or(self.function_file);
+        self.current = Some(id);
+        self.callee_object = None;
+        self.file = self.function_file;
+    }
+
+    /// A cost line: a call's inclusive cost when a `calls=` line waits for
+    /// it, else the current function's own cost on its source line.
+    fn cost(&mut self, at: u32, cost: u64) {
+        let Some(caller) = self.current else { return };
+        match self.pending.take() {
+            Some((callee, count)) => {
+                if callee != caller {
+                    self.graph.functions[caller].inclusive += cost;
                 }
-            } else if let Some(spec) = line
-                .strip_prefix("summary:")
-                .or_else(|| line.strip_prefix("totals:"))
-            {
-                if let Some(n) = spec.split_whitespace().next().and_then(|n| n.parse().ok()) {
-                    total = Some(n);
-                }
-            } else if let Some((at, cost)) = cost_of(line, last) {
-                last = at;
-                let Some(caller) = current else { continue };
-                match pending.take() {
-                    Some((callee, count)) => {
-                        if callee != caller {
-                            graph.functions[caller].inclusive += cost;
-                        }
-                        graph.calls.push(Call {
-                            caller,
-                            callee,
-                            count,
-                            cost,
-                        });
-                    }
-                    None => {
-                        graph.functions[caller].self_cost += cost;
-                        graph.functions[caller].inclusive += cost;
-                        if let Some(file) = file {
-                            *per_line.entry((caller, file, at)).or_default() += cost;
-                        }
-                    }
+                self.graph.calls.push(Call {
+                    caller,
+                    callee,
+                    count,
+                    cost,
+                });
+            }
+            None => {
+                let f = &mut self.graph.functions[caller];
+                f.self_cost += cost;
+                f.inclusive += cost;
+                if let Some(file) = self.file {
+                    *self.per_line.entry((caller, file, at)).or_default() += cost;
                 }
             }
         }
-        graph.total = total?;
-        graph.lines = per_line
+    }
+
+    fn id_of(&mut self, object: &str, name: &str) -> usize {
+        let functions = &mut self.graph.functions;
+        *self
+            .index
+            .entry((object.to_owned(), name.to_owned()))
+            .or_insert_with(|| {
+                functions.push(Function {
+                    name: name.to_owned(),
+                    object: object.to_owned(),
+                    ..Function::default()
+                });
+                functions.len() - 1
+            })
+    }
+
+    fn file_id(&mut self, name: String) -> usize {
+        let files = &mut self.graph.files;
+        *self.file_ids.entry(name).or_insert_with_key(|name| {
+            files.push(name.clone());
+            files.len() - 1
+        })
+    }
+
+    /// The graph, once the file's total is known.
+    fn finish(self) -> Option<CallGraph> {
+        let mut graph = self.graph;
+        graph.total = self.total?;
+        graph.lines = self
+            .per_line
             .into_iter()
             .map(|((function, file, line), cost)| LineCost {
                 function,
