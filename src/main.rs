@@ -23,91 +23,10 @@ use engine::Lab;
 use engine::home::places::{Home, Project};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match &cli.command {
-        Some(Command::Worker { paths }) => {
-            return match worker::server::main(paths) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("pyo3-lab worker: {e:#}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Some(Command::Init { dir }) => {
-            return match init::init(dir) {
-                Ok(written) => {
-                    println!("wrote {}", written.lab_toml.display());
-                    match written.todo {
-                        Some(todo) => println!(
-                            "fill in one line, marked TODO: {todo}; then pyo3-lab --lab {}",
-                            dir.display()
-                        ),
-                        None => println!(
-                            "race it:        pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
-                            dir.display()
-                        ),
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Some(Command::New {
-            name,
-            dir,
-            numpy,
-            class,
-        }) => {
-            let kind = match (numpy, class) {
-                (true, _) => scaffold::Kind::Numpy,
-                (_, true) => scaffold::Kind::Class,
-                _ => scaffold::Kind::Function,
-            };
-            return match scaffold::new_experiment(name, dir, kind) {
-                Ok(path) => {
-                    println!(
-                        "created {0}\n  race it:        pyo3-lab --lab {0}\n  check it (CI):  pyo3-lab --check --lab {0}\n\
-                         edit reference.py and src/lib.rs, and lab.toml to say what to call",
-                        path.display()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        Some(Command::Compare {
-            reports,
-            markdown,
-            fail_if_slower,
-        }) => {
-            return report::compare::run(&report::compare::Args {
-                reports: reports.clone(),
-                markdown: markdown.clone(),
-                fail_if_slower: *fail_if_slower,
-            });
-        }
-        Some(Command::Clean {
-            unused_for,
-            all,
-            dry_run,
-        }) => {
-            let options = engine::home::clean::Options {
-                unused_for: *unused_for,
-                all: *all,
-                dry_run: *dry_run,
-            };
-            return clean::run(&cli.lab.home, options);
-        }
-        Some(Command::Bench { .. }) | None => {}
+    let mut cli = Cli::parse();
+    if let Some(code) = cli.command.as_ref().and_then(|c| on_its_own(c, &cli)) {
+        return code;
     }
-    let mut cli = cli;
     if let Err(e) = race_where_the_code_is(&mut cli) {
         eprintln!("{e}");
         return ExitCode::from(2);
@@ -143,6 +62,96 @@ fn main() -> ExitCode {
         check::run(&cli, lab, load_errors)
     } else {
         tui::run(lab, cli.race.n)
+    }
+}
+
+/// The commands that need no lab: their exit code. None for those that do
+/// (bench), which `main` runs with the lab.
+fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
+    Some(match command {
+        Command::Worker { paths } => match worker::server::main(paths) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("pyo3-lab worker: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Init { dir } => init_command(dir),
+        Command::New {
+            name,
+            dir,
+            numpy,
+            class,
+        } => new_command(name, dir, *numpy, *class),
+        Command::Compare {
+            reports,
+            markdown,
+            fail_if_slower,
+        } => report::compare::run(&report::compare::Args {
+            reports: reports.clone(),
+            markdown: markdown.clone(),
+            fail_if_slower: *fail_if_slower,
+        }),
+        Command::Clean {
+            unused_for,
+            all,
+            dry_run,
+        } => {
+            let options = engine::home::clean::Options {
+                unused_for: *unused_for,
+                all: *all,
+                dry_run: *dry_run,
+            };
+            clean::run(&cli.lab.home, options)
+        }
+        Command::Bench { .. } => return None,
+    })
+}
+
+/// `pyo3-lab init`: the lab.toml written, and what to do next.
+fn init_command(dir: &std::path::Path) -> ExitCode {
+    match init::init(dir) {
+        Ok(written) => {
+            println!("wrote {}", written.lab_toml.display());
+            match written.todo {
+                Some(todo) => println!(
+                    "fill in one line, marked TODO: {todo}; then pyo3-lab --lab {}",
+                    dir.display()
+                ),
+                None => println!(
+                    "race it:        pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
+                    dir.display()
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `pyo3-lab new`: the experiment scaffolded, and how to race it.
+fn new_command(name: &str, dir: &std::path::Path, numpy: bool, class: bool) -> ExitCode {
+    let kind = match (numpy, class) {
+        (true, _) => scaffold::Kind::Numpy,
+        (_, true) => scaffold::Kind::Class,
+        _ => scaffold::Kind::Function,
+    };
+    match scaffold::new_experiment(name, dir, kind) {
+        Ok(path) => {
+            println!(
+                "created {0}\n  race it:        pyo3-lab --lab {0}\n  check it (CI):  pyo3-lab --check --lab {0}\n\
+                 edit reference.py and src/lib.rs, and lab.toml to say what to call",
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
