@@ -245,6 +245,41 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
         bytes(lab.home_bytes())
     );
     let cancel = Cancel::new();
+    for job in &jobs(cli, plan) {
+        // A sweep's sizes are saved as they finish: Ctrl-C loses none, and
+        // what was measured stays in the report when the job stops short.
+        let mut measured: Option<JobReport> = None;
+        let mut observe = |partial: &JobReport| {
+            if let Job::Sweep { race, sizes } = job {
+                let mut so_far = report.clone();
+                add_sweep(lab, &mut so_far, race, sizes, partial);
+                export::save(&plan.outputs, &so_far);
+                measured = Some(partial.clone());
+            }
+        };
+        let outcome = lab.run_observed(job, &cancel, &mut observe);
+        if let (Err(_), Job::Sweep { race, sizes }, Some(partial)) = (&outcome, job, &measured) {
+            add_sweep(lab, report, race, sizes, partial);
+        }
+        match outcome {
+            Ok(done) => absorb(cli, lab, job, done, report),
+            Err(e) => report.problems.push(match job {
+                Job::Race(r) => format!("{}: {e}", r.experiment),
+                _ => e.to_string(),
+            }),
+        }
+        export::save(&plan.outputs, report);
+        if cancel::interrupted() {
+            report.problems.push("interrupted".into());
+            return false;
+        }
+    }
+    true
+}
+
+/// The jobs the options ask for: each experiment's race (or sweep), then,
+/// for the built-in lab, the GIL demo.
+fn jobs(cli: &Cli, plan: &Plan) -> Vec<Job> {
     // One seed for the whole run, so one --verify-seed replays all of it.
     let verify = cli
         .verify
@@ -294,59 +329,34 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
             trace,
         });
     }
-    for job in &jobs {
-        // A sweep's sizes are saved as they finish: Ctrl-C loses none, and
-        // what was measured stays in the report when the job stops short.
-        let mut measured: Option<JobReport> = None;
-        let mut observe = |partial: &JobReport| {
-            if let Job::Sweep { race, sizes } = job {
-                let mut so_far = report.clone();
-                add_sweep(lab, &mut so_far, race, sizes, partial);
-                export::save(&plan.outputs, &so_far);
-                measured = Some(partial.clone());
-            }
-        };
-        let outcome = lab.run_observed(job, &cancel, &mut observe);
-        if let (Err(_), Job::Sweep { race, sizes }, Some(partial)) = (&outcome, job, &measured) {
-            add_sweep(lab, report, race, sizes, partial);
-        }
-        match outcome {
-            Ok(done) => {
-                report.absorb(&done);
-                if let Job::Sweep { race, sizes } = job {
-                    add_sweep(lab, report, race, sizes, &done);
-                }
-                if let (Job::Race(r), Some(records)) = (job, &done.race)
-                    && let Ok(exp) = lab.experiment(&r.experiment)
-                {
-                    report.experiments.push(ExperimentRow::new(&exp, r.size));
-                    report.results.extend(report::lane_results(records));
-                    if let Some(dir) = &cli.flamegraph {
-                        match report::flame::write_all(dir, records) {
-                            Ok(files) => {
-                                for f in files {
-                                    eprintln!("[flamegraph] {}", f.display());
-                                }
-                            }
-                            Err(e) => report.problems.push(format!("flame graph: {e}")),
-                        }
+    jobs
+}
+
+/// What a finished job adds to the report: its builds and problems, a
+/// sweep's curves, a race's lanes (and flame graphs), the GIL demo.
+fn absorb(cli: &Cli, lab: &Lab, job: &Job, done: JobReport, report: &mut Report) {
+    report.absorb(&done);
+    if let Job::Sweep { race, sizes } = job {
+        add_sweep(lab, report, race, sizes, &done);
+    }
+    if let (Job::Race(r), Some(records)) = (job, &done.race)
+        && let Ok(exp) = lab.experiment(&r.experiment)
+    {
+        report.experiments.push(ExperimentRow::new(&exp, r.size));
+        report.results.extend(report::lane_results(records));
+        if let Some(dir) = &cli.flamegraph {
+            match report::flame::write_all(dir, records) {
+                Ok(files) => {
+                    for f in files {
+                        eprintln!("[flamegraph] {}", f.display());
                     }
                 }
-                if let [held, released] = done.gil.as_slice() {
-                    let scaling = done.scaling.and_then(Result::ok);
-                    report.gil = Some(GilReport::new(held.clone(), released.clone(), scaling));
-                }
+                Err(e) => report.problems.push(format!("flame graph: {e}")),
             }
-            Err(e) => report.problems.push(match job {
-                Job::Race(r) => format!("{}: {e}", r.experiment),
-                _ => e.to_string(),
-            }),
-        }
-        export::save(&plan.outputs, report);
-        if cancel::interrupted() {
-            report.problems.push("interrupted".into());
-            return false;
         }
     }
-    true
+    if let [held, released] = done.gil.as_slice() {
+        let scaling = done.scaling.and_then(Result::ok);
+        report.gil = Some(GilReport::new(held.clone(), released.clone(), scaling));
+    }
 }
