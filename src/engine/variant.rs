@@ -187,10 +187,22 @@ impl Variant {
         self.spec().describe()
     }
 
-    /// Whether it is one of cargo's two profiles as they are: its builds
-    /// share the lab's target directory.
+    /// Whether it is one of cargo's two profiles as they are.
     pub fn plain(self) -> bool {
         self == Variant::Debug || self == Variant::Release
+    }
+
+    /// Whether it builds as one of cargo's two profiles does, under its name
+    /// or another (an A/A variant): its builds share the lab's target
+    /// directory, and another name compiles no second pyo3.
+    pub fn builds_plain(self) -> bool {
+        let spec = self.spec();
+        [Variant::Debug, Variant::Release].iter().any(|v| {
+            spec == VariantSpec {
+                name: spec.name.clone(),
+                ..v.spec()
+            }
+        })
     }
 
     /// The next of `among` after this one, round the end (the `v` key).
@@ -301,6 +313,18 @@ mod tests {
             ..VariantSpec::default()
         };
         assert!(Variant::register(builtin).unwrap_err().contains("built-in"));
+        assert!(!v.builds_plain(), "other settings compile apart");
+        let again = Variant::register(VariantSpec {
+            name: "release_again".into(),
+            release: true,
+            ..VariantSpec::default()
+        })
+        .unwrap();
+        assert!(
+            again.builds_plain() && !again.plain(),
+            "release's settings, another name"
+        );
+        assert!(!Variant::named("lto").unwrap().builds_plain());
         let json = serde_json::to_string(&v).unwrap();
         assert_eq!(json, "\"abort_on_panic\"");
         assert_eq!(serde_json::from_str::<Variant>(&json).unwrap(), v);

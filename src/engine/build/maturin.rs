@@ -46,10 +46,6 @@ pub fn reusable(manifest: &Path, inputs: &str) -> Option<BuildInfo> {
     })
 }
 
-/// Cargo's setting for a counted twin: line tables and no more debug
-/// information.
-const LINE_TABLES: (&str, &str) = ("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
-
 /// Everything a build needs to know about its surroundings.
 pub struct Builder<'a> {
     pub home: &'a Home,
@@ -71,7 +67,11 @@ impl Builder<'_> {
             target.variant.spec().salt(),
             self.toolchain.python_version,
             self.toolchain.maturin_version,
-            if target.counted { "lines" } else { "shipped" }
+            if target.counted {
+                "crate-lines"
+            } else {
+                "shipped"
+            }
         )
     }
 
@@ -278,7 +278,7 @@ impl Builder<'_> {
             rustflags: vec![format!("-Cprofile-generate={}", profiles.display())],
             target_dir: PathBuf::from(format!(
                 "{}-instrumented",
-                self.home.cargo_target_for(target).display()
+                self.home.cargo_target_of(target.variant).display()
             )),
             out_dir: dir.join("wheel"),
         };
@@ -374,6 +374,18 @@ impl Builder<'_> {
             args.push("--config".into());
             args.push(entry.into());
         }
+        // Line tables let `--instructions` charge inlined code to the source
+        // line it came from. They keep the instructions but move the code,
+        // so only a counted twin gets them, and only for the crate itself:
+        // its dependencies (pyo3) are the raced build's own, reused from the
+        // same target directory, and the raced build is the profile as the
+        // user's Cargo.toml gives it.
+        if target.counted {
+            args.push("--config".into());
+            args.push(
+                format!("profile.release.package.\"{package}\".debug=\"line-tables-only\"").into(),
+            );
+        }
         // The variant's flags after any the user set for every build.
         let rustflags: Vec<String> = std::env::var("RUSTFLAGS")
             .ok()
@@ -381,19 +393,11 @@ impl Builder<'_> {
             .chain(spec.rustflags.iter().cloned())
             .chain(phase.rustflags.iter().cloned())
             .collect();
-        let mut expression = duct::cmd(&self.toolchain.maturin, args)
+        let expression = duct::cmd(&self.toolchain.maturin, args)
             .env("CARGO_TARGET_DIR", &phase.target_dir)
             .env("RUSTFLAGS", rustflags.join(" "))
             .env("CARGO_TERM_COLOR", "never")
             .env("CARGO_TERM_PROGRESS_WHEN", "never");
-        // Line tables let `--instructions` charge inlined code to the source
-        // line it came from. They keep the instructions but move the code,
-        // so only a counted twin gets them; the raced build is the profile
-        // as the user's Cargo.toml gives it. A variant's own `--config`
-        // still wins over this (cargo reads its command line first).
-        if target.counted {
-            expression = expression.env(LINE_TABLES.0, LINE_TABLES.1);
-        }
         let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
             self.log_line(target, line)
         })
@@ -444,7 +448,7 @@ impl Phase {
     fn plain(home: &Home, target: &Target) -> Self {
         Self {
             rustflags: Vec::new(),
-            target_dir: home.cargo_target_for(target),
+            target_dir: home.cargo_target_of(target.variant),
             out_dir: home.wheels(target),
         }
     }

@@ -67,25 +67,16 @@ impl Home {
         self.root.join("target")
     }
 
-    /// Where `variant` is compiled: debug and release share the lab's target
-    /// directory; any other variant (other flags, features or profile
-    /// settings) has its own, so switching never recompiles another's pyo3.
+    /// Where `variant` is compiled: debug and release (and a variant of
+    /// their settings under another name) share the lab's target directory;
+    /// any other variant (other flags, features or profile settings) has its
+    /// own, so switching never recompiles another's pyo3. A counted twin is
+    /// compiled beside its variant: only its crate differs.
     pub fn cargo_target_of(&self, variant: Variant) -> PathBuf {
-        if variant.plain() {
+        if variant.builds_plain() {
             self.cargo_target()
         } else {
             self.root.join(format!("target-{}", variant.name()))
-        }
-    }
-
-    /// Where `target` is compiled: its variant's directory, and a counted
-    /// twin's beside it (its other profile would recompile the raced one's pyo3).
-    pub fn cargo_target_for(&self, target: &Target) -> PathBuf {
-        let dir = self.cargo_target_of(target.variant);
-        if target.counted {
-            PathBuf::from(format!("{}-lines", dir.display()))
-        } else {
-            dir
         }
     }
 
