@@ -69,6 +69,33 @@ fn interval(s: &Significance) -> String {
 }
 
 fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
+    let measured = measure(lab, n, rounds)?;
+    table(&measured, n, rounds)
+}
+
+/// What the rounds measured: a plain python3's times, each lane's, and
+/// the toolchain they ran with.
+struct Measured {
+    plain: Vec<f64>,
+    lanes: Vec<(Lane, Vec<f64>)>,
+    toolchain: crate::engine::build::bootstrap::Toolchain,
+}
+
+impl Measured {
+    fn times(&self, name: &str) -> &[f64] {
+        self.lanes
+            .iter()
+            .find(|(l, _)| l.name == name)
+            .map_or(&[][..], |(_, t)| t.as_slice())
+    }
+
+    fn summary(&self, name: &str) -> Result<Summary> {
+        Summary::of(self.times(name)).ok_or_else(|| anyhow!("no {name} times"))
+    }
+}
+
+/// `rounds` races of fib(`n`), each with a plain python3 beside it.
+fn measure(lab: &Lab, n: u64, rounds: usize) -> Result<Measured> {
     let exp = lab.experiment(EXPERIMENT)?;
     // Three calls a lane a round, lanes interleaved: three pairs a round
     // for the paired ratios.
@@ -103,20 +130,17 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
         toolchain = Some(done.toolchain);
     }
     let toolchain = toolchain.ok_or_else(|| anyhow!("no round ran"))?;
-    let summary = |name: &str| {
-        lanes
-            .iter()
-            .find(|(l, _)| l.name == name)
-            .and_then(|(_, t)| Summary::of(t))
-            .ok_or_else(|| anyhow!("no {name} times"))
-    };
-    let times = |name: &str| {
-        lanes
-            .iter()
-            .find(|(l, _)| l.name == name)
-            .map_or(&[][..], |(_, t)| t.as_slice())
-    };
-    let paired = |slow: &str, fast: &str| significance::speedup(times(slow), times(fast));
+    Ok(Measured {
+        plain,
+        lanes,
+        toolchain,
+    })
+}
+
+/// The Markdown tables: each measure, the ratios against their goals, and
+/// the paired ratios with their intervals.
+fn table(m: &Measured, n: u64, rounds: usize) -> Result<String> {
+    let paired = |slow: &str, fast: &str| significance::speedup(m.times(slow), m.times(fast));
     let shown = |s: &Option<Significance>| {
         s.as_ref()
             .map_or_else(|| "too few rounds".to_owned(), interval)
@@ -124,12 +148,12 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
     let speedup = paired("python", "rust-release");
     // The goal: the speed-up known to ±2% at the interval's confidence.
     let tight = speedup.as_ref().is_some_and(|s| half_width(s) <= 0.02);
-    let plain = Summary::of(&plain).ok_or_else(|| anyhow!("no plain python3 times"))?;
-    let python = summary("python")?;
-    let debug = summary("rust-debug")?;
-    let release = summary("rust-release")?;
-    let native = summary("rust-native")?;
-    let m = Machine::here(&toolchain.python_version, &toolchain.maturin_version);
+    let plain = Summary::of(&m.plain).ok_or_else(|| anyhow!("no plain python3 times"))?;
+    let python = m.summary("python")?;
+    let debug = m.summary("rust-debug")?;
+    let release = m.summary("rust-release")?;
+    let native = m.summary("rust-native")?;
+    let machine = Machine::here(&m.toolchain.python_version, &m.toolchain.maturin_version);
     let fmt = |(r, e): (f64, f64)| format!("{r:.2} ± {e:.2}");
     let verdict = |ok: bool| if ok { "yes" } else { "NO" };
     // slow/fast ratios: how many times longer the first takes than the second.
@@ -139,9 +163,9 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
         "pyo3-lab bench: fib({n}), {rounds} interleaved rounds, fresh processes each round\n\
          machine: {}, {} cores; Python {}; pyo3-lab built {}\n\n\
          | measure | median | mean ± σ |\n|---|---:|---:|\n",
-        m.cpu,
-        m.cores,
-        m.python,
+        machine.cpu,
+        machine.cores,
+        machine.python,
         if cfg!(debug_assertions) {
             "unoptimized (use --release!)"
         } else {

@@ -463,85 +463,81 @@ impl LaneResult {
 
 /// Builds the per-lane rows of one experiment, with speed-ups against its reference lane.
 pub fn lane_results(records: &[LaneRecord]) -> Vec<LaneResult> {
-    let reference_times = records
-        .iter()
-        .find(|r| r.lane.reference)
-        .map(|r| r.times.as_slice());
+    let reference = records.iter().find(|r| r.lane.reference);
+    records.iter().map(|r| lane_result(r, reference)).collect()
+}
+
+/// One lane's row: its statistics, and its speed-ups (in time, in
+/// instructions, phase by phase) over the `reference` lane's.
+fn lane_result(r: &LaneRecord, reference_record: Option<&LaneRecord>) -> LaneResult {
+    let reference_times = reference_record.map(|r| r.times.as_slice());
     let python = reference_times.and_then(Summary::of);
-    let reference_record = records.iter().find(|r| r.lane.reference);
-    let reference_instructions = records
-        .iter()
-        .find(|r| r.lane.reference)
+    let reference_instructions = reference_record
         .and_then(|r| r.instructions.as_ref())
         .map(|i| i.per_call);
-    records
-        .iter()
-        .map(|r| {
-            let s = Summary::of(&r.times);
-            let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
-            LaneResult {
-                experiment: r.experiment.clone(),
-                parameters: None,
-                lane: r.lane.name.clone(),
-                implementation: r.lane.implementation.clone(),
-                language: Some(r.lane.language),
-                variant: r.lane.variant,
-                reference: r.lane.reference,
-                command: r.command.clone(),
-                mean: s.map(|s| s.mean),
-                stddev: s.map(|s| s.stddev),
-                median: s.map(|s| s.median),
-                min: s.map(|s| s.min),
-                max: s.map(|s| s.max),
-                times: r.times.clone(),
-                result: r.result.clone(),
-                expected: r.expected.as_deref().map(shorten),
-                correct: r.correct,
-                mismatch: r.mismatch.clone(),
-                speedup: speed.map(|(r, _)| r),
-                speedup_error: speed.map(|(_, e)| e),
-                vs_reference: reference_times
-                    .filter(|_| !r.lane.reference)
-                    .and_then(|p| significance::speedup(p, &r.times)),
-                failure: r.failure.clone(),
-                calls_per_run: r.repeat,
-                overhead_ns: r.overhead_ns,
-                warnings: stats::warnings(&r.times),
-                notes: lane_notes(r),
-                memory_peak_bytes: r.memory.iter().flatten().max().copied(),
-                memory_runs_bytes: r.memory.clone(),
-                tracemalloc_peak_bytes: r.traced_bytes,
-                instructions: r.instructions.as_ref().map(|i| i.per_call),
-                instructions_counted_size: r
-                    .instructions
-                    .as_ref()
-                    .filter(|i| i.scale != 1.0)
-                    .and_then(|i| i.counted_size),
-                instruction_speedup: reference_instructions
-                    .zip(r.instructions.as_ref())
-                    .map(|(reference, i)| reference / i.per_call),
-                breakdown: breakdown(r).map(|b| b.categories.clone()),
-                hot: breakdown(r).map(|b| b.hot_self.clone()).unwrap_or_default(),
-                hot_lines: breakdown(r)
-                    .map(|b| b.hot_lines.clone())
-                    .unwrap_or_default(),
-                hot_inclusive: breakdown(r)
-                    .map(|b| b.hot_inclusive.clone())
-                    .unwrap_or_default(),
-                diagnosis: r.instructions.as_ref().and_then(|i| i.diagnosis.clone()),
-                python_hot: r
-                    .instructions
-                    .as_ref()
-                    .map(|i| i.python_hot.clone())
-                    .unwrap_or_default(),
-                python_hot_failure: r
-                    .instructions
-                    .as_ref()
-                    .and_then(|i| i.python_hot_failure.clone()),
-                phases: phase_results(r, reference_record),
-            }
-        })
-        .collect()
+    let s = Summary::of(&r.times);
+    let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
+    LaneResult {
+        experiment: r.experiment.clone(),
+        parameters: None,
+        lane: r.lane.name.clone(),
+        implementation: r.lane.implementation.clone(),
+        language: Some(r.lane.language),
+        variant: r.lane.variant,
+        reference: r.lane.reference,
+        command: r.command.clone(),
+        mean: s.map(|s| s.mean),
+        stddev: s.map(|s| s.stddev),
+        median: s.map(|s| s.median),
+        min: s.map(|s| s.min),
+        max: s.map(|s| s.max),
+        times: r.times.clone(),
+        result: r.result.clone(),
+        expected: r.expected.as_deref().map(shorten),
+        correct: r.correct,
+        mismatch: r.mismatch.clone(),
+        speedup: speed.map(|(r, _)| r),
+        speedup_error: speed.map(|(_, e)| e),
+        vs_reference: reference_times
+            .filter(|_| !r.lane.reference)
+            .and_then(|p| significance::speedup(p, &r.times)),
+        failure: r.failure.clone(),
+        calls_per_run: r.repeat,
+        overhead_ns: r.overhead_ns,
+        warnings: stats::warnings(&r.times),
+        notes: lane_notes(r),
+        memory_peak_bytes: r.memory.iter().flatten().max().copied(),
+        memory_runs_bytes: r.memory.clone(),
+        tracemalloc_peak_bytes: r.traced_bytes,
+        instructions: r.instructions.as_ref().map(|i| i.per_call),
+        instructions_counted_size: r
+            .instructions
+            .as_ref()
+            .filter(|i| i.scale != 1.0)
+            .and_then(|i| i.counted_size),
+        instruction_speedup: reference_instructions
+            .zip(r.instructions.as_ref())
+            .map(|(reference, i)| reference / i.per_call),
+        breakdown: breakdown(r).map(|b| b.categories.clone()),
+        hot: breakdown(r).map(|b| b.hot_self.clone()).unwrap_or_default(),
+        hot_lines: breakdown(r)
+            .map(|b| b.hot_lines.clone())
+            .unwrap_or_default(),
+        hot_inclusive: breakdown(r)
+            .map(|b| b.hot_inclusive.clone())
+            .unwrap_or_default(),
+        diagnosis: r.instructions.as_ref().and_then(|i| i.diagnosis.clone()),
+        python_hot: r
+            .instructions
+            .as_ref()
+            .map(|i| i.python_hot.clone())
+            .unwrap_or_default(),
+        python_hot_failure: r
+            .instructions
+            .as_ref()
+            .and_then(|i| i.python_hot_failure.clone()),
+        phases: phase_results(r, reference_record),
+    }
 }
 
 /// A JSON value as a report shows it: whole when short; else its start and

@@ -30,46 +30,14 @@ pub fn render(report: &Report) -> String {
         out.push_str(&build_line(b, width));
     }
     for exp in &report.experiments {
-        if let Some(sweep) = report
+        match report
             .sweeps
             .iter()
             .find(|s| s.experiment == exp.experiment)
         {
-            out.push_str(&sweep_block(report, exp, sweep));
-            continue;
+            Some(sweep) => out.push_str(&sweep_block(report, exp, sweep)),
+            None => out.push_str(&race_block(report, exp)),
         }
-        let _ = writeln!(
-            out,
-            "\nRace: {} — {}\n  {} warm-up + {} measured run(s) per lane, lanes interleaved",
-            exp.name, exp.description, report.warmup, report.runs
-        );
-        let rows: Vec<&LaneResult> = report
-            .results
-            .iter()
-            .filter(|r| r.experiment == exp.experiment)
-            .collect();
-        let width = lane_width(&rows);
-        let reference = rows
-            .iter()
-            .find(|r| r.reference)
-            .map_or("python", |r| r.lane.as_str());
-        let _ = writeln!(
-            out,
-            "  {:<width$} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
-            "lane",
-            "median",
-            "mean ± σ",
-            "min",
-            "max",
-            format!("vs {reference}")
-        );
-        for r in &rows {
-            out.push_str(&lane_line(r, width));
-        }
-        out.push_str(&details(report, &exp.experiment, &rows));
-        out.push_str(&super::matrix::text(report, &exp.experiment));
-        out.push_str(&threads_block(report, &exp.experiment));
-        out.push_str(&verify_block(report, &exp.experiment));
     }
     if let Some(gil) = &report.gil {
         for run in [&gil.held, &gil.released] {
@@ -89,6 +57,52 @@ pub fn render(report: &Report) -> String {
         }
     }
     out.push('\n');
+    out.push_str(&verdict(report));
+    out
+}
+
+/// One experiment's race: its lanes' table, then what follows it (the
+/// details, the build matrix, the thread sweep, the differential check).
+fn race_block(report: &Report, exp: &super::ExperimentRow) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nRace: {} — {}\n  {} warm-up + {} measured run(s) per lane, lanes interleaved",
+        exp.name, exp.description, report.warmup, report.runs
+    );
+    let rows: Vec<&LaneResult> = report
+        .results
+        .iter()
+        .filter(|r| r.experiment == exp.experiment)
+        .collect();
+    let width = lane_width(&rows);
+    let reference = rows
+        .iter()
+        .find(|r| r.reference)
+        .map_or("python", |r| r.lane.as_str());
+    let _ = writeln!(
+        out,
+        "  {:<width$} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
+        "lane",
+        "median",
+        "mean ± σ",
+        "min",
+        "max",
+        format!("vs {reference}")
+    );
+    for r in &rows {
+        out.push_str(&lane_line(r, width));
+    }
+    out.push_str(&details(report, &exp.experiment, &rows));
+    out.push_str(&super::matrix::text(report, &exp.experiment));
+    out.push_str(&threads_block(report, &exp.experiment));
+    out.push_str(&verify_block(report, &exp.experiment));
+    out
+}
+
+/// The last lines: complete or not, passed or failed and why.
+fn verdict(report: &Report) -> String {
+    let mut out = String::new();
     if !report.complete {
         out.push_str("check: INCOMPLETE (stopped part-way; what was measured is above)\n");
     }
@@ -297,52 +311,8 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
             let _ = writeln!(out, "  warning: {}: {w}", r.lane);
         }
     }
-    let memory: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let peak = r.memory_peak_bytes.map_or_else(|| "n/a".into(), bytes);
-            match r.tracemalloc_peak_bytes {
-                Some(t) => format!("{} {peak} (tracemalloc {})", r.lane, bytes(t)),
-                None => format!("{} {peak}", r.lane),
-            }
-        })
-        .collect();
-    let _ = writeln!(
-        out,
-        "  memory, peak resident above the level before the calls: {}",
-        memory.join(", ")
-    );
-    if rows.iter().any(|r| r.instructions.is_some()) {
-        let counted: Vec<String> = rows
-            .iter()
-            .map(
-                |r| match (r.instructions, r.instruction_speedup, r.speedup) {
-                    (Some(i), Some(x), Some(wall)) if !r.reference => format!(
-                        "{} {} ({}; wall time {wall:.1}x)",
-                        r.lane,
-                        count(i),
-                        if x >= 1.0 {
-                            format!("{x:.1}x fewer")
-                        } else {
-                            format!("{:.1}x more", 1.0 / x)
-                        }
-                    ),
-                    (Some(i), _, _) => format!("{} {}", r.lane, count(i)),
-                    (None, _, _) => format!("{} n/a", r.lane),
-                },
-            )
-            .collect();
-        let at = rows
-            .iter()
-            .find_map(|r| r.instructions_counted_size)
-            .map(|n| format!(" (counted at N = {n}, scaled by the exact work ratio)"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  instructions per call, under callgrind{at}: {}",
-            counted.join(", ")
-        );
-    }
+    out.push_str(&memory_line(rows));
+    out.push_str(&instructions_line(rows));
     out.push_str(&breakdown_block(rows));
     let overhead: Vec<String> = rows
         .iter()
@@ -358,6 +328,72 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
             overhead.join(", ")
         );
     }
+    out.push_str(&build_costs(report, experiment));
+    out
+}
+
+/// Each lane's peak resident memory above the level before its calls.
+fn memory_line(rows: &[&LaneResult]) -> String {
+    let mut out = String::new();
+    let memory: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let peak = r.memory_peak_bytes.map_or_else(|| "n/a".into(), bytes);
+            match r.tracemalloc_peak_bytes {
+                Some(t) => format!("{} {peak} (tracemalloc {})", r.lane, bytes(t)),
+                None => format!("{} {peak}", r.lane),
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  memory, peak resident above the level before the calls: {}",
+        memory.join(", ")
+    );
+    out
+}
+
+/// Each lane's instructions per call, and how many fewer than the reference.
+fn instructions_line(rows: &[&LaneResult]) -> String {
+    let mut out = String::new();
+    if !rows.iter().any(|r| r.instructions.is_some()) {
+        return out;
+    }
+    let counted: Vec<String> = rows
+        .iter()
+        .map(
+            |r| match (r.instructions, r.instruction_speedup, r.speedup) {
+                (Some(i), Some(x), Some(wall)) if !r.reference => format!(
+                    "{} {} ({}; wall time {wall:.1}x)",
+                    r.lane,
+                    count(i),
+                    if x >= 1.0 {
+                        format!("{x:.1}x fewer")
+                    } else {
+                        format!("{:.1}x more", 1.0 / x)
+                    }
+                ),
+                (Some(i), _, _) => format!("{} {}", r.lane, count(i)),
+                (None, _, _) => format!("{} n/a", r.lane),
+            },
+        )
+        .collect();
+    let at = rows
+        .iter()
+        .find_map(|r| r.instructions_counted_size)
+        .map(|n| format!(" (counted at N = {n}, scaled by the exact work ratio)"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  instructions per call, under callgrind{at}: {}",
+        counted.join(", ")
+    );
+    out
+}
+
+/// What each build of `experiment` cost to compile, against what it saves a run.
+fn build_costs(report: &Report, experiment: &str) -> String {
+    let mut out = String::new();
     for b in report
         .builds
         .iter()

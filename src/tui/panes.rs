@@ -240,19 +240,7 @@ impl RacePane {
                 extras.instructions = Some(result.map(|i| i.per_call));
             }
             // The engine decides the lanes once the builds are known.
-            Event::RaceStarted { lanes, size } => {
-                // A sweep races one size after another: the pane says which.
-                if size.is_some() {
-                    if size != self.size {
-                        self.forget_samples();
-                    }
-                    self.size = size;
-                }
-                self.verify.clear();
-                self.extras.clear();
-                self.set_aside.clear();
-                self.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
-            }
+            Event::RaceStarted { lanes, size } => self.started(lanes, size),
             Event::LaneStarted { lane, .. } => {
                 let since = Instant::now();
                 self.set_lane(
@@ -275,36 +263,55 @@ impl RacePane {
                 outcome,
                 warmup,
                 ..
-            } => {
-                if let (
-                    false,
-                    RunOutcome::Done {
-                        seconds, phases, ..
-                    },
-                ) = (warmup, &outcome)
-                {
-                    let samples = self.samples.entry(lane.name.clone()).or_default();
-                    let kept = self.phases.entry(lane.name.clone()).or_default();
-                    PhaseTimes::add_run(kept, samples.len(), phases);
-                    samples.push(*seconds);
-                }
-                let state = match outcome {
-                    RunOutcome::Done {
-                        seconds,
-                        result,
-                        correct,
-                        ..
-                    } => LaneState::Done {
-                        seconds,
-                        result,
-                        correct,
-                    },
-                    RunOutcome::Failed(why) => LaneState::Failed(why),
-                };
-                self.set_lane(&lane, state);
-            }
+            } => self.finished(&lane, outcome, warmup),
             _ => {}
         }
+    }
+
+    /// A race begins: its lanes wait. A sweep races one size after another:
+    /// the pane says which, and a new size's runs are not the old one's.
+    fn started(&mut self, lanes: Vec<Lane>, size: Option<u64>) {
+        if size.is_some() {
+            if size != self.size {
+                self.forget_samples();
+            }
+            self.size = size;
+        }
+        self.verify.clear();
+        self.extras.clear();
+        self.set_aside.clear();
+        self.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
+    }
+
+    /// A lane's run ended: a measured one's time (and phases) is kept, and
+    /// the lane shows its result or why it failed.
+    fn finished(&mut self, lane: &Lane, outcome: RunOutcome, warmup: bool) {
+        if let (
+            false,
+            RunOutcome::Done {
+                seconds, phases, ..
+            },
+        ) = (warmup, &outcome)
+        {
+            let samples = self.samples.entry(lane.name.clone()).or_default();
+            let kept = self.phases.entry(lane.name.clone()).or_default();
+            PhaseTimes::add_run(kept, samples.len(), phases);
+            samples.push(*seconds);
+        }
+        let state = match outcome {
+            RunOutcome::Done {
+                seconds,
+                result,
+                correct,
+                ..
+            } => LaneState::Done {
+                seconds,
+                result,
+                correct,
+            },
+            RunOutcome::Failed(why) => LaneState::Failed(why),
+        };
+        self.set_lane(lane, state);
     }
 
     /// Forgets every lane's measured runs: they were of other code or size.

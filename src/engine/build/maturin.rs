@@ -351,6 +351,52 @@ impl Builder<'_> {
         if let Err(e) = provenance::forget(crate_dir, &phase.target_dir, spec.release, &package) {
             self.log_line(target, format!("{e:#}"));
         }
+        let args = self.maturin_args(target, crate_dir, &out_dir, &package);
+        // The variant's flags after any the user set for every build.
+        let rustflags: Vec<String> = std::env::var("RUSTFLAGS")
+            .ok()
+            .into_iter()
+            .chain(spec.rustflags.iter().cloned())
+            .chain(phase.rustflags.iter().cloned())
+            .collect();
+        let expression = duct::cmd(&self.toolchain.maturin, args)
+            .env("CARGO_TARGET_DIR", &phase.target_dir)
+            .env("RUSTFLAGS", rustflags.join(" "))
+            .env("CARGO_TERM_COLOR", "never")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
+            self.log_line(target, line)
+        })
+        .context("cannot run maturin")?;
+        if self.cancel.is_cancelled() {
+            bail!("cancelled");
+        }
+        if !ok {
+            return Err(self.failure(target, &lines));
+        }
+        provenance::prove_compiled(&lines, &package, crate_dir)?;
+        let clean = lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("Compiling pyo3 v"));
+        let wheel = find_with_extension(&out_dir, "whl").ok_or_else(|| {
+            anyhow!(
+                "maturin succeeded but left no wheel in {}",
+                out_dir.display()
+            )
+        })?;
+        Ok((wheel, clean))
+    }
+
+    /// `maturin build`'s arguments: the crate, the venv's Python, the wheel
+    /// folder, and the variant's profile, features and `--config` entries.
+    fn maturin_args(
+        &self,
+        target: &Target,
+        crate_dir: &Path,
+        out_dir: &Path,
+        package: &str,
+    ) -> Vec<std::ffi::OsString> {
+        let spec = target.variant.spec();
         let mut args: Vec<std::ffi::OsString> = vec![
             "build".into(),
             "--manifest-path".into(),
@@ -358,7 +404,7 @@ impl Builder<'_> {
             "--interpreter".into(),
             self.toolchain.venv_python.clone().into(),
             "--out".into(),
-            out_dir.clone().into(),
+            out_dir.into(),
             // A wheel that stays on this machine: no manylinux audit needed.
             "--auditwheel".into(),
             "skip".into(),
@@ -386,52 +432,31 @@ impl Builder<'_> {
                 format!("profile.release.package.\"{package}\".debug=\"line-tables-only\"").into(),
             );
         }
-        // The variant's flags after any the user set for every build.
-        let rustflags: Vec<String> = std::env::var("RUSTFLAGS")
-            .ok()
-            .into_iter()
-            .chain(spec.rustflags.iter().cloned())
-            .chain(phase.rustflags.iter().cloned())
-            .collect();
-        let expression = duct::cmd(&self.toolchain.maturin, args)
-            .env("CARGO_TARGET_DIR", &phase.target_dir)
-            .env("RUSTFLAGS", rustflags.join(" "))
-            .env("CARGO_TERM_COLOR", "never")
-            .env("CARGO_TERM_PROGRESS_WHEN", "never");
-        let (ok, lines) = stream::lines(expression, crate_dir, self.cancel, &mut |line| {
-            self.log_line(target, line)
-        })
-        .context("cannot run maturin")?;
-        if self.cancel.is_cancelled() {
-            bail!("cancelled");
-        }
-        if !ok {
-            let log = self.home.build_log(target);
-            let log = log.display();
-            // A crate that builds but not for abi3 uses more than Python's
-            // limited API: say so beside the compiler's words.
-            let abi3 = if spec.features.iter().any(|f| f.contains("abi3")) {
-                " (an abi3 limitation: the crate uses an API outside Python's limited API, \
-                 which abi3 builds may not; build it without abi3, or use the limited API)"
-            } else {
-                ""
-            };
-            match first_error(&lines) {
-                Some(e) => bail!("{e}{abi3} (full log: {log})"),
-                None => bail!("maturin failed{abi3}; full log: {log}"),
-            }
-        }
-        provenance::prove_compiled(&lines, &package, crate_dir)?;
-        let clean = lines
+        args
+    }
+
+    /// A failed build's error: its first error and causes, and for abi3 why.
+    fn failure(&self, target: &Target, lines: &[String]) -> anyhow::Error {
+        let log = self.home.build_log(target);
+        let log = log.display();
+        // A crate that builds but not for abi3 uses more than Python's
+        // limited API: say so beside the compiler's words.
+        let abi3 = if target
+            .variant
+            .spec()
+            .features
             .iter()
-            .any(|l| l.trim_start().starts_with("Compiling pyo3 v"));
-        let wheel = find_with_extension(&out_dir, "whl").ok_or_else(|| {
-            anyhow!(
-                "maturin succeeded but left no wheel in {}",
-                out_dir.display()
-            )
-        })?;
-        Ok((wheel, clean))
+            .any(|f| f.contains("abi3"))
+        {
+            " (an abi3 limitation: the crate uses an API outside Python's limited API, \
+             which abi3 builds may not; build it without abi3, or use the limited API)"
+        } else {
+            ""
+        };
+        match first_error(lines) {
+            Some(e) => anyhow!("{e}{abi3} (full log: {log})"),
+            None => anyhow!("maturin failed{abi3}; full log: {log}"),
+        }
     }
 }
 

@@ -73,69 +73,16 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
             "one core: nothing can run in parallel, so nothing to check".to_owned(),
         ),
         (Some(c), Some(r), Some(h)) => {
-            let (released, held) = (capacity::judge(r, c), capacity::judge(h, c));
-            let with = format!("with {judged} threads");
-            match (released, held) {
-                (Judgement::CantTell { .. }, _) => (
-                    true,
-                    true,
-                    format!(
-                        "{}; releasing the GIL gave {r:.2}x, holding it {h:.2}x: run again on a quieter machine",
-                        capacity::cant_tell(c, Some(judged))
-                    ),
-                ),
-                // A failure needs a machine that was clearly parallel; on
-                // one that gave little, the same figures are a warning.
-                (_, Judgement::Scales { .. }) => {
-                    let sure = c >= capacity::CLEAR_CAPACITY;
-                    (
-                        !sure,
-                        !sure,
-                        format!(
-                            "holding the GIL did not stay at 1x: {h:.2}x {with}, where this machine gave {c:.2}x{}",
-                            if sure {
-                                ""
-                            } else {
-                                " (too little was free to be sure: run again)"
-                            }
-                        ),
-                    )
-                }
-                (Judgement::Holds { .. }, _) => {
-                    let sure = c >= capacity::CLEAR_CAPACITY;
-                    (
-                        !sure,
-                        !sure,
-                        format!(
-                            "releasing the GIL {} {with}: {}",
-                            released.describe(),
-                            if sure {
-                                "the released function does not run in parallel"
-                            } else {
-                                "too little was free to be sure; run again on a quieter machine"
-                            }
-                        ),
-                    )
-                }
-                (Judgement::Partly { .. }, _) | (_, Judgement::Partly { .. }) => (
-                    true,
-                    true,
-                    format!(
-                        "releasing the GIL {} {with} (holding it: {h:.2}x): partly parallel, or a busy moment; run again to be sure",
-                        released.describe()
-                    ),
-                ),
-                (Judgement::Scales { .. }, _) => (
-                    true,
-                    false,
-                    format!(
-                        "releasing the GIL scales: it {} {with} (holding it: {h:.2}x, Python: {python:.2}x); \
-                         up to {:.2}x with {top}",
-                        released.describe(),
-                        at("rust-gil-released", top).unwrap_or(0.0)
-                    ),
-                ),
-            }
+            let best = at("rust-gil-released", top).unwrap_or(0.0);
+            judge_pair(Pair {
+                capacity: c,
+                released: r,
+                held: h,
+                python,
+                judged,
+                top,
+                best,
+            })
         }
         _ => (
             false,
@@ -149,6 +96,89 @@ pub fn analyse(cores: usize, raw: Vec<(String, u32, f64)>) -> Scaling {
         ok,
         warning,
         verdict,
+    }
+}
+
+/// The speed-ups the verdict is made of, at `judged` threads: the
+/// machine's (native threads), the two Rust functions' and Python's; and
+/// the released function's `best` at the most threads, `top`.
+struct Pair {
+    capacity: f64,
+    released: f64,
+    held: f64,
+    python: f64,
+    judged: u32,
+    top: u32,
+    best: f64,
+}
+
+/// (passes, is a warning, the verdict in words): a failure needs a machine
+/// that was clearly parallel; on one that gave little, the same figures
+/// are a warning.
+fn judge_pair(p: Pair) -> (bool, bool, String) {
+    let Pair {
+        capacity: c,
+        released: r,
+        held: h,
+        python,
+        judged,
+        top,
+        best,
+    } = p;
+    let (released, held) = (capacity::judge(r, c), capacity::judge(h, c));
+    let with = format!("with {judged} threads");
+    let sure = c >= capacity::CLEAR_CAPACITY;
+    match (released, held) {
+        (Judgement::CantTell { .. }, _) => (
+            true,
+            true,
+            format!(
+                "{}; releasing the GIL gave {r:.2}x, holding it {h:.2}x: run again on a quieter machine",
+                capacity::cant_tell(c, Some(judged))
+            ),
+        ),
+        (_, Judgement::Scales { .. }) => (
+            !sure,
+            !sure,
+            format!(
+                "holding the GIL did not stay at 1x: {h:.2}x {with}, where this machine gave {c:.2}x{}",
+                if sure {
+                    ""
+                } else {
+                    " (too little was free to be sure: run again)"
+                }
+            ),
+        ),
+        (Judgement::Holds { .. }, _) => (
+            !sure,
+            !sure,
+            format!(
+                "releasing the GIL {} {with}: {}",
+                released.describe(),
+                if sure {
+                    "the released function does not run in parallel"
+                } else {
+                    "too little was free to be sure; run again on a quieter machine"
+                }
+            ),
+        ),
+        (Judgement::Partly { .. }, _) | (_, Judgement::Partly { .. }) => (
+            true,
+            true,
+            format!(
+                "releasing the GIL {} {with} (holding it: {h:.2}x): partly parallel, or a busy moment; run again to be sure",
+                released.describe()
+            ),
+        ),
+        (Judgement::Scales { .. }, _) => (
+            true,
+            false,
+            format!(
+                "releasing the GIL scales: it {} {with} (holding it: {h:.2}x, Python: {python:.2}x); \
+                 up to {best:.2}x with {top}",
+                released.describe(),
+            ),
+        ),
     }
 }
 

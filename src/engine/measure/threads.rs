@@ -10,7 +10,7 @@ use crate::cancel::Cancel;
 use crate::engine::error::{LabError, LabResult};
 use crate::engine::experiment::Experiment;
 use crate::engine::problem::{Problem, ProblemKind};
-use crate::engine::seams::{LaneSetup, Spawner};
+use crate::engine::seams::{Caller, LaneSetup, Spawner};
 use crate::engine::types::Language;
 use crate::worker::protocol::Request;
 
@@ -216,25 +216,10 @@ pub fn run(
             expect: expect.clone(),
             tolerance: setup.tolerance,
         };
-        let (walls, correct) = match worker.call(&request, None, &mut |_| {}) {
-            Ok(done) => {
-                let rounds: Option<Vec<Rounds>> = done
-                    .json
-                    .as_deref()
-                    .and_then(|j| serde_json::from_str(j).ok());
-                match rounds.map(|r| paired(&r)).filter(|p| !p.is_empty()) {
-                    Some(walls) => (walls, done.correct != Some(false)),
-                    None => {
-                        problems.push(threads_problem(exp, setup, "gave no timings".into()));
-                        continue;
-                    }
-                }
-            }
+        let (walls, correct) = match timed(worker.as_mut(), &request) {
+            Ok(timed) => timed,
+            Err(e) if e == LabError::Cancelled => return Err(e),
             Err(e) => {
-                let e = LabError::from(e);
-                if e == LabError::Cancelled {
-                    return Err(e);
-                }
                 problems.push(threads_problem(exp, setup, e.to_string()));
                 continue;
             }
@@ -262,6 +247,20 @@ pub fn run(
         }
     }
     Ok((rows, problems))
+}
+
+/// The worker's rows for each count, paired with their yardstick, and
+/// whether every call was right.
+fn timed(worker: &mut dyn Caller, request: &Request) -> LabResult<(Vec<Paired>, bool)> {
+    let done = worker.call(request, None, &mut |_| {})?;
+    let rounds: Option<Vec<Rounds>> = done
+        .json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    match rounds.map(|r| paired(&r)).filter(|p| !p.is_empty()) {
+        Some(walls) => Ok((walls, done.correct != Some(false))),
+        None => Err(LabError::Run("gave no timings".into())),
+    }
 }
 
 #[cfg(test)]

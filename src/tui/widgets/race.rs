@@ -319,7 +319,44 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
         Paragraph::new(Span::styled(lane.name.as_str(), style)),
         name,
     );
-    let (ratio, clock, text) = match state {
+    let (ratio, clock, text) = lane_state(app, lane, state, now, theme);
+    let samples = app.race.samples.get(&lane.name).filter(|s| !s.is_empty());
+    match (state, rows.scale, samples) {
+        // Done: the time on the scale every lane shares, its runs' range
+        // as a whisker.
+        (LaneState::Done { .. }, Some(scale), Some(samples)) => frame.render_widget(
+            Paragraph::new(Span::styled(
+                time_bar(samples, &scale, bar.width as usize, glyph),
+                style,
+            )),
+            bar,
+        ),
+        // Running: how much of the calls is done.
+        _ => frame.render_widget(
+            Gauge::default()
+                .gauge_style(theme.bar())
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(format!("{:.0}%", ratio.clamp(0.0, 1.0) * 100.0))
+                .use_unicode(true),
+            bar,
+        ),
+    }
+    frame.render_widget(Paragraph::new(clock).right_aligned(), time);
+    let text = Span::styled(fit(&text.content, detail.width as usize), text.style);
+    frame.render_widget(Paragraph::new(text), detail);
+}
+
+/// A lane's state in three parts: how much of its bar is filled, its clock,
+/// and its words (waiting, running, its result and speed-up, or why it failed).
+fn lane_state(
+    app: &App,
+    lane: &Lane,
+    state: &LaneState,
+    now: Instant,
+    theme: &Theme,
+) -> (f64, Span<'static>, Span<'static>) {
+    let style = theme.lane(&lane.name).0;
+    match state {
         LaneState::Idle => (
             0.0,
             Span::raw(""),
@@ -368,31 +405,7 @@ fn lane_row(frame: &mut Frame, area: Rect, rows: &Rows, lane: &Lane, state: &Lan
             Span::raw(""),
             Span::styled(format!("✗ {why}"), theme.bad()),
         ),
-    };
-    let samples = app.race.samples.get(&lane.name).filter(|s| !s.is_empty());
-    match (state, rows.scale, samples) {
-        // Done: the time on the scale every lane shares, its runs' range
-        // as a whisker.
-        (LaneState::Done { .. }, Some(scale), Some(samples)) => frame.render_widget(
-            Paragraph::new(Span::styled(
-                time_bar(samples, &scale, bar.width as usize, glyph),
-                style,
-            )),
-            bar,
-        ),
-        // Running: how much of the calls is done.
-        _ => frame.render_widget(
-            Gauge::default()
-                .gauge_style(theme.bar())
-                .ratio(ratio.clamp(0.0, 1.0))
-                .label(format!("{:.0}%", ratio.clamp(0.0, 1.0) * 100.0))
-                .use_unicode(true),
-            bar,
-        ),
     }
-    frame.render_widget(Paragraph::new(clock).right_aligned(), time);
-    let text = Span::styled(fit(&text.content, detail.width as usize), text.style);
-    frame.render_widget(Paragraph::new(text), detail);
 }
 
 /// How many lines each lane gets in `height`: two (three with a row of

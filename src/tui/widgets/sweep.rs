@@ -128,6 +128,48 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
         );
         return;
     }
+    frame.render_widget(Paragraph::new(legend(&data, theme)), legend_area);
+    frame.render_widget(chart(s, &data, theme), chart_area);
+    let width = growth_area.width as usize;
+    let words: Vec<Line> = trends
+        .iter()
+        .filter_map(|t| {
+            let mut w = format!("{}: {}", t.lane, t.growth.as_ref()?.describe());
+            for c in &t.crossovers {
+                w.push_str(&format!("; {}", c.describe()));
+            }
+            for c in &t.phase_crossovers {
+                w.push_str(&format!("; {}", c.describe()));
+            }
+            Some(Line::styled(fit(&w, width), theme.lane(&t.lane).0))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(words), growth_area);
+}
+
+/// Under NO_COLOR each lane draws with a marker of its own, and the legend
+/// shows it.
+const PLAIN: [Marker; 4] = [Marker::Dot, Marker::Block, Marker::Bar, Marker::HalfBlock];
+const PLAIN_GLYPHS: [char; 4] = ['•', '█', '▄', '▀'];
+
+/// Each lane's glyph and name in its colour, on one line above the chart.
+fn legend(data: &Series, theme: &Theme) -> Line<'static> {
+    let mut legend = Vec::new();
+    for (i, (name, _)) in data.iter().enumerate() {
+        let (style, glyph) = theme.lane(name);
+        let mark = if theme.color {
+            glyph
+        } else {
+            PLAIN_GLYPHS[i % PLAIN_GLYPHS.len()]
+        };
+        legend.push(Span::styled(format!("{mark}{mark} {name}  "), style));
+    }
+    Line::from(legend)
+}
+
+/// The curves on log axes: N along (log10 on a geometric sweep), the time
+/// or speed-up up.
+fn chart<'a>(s: &SweepPane, data: &'a Series, theme: &Theme) -> Chart<'a> {
     let xs = s.sizes.iter().map(|&n| {
         if s.geometric {
             (n.max(1) as f64).log10()
@@ -148,39 +190,23 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
             format!("{v:.0}")
         }
     };
-    // Under NO_COLOR each lane draws with a marker of its own.
-    const PLAIN: [Marker; 4] = [Marker::Dot, Marker::Block, Marker::Bar, Marker::HalfBlock];
-    let marker = |i: usize| {
-        if theme.color {
-            Marker::Braille
-        } else {
-            PLAIN[i % PLAIN.len()]
-        }
-    };
-    let mut legend = Vec::new();
-    for (i, (name, _)) in data.iter().enumerate() {
-        let (style, glyph) = theme.lane(name);
-        let mark = if theme.color {
-            glyph
-        } else {
-            ['•', '█', '▄', '▀'][i % 4]
-        };
-        legend.push(Span::styled(format!("{mark}{mark} {name}  "), style));
-    }
-    frame.render_widget(Paragraph::new(Line::from(legend)), legend_area);
     let datasets: Vec<Dataset> = data
         .iter()
         .enumerate()
         .map(|(i, (name, points))| {
             Dataset::default()
                 .name(name.clone())
-                .marker(marker(i))
+                .marker(if theme.color {
+                    Marker::Braille
+                } else {
+                    PLAIN[i % PLAIN.len()]
+                })
                 .graph_type(GraphType::Line)
                 .style(theme.lane(name).0)
                 .data(points)
         })
         .collect();
-    let chart = Chart::new(datasets)
+    Chart::new(datasets)
         .x_axis(
             Axis::default()
                 .title("N")
@@ -193,21 +219,5 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SweepPane, now: Instant, theme: &
             !s.show_speedup,
         )))
         // The legend is the line above: over the chart it hid the curves.
-        .legend_position(None);
-    frame.render_widget(chart, chart_area);
-    let width = growth_area.width as usize;
-    let words: Vec<Line> = trends
-        .iter()
-        .filter_map(|t| {
-            let mut w = format!("{}: {}", t.lane, t.growth.as_ref()?.describe());
-            for c in &t.crossovers {
-                w.push_str(&format!("; {}", c.describe()));
-            }
-            for c in &t.phase_crossovers {
-                w.push_str(&format!("; {}", c.describe()));
-            }
-            Some(Line::styled(fit(&w, width), theme.lane(&t.lane).0))
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(words), growth_area);
+        .legend_position(None)
 }

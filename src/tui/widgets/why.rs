@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::pane;
-use crate::engine::types::Category;
+use crate::engine::types::{Breakdown, Category, Lane};
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::units::count;
@@ -50,47 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), inner);
         return;
     }
-    let name_width = lanes
-        .iter()
-        .map(|(l, _, _)| l.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        + 1;
-    // Room for the name before the bar and the count after it.
-    let bar_width = (inner.width as usize)
-        .saturating_sub(name_width + 11)
-        .max(10);
-    let mut lines = Vec::new();
-    // One scale for all: a lane's bar is as long as its instructions are
-    // many (two cells at least, so its make-up still shows).
-    let most = lanes
-        .iter()
-        .map(|(_, b, _)| b.total())
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE);
-    for (lane, b, _) in &lanes {
-        let (style, _) = theme.lane(&lane.name);
-        let mut spans = vec![Span::styled(format!("{:<name_width$}", lane.name), style)];
-        let length = ((b.total() / most * bar_width as f64).round() as usize).clamp(2, bar_width);
-        let mut drawn = 0usize;
-        let mut acc = 0.0;
-        for c in Category::ALL {
-            acc += b.share(c);
-            // Segments end where the running share ends: they fill the lane's bar.
-            let end = (acc * length as f64).round() as usize;
-            let (style, glyph) = look(c, theme);
-            if end > drawn {
-                spans.push(Span::styled(glyph.to_string().repeat(end - drawn), style));
-                drawn = end;
-            }
-        }
-        spans.push(Span::raw(" ".repeat(bar_width - drawn.min(bar_width))));
-        spans.push(Span::styled(
-            format!(" {:>9}", count(b.total())),
-            theme.dim(),
-        ));
-        lines.push(Line::from(spans));
-    }
+    let mut lines = bars(&lanes, inner.width as usize, theme);
     let mut legend = Vec::new();
     for c in Category::ALL {
         let (style, glyph) = look(c, theme);
@@ -120,4 +80,52 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// A lane's counted instructions: its breakdown and its diagnosis.
+type Counted<'a> = (&'a Lane, &'a Breakdown, Option<&'a String>);
+
+/// A bar a lane, on one scale for all: as long as its instructions are many,
+/// in segments by whose code they are, its count after it.
+fn bars(lanes: &[Counted], width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let name_width = lanes
+        .iter()
+        .map(|(l, _, _)| l.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        + 1;
+    // Room for the name before the bar and the count after it.
+    let bar_width = width.saturating_sub(name_width + 11).max(10);
+    let mut lines = Vec::new();
+    // One scale for all: a lane's bar is as long as its instructions are
+    // many (two cells at least, so its make-up still shows).
+    let most = lanes
+        .iter()
+        .map(|(_, b, _)| b.total())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
+    for (lane, b, _) in lanes {
+        let (style, _) = theme.lane(&lane.name);
+        let mut spans = vec![Span::styled(format!("{:<name_width$}", lane.name), style)];
+        let length = ((b.total() / most * bar_width as f64).round() as usize).clamp(2, bar_width);
+        let mut drawn = 0usize;
+        let mut acc = 0.0;
+        for c in Category::ALL {
+            acc += b.share(c);
+            // Segments end where the running share ends: they fill the lane's bar.
+            let end = (acc * length as f64).round() as usize;
+            let (style, glyph) = look(c, theme);
+            if end > drawn {
+                spans.push(Span::styled(glyph.to_string().repeat(end - drawn), style));
+                drawn = end;
+            }
+        }
+        spans.push(Span::raw(" ".repeat(bar_width - drawn.min(bar_width))));
+        spans.push(Span::styled(
+            format!(" {:>9}", count(b.total())),
+            theme.dim(),
+        ));
+        lines.push(Line::from(spans));
+    }
+    lines
 }
