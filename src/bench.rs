@@ -101,7 +101,7 @@ fn measure(lab: &Lab, n: u64, rounds: usize) -> Result<Measured> {
     // for the paired ratios.
     let job = Job::Race(RaceJob {
         timeout: Some(Duration::from_secs(600)),
-        variants: Some(Variant::ALL.to_vec()),
+        variants: Some(Variant::defaults().to_vec()),
         runs: RUNS,
         ..RaceJob::quick(&exp.key, Some(n), None)
     });

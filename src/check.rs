@@ -124,7 +124,7 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     };
     let variants = match &cli.race.variants {
         None => None,
-        Some(names) => Some(parse_variants(names, "--variants")?),
+        Some(names) => Some(parse_variants(names, "--variants", &lab.variants())?),
     };
     for exp in &experiments {
         exp.args_for(cli.race.n).map_err(|e| format!("--n: {e}"))?;
@@ -325,7 +325,7 @@ fn jobs(cli: &Cli, plan: &Plan) -> Vec<Job> {
             _ => None,
         });
         jobs.push(Job::Gil {
-            variant: Variant::Release,
+            variant: Variant::release(),
             trace,
         });
     }

@@ -104,6 +104,13 @@ impl Lab {
         (lab, errors)
     }
 
+    /// Every variant the lab's experiments may name: the built-ins and
+    /// their own `[[variant]]`s (one name, one set of settings: discovery
+    /// refused an experiment that redefined one).
+    pub fn variants(&self) -> variant::Variants {
+        experiment::table_of(&self.experiments()).unwrap_or_default()
+    }
+
     pub fn experiments(&self) -> Vec<Experiment> {
         self.experiments.read().expect("not poisoned").clone()
     }
@@ -138,7 +145,7 @@ impl Lab {
         Ok(new)
     }
 
-    pub fn target(&self, exp: &Experiment, variant: Variant) -> Target {
+    pub fn target(&self, exp: &Experiment, variant: &Variant) -> Target {
         let (training, training_paths) = if variant.spec().pgo {
             Self::training(exp, variant)
         } else {
@@ -149,15 +156,15 @@ impl Lab {
             requires: exp.requires.clone(),
             training,
             training_paths,
-            ..Target::new(&exp.key, &exp.dir, variant)
+            ..Target::new(&exp.key, &exp.dir, variant.clone())
         }
     }
 
     /// A PGO build's training: every Rust function of `exp` once, on the
     /// default arguments through its setup; and where the setup is found.
-    fn training(exp: &Experiment, variant: Variant) -> (Training, Vec<PathBuf>) {
+    fn training(exp: &Experiment, variant: &Variant) -> (Training, Vec<PathBuf>) {
         let calls = exp
-            .lanes(&[variant])
+            .lanes(std::slice::from_ref(variant))
             .iter()
             .filter(|lane| lane.language == Language::Rust)
             .map(|lane| exp.call_of(lane))
@@ -181,15 +188,15 @@ impl Lab {
             .collect()
     }
 
-    pub fn gil_target(&self, variant: Variant) -> Target {
+    pub fn gil_target(&self, variant: &Variant) -> Target {
         Target {
             module: Some(GIL.to_owned()),
-            ..Target::new(GIL, &self.project.lab().join(GIL), variant)
+            ..Target::new(GIL, &self.project.lab().join(GIL), variant.clone())
         }
     }
 
     /// What a GIL worker puts on `sys.path`: the scenarios, the `gil` build, the venv.
-    fn gil_paths(&self, toolchain: &Toolchain, variant: Variant) -> [PathBuf; 3] {
+    fn gil_paths(&self, toolchain: &Toolchain, variant: &Variant) -> [PathBuf; 3] {
         [
             self.project.assets(),
             self.home.site(&self.gil_target(variant)),
@@ -203,9 +210,9 @@ impl Lab {
         let mut targets: Vec<Target> = self
             .experiments()
             .iter()
-            .flat_map(|e| e.variants.iter().map(|&v| self.target(e, v)))
+            .flat_map(|e| e.variants.iter().map(|v| self.target(e, v)))
             .collect();
-        targets.extend(Variant::ALL.map(|v| self.gil_target(v)));
+        targets.extend(Variant::defaults().map(|v| self.gil_target(&v)));
         targets
     }
 
@@ -323,19 +330,25 @@ impl Lab {
         let sites: Vec<(Variant, Result<PathBuf, String>)> = ctx
             .built
             .iter()
-            .map(|&v| (v, self.counted_site(ctx, v)))
+            .map(|v| (v.clone(), self.counted_site(ctx, v)))
             .collect();
         if ctx.cancel.is_cancelled() {
             return Err(LabError::Cancelled);
         }
-        let site_of = |v: Variant| sites.iter().find(|(s, _)| *s == v).map(|(_, r)| r);
+        let site_of = |v: &Variant| sites.iter().find(|(s, _)| s == v).map(|(_, r)| r);
         let (setups, unbuilt): (Vec<LaneSetup>, Vec<LaneSetup>) = self
-            .setups_on(ctx.toolchain, &ctx.exp, ctx.built, |v| match site_of(v) {
+            .setups_on(ctx.toolchain, &ctx.exp, ctx.built, |v| match site_of(&v) {
                 Some(Ok(site)) => site.clone(),
-                _ => self.home.site(&self.target(&ctx.exp, v)),
+                _ => self.home.site(&self.target(&ctx.exp, &v)),
             })
             .into_iter()
-            .partition(|s| !s.lane.variant.and_then(site_of).is_some_and(|r| r.is_err()));
+            .partition(|s| {
+                !s.lane
+                    .variant
+                    .as_ref()
+                    .and_then(site_of)
+                    .is_some_and(|r| r.is_err())
+            });
         let counting = instructions::Counting {
             size: ctx.job.size,
             calls: ctx.job.runs.max(1) as u32,
@@ -345,7 +358,7 @@ impl Lab {
         };
         let mut counts = instructions::count(&ctx.exp, &setups, &counting, &self.sink, ctx.cancel)?;
         for setup in unbuilt {
-            if let Some(Err(why)) = setup.lane.variant.and_then(site_of) {
+            if let Some(Err(why)) = setup.lane.variant.as_ref().and_then(site_of) {
                 counts.push((setup.lane.name.clone(), Err(why.clone())));
             }
         }
@@ -369,7 +382,7 @@ impl Lab {
     /// on other counts);
     /// else its counted twin with line tables, built now or reused, which
     /// has the raced module's instructions in another layout.
-    fn counted_site(&self, ctx: &pipeline::RaceCtx, variant: Variant) -> Result<PathBuf, String> {
+    fn counted_site(&self, ctx: &pipeline::RaceCtx, variant: &Variant) -> Result<PathBuf, String> {
         let raced = self.target(&ctx.exp, variant);
         let has_lines = self
             .existing(ctx.toolchain, &raced)
@@ -395,7 +408,7 @@ impl Lab {
         variants: &[Variant],
     ) -> Vec<LaneSetup> {
         self.setups_on(toolchain, exp, variants, |v| {
-            self.home.site(&self.target(exp, v))
+            self.home.site(&self.target(exp, &v))
         })
     }
 
@@ -413,7 +426,7 @@ impl Lab {
         let code_site = variants
             .iter()
             .max()
-            .map(|&v| self.home.site(&self.target(exp, v)));
+            .map(|v| self.home.site(&self.target(exp, v)));
         LaneSetup::for_lanes(exp, &lanes, site, code_site, &self.packages(toolchain, exp))
     }
 
@@ -452,7 +465,7 @@ impl Lab {
         variant: Variant,
         cancel: &Cancel,
     ) -> LabResult<Box<dyn seams::Caller>> {
-        let paths = self.gil_paths(toolchain, variant);
+        let paths = self.gil_paths(toolchain, &variant);
         scaling::prepare(&paths, &self.workers(cancel))
     }
 
@@ -469,7 +482,7 @@ impl Lab {
         variant: Variant,
         cancel: &Cancel,
     ) -> GilRun {
-        let paths = self.gil_paths(toolchain, variant);
+        let paths = self.gil_paths(toolchain, &variant);
         gil_demo::run(mode, &paths, &self.sink, &self.workers(cancel))
     }
 }

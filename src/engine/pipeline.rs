@@ -267,7 +267,7 @@ impl Lab {
                 self.sweep_job(&ctx, sizes, &mut report, observe)?
             }
             Job::Gil { variant, trace } if built.contains(variant) => {
-                self.gil_job(&toolchain, *variant, trace.as_ref(), cancel, &mut report)
+                self.gil_job(&toolchain, variant, trace.as_ref(), cancel, &mut report)
             }
             Job::Gil { .. } => {}
         }
@@ -284,15 +284,15 @@ impl Lab {
             Job::Build(variant) => self
                 .all_targets()
                 .into_iter()
-                .filter(|t| variant.is_none_or(|v| t.variant == v))
+                .filter(|t| variant.as_ref().is_none_or(|v| t.variant == *v))
                 .collect(),
             Job::Race(r) | Job::Sweep { race: r, .. } => {
                 let exp = self.experiment(&r.experiment)?;
                 let variants = r.variants.as_ref().unwrap_or(&exp.variants);
-                variants.iter().map(|&v| self.target(&exp, v)).collect()
+                variants.iter().map(|v| self.target(&exp, v)).collect()
             }
             // A race to trace was built by its own job, just before.
-            Job::Gil { variant, .. } => vec![self.gil_target(*variant)],
+            Job::Gil { variant, .. } => vec![self.gil_target(variant)],
         })
     }
 
@@ -320,7 +320,7 @@ impl Lab {
             }
             let result = self.build(toolchain, &target, false, cancel);
             match &result {
-                Ok(_) => built.push(target.variant),
+                Ok(_) => built.push(target.variant.clone()),
                 // Said once for the experiment, not once per build.
                 Err(LabError::Packages(e)) => {
                     if !report
@@ -495,7 +495,7 @@ impl Lab {
     fn gil_job(
         &self,
         toolchain: &Toolchain,
-        variant: Variant,
+        variant: &Variant,
         trace: Option<&RaceJob>,
         cancel: &Cancel,
         report: &mut JobReport,
@@ -507,13 +507,13 @@ impl Lab {
         let (runs, traced, scaler) = std::thread::scope(|s| {
             let demos = GIL_ORDER.map(|mode| {
                 s.spawn(move || {
-                    let run = self.gil(toolchain, mode, variant, cancel);
+                    let run = self.gil(toolchain, mode, variant.clone(), cancel);
                     (self.sink)(Event::GilDone(run.clone()));
                     run
                 })
             });
             let traced = trace.map(|r| self.trace(toolchain, r, cancel));
-            let scaler = self.scaling_worker(toolchain, variant, cancel);
+            let scaler = self.scaling_worker(toolchain, variant.clone(), cancel);
             let runs = demos.map(|d| d.join().expect("a GIL scenario thread does not panic"));
             (runs, traced, scaler)
         });

@@ -155,7 +155,7 @@ impl BuildStep for FakeBuilder {
                     .into(),
             ));
         }
-        if Some(target.variant) == self.0.failing_build {
+        if self.0.failing_build.as_ref() == Some(&target.variant) {
             return Err(LabError::Build("error[E0308]: mismatched types".into()));
         }
         Ok(BuildInfo {
@@ -249,7 +249,7 @@ fn a_failed_build_leaves_its_lanes_out_and_the_others_race_when_keeping_going() 
     let b = bench(
         &["good"],
         Script {
-            failing_build: Some(Variant::Debug),
+            failing_build: Some(Variant::debug()),
             ..Script::new()
         },
     );

@@ -88,7 +88,7 @@ impl LaneSetup {
             .map(|lane| {
                 let imp: Option<&Implementation> = exp.implementation(lane);
                 let setup = imp.and_then(|_| exp.setup_of(lane));
-                let own = match (lane.variant, imp.and_then(|i| i.dir.clone())) {
+                let own = match (lane.variant.clone(), imp.and_then(|i| i.dir.clone())) {
                     (Some(v), _) => Some(site(v)),
                     (None, Some(dir)) => Some(dir),
                     (None, None) if lane.language == Language::Python => code_site.clone(),
@@ -143,7 +143,7 @@ impl LaneSetup {
     }
 
     pub(crate) fn label(&self) -> String {
-        match (self.lane.language, self.lane.variant) {
+        match (self.lane.language, self.lane.variant.as_ref()) {
             (Language::Python, _) => "CPython".into(),
             (Language::Native, _) => format!(
                 "Rust in pyo3-lab, no Python, {}",

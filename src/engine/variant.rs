@@ -3,12 +3,13 @@
 //! a lab.toml) standing for its settings: the cargo profile, rustflags,
 //! features, `--config` entries, and whether the build is profile-guided.
 //!
-//! `Variant` is the name, interned, so it stays `Copy` wherever builds,
-//! lanes and events carry it; `spec()` gives its settings from one registry
-//! (built-ins first, then every lab.toml's own, which may not redefine a
-//! name another gave differently).
+//! `Variant` carries its name and settings together, cheap to clone, so
+//! builds, lanes and events hold it whole; `Variants` is the lab's table of
+//! every name an experiment may use (built-ins first, then every lab.toml's
+//! own, which may not redefine a name another gave differently). There is
+//! no process-wide registry.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -99,138 +100,146 @@ impl VariantSpec {
 /// The built-in variants, in the order lanes and tables show them.
 pub const BUILTIN: [&str; 6] = ["debug", "release", "lto", "native", "abi3", "pgo"];
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Variant {
-    name: &'static str,
-}
+/// A build configuration: its name and the settings it stands for, carried
+/// together (cheap to clone), so no table outside the lab's own is asked.
+/// Two variants are the same when their names are.
+#[derive(Clone)]
+pub struct Variant(Arc<VariantSpec>);
 
-fn registry() -> &'static Mutex<Vec<(&'static str, VariantSpec)>> {
-    static REGISTRY: OnceLock<Mutex<Vec<(&'static str, VariantSpec)>>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        Mutex::new(
-            BUILTIN
-                .iter()
-                .map(|&n| (n, VariantSpec::builtin(n).expect("a built-in")))
-                .collect(),
-        )
-    })
-}
-
-#[allow(non_upper_case_globals)]
 impl Variant {
     /// The chapter's two builds.
-    pub const Debug: Variant = Variant { name: "debug" };
-    pub const Release: Variant = Variant { name: "release" };
+    pub fn debug() -> Variant {
+        Self::builtin("debug").expect("a built-in")
+    }
+
+    pub fn release() -> Variant {
+        Self::builtin("release").expect("a built-in")
+    }
+
     /// The builds raced unless lab.toml or the command line say otherwise.
-    pub const ALL: [Variant; 2] = [Variant::Debug, Variant::Release];
-
-    pub fn name(self) -> &'static str {
-        self.name
+    pub fn defaults() -> [Variant; 2] {
+        [Variant::debug(), Variant::release()]
     }
 
-    /// A built-in or registered variant by name.
-    pub fn named(name: &str) -> Option<Variant> {
-        let registry = registry().lock().expect("registry");
-        registry
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(name, _)| Variant { name })
+    /// A built-in variant by name.
+    pub fn builtin(name: &str) -> Option<Variant> {
+        VariantSpec::builtin(name).map(|spec| Variant(Arc::new(spec)))
     }
 
-    /// Registers a lab.toml's own variant; the same name with other settings
-    /// is refused (the error says where it was given first).
-    pub fn register(spec: VariantSpec) -> Result<Variant, String> {
-        let mut registry = registry().lock().expect("registry");
-        if let Some((name, known)) = registry.iter().find(|(n, _)| *n == spec.name) {
-            return if *known == spec {
-                Ok(Variant { name })
-            } else if BUILTIN.contains(name) {
-                Err(format!(
-                    "{:?} is a built-in variant: choose another name",
-                    spec.name
-                ))
-            } else {
-                Err(format!(
-                    "another experiment defines a variant {:?} with other settings: give one another name",
-                    spec.name
-                ))
-            };
-        }
-        let name: &'static str = Box::leak(spec.name.clone().into_boxed_str());
-        registry.push((name, spec));
-        Ok(Variant { name })
+    /// A lab.toml's own variant.
+    pub fn own(spec: VariantSpec) -> Variant {
+        Variant(Arc::new(spec))
     }
 
-    /// A name read back from a report: known, or kept as a plain release.
-    fn intern(name: &str) -> Variant {
-        Variant::named(name).unwrap_or_else(|| {
-            Variant::register(VariantSpec {
-                name: name.into(),
-                release: true,
-                ..VariantSpec::default()
-            })
-            .unwrap_or(Variant::Release)
-        })
+    pub fn name(&self) -> &str {
+        &self.0.name
     }
 
-    pub fn spec(self) -> VariantSpec {
-        let registry = registry().lock().expect("registry");
-        registry
-            .iter()
-            .find(|(n, _)| *n == self.name)
-            .map(|(_, s)| s.clone())
-            .expect("every variant is registered")
+    pub fn spec(&self) -> &VariantSpec {
+        &self.0
     }
 
     /// Its settings in words ("optimized", "optimized, lto=\"fat\", ...").
-    pub fn profile(self) -> String {
-        self.spec().describe()
+    pub fn profile(&self) -> String {
+        self.0.describe()
     }
 
     /// Whether it is one of cargo's two profiles as they are.
-    pub fn plain(self) -> bool {
-        self == Variant::Debug || self == Variant::Release
+    pub fn plain(&self) -> bool {
+        self.name() == "debug" || self.name() == "release"
     }
 
     /// Whether it builds as one of cargo's two profiles does, under its name
     /// or another (an A/A variant): its builds share the lab's target
     /// directory, and another name compiles no second pyo3.
-    pub fn builds_plain(self) -> bool {
-        let spec = self.spec();
-        [Variant::Debug, Variant::Release].iter().any(|v| {
-            spec == VariantSpec {
-                name: spec.name.clone(),
-                ..v.spec()
-            }
+    pub fn builds_plain(&self) -> bool {
+        Variant::defaults().iter().any(|v| {
+            *self.spec()
+                == VariantSpec {
+                    name: self.name().to_owned(),
+                    ..v.spec().clone()
+                }
         })
     }
 
     /// The next of `among` after this one, round the end (the `v` key).
-    pub fn next_in(self, among: &[Variant]) -> Variant {
-        let at = among.iter().position(|&v| v == self);
+    pub fn next_in(&self, among: &[Variant]) -> Variant {
+        let at = among.iter().position(|v| v == self);
         match at {
-            Some(i) => among[(i + 1) % among.len()],
-            None => among.first().copied().unwrap_or(self),
+            Some(i) => among[(i + 1) % among.len()].clone(),
+            None => among.first().cloned().unwrap_or_else(|| self.clone()),
         }
     }
 
-    fn rank(self) -> usize {
+    fn rank(&self) -> usize {
         BUILTIN
             .iter()
-            .position(|&n| n == self.name)
+            .position(|&n| n == self.name())
             .unwrap_or(BUILTIN.len())
+    }
+}
+
+/// Every variant an experiment may name: the built-ins, then the
+/// `[[variant]]` tables of the lab's experiments. The lab owns it; a name
+/// stands for one set of settings.
+#[derive(Clone, Debug)]
+pub struct Variants(Vec<Variant>);
+
+impl Default for Variants {
+    fn default() -> Self {
+        Variants(BUILTIN.iter().filter_map(|n| Variant::builtin(n)).collect())
+    }
+}
+
+impl Variants {
+    /// Adds a lab.toml's own variant; the same name with other settings is
+    /// refused (the error says whose it was).
+    pub fn add(&mut self, variant: &Variant) -> Result<(), String> {
+        match self.named(variant.name()) {
+            Some(known) if known.spec() == variant.spec() => Ok(()),
+            Some(known) if BUILTIN.contains(&known.name()) => Err(format!(
+                "{:?} is a built-in variant: choose another name",
+                variant.name()
+            )),
+            Some(_) => Err(format!(
+                "another experiment defines a variant {:?} with other settings: give one another name",
+                variant.name()
+            )),
+            None => {
+                self.0.push(variant.clone());
+                Ok(())
+            }
+        }
+    }
+
+    pub fn named(&self, name: &str) -> Option<&Variant> {
+        self.0.iter().find(|v| v.name() == name)
     }
 }
 
 impl Default for Variant {
     fn default() -> Self {
-        Variant::Release
+        Variant::release()
+    }
+}
+
+impl PartialEq for Variant {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Variant {}
+
+impl std::hash::Hash for Variant {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
     }
 }
 
 impl std::fmt::Debug for Variant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
+        f.write_str(self.name())
     }
 }
 
@@ -243,20 +252,29 @@ impl PartialOrd for Variant {
 /// Built-ins in their order, then a lab.toml's own by name.
 impl Ord for Variant {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.rank(), self.name).cmp(&(other.rank(), other.name))
+        (self.rank(), self.name()).cmp(&(other.rank(), other.name()))
     }
 }
 
 impl Serialize for Variant {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name)
+        s.serialize_str(self.name())
     }
 }
 
+/// A name read back from a report: a built-in, or a variant of that name
+/// whose settings the report does not give (kept as a release build). It
+/// registers nothing: reading a report changes nothing outside it.
 impl<'de> Deserialize<'de> for Variant {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        Ok(Variant::intern(&name))
+        Ok(Variant::builtin(&name).unwrap_or_else(|| {
+            Variant::own(VariantSpec {
+                name,
+                release: true,
+                ..VariantSpec::default()
+            })
+        }))
     }
 }
 
@@ -266,23 +284,24 @@ mod tests {
 
     #[test]
     fn built_ins_are_settings_and_order_is_theirs() {
-        let lto = Variant::named("lto").unwrap();
+        let lto = Variant::builtin("lto").unwrap();
         assert!(lto.spec().config.iter().any(|c| c.contains("lto=\"fat\"")));
-        assert!(Variant::named("abi3").unwrap().spec().features[0].starts_with("pyo3/abi3-py3"));
+        assert!(Variant::builtin("abi3").unwrap().spec().features[0].starts_with("pyo3/abi3-py3"));
         assert!(
-            Variant::named("native")
+            Variant::builtin("native")
                 .unwrap()
                 .profile()
                 .contains("target-cpu=native")
         );
-        assert_eq!(Variant::Debug.profile(), "unoptimized + debuginfo");
-        assert_eq!(Variant::Release.profile(), "optimized");
-        let mut v = vec![lto, Variant::Release, Variant::Debug];
+        assert_eq!(Variant::debug().profile(), "unoptimized + debuginfo");
+        assert_eq!(Variant::release().profile(), "optimized");
+        let mut v = vec![lto.clone(), Variant::release(), Variant::debug()];
         v.sort();
-        assert_eq!(v, [Variant::Debug, Variant::Release, lto]);
-        assert_eq!(Variant::Release.next_in(&v), lto);
-        assert_eq!(lto.next_in(&v), Variant::Debug);
-        assert!(Variant::named("fast").is_none());
+        assert_eq!(v, [Variant::debug(), Variant::release(), lto.clone()]);
+        assert_eq!(Variant::release().next_in(&v), lto);
+        assert_eq!(lto.next_in(&v), Variant::debug());
+        assert!(Variant::builtin("fast").is_none());
+        assert!(Variants::default().named("fast").is_none());
     }
 
     #[test]
@@ -293,40 +312,41 @@ mod tests {
             config: vec!["profile.release.panic=\"abort\"".into()],
             ..VariantSpec::default()
         };
-        let v = Variant::register(spec.clone()).unwrap();
-        assert_eq!(
-            Variant::register(spec.clone()),
-            Ok(v),
-            "the same again is fine"
-        );
-        let other = VariantSpec {
+        let mut table = Variants::default();
+        let v = Variant::own(spec.clone());
+        assert_eq!(table.add(&v), Ok(()));
+        assert_eq!(table.add(&v), Ok(()), "the same again is fine");
+        assert_eq!(table.named("abort_on_panic"), Some(&v));
+        let other = Variant::own(VariantSpec {
             release: false,
             ..spec
-        };
-        assert!(
-            Variant::register(other)
-                .unwrap_err()
-                .contains("other settings")
-        );
-        let builtin = VariantSpec {
+        });
+        assert!(table.add(&other).unwrap_err().contains("other settings"));
+        let builtin = Variant::own(VariantSpec {
             name: "lto".into(),
             ..VariantSpec::default()
-        };
-        assert!(Variant::register(builtin).unwrap_err().contains("built-in"));
+        });
+        assert!(table.add(&builtin).unwrap_err().contains("built-in"));
         assert!(!v.builds_plain(), "other settings compile apart");
-        let again = Variant::register(VariantSpec {
+        let again = Variant::own(VariantSpec {
             name: "release_again".into(),
             release: true,
             ..VariantSpec::default()
-        })
-        .unwrap();
+        });
         assert!(
             again.builds_plain() && !again.plain(),
             "release's settings, another name"
         );
-        assert!(!Variant::named("lto").unwrap().builds_plain());
+        assert!(!Variant::builtin("lto").unwrap().builds_plain());
         let json = serde_json::to_string(&v).unwrap();
         assert_eq!(json, "\"abort_on_panic\"");
-        assert_eq!(serde_json::from_str::<Variant>(&json).unwrap(), v);
+        let read: Variant = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, v);
+        let unknown: Variant = serde_json::from_str("\"never_defined\"").unwrap();
+        assert!(unknown.spec().release);
+        assert!(
+            Variants::default().named("never_defined").is_none(),
+            "reading a report registers nothing"
+        );
     }
 }

@@ -419,10 +419,10 @@ mod tests {
         report.results = super::super::lane_results(&[
             record(Lane::python("python", true, true), noisy(python)),
             record(
-                Lane::rust("run", Variant::Debug, true),
+                Lane::rust("run", Variant::debug(), true),
                 noisy(python / 10.0),
             ),
-            record(Lane::rust("run", Variant::Release, true), noisy(rust)),
+            record(Lane::rust("run", Variant::release(), true), noisy(rust)),
         ]);
         Input {
             name: name.into(),
@@ -469,7 +469,7 @@ mod tests {
                 LaneRecord {
                     phases: phases(insert, lookup),
                     ..record(
-                        Lane::rust("run", Variant::Release, true),
+                        Lane::rust("run", Variant::release(), true),
                         noisy(insert + lookup),
                     )
                 },

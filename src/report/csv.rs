@@ -41,7 +41,10 @@ pub fn render(report: &Report) -> String {
             r.language
                 .map(|l| format!("{l:?}").to_lowercase())
                 .unwrap_or_default(),
-            r.variant.map(|v| v.name().to_owned()).unwrap_or_default(),
+            r.variant
+                .as_ref()
+                .map(|v| v.name().to_owned())
+                .unwrap_or_default(),
             r.correct.to_string(),
             num(r.speedup),
             r.memory_peak_bytes

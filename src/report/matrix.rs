@@ -45,7 +45,10 @@ pub fn rows(report: &Report, experiment: &str) -> Vec<MatrixRow> {
                 && r.parameters.is_none()
         })
         .collect();
-    if lanes.iter().all(|r| r.variant.is_none_or(Variant::plain)) {
+    if lanes
+        .iter()
+        .all(|r| r.variant.as_ref().is_none_or(|v| v.plain()))
+    {
         return Vec::new();
     }
     let reference = report
@@ -55,13 +58,13 @@ pub fn rows(report: &Report, experiment: &str) -> Vec<MatrixRow> {
     lanes
         .iter()
         .filter_map(|lane| {
-            let variant = lane.variant?;
+            let variant = lane.variant.clone()?;
             let build = report
                 .builds
                 .iter()
                 .find(|b| b.krate == experiment && b.variant == variant.name());
             let release = lanes.iter().find(|r| {
-                r.implementation == lane.implementation && r.variant == Some(Variant::Release)
+                r.implementation == lane.implementation && r.variant == Some(Variant::release())
             });
             Some(row(lane, variant, build, reference, release.copied()))
         })
@@ -76,10 +79,10 @@ fn row(
     release: Option<&LaneResult>,
 ) -> MatrixRow {
     let vs_release = release
-        .filter(|_| variant != Variant::Release)
+        .filter(|_| variant != Variant::release())
         .and_then(|r| significance::speedup(&r.times, &lane.times));
     let instructions_vs_release = release
-        .filter(|_| variant != Variant::Release)
+        .filter(|_| variant != Variant::release())
         .and_then(|r| Some(r.instructions? / lane.instructions?));
     let mut row = MatrixRow {
         experiment: lane.experiment.clone(),

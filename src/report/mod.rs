@@ -95,7 +95,10 @@ impl Report {
         self.results
             .iter()
             .find(|r| {
-                r.experiment == build.krate && r.variant.is_some_and(|v| v.name() == build.variant)
+                r.experiment == build.krate
+                    && r.variant
+                        .as_ref()
+                        .is_some_and(|v| v.name() == build.variant)
             })
             .and_then(|r| r.median)
     }
@@ -483,7 +486,7 @@ fn lane_result(r: &LaneRecord, reference_record: Option<&LaneRecord>) -> LaneRes
         lane: r.lane.name.clone(),
         implementation: r.lane.implementation.clone(),
         language: Some(r.lane.language),
-        variant: r.lane.variant,
+        variant: r.lane.variant.clone(),
         reference: r.lane.reference,
         command: r.command.clone(),
         mean: s.map(|s| s.mean),
@@ -688,7 +691,7 @@ mod tests {
         });
         r.results = lane_results(&[
             record(Lane::python("search_py", false, true), 2.1e-8),
-            record(Lane::rust("search", Variant::Release, false), 2.9e-8),
+            record(Lane::rust("search", Variant::release(), false), 2.9e-8),
         ]);
         r
     }

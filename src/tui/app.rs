@@ -145,7 +145,7 @@ impl App {
             toolchain: None,
             setup_status: "starting".into(),
             builds: BuildsPane {
-                variant: Variant::Release,
+                variant: Variant::release(),
                 states: targets
                     .into_iter()
                     .map(|t| (t, BuildState::Unknown))
@@ -221,8 +221,8 @@ impl App {
         let kept: Vec<Variant> = exp
             .variants
             .iter()
-            .copied()
-            .filter(|&v| !(self.race.no_debug && v == Variant::Debug))
+            .filter(|v| !(self.race.no_debug && **v == Variant::debug()))
+            .cloned()
             .collect();
         if kept.is_empty() {
             exp.variants.clone()
@@ -233,7 +233,12 @@ impl App {
 
     /// Every variant a build on the pane has, in order: what `v` cycles through.
     fn build_variants(&self) -> Vec<Variant> {
-        let mut all: Vec<Variant> = self.builds.states.keys().map(|t| t.variant).collect();
+        let mut all: Vec<Variant> = self
+            .builds
+            .states
+            .keys()
+            .map(|t| t.variant.clone())
+            .collect();
         all.sort();
         all.dedup();
         all
@@ -247,7 +252,7 @@ impl App {
             return self.on_help_key(action);
         }
         match action {
-            Action::Build => self.build(Some(self.builds.variant)),
+            Action::Build => self.build(Some(self.builds.variant.clone())),
             Action::BuildAll => self.build(None),
             Action::ToggleVariant => {
                 self.builds.variant = self.builds.variant.next_in(&self.build_variants());
@@ -271,7 +276,7 @@ impl App {
             }
             Action::ToggleVerify => self.toggle_verify(),
             Action::Gil => self.request(Job::Gil {
-                variant: self.builds.variant,
+                variant: self.builds.variant.clone(),
                 trace: None,
             }),
             Action::NUp | Action::NDown => self.step_n(action == Action::NUp),
@@ -898,7 +903,9 @@ pub mod fixtures {
     pub fn targets() -> Vec<Target> {
         ["fibonacci", "gil"]
             .iter()
-            .flat_map(|k| Variant::ALL.map(|v| Target::new(k, &PathBuf::from("/lab").join(k), v)))
+            .flat_map(|k| {
+                Variant::defaults().map(|v| Target::new(k, &PathBuf::from("/lab").join(k), v))
+            })
             .collect()
     }
 
@@ -940,8 +947,8 @@ pub mod fixtures {
     pub fn lane(name: &str) -> Lane {
         match name {
             "python" => Lane::python("f", true, true),
-            "rust-debug" => Lane::rust("f", Variant::Debug, true),
-            "rust-release" => Lane::rust("f", Variant::Release, true),
+            "rust-debug" => Lane::rust("f", Variant::debug(), true),
+            "rust-release" => Lane::rust("f", Variant::release(), true),
             _ => Lane::native(),
         }
     }

@@ -8,7 +8,7 @@ fn race(n: u64) -> Job {
     Job::Race(RaceJob::quick(
         "fibonacci",
         Some(n),
-        Some(Variant::ALL.to_vec()),
+        Some(Variant::defaults().to_vec()),
     ))
 }
 
@@ -86,7 +86,7 @@ fn a_large_knob_doubles_and_the_picker_cycles() {
         Some(Effect::Start(Job::Race(RaceJob::quick(
             "listsum",
             Some(1_000_000),
-            Some(Variant::ALL.to_vec())
+            Some(Variant::defaults().to_vec())
         ))))
     );
     app.on_action(Action::NextExperiment);
@@ -146,7 +146,7 @@ fn debug_lanes_can_be_left_out_and_the_engine_names_the_lanes() {
         Some(Effect::Start(Job::Race(RaceJob::quick(
             "fibonacci",
             Some(35),
-            Some(vec![Variant::Release])
+            Some(vec![Variant::release()])
         ))))
     );
     assert_eq!(

@@ -85,7 +85,7 @@ fn ready_app() -> App {
     let known = fixtures::targets()
         .into_iter()
         .map(|t| {
-            let release = t.variant == Variant::Release;
+            let release = t.variant == Variant::release();
             let info = info(
                 if release { 17.2 } else { 15.1 },
                 if release { 540_000 } else { 8_000_000 },
@@ -357,8 +357,8 @@ fn a_failed_build_keeps_its_log_and_first_error_on_screen() {
     let mut app = ready_app();
     let target = fixtures::targets()[1].clone();
     assert_eq!(
-        (target.krate.as_str(), target.variant),
-        ("fibonacci", Variant::Release)
+        (target.krate.as_str(), target.variant.clone()),
+        ("fibonacci", Variant::release())
     );
     app.on_action(Action::Build);
     engine(&mut app, Event::BuildStarted(target.clone()));
@@ -610,7 +610,7 @@ fn no_color_draws_without_colours() {
 fn long_crate_names_never_run_into_the_variant() {
     let mut exp = crate::engine::experiment::fixtures::experiment("pyo3-ffi-pure", 10, 100, false);
     exp.name = "pyo3-ffi-pure".into();
-    let targets = [Variant::Debug, Variant::Release]
+    let targets = [Variant::debug(), Variant::release()]
         .map(|v| crate::engine::types::Target::new("pyo3-ffi-pure", std::path::Path::new("/x"), v));
     let app = App::new(&[exp], targets.to_vec());
     let shot = screen(&app, Instant::now());

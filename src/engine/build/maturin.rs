@@ -278,7 +278,7 @@ impl Builder<'_> {
             rustflags: vec![format!("-Cprofile-generate={}", profiles.display())],
             target_dir: PathBuf::from(format!(
                 "{}-instrumented",
-                self.home.cargo_target_of(target.variant).display()
+                self.home.cargo_target_of(&target.variant).display()
             )),
             out_dir: dir.join("wheel"),
         };
@@ -473,7 +473,7 @@ impl Phase {
     fn plain(home: &Home, target: &Target) -> Self {
         Self {
             rustflags: Vec::new(),
-            target_dir: home.cargo_target_of(target.variant),
+            target_dir: home.cargo_target_of(&target.variant),
             out_dir: home.wheels(target),
         }
     }

@@ -14,6 +14,7 @@ use super::schema::{
 use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Scenario, Split};
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
+use crate::engine::variant::Variants;
 use crate::worker::protocol::Tolerance;
 
 /// The file that makes a maturin project an experiment.
@@ -28,11 +29,17 @@ impl Experiment {
         let (python, setup) = python_sides(dir, &shown, scenario, toml.python)?;
         let rust = rust_sides(&shown, scenario, &toml.module, toml.rust)?;
         check_labels(&shown, &python, &rust)?;
-        own_variants(&shown, toml.variant.unwrap_or_default())?;
+        let own = own_variants(&shown, toml.variant.unwrap_or_default())?;
+        let mut table = Variants::default();
+        for v in &own {
+            table
+                .add(v)
+                .map_err(|e| format!("{shown}: [[variant]] name: {e}"))?;
+        }
         let variants = match &toml.variants {
-            None => Variant::ALL.to_vec(),
+            None => Variant::defaults().to_vec(),
             Some(names) => {
-                parse_variants(names, "variants").map_err(|e| format!("{shown}: {e}"))?
+                parse_variants(names, "variants", &table).map_err(|e| format!("{shown}: {e}"))?
             }
         };
         let (args, knob) = input(&shown, &toml.input)?;
@@ -73,6 +80,7 @@ impl Experiment {
             split,
             overhead: toml.overhead.map(|o| (o.python, o.rust)),
             variants,
+            own_variants: own,
             verify_inputs: verify_inputs(&shown, toml.verify)?,
             threads: toml
                 .threads
@@ -508,11 +516,31 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
                 e.dir.display(),
                 e.key
             )),
-            Ok(e) => experiments.push(e),
+            Ok(e) => match table_of(experiments.iter().chain([&e])) {
+                Ok(_) => experiments.push(e),
+                Err(why) => errors.push(format!(
+                    "{}: [[variant]] name: {why}",
+                    e.lab_toml().display()
+                )),
+            },
             Err(e) => errors.push(e),
         }
     }
     (experiments, errors)
+}
+
+/// Every variant the `experiments` may name: the built-ins and their own
+/// `[[variant]]`s, where one name is one set of settings.
+pub fn table_of<'a>(
+    experiments: impl IntoIterator<Item = &'a Experiment>,
+) -> Result<Variants, String> {
+    let mut table = Variants::default();
+    for exp in experiments {
+        for v in &exp.own_variants {
+            table.add(v)?;
+        }
+    }
+    Ok(table)
 }
 
 /// The most threads a sweep may ask for.
@@ -599,7 +627,11 @@ result = 9227465
         assert_eq!(e.expected_for(&e.args), Ok(Some("9227465".into())));
         assert_eq!(e.args_for(Some(20)).unwrap(), vec![Value::from(20)]);
         assert_eq!(e.expected_for(&e.args_for(Some(20)).unwrap()), Ok(None));
-        let names: Vec<String> = e.lanes(&Variant::ALL).into_iter().map(|l| l.name).collect();
+        let names: Vec<String> = e
+            .lanes(&Variant::defaults())
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
         assert_eq!(
             names,
             ["python", "rust-debug", "rust-release"],
@@ -646,7 +678,7 @@ args = [1000]
             "the reference's file by default"
         );
         assert_eq!(e.python_files().len(), 1, "one file, named once");
-        let lanes = e.lanes(&[Variant::Release]);
+        let lanes = e.lanes(&[Variant::release()]);
         let call = e.call_of(&lanes[1]);
         assert_eq!(
             call.callee,
@@ -749,7 +781,11 @@ args = [1000]
         let dir = folder(&GOOD.replace("[rust]\nfunction = \"run\"\n", TWO_RUST));
         let e = Experiment::load(dir.path()).unwrap();
         assert!(!e.single());
-        let names: Vec<String> = e.lanes(&Variant::ALL).into_iter().map(|l| l.name).collect();
+        let names: Vec<String> = e
+            .lanes(&Variant::defaults())
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
         assert_eq!(
             names,
             [
@@ -760,7 +796,7 @@ args = [1000]
                 "fast (release)"
             ]
         );
-        let lanes = e.lanes(&[Variant::Release]);
+        let lanes = e.lanes(&[Variant::release()]);
         assert_eq!(lanes.len(), 3, "release only: {lanes:?}");
         assert_eq!(e.implementation(&lanes[2]).unwrap().function, "run_fast");
         assert!(lanes[0].reference && !lanes[1].reference);
@@ -809,7 +845,7 @@ args = [1000]
         let dir = folder(&text);
         let e = Experiment::load(dir.path()).unwrap();
         assert!(e.has_own_setups());
-        let lanes = e.lanes(&[Variant::Release]);
+        let lanes = e.lanes(&[Variant::release()]);
         let setup = |i: usize| e.setup_of(&lanes[i]).map(|(code, key)| (code.name, key));
         assert_eq!(
             setup(0),
@@ -892,6 +928,23 @@ args = [1000]
             let err = error(&format!("{GOOD}\n{bad}"));
             assert!(err.contains(says), "{bad}: {err}");
         }
+        // One name is one set of settings across the lab's experiments:
+        // the second to give "fast" other settings is refused at discovery.
+        let root = tempfile::tempdir().unwrap();
+        for (name, opt) in [("one", "3"), ("two", "\\\"s\\\"")] {
+            let fast = format!(
+                "{GOOD}\n[[variant]]\nname = \"fast\"\nconfig = [\"profile.release.opt-level={opt}\"]\n"
+            );
+            fs::rename(folder(&fast).path(), root.path().join(name)).unwrap();
+        }
+        let (found, errors) = discover(&[root.path().to_path_buf()]);
+        assert_eq!(found.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("another experiment defines a variant \"fast\""),
+            "{errors:?}"
+        );
+        let table = table_of(&found).unwrap();
+        assert!(table.named("fast").is_some() && table.named("lto").is_some());
         let err = error(&format!("variants = [\"turbo\"]\n{GOOD}"));
         assert!(
             err.contains("\"turbo\" is not a build") && err.contains("lto"),

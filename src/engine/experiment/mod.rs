@@ -20,6 +20,7 @@ use super::types::{Lane, Language, Variant};
 use crate::fibonacci;
 use crate::worker::protocol::{Call, Callee, Code, Tolerance};
 
+pub use load::table_of;
 pub use load::{LAB_TOML, discover};
 pub use variants::parse_variants;
 
@@ -94,6 +95,8 @@ pub struct Experiment {
     pub overhead: Option<(String, String)>,
     /// The builds raced by default.
     pub variants: Vec<Variant>,
+    /// Its `[[variant]]` tables: the builds of its own it may race.
+    pub own_variants: Vec<Variant>,
     /// `[verify] inputs`: the reference module's function that makes the
     /// differential check's argument lists; else the knob is varied.
     pub verify_inputs: Option<String>,
@@ -319,7 +322,8 @@ pub mod fixtures {
             expect: None,
             split: split.then_some(Split::Fibonacci),
             overhead: None,
-            variants: Variant::ALL.to_vec(),
+            variants: Variant::defaults().to_vec(),
+            own_variants: Vec::new(),
             verify_inputs: None,
             threads: None,
             tolerance: Tolerance::default(),

@@ -1,14 +1,20 @@
 //! The builds an experiment races: `variants` names (built-ins or its own)
-//! and its `[[variant]]` tables, checked key by key and registered.
+//! and its `[[variant]]` tables, checked key by key.
 
 use serde::Deserialize;
 
 use super::names::is_identifier;
 use super::schema::VariantTable;
 use crate::engine::types::{Variant, VariantSpec};
+use crate::engine::variant::{BUILTIN, Variants};
 
-/// Reads the builds an experiment races; the error names the key.
-pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, String> {
+/// Reads the builds an experiment races, by their names in `table`; the
+/// error names the key.
+pub fn parse_variants(
+    names: &[String],
+    key: &str,
+    table: &Variants,
+) -> Result<Vec<Variant>, String> {
     if names.is_empty() {
         return Err(format!(
             "{key} is empty: name builds such as debug, release or both"
@@ -16,10 +22,10 @@ pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, Strin
     }
     let mut out = Vec::new();
     for name in names {
-        let v = Variant::named(name.trim()).ok_or_else(|| {
+        let v = table.named(name.trim()).cloned().ok_or_else(|| {
             format!(
                 "{key}: {name:?} is not a build: use {}, or a [[variant]] of lab.toml",
-                crate::engine::variant::BUILTIN.join(", ")
+                BUILTIN.join(", ")
             )
         })?;
         if !out.contains(&v) {
@@ -30,10 +36,11 @@ pub fn parse_variants(names: &[String], key: &str) -> Result<Vec<Variant>, Strin
     Ok(out)
 }
 
-/// Reads and registers the `[[variant]]` tables, each checked on its own so
-/// the error names which.
-pub(super) fn own_variants(shown: &str, tables: Vec<toml::Value>) -> Result<(), String> {
+/// Reads the `[[variant]]` tables, each checked on its own so the error
+/// names which.
+pub(super) fn own_variants(shown: &str, tables: Vec<toml::Value>) -> Result<Vec<Variant>, String> {
     let mut names: Vec<String> = Vec::new();
+    let mut own = Vec::new();
     for (i, table) in tables.into_iter().enumerate() {
         let key = format!("[[variant]] #{}", i + 1);
         let t = VariantTable::deserialize(table).map_err(|e| {
@@ -68,16 +75,21 @@ pub(super) fn own_variants(shown: &str, tables: Vec<toml::Value>) -> Result<(), 
                 "{shown}: {key} config = {bad:?}: give KEY=VALUE, e.g. profile.release.panic=\"abort\""
             ));
         }
-        Variant::register(VariantSpec {
+        if BUILTIN.contains(&t.name.as_str()) {
+            return Err(format!(
+                "{shown}: {key} name: {:?} is a built-in variant: choose another name",
+                t.name
+            ));
+        }
+        own.push(Variant::own(VariantSpec {
             name: t.name.clone(),
             release,
             rustflags: t.rustflags,
             features: t.features,
             config: t.config,
             pgo: t.pgo,
-        })
-        .map_err(|e| format!("{shown}: {key} name: {e}"))?;
+        }));
         names.push(t.name);
     }
-    Ok(())
+    Ok(own)
 }

@@ -72,7 +72,7 @@ impl Home {
     /// any other variant (other flags, features or profile settings) has its
     /// own, so switching never recompiles another's pyo3. A counted twin is
     /// compiled beside its variant: only its crate differs.
-    pub fn cargo_target_of(&self, variant: Variant) -> PathBuf {
+    pub fn cargo_target_of(&self, variant: &Variant) -> PathBuf {
         if variant.builds_plain() {
             self.cargo_target()
         } else {
@@ -218,8 +218,8 @@ mod tests {
     fn builds_are_named_by_crate_and_place() {
         let scratch = tempfile::tempdir().unwrap();
         let home = Home::open(scratch.path()).unwrap();
-        let here = Target::new("core", Path::new("/work/a/core"), Variant::Release);
-        let there = Target::new("core", Path::new("/work/b/core"), Variant::Release);
+        let here = Target::new("core", Path::new("/work/a/core"), Variant::release());
+        let there = Target::new("core", Path::new("/work/b/core"), Variant::release());
         assert_ne!(home.site(&here), home.site(&there));
         assert_ne!(home.manifest(&here), home.manifest(&there));
         let name = home.site(&here);

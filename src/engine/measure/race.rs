@@ -327,7 +327,7 @@ fn same_calls_per_build_kind(entries: &mut [Entry]) {
         (
             lane.implementation.clone(),
             lane.language,
-            lane.variant.map(|v| v.spec().release),
+            lane.variant.as_ref().map(|v| v.spec().release),
         )
     };
     let most: Vec<u32> = entries

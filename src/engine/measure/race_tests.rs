@@ -144,7 +144,7 @@ fn short_runs_are_repeated_to_be_timed() {
 
 #[test]
 fn lanes_are_loaded_first_then_interleaved_run_by_run() {
-    let r = race(&["g", "h"], &Variant::ALL, 1, 2);
+    let r = race(&["g", "h"], &Variant::defaults(), 1, 2);
     let names: Vec<&str> = r.records.iter().map(|r| r.lane.name.as_str()).collect();
     assert_eq!(
         names,
@@ -175,7 +175,7 @@ fn lanes_are_loaded_first_then_interleaved_run_by_run() {
 #[test]
 fn a_too_short_call_is_calibrated_and_the_round_made_again() {
     // No warm-up: the first measured run settles the count and is dropped.
-    let r = race(&["fast"], &[Variant::Release], 0, 2);
+    let r = race(&["fast"], &[Variant::release()], 0, 2);
     let fast = &r.records[1];
     assert_eq!(fast.repeat, 20);
     assert_eq!(fast.times.len(), 2);
@@ -189,7 +189,7 @@ fn a_too_short_call_is_calibrated_and_the_round_made_again() {
 
 #[test]
 fn a_failing_lane_stops_alone_and_says_why() {
-    let r = race(&["crashes", "wrong", "g"], &[Variant::Release], 0, 2);
+    let r = race(&["crashes", "wrong", "g"], &[Variant::release()], 0, 2);
     let by_name = |n: &str| r.records.iter().find(|r| r.lane.name == n).unwrap();
     let crashed = by_name("crashes (release)");
     assert!(
@@ -217,7 +217,12 @@ fn a_failing_lane_stops_alone_and_says_why() {
 
 #[test]
 fn a_python_function_under_rust_is_refused_before_the_race() {
-    let r = race(&["pure_python", "missing", "g"], &[Variant::Release], 0, 1);
+    let r = race(
+        &["pure_python", "missing", "g"],
+        &[Variant::release()],
+        0,
+        1,
+    );
     let pure = &r.records[1];
     let why = crate::report::problems::describe(&pure.problem().unwrap());
     assert!(
@@ -238,7 +243,7 @@ fn a_python_function_under_rust_is_refused_before_the_race() {
 
 #[test]
 fn the_reference_runs_in_every_build_selection_once() {
-    let r = race(&["g"], &[Variant::Release], 0, 1);
+    let r = race(&["g"], &[Variant::release()], 0, 1);
     let names: Vec<&str> = r.records.iter().map(|r| r.lane.name.as_str()).collect();
     assert_eq!(
         names,

@@ -502,7 +502,7 @@ mod tests {
             f("malloc", "/usr/lib/libc.so.6", 30),
             f("pyo3_lab_counted", "/bin/pyo3-lab", 20),
         ]);
-        let lane = Lane::rust("sum_squares", Variant::Release, true);
+        let lane = Lane::rust("sum_squares", Variant::release(), true);
         let b = Breakdown::of(&g, &lane, origin(), 1, 1.0);
         assert!((b.total() - 1000.0).abs() < 1e-9, "adds up");
         assert!((b.share(Category::Cpython) - 0.52).abs() < 1e-9);
@@ -531,7 +531,7 @@ mod tests {
             ),
             f("pyo3_lab_counted", "/bin/pyo3-lab", 50),
         ]);
-        let lane = Lane::rust("plain", Variant::Release, false);
+        let lane = Lane::rust("plain", Variant::release(), false);
         let scenario = Origin {
             scenario: true,
             ..origin()
@@ -567,7 +567,7 @@ mod tests {
                 10,
             ),
         ]);
-        let lane = Lane::rust("run", Variant::Release, true);
+        let lane = Lane::rust("run", Variant::release(), true);
         let b = Breakdown::of(&g, &lane, origin(), 2, 10.0);
         assert!((b.total() - 5000.0).abs() < 1e-6, "per call, scaled");
         let said = diagnose(&lane, &b).unwrap();
@@ -597,7 +597,7 @@ mod tests {
             f("0x0000000000012345", EXT, 900),
             f("PyLong_AsLong", "/lib/libpython3.11.so", 100),
         ]);
-        let lane = Lane::rust("x", Variant::Release, true);
+        let lane = Lane::rust("x", Variant::release(), true);
         let b = Breakdown::of(&g, &lane, origin(), 1, 1.0);
         assert!(!b.symbols);
         assert!(diagnose(&lane, &b).unwrap().contains("no symbols"));
@@ -633,7 +633,7 @@ mod tests {
             line(1, 81, 30),
             line(2, 772, 40),
         ];
-        let lane = Lane::rust("f", Variant::Release, true);
+        let lane = Lane::rust("f", Variant::release(), true);
         let origin = Origin {
             build: Some("/home/site/listsum/release"),
             crate_dir: Some(&dir),
