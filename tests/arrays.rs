@@ -58,14 +58,18 @@ fn the_arrays_lesson_installs_numpy_and_every_lane_is_right() {
     assert_eq!(lanes(report).len(), 9, "5 sumsq lanes and 4 ema lanes");
     // Zero copy: the view reads the array in place; Vec<f64> copies 8 bytes
     // an element (a million of them) on every call.
-    let peak = |name: &str| lane(report, "sumsq", name)["memory_peak_bytes"].as_u64();
-    if let (Some(view), Some(vec)) = (peak("view (release)"), peak("vec (release)")) {
-        assert!(view < 1 << 20, "the view copies nothing: {view} bytes");
-        assert!(
-            (7_000_000..16_000_000).contains(&vec),
-            "a Vec<f64> of a million: {vec} bytes"
-        );
-    }
+    let peak = |name: &str| {
+        let r = lane(report, "sumsq", name);
+        r["memory_peak_bytes"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}: no memory peak: {r}"))
+    };
+    let (view, vec) = (peak("view (release)"), peak("vec (release)"));
+    assert!(view < 1 << 20, "the view copies nothing: {view} bytes");
+    assert!(
+        (7_000_000..16_000_000).contains(&vec),
+        "a Vec<f64> of a million: {vec} bytes"
+    );
     // What each lane does with threads is the machine's to say (a busy one
     // says "can't tell"); the sweep's rows must be there, each with a verdict.
     let sweep: Vec<&str> = run

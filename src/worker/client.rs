@@ -100,11 +100,16 @@ enum Message {
     Closed,
 }
 
+/// How long a dead worker's stderr may take to reach its end.
+const LAST_WORDS: Duration = Duration::from_secs(2);
+
 pub struct Worker {
     child: Child,
     stdin: Option<ChildStdin>,
     replies: Receiver<Message>,
     stderr: Arc<Mutex<String>>,
+    /// Says when the stderr reader has read to the pipe's end.
+    stderr_done: Receiver<()>,
     cancel: Cancel,
     pub python: String,
     _group: GroupGuard,
@@ -170,6 +175,7 @@ impl Worker {
         });
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = Arc::clone(&stderr);
+        let (done, stderr_done) = mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err_pipe.read(&mut buf) {
@@ -180,12 +186,14 @@ impl Worker {
                     .unwrap()
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
+            let _ = done.send(());
         });
         let mut worker = Self {
             child,
             stdin: Some(stdin),
             replies,
             stderr,
+            stderr_done,
             cancel: cancel.clone(),
             python: String::new(),
             _group: group,
@@ -300,8 +308,10 @@ impl Worker {
             return WorkerError::Cancelled;
         }
         let status = self.child.wait();
-        // Give the stderr reader a moment to collect the last words.
-        std::thread::sleep(Duration::from_millis(50));
+        // The last words are whole once the reader reaches the pipe's end;
+        // a process the worker left behind may hold the pipe open, so not
+        // for ever.
+        let _ = self.stderr_done.recv_timeout(LAST_WORDS);
         let why = last_words(&self.stderr.lock().unwrap());
         match status {
             Ok(s) if s.signal().is_some() => {

@@ -166,9 +166,13 @@ pub fn lane_names<'a>(report: &'a serde_json::Value, experiment: Option<&str>) -
         .unwrap_or_default()
 }
 
-/// Every lane of a JSON report answered right.
+/// Every lane of a JSON report answered right; a report without lanes fails.
 pub fn assert_all_correct(report: &serde_json::Value) {
-    for r in report["results"].as_array().into_iter().flatten() {
+    let rows = report["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in the report: {report}"));
+    assert!(!rows.is_empty(), "no lane in the report: {report}");
+    for r in rows {
         assert_eq!(r["correct"], true, "{r}");
     }
 }
