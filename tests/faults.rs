@@ -92,40 +92,52 @@ fn a_panic_that_aborts_keeps_its_message_and_place() {
 
 #[test]
 fn a_killed_lab_takes_its_workers_with_it() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let fixture = common::project().join("tests/fixtures/faults");
-    let mut lab = Command::new(common::bin())
-        .args(["--check", "--lab"])
-        .arg(&fixture)
-        .args([
-            "--n",
-            "4",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--variants",
-            "release",
-        ])
-        .arg("--home")
-        .arg(common::home())
-        .current_dir(common::project())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args: Vec<&std::ffi::OsStr> = ["--check", "--lab"]
+        .iter()
+        .map(|a| a.as_ref())
+        .chain([fixture.as_os_str()])
+        .chain(
+            [
+                "--n",
+                "4",
+                "--runs",
+                "1",
+                "--warmup",
+                "0",
+                "--variants",
+                "release",
+            ]
+            .iter()
+            .map(|a| a.as_ref()),
+        )
+        .collect();
     // Once the python lane has run (measured, or the run that settles how
-    // many calls a run makes), the Rust lane spins forever in its worker.
-    let stderr = BufReader::new(lab.stderr.take().unwrap());
-    for line in stderr.lines() {
-        if line.unwrap().starts_with("[race] python ") {
-            break;
+    // many calls a run makes), the Rust lane spins forever in its worker:
+    // wait until a worker of the lab has used CPU time of its own.
+    let mut lab = common::spawn_until(&args, "[race] python ");
+    let start = std::time::Instant::now();
+    let spinning = || {
+        common::children_of(lab.id())
+            .into_iter()
+            .filter(|pid| {
+                common::stat_field(*pid, 11)
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .is_some_and(|ticks| ticks > 0)
+            })
+            .collect::<Vec<_>>()
+    };
+    let workers = loop {
+        let found = spinning();
+        if !found.is_empty() {
+            break found;
         }
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let workers = children_of(lab.id());
-    assert!(!workers.is_empty(), "a worker spins");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "no worker ever spun"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     // kill -9: the lab runs no handler at all.
     lab.kill().unwrap();
     lab.wait().unwrap();
@@ -138,24 +150,6 @@ fn a_killed_lab_takes_its_workers_with_it() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-}
-
-fn children_of(parent: u32) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .nth(1);
-            ppid == Some(&parent.to_string())
-        })
-        .collect()
 }
 
 fn alive(pid: u32) -> bool {

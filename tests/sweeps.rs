@@ -245,38 +245,25 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
 
 #[test]
 fn ctrl_c_mid_sweep_keeps_what_was_measured_marked_incomplete() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let _turn = turn();
     let dir = tempfile::tempdir().unwrap();
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
-    let mut lab = Command::new(common::bin())
-        .args([
-            "--check",
-            "--sweep",
-            "24..34",
-            "--steps",
-            "6",
-            "--variants",
-            "release",
-        ])
-        .arg("--json")
-        .arg(&json)
-        .arg("--csv")
-        .arg(&csv)
-        .arg("--home")
-        .arg(common::home())
-        .current_dir(common::project())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(lab.stderr.take().unwrap());
-    for line in stderr.lines() {
-        if line.unwrap().starts_with("[sweep] N = 26 measured") {
-            break;
-        }
-    }
+    let args: Vec<&std::ffi::OsStr> = [
+        "--check",
+        "--sweep",
+        "24..34",
+        "--steps",
+        "6",
+        "--variants",
+        "release",
+        "--json",
+    ]
+    .iter()
+    .map(|a| a.as_ref())
+    .chain([json.as_os_str(), "--csv".as_ref(), csv.as_os_str()])
+    .collect();
+    let mut lab = common::spawn_until(&args, "[sweep] N = 26 measured");
     let killed = Command::new("kill")
         .args(["-INT", &lab.id().to_string()])
         .status()

@@ -176,3 +176,46 @@ pub fn assert_all_correct(report: &serde_json::Value) {
         assert_eq!(r["correct"], true, "{r}");
     }
 }
+
+/// The lab started with `args` in the shared home, its stderr read until a
+/// line that starts with `prefix`; the rest of its stderr is drained on a
+/// thread, so the lab never writes into a closed or full pipe.
+pub fn spawn_until(args: &[&std::ffi::OsStr], prefix: &str) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut lab = Command::new(bin())
+        .args(args)
+        .arg("--home")
+        .arg(home())
+        .current_dir(project())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pyo3-lab runs");
+    let mut lines = BufReader::new(lab.stderr.take().unwrap()).lines();
+    let seen = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with(prefix));
+    assert!(seen, "the lab ended before a line starting {prefix:?}");
+    std::thread::spawn(move || lines.for_each(drop));
+    lab
+}
+
+/// Processes whose parent is `parent`.
+pub fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| stat_field(*pid, 1).as_deref() == Some(&parent.to_string()))
+        .collect()
+}
+
+/// A field of `/proc/PID/stat` after the command's name (0: state, 1: the
+/// parent, 11: user time in clock ticks).
+pub fn stat_field(pid: u32, index: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = stat.rsplit(')').next()?;
+    after_name.split_whitespace().nth(index).map(str::to_owned)
+}
