@@ -154,12 +154,12 @@ fn install_maturin(venv_python: &Path, sink: &Sink) -> Result<()> {
     )));
     let spec = format!("maturin=={MATURIN_VERSION}");
     let venv = venv_python.parent().unwrap_or(venv_python);
-    let installed = pip::install(venv_python, &[spec], venv, &Cancel::new(), &mut |_| {})?;
-    if let Err(reason) = installed {
-        bail!(
+    match pip::install(venv_python, &[spec], venv, &Cancel::new(), &mut |_| {}) {
+        Ok(()) => Ok(()),
+        Err(pip::PipError::NotRun(e)) => Err(e),
+        Err(reason @ pip::PipError::Refused(_)) => bail!(
             "pip could not install maturin {MATURIN_VERSION} ({reason}): check that the package \
              index is reachable (pip config list; PIP_INDEX_URL), then run the lab again"
-        );
+        ),
     }
-    Ok(())
 }

@@ -81,13 +81,18 @@ pub fn ensure(
     .to_vec();
     args.push(staging.to_string_lossy().into_owned());
     args.extend(requires.iter().cloned());
-    if let Err(reason) = pip::install(
+    let installed = pip::install(
         toolchain.venv_python.as_path(),
         &args,
         &home.packages(),
         cancel,
         on_line,
-    )? {
+    );
+    if let Err(reason) = installed {
+        let reason = match reason {
+            pip::PipError::NotRun(e) => return Err(e),
+            refused => refused,
+        };
         bail!(
             "pip could not install {} ({reason}): check requires in lab.toml (and the crate's \
              pyproject dependencies), and that the package index is reachable (pip config list; \

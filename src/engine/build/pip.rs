@@ -3,22 +3,30 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
-
 use super::stream;
 use crate::cancel::Cancel;
 
-/// `python -m pip install ARGS`, its output to `on_line`. The outer error is
-/// pip that could not run (or a cancel); the inner one pip's own reason for
-/// failing: its conclusion, its last error, but for a conflict the first
-/// (the last only points to the docs, the first names the packages).
+/// Why an install did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum PipError {
+    /// pip could not be run at all (or the install was cancelled).
+    #[error(transparent)]
+    NotRun(#[from] anyhow::Error),
+    /// pip ran and refused: its own reason, its conclusion, its last error,
+    /// but for a conflict the first (the last only points to the docs, the
+    /// first names the packages).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// `python -m pip install ARGS`, its output to `on_line`.
 pub fn install(
     python: &Path,
     args: &[String],
     dir: &Path,
     cancel: &Cancel,
     on_line: &mut dyn FnMut(String),
-) -> Result<Result<(), String>> {
+) -> Result<(), PipError> {
     let mut all: Vec<String> = [
         "-m",
         "pip",
@@ -31,10 +39,10 @@ pub fn install(
     all.extend(args.iter().cloned());
     let (ok, lines) = stream::lines(duct::cmd(python, all), dir, cancel, on_line)?;
     if cancel.is_cancelled() {
-        bail!("cancelled");
+        return Err(anyhow::anyhow!("cancelled").into());
     }
     if ok {
-        return Ok(Ok(()));
+        return Ok(());
     }
     let errors: Vec<&str> = lines
         .iter()
@@ -48,5 +56,5 @@ pub fn install(
         .copied()
         .or_else(|| lines.iter().rev().map(|l| l.trim()).find(|l| !l.is_empty()))
         .unwrap_or("no output");
-    Ok(Err(reason.to_owned()))
+    Err(PipError::Refused(reason.to_owned()))
 }
