@@ -31,18 +31,22 @@ const SLOWDOWN: u32 = 100;
 /// Time for a worker to start and end under Valgrind.
 const START_STOP: Duration = Duration::from_secs(120);
 
-/// Valgrind on the PATH, or the one line that says how to get it.
-pub fn valgrind() -> Result<PathBuf, String> {
+/// `--instructions` without Valgrind on the PATH.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error(
+    "--instructions needs Valgrind, which is not installed: \
+     apt-get install valgrind (Debian, Ubuntu), then run again"
+)]
+pub struct NoValgrind;
+
+/// Valgrind on the PATH.
+pub fn valgrind() -> Result<PathBuf, NoValgrind> {
     std::env::var_os("PATH")
         .iter()
         .flat_map(std::env::split_paths)
         .map(|dir| dir.join("valgrind"))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            "--instructions needs Valgrind, which is not installed: \
-             apt-get install valgrind (Debian, Ubuntu), then run again"
-                .to_owned()
-        })
+        .ok_or(NoValgrind)
 }
 
 /// What is counted: the race's arguments, or for fib a smaller size and the
@@ -93,7 +97,7 @@ pub fn count(
         ref out_dir,
         stacks,
     } = *counting;
-    let valgrind = valgrind().map_err(LabError::Input)?;
+    let valgrind = valgrind().map_err(|e| LabError::Input(e.to_string()))?;
     let (args, counted_size, scale) = counted_args(exp, size)?;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| LabError::Run(format!("cannot create {}: {e}", out_dir.display())))?;
