@@ -155,18 +155,7 @@ fn check_races_four_right_lanes_and_shows_both_gil_orders() {
 #[test]
 fn a_second_check_reuses_every_build() {
     // About caching, not timing: one experiment, no GIL demo.
-    let quick = || {
-        common::check(&[
-            "--lab",
-            "lab/fibonacci",
-            "--n",
-            "20",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-        ])
-    };
+    let quick = || common::check_once(&["--lab", "lab/fibonacci", "--n", "20"]);
     assert_eq!(quick().code, Some(0));
     let run = quick();
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);

@@ -110,7 +110,7 @@ fn a_class_races_phase_by_phase_and_a_wrong_phase_is_named() {
 
 #[test]
 fn scenario_lanes_verify_count_instructions_and_run_from_threads() {
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         TALLY,
         "--verify",
@@ -122,10 +122,6 @@ fn scenario_lanes_verify_count_instructions_and_run_from_threads() {
         "--instructions",
         "--variants",
         "release",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
     ]);
     assert_eq!(run.code, Some(1), "sloppy is wrong: {}", run.stdout);
     let verify = run.report["verify"].as_array().unwrap();

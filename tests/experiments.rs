@@ -38,17 +38,13 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
     )
     .unwrap();
 
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         exp.to_str().unwrap(),
         "--lab",
         bad.to_str().unwrap(),
         "--n",
         "20000",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
     ]);
     let (stderr, report) = (run.stderr, run.report);
     assert_eq!(run.code, Some(1), "a malformed experiment fails the check");
@@ -158,14 +154,7 @@ fn a_function_that_does_not_exist_is_named_with_its_key() {
     let renamed = lab_toml.replace("[rust]\nfunction = \"run\"", "[rust]\nfunction = \"runn\"");
     assert_ne!(renamed, lab_toml);
     std::fs::write(exp.join("lab.toml"), renamed).unwrap();
-    let run = common::check(&[
-        "--lab",
-        exp.to_str().unwrap(),
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-    ]);
+    let run = common::check_once(&["--lab", exp.to_str().unwrap()]);
     assert_eq!(run.code, Some(1));
     for r in run.report["results"]
         .as_array()
@@ -186,15 +175,11 @@ fn a_function_that_does_not_exist_is_named_with_its_key() {
 #[test]
 fn a_crate_that_does_not_compile_fails_alone() {
     let fixtures = common::project().join("tests/fixtures");
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         fixtures.join("broken").to_str().unwrap(),
         "--lab",
         fixtures.join("faults").to_str().unwrap(),
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
     ]);
     assert_eq!(run.code, Some(1));
     assert!(

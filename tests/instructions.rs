@@ -85,17 +85,13 @@ fn shares_sum(lane: &Value) -> f64 {
 #[test]
 fn a_loop_release_inlines_into_pyo3s_trampoline_is_charged_to_its_own_lines() {
     let flames = tempfile::tempdir().unwrap();
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         "tests/fixtures/collatz",
         "--variants",
         "release,nolines",
         "--n",
         "2000",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--budget",
         "0",
         "--flamegraph",
@@ -151,15 +147,11 @@ fn a_loop_release_inlines_into_pyo3s_trampoline_is_charged_to_its_own_lines() {
 #[test]
 fn listsums_rust_lanes_spend_their_instructions_converting_the_list() {
     let flames = tempfile::tempdir().unwrap();
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         "lab/listsum",
         "--n",
         "100000",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--flamegraph",
         flames.path().to_str().unwrap(),
     ]);
@@ -316,7 +308,7 @@ fn without_valgrind_instructions_is_one_line_and_exit_1() {
 #[test]
 fn a_lane_that_panics_under_valgrind_is_named_and_the_race_stands() {
     let fixture = common::project().join("tests/fixtures/faults");
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         fixture.to_str().unwrap(),
         "--n",
@@ -324,10 +316,6 @@ fn a_lane_that_panics_under_valgrind_is_named_and_the_race_stands() {
         "--instructions",
         "--variants",
         "release",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--timeout",
         "5",
     ]);
@@ -338,7 +326,7 @@ fn a_lane_that_panics_under_valgrind_is_named_and_the_race_stands() {
             .as_f64()
             .is_some()
     );
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         fixture.to_str().unwrap(),
         "--n",
@@ -346,10 +334,6 @@ fn a_lane_that_panics_under_valgrind_is_named_and_the_race_stands() {
         "--instructions",
         "--variants",
         "release",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
     ]);
     assert_eq!(run.code, Some(1));
     let problems = run.report["problems"].to_string();

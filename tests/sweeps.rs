@@ -178,7 +178,7 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
         )
         .replace("label = \"sequential\"", "label = \"holding\"");
     std::fs::write(copy.join("lab.toml"), two).unwrap();
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         copy.to_str().unwrap(),
         "--variants",
@@ -187,10 +187,6 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
         "1,2",
         "--n",
         "300000",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
     ]);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     // Each lane judged against what native Rust threads reached in its own

@@ -18,17 +18,13 @@ fn verify_rows(report: &Value, lane: &str) -> Value {
 
 #[test]
 fn the_straight_port_disagrees_the_fixed_one_agrees_and_a_seed_replays_it() {
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         "lab/floordiv",
         "--verify",
         "20",
         "--verify-seed",
         "40",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--variants",
         "release",
     ]);
@@ -57,17 +53,13 @@ fn the_straight_port_disagrees_the_fixed_one_agrees_and_a_seed_replays_it() {
 
     // The seed replays that one input, and finds the same answers.
     let seed = seed.to_string();
-    let replay = common::check(&[
+    let replay = common::check_once(&[
         "--lab",
         "lab/floordiv",
         "--verify",
         "1",
         "--verify-seed",
         &seed,
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--variants",
         "release",
     ]);
@@ -78,17 +70,13 @@ fn the_straight_port_disagrees_the_fixed_one_agrees_and_a_seed_replays_it() {
 
 #[test]
 fn the_chapters_experiments_agree() {
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         "lab/fibonacci",
         "--lab",
         "lab/listsum",
         "--verify",
         "8",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--n",
         "1000",
         "--variants",
@@ -96,17 +84,13 @@ fn the_chapters_experiments_agree() {
     ]);
     // --n 1000 is past fib's range: a usage error before anything runs.
     assert_eq!(run.code, Some(2));
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         "lab/fibonacci",
         "--lab",
         "lab/listsum",
         "--verify",
         "8",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--variants",
         "release",
     ]);
@@ -129,15 +113,11 @@ fn bad_verify_settings_are_named() {
         format!("{lab_toml}\n[verify]\ninputs = \"no_such_generator\"\n"),
     )
     .unwrap();
-    let run = common::check(&[
+    let run = common::check_once(&[
         "--lab",
         copy.to_str().unwrap(),
         "--verify",
         "3",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--variants",
         "release",
         "--n",

@@ -69,22 +69,16 @@ pub fn check(args: &[&str]) -> Checked {
 /// `--check` with `args`, one measured run and no warm-up, which must pass
 /// with every lane right.
 pub fn check_once_right(args: &[&str]) -> Checked {
-    let mut all = args.to_vec();
-    all.extend(["--runs", "1", "--warmup", "0"]);
-    let run = check(&all);
+    let run = check_once(args);
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
     assert_all_correct(&run.report);
     run
 }
 
 /// One timed run of the release build, no warm-up: enough to see a result.
-pub const ONE_RELEASE_RUN: [&str; 6] = ["--variants", "release", "--runs", "1", "--warmup", "0"];
-
 /// `--check` of one experiment folder's release build, once, no warm-up.
 pub fn check_release(exp: &Path) -> Checked {
-    let mut args = vec!["--lab", exp.to_str().unwrap()];
-    args.extend(ONE_RELEASE_RUN);
-    check(&args)
+    check_once(&["--lab", exp.to_str().unwrap(), "--variants", "release"])
 }
 
 /// The result row of `lane` in a JSON report.
@@ -218,4 +212,14 @@ pub fn stat_field(pid: u32, index: usize) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_name = stat.rsplit(')').next()?;
     after_name.split_whitespace().nth(index).map(str::to_owned)
+}
+
+/// One measured run and no warm-up: enough to see a result.
+pub const ONCE: [&str; 4] = ["--runs", "1", "--warmup", "0"];
+
+/// `--check` with `args`, one measured run and no warm-up.
+pub fn check_once(args: &[&str]) -> Checked {
+    let mut all = args.to_vec();
+    all.extend(ONCE);
+    check(&all)
 }
