@@ -209,11 +209,14 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
     let (released, free_r) = at_two("released (release)");
     let (holding, free_h) = at_two("holding (release)");
     let capacity = free_r.min(free_h);
-    // The lab's own thresholds (engine::capacity): where the machine gave
-    // 1.7x and more, a function that releases the GIL must be seen to scale;
-    // under 1.3x the lab must say it can't tell; between, a busy moment may
-    // make any verdict but one: load can slow a function that releases the
-    // GIL, never make one that holds it scale.
+    // Judged by what the machine gave in the same batches (engine::capacity).
+    // Load can slow a function that releases the GIL (two CPU hogs once let
+    // the yardstick reach 1.71x while it got 1.25x: "partly parallel, or a
+    // busy moment"), never make one that holds it scale. So: a holding
+    // function never scales; where the machine gave nearly both cores, the
+    // releasing one scales; where it clearly gave more than one (1.7x, the
+    // lab's own bar for a failure), it is never said to hold the GIL; under
+    // 1.3x the lab says it can't tell.
     let said = |lane: &str| {
         run.stdout
             .lines()
@@ -226,11 +229,18 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
         "a function that holds the GIL never scales: {holding} of {free_h}\n{}",
         run.stdout
     );
-    if capacity >= 1.7 {
+    if capacity >= 1.9 {
         assert!(
             released - 1.0 > 0.6 * (free_r - 1.0)
                 && said("released").contains("(releases the GIL)"),
             "releases the GIL: {released} of {free_r}\n{}",
+            run.stdout
+        );
+    }
+    if capacity >= 1.7 {
+        assert!(
+            !said("released").contains("holds the GIL"),
+            "a function that releases the GIL, said to hold it: {released} of {free_r}\n{}",
             run.stdout
         );
         assert!(said("holding").contains("holds the GIL"), "{}", run.stdout);
