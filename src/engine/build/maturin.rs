@@ -427,9 +427,11 @@ impl Builder<'_> {
         // same target directory, and the raced build is the profile as the
         // user's Cargo.toml gives it.
         if target.counted {
+            let profile = if spec.release { "release" } else { "dev" };
             args.push("--config".into());
             args.push(
-                format!("profile.release.package.\"{package}\".debug=\"line-tables-only\"").into(),
+                format!("profile.{profile}.package.\"{package}\".debug=\"line-tables-only\"")
+                    .into(),
             );
         }
         args
