@@ -388,8 +388,8 @@ impl Lab {
             .existing(ctx.toolchain, &raced)
             .is_some_and(|info| info.line_table_bytes > 0);
         let spec = variant.spec();
-        // A variant's own `debug` setting outranks the twin's line tables:
-        // its twin would be the raced module again.
+        // A variant that sets `debug` itself has said what line tables it
+        // wants: it is counted as it is raced.
         let sets_debug = spec.config.iter().any(|c| c.contains(".debug="));
         if has_lines || spec.pgo || sets_debug {
             return Ok(self.home.site(&raced));
