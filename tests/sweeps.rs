@@ -209,14 +209,14 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
     let (released, free_r) = at_two("released (release)");
     let (holding, free_h) = at_two("holding (release)");
     let capacity = free_r.min(free_h);
-    // Judged by what the machine gave in the same batches (engine::capacity).
-    // Load can slow a function that releases the GIL (two CPU hogs once let
-    // the yardstick reach 1.71x while it got 1.25x: "partly parallel, or a
-    // busy moment"), never make one that holds it scale. So: a holding
-    // function never scales; where the machine gave nearly both cores, the
-    // releasing one scales; where it clearly gave more than one (1.7x, the
-    // lab's own bar for a failure), it is never said to hold the GIL; under
-    // 1.3x the lab says it can't tell.
+    // Whether the GIL is released is read from the CPU time: threads that
+    // take turns keep one thread's cores busy however loaded the machine
+    // is; ones that release it keep more. Wall-time speed-ups are not
+    // asserted: beside two CPU hogs a releasing function once got 1.25x
+    // where the yardstick reached 1.71x, and under bursts 1.59x of 2.00x.
+    // Where the machine clearly gave more than one core (1.7x, the lab's
+    // own bar for a failure) each is named rightly; under 1.3x the lab says
+    // it can't tell; and a holding function is never said to release it.
     let said = |lane: &str| {
         run.stdout
             .lines()
@@ -225,23 +225,18 @@ fn a_function_that_releases_the_gil_scales_and_one_that_holds_it_does_not() {
             .join("\n")
     };
     assert!(
-        !said("holding").contains("(releases the GIL)"),
-        "a function that holds the GIL never scales: {holding} of {free_h}\n{}",
-        run.stdout
+        !said("holding").contains("(releases the GIL"),
+        "a function that holds the GIL never scales: {holding} of {free_h}\n{}\n{}",
+        run.stdout,
+        run.report["threads"]
     );
-    if capacity >= 1.9 {
-        assert!(
-            released - 1.0 > 0.6 * (free_r - 1.0)
-                && said("released").contains("(releases the GIL)"),
-            "releases the GIL: {released} of {free_r}\n{}",
-            run.stdout
-        );
-    }
     if capacity >= 1.7 {
         assert!(
-            !said("released").contains("holds the GIL"),
-            "a function that releases the GIL, said to hold it: {released} of {free_r}\n{}",
-            run.stdout
+            said("released").contains("(releases the GIL")
+                && !said("released").contains("holds the GIL"),
+            "a function that releases the GIL: {released} of {free_r}\n{}\n{}",
+            run.stdout,
+            run.report["threads"]
         );
         assert!(said("holding").contains("holds the GIL"), "{}", run.stdout);
     } else if capacity < 1.3 {

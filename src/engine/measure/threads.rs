@@ -16,6 +16,13 @@ use crate::worker::protocol::Request;
 
 /// Cores a call must keep busy on its own to count as parallel inside.
 const PARALLEL_INSIDE: f64 = 1.5;
+/// A call that keeps at least this much of a core busy alone, even on a
+/// loaded machine, is CPU-bound: its threads' CPU time then shows whether
+/// they ran at once (a call that sleeps or waits shows nothing). Wall times
+/// are taken at different moments (one thread's is the median of all
+/// rounds): a busy moment in the one-thread batches once let a holding
+/// function "reach" 1.29x, where its CPU time said 1.0x.
+const CPU_BOUND: f64 = 0.3;
 
 /// Rounds per thread count, each a batch of calls beside a batch of the
 /// native yardstick: short turns, so a burst of load meets both of a pair.
@@ -25,14 +32,29 @@ const BATCHES: u32 = 8;
 /// call, the native yardstick's wall beside it, and the cores it kept busy.
 pub type Rounds = (u32, Vec<f64>, Vec<f64>, Vec<f64>);
 
-/// A thread count's row from its rounds: (threads, wall, speed-up,
-/// capacity, cores).
-type Paired = (u32, f64, f64, f64, f64);
+/// A thread count's figures, judged from its rounds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    pub threads: u32,
+    /// Wall per call in the round judged.
+    pub wall: f64,
+    pub speedup: f64,
+    pub capacity: f64,
+    /// Cores busy in the round judged.
+    pub cores: f64,
+    /// The median over rounds of the cores T threads kept busy over the
+    /// cores one thread kept busy in the same round: see `ThreadRow`.
+    pub overlap: f64,
+}
 
 fn median_index(values: &[(usize, f64)]) -> Option<usize> {
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
     sorted.get(sorted.len().saturating_sub(1) / 2).map(|v| v.0)
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| super::stats::median(&mut v.to_vec()))
 }
 
 /// Each round's speed-up judged against the same round's yardstick, never
@@ -45,12 +67,11 @@ fn median_index(values: &[(usize, f64)]) -> Option<usize> {
 /// capacity beyond one) is the median, among rounds where the machine gave
 /// enough to judge; when most rounds did not, the round of median capacity,
 /// which the verdict then calls "can't tell".
-pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
-    let Some((_, one, native_one, _)) = rounds.iter().find(|r| r.0 == 1) else {
+pub fn paired(rounds: &[Rounds]) -> Vec<Measured> {
+    let Some((_, one, native_one, one_cores)) = rounds.iter().find(|r| r.0 == 1) else {
         return Vec::new();
     };
-    let middle = |v: &[f64]| (!v.is_empty()).then(|| super::stats::median(&mut v.to_vec()));
-    let (Some(one), Some(native_one)) = (middle(one), middle(native_one)) else {
+    let (Some(one), Some(native_one)) = (median(one), median(native_one)) else {
         return Vec::new();
     };
     rounds
@@ -58,10 +79,25 @@ pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
         .filter_map(|(threads, walls, natives, cores)| {
             let n = walls.len().min(natives.len());
             let core = |r: usize| cores.get(r).copied().unwrap_or(f64::NAN);
+            let overlaps: Vec<f64> = cores
+                .iter()
+                .zip(one_cores)
+                .map(|(many, one)| many / one)
+                .filter(|o| o.is_finite())
+                .collect();
+            let overlap = median(&overlaps).unwrap_or(f64::NAN);
+            let measured = |r: usize, speedup: f64, capacity: f64| Measured {
+                threads: *threads,
+                wall: walls[r],
+                speedup,
+                capacity,
+                cores: core(r),
+                overlap,
+            };
             // One thread against one thread is 1x by definition.
             if *threads == 1 {
                 let r = median_index(&walls[..n].iter().copied().enumerate().collect::<Vec<_>>())?;
-                return Some((1, walls[r], 1.0, 1.0, core(r)));
+                return Some(measured(r, 1.0, 1.0));
             }
             let pairs: Vec<(f64, f64)> = (0..n)
                 .map(|r| {
@@ -83,7 +119,7 @@ pub fn paired(rounds: &[Rounds]) -> Vec<Paired> {
                 median_index(&pairs.iter().map(|p| p.1).enumerate().collect::<Vec<_>>())
             }?;
             let (s, c) = pairs[r];
-            Some((*threads, walls[r], s, c, core(r)))
+            Some(measured(r, s, c))
         })
         .collect()
 }
@@ -106,6 +142,14 @@ pub struct ThreadRow {
     /// kept busy (above 1 with one thread: the function is parallel inside).
     #[serde(default)]
     pub cores: Option<f64>,
+    /// How many calls ran at once: the cores T threads kept busy over the
+    /// cores one thread kept busy in the same round (the median of rounds).
+    /// For a CPU-bound call this is the speed-up again, read from CPU time
+    /// and from two batches side by side: threads that take turns for the
+    /// GIL keep one thread's cores busy (the waiting ones sleep), about 1;
+    /// ones that release it, about what the machine gave.
+    #[serde(default)]
+    pub overlap: Option<f64>,
     /// Every call's result equalled the reference's.
     pub correct: bool,
 }
@@ -124,7 +168,9 @@ pub fn by_lane<'a>(rows: impl IntoIterator<Item = &'a ThreadRow>) -> Vec<(String
 
 /// What a lane's rows say, in words, judged against the capacity measured
 /// in the same batches: at the thread count (up to the core count) where the
-/// machine gave the most.
+/// machine gave the most. Whether the GIL is released is read from the CPU
+/// time (`ThreadRow::overlap`) when the call is CPU-bound; how well it
+/// scales, from the wall time.
 pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
     let at = rows
         .iter()
@@ -134,40 +180,61 @@ pub fn verdict(rows: &[ThreadRow], cores: usize) -> Option<String> {
             cap(a).total_cmp(&cap(b))
         })?;
     let (s, t) = (at.speedup, at.threads);
+    let alone = rows.iter().find(|r| r.threads == 1).and_then(|r| r.cores);
+    let judged = capacity::judge(s, at.capacity.unwrap_or(f64::NAN));
     // A call that keeps the cores busy by itself (rayon, a threaded BLAS)
     // leaves more threads nothing to run on: not the GIL's doing.
-    let alone = rows
-        .iter()
-        .find(|r| r.threads == 1)
-        .and_then(|r| r.cores)
-        .filter(|&c| c >= PARALLEL_INSIDE);
-    let judged = capacity::judge(s, at.capacity.unwrap_or(f64::NAN));
     if let (
         Some(c),
         Judgement::Holds { .. } | Judgement::Partly { .. } | Judgement::CantTell { .. },
-    ) = (alone, &judged)
+    ) = (alone.filter(|&c| c >= PARALLEL_INSIDE), &judged)
     {
         return Some(format!(
             "parallel inside: one call alone kept {c:.1} cores busy, so {t} threads find none free ({s:.2}x)"
         ));
     }
-    Some(match judged {
-        Judgement::CantTell { capacity } => {
+    // The same speed-up read from CPU time, round by round (`overlap`):
+    // where it contradicts the wall time's, a busy moment met one of them.
+    let cpu = alone
+        .filter(|&c| c >= CPU_BOUND)
+        .and(at.overlap)
+        .map(|o| (o, capacity::judge(o, at.capacity.unwrap_or(f64::NAN))));
+    Some(match (judged, cpu) {
+        (Judgement::CantTell { capacity }, _) => {
             format!(
                 "{}; it gave {s:.2}x",
                 capacity::cant_tell(capacity, Some(t))
             )
         }
-        j @ Judgement::Scales { .. } => {
+        (
+            Judgement::Scales { .. } | Judgement::Partly { .. },
+            Some((o, Judgement::Holds { .. })),
+        ) => {
+            format!(
+                "holds the GIL: {t} threads kept {o:.2}x one thread's cores busy, so they took turns \
+                 (their {s:.2}x in wall time was a busy moment's)"
+            )
+        }
+        (
+            j @ (Judgement::Holds { .. } | Judgement::Partly { .. }),
+            Some((o, Judgement::Scales { .. })),
+        ) => {
+            format!(
+                "partly parallel: {} with {t} threads (releases the GIL: {t} threads kept {o:.2}x one \
+                 thread's cores busy; a busy moment slowed them)",
+                j.describe()
+            )
+        }
+        (j @ Judgement::Scales { .. }, _) => {
             format!(
                 "scales: {} with {t} threads (releases the GIL)",
                 j.describe()
             )
         }
-        j @ Judgement::Holds { .. } => {
+        (j @ Judgement::Holds { .. }, _) => {
             format!("holds the GIL: {} with {t} threads", j.describe())
         }
-        j @ Judgement::Partly { .. } => {
+        (j @ Judgement::Partly { .. }, _) => {
             format!("partly parallel: {} with {t} threads", j.describe())
         }
     })
@@ -232,16 +299,17 @@ pub fn run(
                 ProblemKind::WrongWithThreads(most),
             ));
         }
-        for (threads, wall, speedup, capacity, cores) in walls {
+        for m in walls {
             rows.push(ThreadRow {
                 experiment: exp.key.clone(),
                 lane: setup.lane.name.clone(),
                 implementation: setup.lane.implementation.clone(),
-                threads,
-                wall,
-                speedup,
-                capacity: Some(capacity),
-                cores: Some(cores),
+                threads: m.threads,
+                wall: m.wall,
+                speedup: m.speedup,
+                capacity: Some(m.capacity),
+                cores: Some(m.cores),
+                overlap: Some(m.overlap),
                 correct,
             });
         }
@@ -251,7 +319,7 @@ pub fn run(
 
 /// The worker's rows for each count, paired with their yardstick, and
 /// whether every call was right.
-fn timed(worker: &mut dyn Caller, request: &Request) -> LabResult<(Vec<Paired>, bool)> {
+fn timed(worker: &mut dyn Caller, request: &Request) -> LabResult<(Vec<Measured>, bool)> {
     let done = worker.call(request, None, &mut |_| {})?;
     let rounds: Option<Vec<Rounds>> = done
         .json
@@ -281,7 +349,10 @@ mod tests {
             wall: 1.0,
             speedup,
             capacity: Some(capacity),
-            cores: Some(1.0),
+            // A CPU-bound call: its threads keep as many cores busy as
+            // their speed-up.
+            cores: Some(speedup.min(1.0)),
+            overlap: Some(speedup),
             correct: true,
         }
     }
@@ -310,6 +381,34 @@ mod tests {
             verdict(&inside, 2).unwrap(),
             "parallel inside: one call alone kept 1.9 cores busy, so 2 threads find none free (1.04x)"
         );
+        // Faster in wall time than one thread, but no more CPU busy than one
+        // call alone: the calls took turns, and the wall times met load.
+        let turns = [
+            row(1, 1.0),
+            ThreadRow {
+                overlap: Some(1.02),
+                ..row(2, 1.29)
+            },
+        ];
+        assert_eq!(
+            verdict(&turns, 2).unwrap(),
+            "holds the GIL: 2 threads kept 1.02x one thread's cores busy, so they took turns \
+             (their 1.29x in wall time was a busy moment's)"
+        );
+        // Slower in wall time than the machine allowed, but two calls kept
+        // nearly two cores busy at once: released, and a busy moment.
+        let slowed = [
+            row(1, 1.0),
+            ThreadRow {
+                overlap: Some(1.8),
+                ..row(2, 1.25)
+            },
+        ];
+        assert_eq!(
+            verdict(&slowed, 2).unwrap(),
+            "partly parallel: reaches only 0.64 of what this machine gave (1.25x of 1.96x) with 2 threads \
+             (releases the GIL: 2 threads kept 1.80x one thread's cores busy; a busy moment slowed them)"
+        );
         // Both cores busy elsewhere: no verdict either way.
         let busy = [row_of(1, 1.0, 1.0), row_of(2, 1.02, 1.08)];
         let said = verdict(&busy, 2).unwrap();
@@ -331,9 +430,9 @@ mod tests {
             (1, vec![1.0; n], vec![1.0; n], vec![1.0; n]),
             (
                 2,
-                (0..n).map(two).collect(),
+                (0..n).map(&two).collect(),
                 (0..n).map(|r| 2.0 / capacity(r)).collect(),
-                vec![1.0; n],
+                (0..n).map(|r| 2.0 / two(r)).collect(),
             ),
         ]
     }
@@ -341,10 +440,11 @@ mod tests {
     fn judged(rounds: &[Rounds]) -> String {
         let rows: Vec<ThreadRow> = paired(rounds)
             .into_iter()
-            .map(|(t, wall, s, c, cores)| ThreadRow {
-                wall,
-                cores: Some(cores),
-                ..row_of(t, s, c)
+            .map(|m| ThreadRow {
+                wall: m.wall,
+                cores: Some(m.cores),
+                overlap: Some(m.overlap),
+                ..row_of(m.threads, m.speedup, m.capacity)
             })
             .collect();
         verdict(&rows, 2).unwrap()
