@@ -8,12 +8,13 @@ use std::time::Duration;
 use crate::cancel::{self, Cancel};
 use crate::cli::Cli;
 use crate::engine::event::{Event, Sink};
-use crate::engine::experiment::{Experiment, parse_variants};
+use crate::engine::experiment::{Experiment, LoadError, SizeError, parse_variants};
 use crate::engine::measure::sweep;
 use crate::engine::measure::verify::VerifyConfig;
 use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::types::{RunOutcome, Variant};
 use crate::engine::{DEFAULT_EXPERIMENT, Lab};
+use crate::report::error::FileError;
 use crate::report::export::{self, Outputs};
 use crate::report::{self, ExperimentRow, GilReport, Machine, Report, baseline};
 use crate::units;
@@ -108,7 +109,35 @@ struct Plan {
     outputs: Outputs,
 }
 
-fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
+/// What is wrong with the command line (exit 2), with its cause.
+#[derive(Debug, thiserror::Error)]
+enum Usage {
+    /// A flag's value that cannot be used; the message names the flag.
+    #[error("{0}")]
+    Flag(String),
+    #[error("--n: {0}")]
+    N(SizeError),
+    #[error(transparent)]
+    Sweep(#[from] SizeError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("--baseline {}: {source}", path.display())]
+    Baseline {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--baseline {}: not a pyo3-lab --json report ({source})", path.display())]
+    NotAReport {
+        path: std::path::PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, Usage> {
     let experiments: Vec<Experiment> = if cli.lab.lab.is_empty() {
         lab.experiment(DEFAULT_EXPERIMENT).into_iter().collect()
     } else {
@@ -116,9 +145,9 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     };
     let timeout = match cli.race.timeout {
         Some(t) if !(t > 0.0 && t.is_finite()) => {
-            return Err(format!(
+            return Err(Usage::Flag(format!(
                 "--timeout must be a positive number of seconds, not {t}"
-            ));
+            )));
         }
         t => t.map(Duration::from_secs_f64),
     };
@@ -127,7 +156,7 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
         Some(names) => Some(parse_variants(names, "--variants", &lab.variants())?),
     };
     for exp in &experiments {
-        exp.args_for(cli.race.n).map_err(|e| format!("--n: {e}"))?;
+        exp.args_for(cli.race.n).map_err(Usage::N)?;
     }
     let sweeps = match &cli.sweep {
         None => Vec::new(),
@@ -154,7 +183,9 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
         .fail_if_slower
         .is_some_and(|p| !(p >= 0.0 && p.is_finite()))
     {
-        return Err("--fail-if-slower takes a percentage of 0 or more".into());
+        return Err(Usage::Flag(
+            "--fail-if-slower takes a percentage of 0 or more".into(),
+        ));
     }
     Ok(Plan {
         experiments,
@@ -166,17 +197,18 @@ fn plan(cli: &Cli, lab: &Lab) -> Result<Plan, String> {
     })
 }
 
-fn read_baseline(path: &Path) -> Result<Report, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        format!(
-            "--baseline {}: not a pyo3-lab --json report ({e})",
-            path.display()
-        )
+fn read_baseline(path: &Path) -> Result<Report, Usage> {
+    let bytes = std::fs::read(path).map_err(|source| Usage::Baseline {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| Usage::NotAReport {
+        path: path.to_owned(),
+        source,
     })
 }
 
-pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
+pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<LoadError>) -> ExitCode {
     if counts_instructions(cli)
         && let Err(missing) = crate::engine::why::instructions::valgrind()
     {
@@ -196,7 +228,7 @@ pub fn run(cli: &Cli, lab: Lab, load_errors: Vec<String>) -> ExitCode {
         }
     };
     let mut report = Report::begin(cli.race.n, cli.race.runs as usize, cli.race.warmup as usize);
-    report.problems = load_errors;
+    report.problems = load_errors.iter().map(ToString::to_string).collect();
     let complete = check(cli, &lab, &plan, &mut report);
     if let Some(before) = &plan.baseline {
         report.baseline = baseline::compare(before, &report);

@@ -2,7 +2,7 @@
 //! frees, in words. The finding and removing is `engine::home::clean`.
 
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::engine::home::clean::{self, Options, Reason};
 use crate::engine::home::places::Home;
@@ -88,11 +88,4 @@ fn why(reason: &Reason) -> String {
         Reason::Unused(None) => "not used lately".into(),
         Reason::All => "--all".into(),
     }
-}
-
-/// `--unused-for`: a whole number of days, 0 or more.
-pub fn days(text: &str) -> Result<Duration, String> {
-    text.parse::<u64>()
-        .map(|d| Duration::from_secs(d * 86_400))
-        .map_err(|_| format!("{text} is not a whole number of days"))
 }

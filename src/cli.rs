@@ -206,7 +206,7 @@ pub enum Command {
     /// building in the same home.
     Clean {
         /// Also remove the builds not used for this many days.
-        #[arg(long, value_name = "DAYS", value_parser = crate::clean::days)]
+        #[arg(long, value_name = "DAYS", value_parser = days)]
         unused_for: Option<std::time::Duration>,
         /// Remove everything but the venv: every build and compiled crate.
         #[arg(long, conflicts_with = "unused_for")]
@@ -225,6 +225,13 @@ pub enum Command {
 }
 
 /// `--budget`: a finite number of seconds, 0 to 600.
+/// `--unused-for`: a whole number of days, 0 or more.
+fn days(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<u64>()
+        .map(|d| std::time::Duration::from_secs(d * 86_400))
+        .map_err(|_| format!("{text} is not a whole number of days"))
+}
+
 fn budget_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if (0.0..=600.0).contains(&s) => Ok(s),

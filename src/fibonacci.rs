@@ -17,12 +17,15 @@ pub fn fib(n: u64) -> u128 {
     a
 }
 
+/// An N whose Fibonacci number does not fit u64.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("N = {0} is past fib({MAX_N}), the largest that fits u64")]
+pub struct PastU64(pub u64);
+
 /// The exact answer for N, as the JSON a lane must return; an error past u64.
-pub fn answer(n: u64) -> Result<String, String> {
+pub fn answer(n: u64) -> Result<String, PastU64> {
     if n > MAX_N {
-        return Err(format!(
-            "N = {n} is past fib({MAX_N}), the largest that fits u64"
-        ));
+        return Err(PastU64(n));
     }
     Ok(fib(n).to_string())
 }
@@ -90,7 +93,7 @@ mod tests {
         assert_eq!(fib(35), 9_227_465);
         assert_eq!(fib(93), 12_200_160_415_121_876_738);
         assert!(fib(94) > u64::MAX as u128);
-        assert!(answer(94).unwrap_err().contains("u64"));
+        assert!(answer(94).unwrap_err().to_string().contains("u64"));
     }
 
     #[test]

@@ -157,7 +157,7 @@ fn new_command(name: &str, dir: &std::path::Path, numpy: bool, class: bool) -> E
 
 /// With no `--lab`, a folder with a lab.toml is the experiment to race;
 /// a maturin project without one is told how to make one.
-fn race_where_the_code_is(cli: &mut Cli) -> Result<(), String> {
+fn race_where_the_code_is(cli: &mut Cli) -> anyhow::Result<()> {
     if !cli.lab.lab.is_empty() || cli.command.is_some() {
         return Ok(());
     }
@@ -167,11 +167,11 @@ fn race_where_the_code_is(cli: &mut Cli) -> Result<(), String> {
     if here.join(engine::experiment::LAB_TOML).is_file() {
         cli.lab.lab.push(here);
     } else if here.join("pyproject.toml").is_file() && here.join("Cargo.toml").is_file() {
-        return Err(format!(
+        anyhow::bail!(
             "{} is a maturin project without a lab.toml: `pyo3-lab init` writes one from its \
              sources (or pass --lab DIR to race another experiment)",
             here.display()
-        ));
+        );
     }
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! The engine's one error type. Cloneable, so events can carry it; `anyhow`
 //! stays at the edges (set-up internals, `main`).
 
+use std::sync::Arc;
+
+use super::experiment::{LoadError, SizeError};
 use crate::worker::WorkerError;
 
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum LabError {
     /// What the user asked for cannot be done as asked: a size out of range,
     /// an unknown experiment. The message says what would work.
@@ -26,8 +29,20 @@ pub enum LabError {
     /// A run that could not finish or gave nonsense, said in words.
     #[error("{0}")]
     Run(String),
+    /// A size N the experiment cannot take.
+    #[error(transparent)]
+    Size(#[from] SizeError),
+    /// An experiment's lab.toml that does not load (an `Arc`: events clone).
+    #[error(transparent)]
+    Load(Arc<LoadError>),
     #[error("cancelled")]
     Cancelled,
+}
+
+impl From<LoadError> for LabError {
+    fn from(e: LoadError) -> Self {
+        LabError::Load(Arc::new(e))
+    }
 }
 
 pub type LabResult<T> = Result<T, LabError>;
@@ -54,7 +69,10 @@ mod tests {
 
     #[test]
     fn a_cancel_has_one_shape_wherever_it_comes_from() {
-        assert_eq!(LabError::from(WorkerError::Cancelled), LabError::Cancelled);
+        assert!(matches!(
+            LabError::from(WorkerError::Cancelled),
+            LabError::Cancelled
+        ));
         assert!(matches!(
             LabError::from(WorkerError::Broken("x".into())),
             LabError::Worker(_)

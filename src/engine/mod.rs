@@ -71,7 +71,7 @@ impl Lab {
         python: PathBuf,
         sink: Sink,
         dirs: &[PathBuf],
-    ) -> (Self, Vec<String>) {
+    ) -> (Self, Vec<experiment::LoadError>) {
         let seams: (Arc<dyn Launcher>, Arc<dyn BuildStep>) =
             (Arc::new(seams::Processes), Arc::new(seams::Maturin));
         Self::with_seams(home, project, python, sink, dirs, seams)
@@ -85,7 +85,7 @@ impl Lab {
         sink: Sink,
         dirs: &[PathBuf],
         (launcher, builder): (Arc<dyn Launcher>, Arc<dyn BuildStep>),
-    ) -> (Self, Vec<String>) {
+    ) -> (Self, Vec<experiment::LoadError>) {
         let dirs = if dirs.is_empty() {
             vec![project.lab()]
         } else {
@@ -130,7 +130,7 @@ impl Lab {
     /// naming its file and key, and the last good one stays.
     pub fn reload(&self, key: &str) -> LabResult<Experiment> {
         let old = self.experiment(key)?;
-        let new = Experiment::load(&old.dir).map_err(LabError::Input)?;
+        let new = Experiment::load(&old.dir)?;
         let new = Experiment {
             key: old.key.clone(),
             ..new
@@ -314,8 +314,8 @@ impl Lab {
     ) -> LabResult<(Vec<threads::ThreadRow>, Vec<problem::Problem>)> {
         let exp = &ctx.exp;
         let setups = self.setups(ctx.toolchain, exp, ctx.built);
-        let args = exp.args_for(ctx.job.size).map_err(LabError::Input)?;
-        let expect = expect.or(exp.expected_for(&args).map_err(LabError::Input)?);
+        let args = exp.args_for(ctx.job.size)?;
+        let expect = expect.or(exp.expected_for(&args)?);
         let workers = self.workers(ctx.cancel);
         threads::run(exp, &setups, &args, expect, counts, ctx.cancel, &workers)
     }
@@ -326,8 +326,8 @@ impl Lab {
     pub fn count_instructions(
         &self,
         ctx: &pipeline::RaceCtx,
-    ) -> LabResult<Vec<(String, Result<types::Instructions, String>)>> {
-        let sites: Vec<(Variant, Result<PathBuf, String>)> = ctx
+    ) -> LabResult<Vec<(String, Result<types::Instructions, why::CountError>)>> {
+        let sites: Vec<(Variant, Result<PathBuf, why::CountError>)> = ctx
             .built
             .iter()
             .map(|v| (v.clone(), self.counted_site(ctx, v)))
@@ -382,7 +382,11 @@ impl Lab {
     /// on other counts);
     /// else its counted twin with line tables, built now or reused, which
     /// has the raced module's instructions in another layout.
-    fn counted_site(&self, ctx: &pipeline::RaceCtx, variant: &Variant) -> Result<PathBuf, String> {
+    fn counted_site(
+        &self,
+        ctx: &pipeline::RaceCtx,
+        variant: &Variant,
+    ) -> Result<PathBuf, why::CountError> {
         let raced = self.target(&ctx.exp, variant);
         let has_lines = self
             .existing(ctx.toolchain, &raced)
@@ -397,7 +401,7 @@ impl Lab {
         let twin = raced.counted();
         self.build(ctx.toolchain, &twin, false, ctx.cancel)
             .map(|_| self.home.site(&twin))
-            .map_err(|e| format!("its twin with line tables, which is counted, did not build: {e}"))
+            .map_err(|e| why::CountError::Twin(Box::new(e)))
     }
 
     /// What each lane of `exp` loads, with the builds of `variants`.

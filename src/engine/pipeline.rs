@@ -235,9 +235,7 @@ impl Lab {
         // lab.toml may have been edited since; a bad size fails before
         // anything is built.
         if let Job::Race(r) | Job::Sweep { race: r, .. } = job {
-            self.reload(&r.experiment)?
-                .args_for(r.size)
-                .map_err(LabError::Input)?;
+            self.reload(&r.experiment)?.args_for(r.size)?;
         }
         let built = self.build_needed(&toolchain, job, cancel, &mut report);
         if cancel.is_cancelled() {
@@ -427,7 +425,7 @@ impl Lab {
                             Err(why) => problems.push(Problem::in_lane(
                                 &exp.key,
                                 &lane,
-                                ProblemKind::Instructions(why),
+                                ProblemKind::Instructions(why.to_string()),
                             )),
                         }
                     }

@@ -185,6 +185,17 @@ impl Variant {
 #[derive(Clone, Debug)]
 pub struct Variants(Vec<Variant>);
 
+/// A variant's name that is taken, with other settings.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum VariantClash {
+    #[error("{0:?} is a built-in variant: choose another name")]
+    Builtin(String),
+    #[error(
+        "another experiment defines a variant {0:?} with other settings: give one another name"
+    )]
+    Other(String),
+}
+
 impl Default for Variants {
     fn default() -> Self {
         Variants(BUILTIN.iter().filter_map(|n| Variant::builtin(n)).collect())
@@ -194,17 +205,12 @@ impl Default for Variants {
 impl Variants {
     /// Adds a lab.toml's own variant; the same name with other settings is
     /// refused (the error says whose it was).
-    pub fn add(&mut self, variant: &Variant) -> Result<(), String> {
+    pub fn add(&mut self, variant: &Variant) -> Result<(), VariantClash> {
+        let name = variant.name().to_owned();
         match self.named(variant.name()) {
             Some(known) if known.spec() == variant.spec() => Ok(()),
-            Some(known) if BUILTIN.contains(&known.name()) => Err(format!(
-                "{:?} is a built-in variant: choose another name",
-                variant.name()
-            )),
-            Some(_) => Err(format!(
-                "another experiment defines a variant {:?} with other settings: give one another name",
-                variant.name()
-            )),
+            Some(known) if BUILTIN.contains(&known.name()) => Err(VariantClash::Builtin(name)),
+            Some(_) => Err(VariantClash::Other(name)),
             None => {
                 self.0.push(variant.clone());
                 Ok(())
@@ -321,12 +327,24 @@ mod tests {
             release: false,
             ..spec
         });
-        assert!(table.add(&other).unwrap_err().contains("other settings"));
+        assert!(
+            table
+                .add(&other)
+                .unwrap_err()
+                .to_string()
+                .contains("other settings")
+        );
         let builtin = Variant::own(VariantSpec {
             name: "lto".into(),
             ..VariantSpec::default()
         });
-        assert!(table.add(&builtin).unwrap_err().contains("built-in"));
+        assert!(
+            table
+                .add(&builtin)
+                .unwrap_err()
+                .to_string()
+                .contains("built-in")
+        );
         assert!(!v.builds_plain(), "other settings compile apart");
         let again = Variant::own(VariantSpec {
             name: "release_again".into(),

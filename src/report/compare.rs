@@ -6,6 +6,7 @@
 //! first, lane by lane, and the difference is called significant or not
 //! (`engine::measure::significance`), on instruction counts where both have them.
 
+use super::error::FileError;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -28,25 +29,34 @@ pub struct Input {
 
 /// Reads `path` as a report of this pyo3-lab; the error is one line naming
 /// the file and why.
-pub fn read(path: &Path) -> Result<Input, String> {
+pub fn read(path: &Path) -> Result<Input, FileError> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read it ({e})"))?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{shown}: not a pyo3-lab report: not JSON ({e})"))?;
+    let path_buf = || path.to_owned();
+    let bytes = std::fs::read(path).map_err(|source| FileError::Unreadable {
+        path: path_buf(),
+        source,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|source| FileError::NotJson {
+            path: path_buf(),
+            source,
+        })?;
     let tool = value["tool"].as_str().unwrap_or_default().to_owned();
     if !tool.starts_with("pyo3-lab ") {
-        return Err(format!(
-            "{shown}: not a pyo3-lab report (no \"tool\": \"pyo3-lab ...\"; write one with --check --json)"
-        ));
+        return Err(FileError::NoTool { path: path_buf() });
     }
     let ours = format!("pyo3-lab {}", env!("CARGO_PKG_VERSION"));
     if tool != ours {
-        return Err(format!(
-            "{shown}: made by {tool}, this is {ours}: compare reports of one version (run both with it)"
-        ));
+        return Err(FileError::OtherVersion {
+            path: path_buf(),
+            tool,
+            ours,
+        });
     }
-    let report: Report = serde_json::from_value(value)
-        .map_err(|e| format!("{shown}: not a pyo3-lab report ({e})"))?;
+    let report: Report = serde_json::from_value(value).map_err(|source| FileError::NotAReport {
+        path: path_buf(),
+        source,
+    })?;
     let name = path
         .file_name()
         .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
@@ -555,16 +565,24 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         };
-        let err = read(&write("x.json", "{ not json")).unwrap_err();
+        let err = read(&write("x.json", "{ not json"))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("x.json: not a pyo3-lab report: not JSON"),
             "{err}"
         );
-        let err = read(&write("h.json", r#"{"results": []}"#)).unwrap_err();
+        let err = read(&write("h.json", r#"{"results": []}"#))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("h.json: not a pyo3-lab report"), "{err}");
-        let err = read(&write("old.json", r#"{"tool": "pyo3-lab 0.0.1"}"#)).unwrap_err();
+        let err = read(&write("old.json", r#"{"tool": "pyo3-lab 0.0.1"}"#))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("made by pyo3-lab 0.0.1"), "{err}");
-        let err = read(&dir.path().join("missing.json")).unwrap_err();
+        let err = read(&dir.path().join("missing.json"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing.json: cannot read it"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 //! hyperfine's export manager): the text on stdout, coloured only for a
 //! person, and the JSON, Markdown, CSV and SVG files asked for.
 
+use super::error::FileError;
 use std::path::{Path, PathBuf};
 
 use super::Report;
@@ -19,7 +20,7 @@ impl Outputs {
     /// Checks that every file asked for can be written, before anything
     /// runs: a sweep of minutes must not end in "cannot write". A file that
     /// was not there is not left behind.
-    pub fn check_writable(&self) -> Result<(), String> {
+    pub fn check_writable(&self) -> Result<(), FileError> {
         let asked = [
             ("--json", &self.json),
             ("--markdown", &self.markdown),
@@ -33,7 +34,11 @@ impl Outputs {
                 .append(true)
                 .create(true)
                 .open(path)
-                .map_err(|e| format!("{flag} {}: cannot write there ({e})", path.display()))?;
+                .map_err(|source| FileError::Unwritable {
+                    flag,
+                    path: path.clone(),
+                    source,
+                })?;
             if !existed {
                 let _ = std::fs::remove_file(path);
             }
@@ -111,13 +116,13 @@ mod tests {
             json: Some(dir.join("r.json")),
             ..Outputs::default()
         };
-        assert_eq!(fine.check_writable(), Ok(()));
+        assert!(fine.check_writable().is_ok());
         assert!(!dir.join("r.json").exists(), "the probe leaves nothing");
         let bad = Outputs {
             plot: Some(dir.join("no/such/folder/p.svg")),
             ..Outputs::default()
         };
-        let err = bad.check_writable().unwrap_err();
+        let err = bad.check_writable().unwrap_err().to_string();
         assert!(
             err.starts_with("--plot ") && err.contains("cannot write there"),
             "{err}"

@@ -1,6 +1,7 @@
 //! Flame graphs, one SVG per lane, drawn by inferno from the folded stacks
 //! of the lane's callgrind profile.
 
+use super::error::FileError;
 use std::path::{Path, PathBuf};
 
 use inferno::flamegraph::{self, Options};
@@ -8,14 +9,18 @@ use inferno::flamegraph::{self, Options};
 use crate::engine::types::LaneRecord;
 
 /// Checks that `dir` can take the SVGs, before anything runs.
-pub fn check_dir(dir: &Path) -> Result<(), String> {
+pub fn check_dir(dir: &Path) -> Result<(), FileError> {
     std::fs::create_dir_all(dir)
         .and_then(|()| {
             let probe = dir.join(".pyo3-lab-write-test");
             std::fs::write(&probe, b"")?;
             std::fs::remove_file(probe)
         })
-        .map_err(|e| format!("--flamegraph {}: cannot write there ({e})", dir.display()))
+        .map_err(|source| FileError::Unwritable {
+            flag: "--flamegraph",
+            path: dir.to_owned(),
+            source,
+        })
 }
 
 /// A file name part made of a lane name: `parallel (release)` → `parallel-release`.
@@ -73,7 +78,9 @@ mod tests {
 
     #[test]
     fn an_unwritable_directory_is_named() {
-        let err = check_dir(Path::new("/proc/version/flames")).unwrap_err();
+        let err = check_dir(Path::new("/proc/version/flames"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/proc/version/flames"), "{err}");
     }
 }

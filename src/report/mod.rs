@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod compare;
 pub mod csv;
+pub mod error;
 pub mod export;
 pub mod flame;
 pub mod markdown;

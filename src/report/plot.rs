@@ -2,6 +2,7 @@
 //! size, one line per lane, log axes, labelled, with a legend; a panel per
 //! swept experiment.
 
+use super::error::FileError;
 use plotters::prelude::*;
 
 use super::Report;
@@ -36,15 +37,16 @@ fn curves(report: &Report, experiment: &str) -> Vec<(String, Vec<(f64, f64)>)> {
     out
 }
 
-pub fn render(report: &Report) -> Result<String, String> {
+pub fn render(report: &Report) -> Result<String, FileError> {
     if report.sweeps.is_empty() {
-        return Err("no sweep to draw: use --plot with --sweep".into());
+        return Err(FileError::NoSweep);
     }
     let mut svg = String::new();
     {
         let height = 420 * report.sweeps.len() as u32;
         let root = SVGBackend::with_string(&mut svg, (900, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)
+            .map_err(|e| FileError::Draw(e.to_string()))?;
         let panels = root.split_evenly((report.sweeps.len(), 1));
         for (sweep, panel) in report.sweeps.iter().zip(panels) {
             let data = curves(report, &sweep.experiment);
@@ -70,7 +72,7 @@ pub fn render(report: &Report) -> Result<String, String> {
                         .with_key_points(sweep.sizes.iter().map(|&n| n as f64).collect()),
                     (y0 * 0.5..y1 * 2.0).log_scale(),
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| FileError::Draw(e.to_string()))?;
             chart
                 .configure_mesh()
                 .x_desc("N")
@@ -78,19 +80,19 @@ pub fn render(report: &Report) -> Result<String, String> {
                 .y_desc("seconds per call (median)")
                 .y_label_formatter(&|v| crate::units::seconds(*v))
                 .draw()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| FileError::Draw(e.to_string()))?;
             for (i, (lane, points)) in data.iter().enumerate() {
                 let colour = COLOURS[i % COLOURS.len()];
                 chart
                     .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| FileError::Draw(e.to_string()))?
                     .label(lane.clone())
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
                     });
                 chart
                     .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| FileError::Draw(e.to_string()))?;
             }
             chart
                 .configure_series_labels()
@@ -98,9 +100,9 @@ pub fn render(report: &Report) -> Result<String, String> {
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .draw()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| FileError::Draw(e.to_string()))?;
         }
-        root.present().map_err(|e| e.to_string())?;
+        root.present().map_err(|e| FileError::Draw(e.to_string()))?;
     }
     Ok(svg)
 }

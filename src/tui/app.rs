@@ -9,6 +9,7 @@ use crate::engine::build::bootstrap::Toolchain;
 use crate::engine::error::LabError;
 use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;
+use crate::engine::experiment::SizeError;
 use crate::engine::measure::sweep;
 use crate::engine::measure::verify::{DEFAULT_INPUTS, VerifyConfig};
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
@@ -182,7 +183,7 @@ impl App {
     }
 
     /// Sets the first experiment's knob (from `--n`), within its bounds.
-    pub fn set_size(&mut self, n: Option<u64>) -> Result<(), String> {
+    pub fn set_size(&mut self, n: Option<u64>) -> Result<(), SizeError> {
         let (Some(n), Some(view)) = (n, self.experiments.first_mut()) else {
             return Ok(());
         };

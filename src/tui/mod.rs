@@ -28,6 +28,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use crate::engine::Lab;
 use crate::engine::event::{Event, Sink};
+use crate::engine::experiment::LoadError;
 use app::{App, AppEvent, Effect, Job};
 use runner::Runner;
 use theme::Theme;
@@ -36,7 +37,7 @@ const FRAME: Duration = Duration::from_millis(33);
 
 /// Starts the lab in the terminal. `make_lab` gets the sink to report through,
 /// and returns the lab with the experiments that failed to load.
-pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>), n: Option<u64>) -> ExitCode {
+pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<LoadError>), n: Option<u64>) -> ExitCode {
     let (tx, rx) = mpsc::unbounded_channel();
     let log = Arc::new(Mutex::new(None::<File>));
     let sink_log = Arc::clone(&log);
@@ -52,7 +53,8 @@ pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<String>), n: Option<u64>) ->
         return ExitCode::from(2);
     }
     if !load_errors.is_empty() {
-        app.message = Some((app::Level::Error, load_errors.join("; ")));
+        let said: Vec<String> = load_errors.iter().map(ToString::to_string).collect();
+        app.message = Some((app::Level::Error, said.join("; ")));
     }
     let log_path = lab.home.log_file();
     *log.lock().unwrap() = OpenOptions::new()
@@ -135,7 +137,7 @@ fn apply(
                 }
                 Err(e) => {
                     app.watch = None;
-                    app.message = Some((app::Level::Error, e));
+                    app.message = Some((app::Level::Error, e.to_string()));
                 }
             },
             Effect::Quit => return true,

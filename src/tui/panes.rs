@@ -112,10 +112,18 @@ pub struct RacePane {
     pub set_aside: Vec<(Lane, LaneState)>,
 }
 
+/// A lane's instruction count as its row shows it: why one failed is the
+/// problem list's to say.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Count {
+    PerCall(f64),
+    Failed,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extras {
     pub memory: Option<u64>,
-    pub instructions: Option<Result<f64, String>>,
+    pub instructions: Option<Count>,
     /// Where the instructions go, and what that means (the "why" pane).
     pub breakdown: Option<Breakdown>,
     pub diagnosis: Option<String>,
@@ -237,7 +245,10 @@ impl RacePane {
                     extras.breakdown = i.breakdown.clone();
                     extras.diagnosis = i.diagnosis.clone();
                 }
-                extras.instructions = Some(result.map(|i| i.per_call));
+                extras.instructions = Some(match result {
+                    Ok(i) => Count::PerCall(i.per_call),
+                    Err(_) => Count::Failed,
+                });
             }
             // The engine decides the lanes once the builds are known.
             Event::RaceStarted { lanes, size } => self.started(lanes, size),

@@ -44,8 +44,8 @@ impl Runner {
     }
 
     /// Starts watching an experiment's files; changes come back as events.
-    pub fn watch(&self, key: &str) -> Result<Watch, String> {
-        let exp = self.lab.experiment(key).map_err(|e| e.to_string())?;
+    pub fn watch(&self, key: &str) -> Result<Watch, super::watch::WatchError> {
+        let exp = self.lab.experiment(key)?;
         super::watch::start(&exp, self.tx.clone())
     }
 

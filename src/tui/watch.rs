@@ -67,9 +67,24 @@ fn relevant(path: &Path, exp: &Experiment, files: &[PathBuf]) -> bool {
             .is_some_and(|n| n.ends_with('~') || n.ends_with(".swp") || n.ends_with(".tmp"))
 }
 
+/// What could not be watched.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("cannot watch files: {0}")]
+    Start(#[source] notify_debouncer_mini::notify::Error),
+    #[error("cannot watch {}: {source}", path.display())]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: notify_debouncer_mini::notify::Error,
+    },
+    #[error(transparent)]
+    Lab(#[from] crate::engine::error::LabError),
+}
+
 /// Starts watching `exp`; each settled batch of relevant changes becomes one
 /// `AppEvent::FilesChanged`. The error says what could not be watched.
-pub fn start(exp: &Experiment, tx: UnboundedSender<AppEvent>) -> Result<Watch, String> {
+pub fn start(exp: &Experiment, tx: UnboundedSender<AppEvent>) -> Result<Watch, WatchError> {
     let files = exp.python_files();
     let (key, for_filter, filter_files) = (exp.key.clone(), exp.clone(), files.clone());
     // Reading a file is an event too (a build opens every source): only a
@@ -96,16 +111,22 @@ pub fn start(exp: &Experiment, tx: UnboundedSender<AppEvent>) -> Result<Watch, S
             let _ = tx.send(AppEvent::FilesChanged(key.clone(), changed));
         }
     })
-    .map_err(|e| format!("cannot watch files: {e}"))?;
+    .map_err(WatchError::Start)?;
     let watcher = debouncer.watcher();
     watcher
         .watch(&exp.dir, RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch {}: {e}", exp.dir.display()))?;
+        .map_err(|source| WatchError::Folder {
+            path: exp.dir.clone(),
+            source,
+        })?;
     for file in files.iter().filter(|f| !f.starts_with(&exp.dir)) {
         let dir = file.parent().unwrap_or(file);
         watcher
             .watch(dir, RecursiveMode::NonRecursive)
-            .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+            .map_err(|source| WatchError::Folder {
+                path: dir.to_owned(),
+                source,
+            })?;
     }
     Ok(Watch {
         _debouncer: debouncer,

@@ -2,6 +2,7 @@
 //! error names the file and the key), the files it names, and discovery of
 //! every experiment under the lab's folders.
 
+use super::error::LoadError;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use super::schema::{
 use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Scenario, Split};
 use crate::engine::types::{BUILTIN_LANES, Language, Variant};
-use crate::engine::variant::Variants;
+use crate::engine::variant::{VariantClash, Variants};
 use crate::worker::protocol::Tolerance;
 
 /// The file that makes a maturin project an experiment.
@@ -23,7 +24,7 @@ pub const LAB_TOML: &str = "lab.toml";
 impl Experiment {
     /// Reads and checks `dir/lab.toml`, one table after another. The error
     /// names the file and the key.
-    pub fn load(dir: &Path) -> Result<Self, String> {
+    pub fn load(dir: &Path) -> Result<Self, LoadError> {
         let (shown, toml, key) = read(dir)?;
         let scenario = toml.scenario.is_some();
         let (python, setup) = python_sides(dir, &shown, scenario, toml.python)?;
@@ -32,36 +33,37 @@ impl Experiment {
         let own = own_variants(&shown, toml.variant.unwrap_or_default())?;
         let mut table = Variants::default();
         for v in &own {
-            table
-                .add(v)
-                .map_err(|e| format!("{shown}: [[variant]] name: {e}"))?;
+            table.add(v).map_err(|source| LoadError::Variant {
+                path: shown.clone(),
+                source,
+            })?;
         }
         let variants = match &toml.variants {
             None => Variant::defaults().to_vec(),
-            Some(names) => {
-                parse_variants(names, "variants", &table).map_err(|e| format!("{shown}: {e}"))?
-            }
+            Some(names) => parse_variants(names, "variants", &table)
+                .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
         };
         let (args, knob) = input(&shown, &toml.input)?;
         let requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
         let split = toml.progress.map(|p| p.split);
         if scenario && split.is_some() {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{shown}: [progress] split does not go with [scenario]: a scenario's progress is its phases"
-            ));
+            )));
         }
         let scenario = toml
             .scenario
             .map(|s| scenario_of(dir, &shown, s, &python[0]))
             .transpose()?;
         if split == Some(Split::Fibonacci) && (knob.is_none() || args.len() != 1) {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{shown}: [progress] split = \"fibonacci\" needs one whole-number argument as the size knob"
-            ));
+            )));
         }
         Ok(Self {
             key,
-            dir: std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+            dir: std::path::absolute(dir)
+                .map_err(|e| LoadError::Invalid(format!("{}: {e}", dir.display())))?,
             name: toml.name,
             description: toml.description,
             module: toml.module,
@@ -74,7 +76,7 @@ impl Experiment {
                 .expect
                 .map(|e| {
                     serde_json::to_value(e.result)
-                        .map_err(|e| format!("{shown}: [expect] result: {e}"))
+                        .map_err(|e| LoadError::Invalid(format!("{shown}: [expect] result: {e}")))
                 })
                 .transpose()?,
             split,
@@ -86,7 +88,7 @@ impl Experiment {
                 .threads
                 .map(|t| check_counts(&t.counts, "[threads] counts"))
                 .transpose()
-                .map_err(|e| format!("{shown}: {e}"))?,
+                .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
             tolerance: tolerance_of(&shown, toml.check)?,
             requires,
             scenario,
@@ -96,29 +98,34 @@ impl Experiment {
 
 /// The file read and parsed, and the experiment's key (its folder's name);
 /// the folder must be a maturin project and `module` a module name.
-fn read(dir: &Path) -> Result<(String, LabToml, String), String> {
+fn read(dir: &Path) -> Result<(String, LabToml, String), LoadError> {
     let path = dir.join(LAB_TOML);
     let shown = path.display().to_string();
-    let text = fs::read_to_string(&path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
-    let toml: LabToml = toml::from_str(&text)
-        .map_err(|e| format!("{shown}: {}", e.to_string().trim_end().replace('\n', " ")))?;
+    let text = fs::read_to_string(&path).map_err(|source| LoadError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let toml: LabToml = toml::from_str(&text).map_err(|source| LoadError::Toml {
+        path: shown.clone(),
+        source,
+    })?;
     let key = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("{shown}: the experiment folder has no name"))?;
+        .ok_or_else(|| LoadError::Invalid(format!("{shown}: the experiment folder has no name")))?;
     for file in ["Cargo.toml", "pyproject.toml"] {
         if !dir.join(file).is_file() {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{}: no {file}: an experiment is a maturin project (maturin init -b pyo3) plus a lab.toml",
                 dir.display()
-            ));
+            )));
         }
     }
     if !is_dotted_identifier(&toml.module) {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: module = {:?} is not a Python module name (a.b.c)",
             toml.module
-        ));
+        )));
     }
     Ok((shown, toml, key))
 }
@@ -130,7 +137,7 @@ fn python_sides(
     shown: &str,
     scenario: bool,
     tables_of: toml::Value,
-) -> Result<(Vec<Implementation>, Option<String>), String> {
+) -> Result<(Vec<Implementation>, Option<String>), LoadError> {
     let mut python = Vec::new();
     let mut setup = None;
     for (i, (name, side)) in tables::<PythonSide>(shown, "python", tables_of)?
@@ -141,14 +148,14 @@ fn python_sides(
             (Some(file), None) => python_file(dir, shown, &name, file)?,
             (None, Some(module)) if is_dotted_identifier(module) => (module.clone(), None),
             (None, Some(module)) => {
-                return Err(format!(
+                return Err(LoadError::Invalid(format!(
                     "{shown}: {name} module = {module:?} is not a Python module name (a.b.c)"
-                ));
+                )));
             }
             _ => {
-                return Err(format!(
+                return Err(LoadError::Invalid(format!(
                     "{shown}: {name}: give either file (a .py file) or module (a module of the project's package)"
-                ));
+                )));
             }
         };
         if i == 0 {
@@ -174,7 +181,7 @@ fn rust_sides(
     scenario: bool,
     module: &str,
     tables_of: toml::Value,
-) -> Result<Vec<Implementation>, String> {
+) -> Result<Vec<Implementation>, LoadError> {
     tables::<RustSide>(shown, "rust", tables_of)?
         .into_iter()
         .map(|(name, side)| {
@@ -193,27 +200,30 @@ fn rust_sides(
 }
 
 /// `[input]`: the arguments as JSON, and the size knob when one is named.
-fn input(shown: &str, input: &Input) -> Result<(Vec<Value>, Option<Knob>), String> {
+fn input(shown: &str, input: &Input) -> Result<(Vec<Value>, Option<Knob>), LoadError> {
     let args: Vec<Value> = input
         .args
         .iter()
-        .map(|v| serde_json::to_value(v).map_err(|e| format!("{shown}: [input] args: {e}")))
+        .map(|v| {
+            serde_json::to_value(v)
+                .map_err(|e| LoadError::Invalid(format!("{shown}: [input] args: {e}")))
+        })
         .collect::<Result<_, _>>()?;
     let Some(index) = input.size else {
         return Ok((args, None));
     };
     let default = args.get(index).and_then(Value::as_u64).ok_or_else(|| {
-        format!(
+        LoadError::Invalid(format!(
             "{shown}: [input] size = {index}: args[{index}] must exist and be a whole number \
              (args has {} item(s))",
             args.len()
-        )
+        ))
     })?;
     let (min, max) = (input.min.unwrap_or(0), input.max.unwrap_or(u64::MAX));
     if !(min <= default && default <= max) {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: [input] args[{index}] = {default} is outside min..=max ({min}..={max})"
-        ));
+        )));
     }
     let knob = Knob {
         index,
@@ -225,18 +235,18 @@ fn input(shown: &str, input: &Input) -> Result<(Vec<Value>, Option<Knob>), Strin
 }
 
 /// `[verify] inputs`: the name of the function that makes inputs.
-fn verify_inputs(shown: &str, verify: Option<VerifyInputs>) -> Result<Option<String>, String> {
+fn verify_inputs(shown: &str, verify: Option<VerifyInputs>) -> Result<Option<String>, LoadError> {
     match verify {
-        Some(v) if !is_identifier(&v.inputs) => Err(format!(
+        Some(v) if !is_identifier(&v.inputs) => Err(LoadError::Invalid(format!(
             "{shown}: [verify] inputs = {:?} is not a Python identifier",
             v.inputs
-        )),
+        ))),
         v => Ok(v.map(|v| v.inputs)),
     }
 }
 
 /// `[check]`: how closely results must agree (exact unless it says).
-fn tolerance_of(shown: &str, check: Option<Check>) -> Result<Tolerance, String> {
+fn tolerance_of(shown: &str, check: Option<Check>) -> Result<Tolerance, LoadError> {
     Ok(match check {
         None => Tolerance::default(),
         Some(c) => Tolerance {
@@ -256,20 +266,22 @@ fn callable(
     scenario: bool,
     function: Option<String>,
     class: Option<String>,
-) -> Result<Callable, String> {
+) -> Result<Callable, LoadError> {
     match (function, class) {
         (Some(f), None) => Ok(Callable::Function(f)),
         (None, Some(c)) if scenario => Ok(Callable::Class(c)),
-        (None, Some(_)) => Err(format!(
+        (None, Some(_)) => Err(LoadError::Invalid(format!(
             "{shown}: {name} class needs a [scenario] (file, function): the workload that drives the class"
-        )),
-        (Some(_), Some(_)) => Err(format!(
+        ))),
+        (Some(_), Some(_)) => Err(LoadError::Invalid(format!(
             "{shown}: {name}: give either function or class, not both"
-        )),
-        (None, None) if scenario => Err(format!(
+        ))),
+        (None, None) if scenario => Err(LoadError::Invalid(format!(
             "{shown}: {name}: give class (or a function that makes the object)"
-        )),
-        (None, None) => Err(format!("{shown}: {name}: missing field `function`")),
+        ))),
+        (None, None) => Err(LoadError::Invalid(format!(
+            "{shown}: {name}: missing field `function`"
+        ))),
     }
 }
 
@@ -285,20 +297,20 @@ fn scenario_of(
     shown: &str,
     table: ScenarioTable,
     reference: &Implementation,
-) -> Result<Scenario, String> {
+) -> Result<Scenario, LoadError> {
     if !is_identifier(&table.function) {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: [scenario] function = {:?} is not a Python identifier",
             table.function
-        ));
+        )));
     }
     let (module, folder) = match (&table.file, &reference.dir) {
         (Some(file), _) => python_file(dir, shown, "[scenario]", file)?,
         (None, Some(folder)) => (reference.module.clone(), Some(folder.clone())),
         (None, None) => {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{shown}: [scenario] file: the reference is a module, not a file: name the .py file the scenario is in"
-            ));
+            )));
         }
     };
     Ok(Scenario {
@@ -314,23 +326,25 @@ fn python_file(
     shown: &str,
     name: &str,
     file: &Path,
-) -> Result<(String, Option<PathBuf>), String> {
+) -> Result<(String, Option<PathBuf>), LoadError> {
     let python_file = dir.join(file);
     if !python_file.is_file() {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: {name} file = {file:?}: no such file in {}",
             dir.display()
-        ));
+        )));
     }
     if python_file.extension().is_none_or(|e| e != "py") {
-        return Err(format!("{shown}: {name} file = {file:?}: not a .py file"));
+        return Err(LoadError::Invalid(format!(
+            "{shown}: {name} file = {file:?}: not a .py file"
+        )));
     }
     let module = python_file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let folder = std::path::absolute(python_file.parent().unwrap_or(dir))
-        .map_err(|e| format!("{shown}: {e}"))?;
+        .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?;
     Ok((module, Some(folder)))
 }
 
@@ -342,24 +356,26 @@ fn implementation(
     (callable, setup): (Callable, Option<String>),
     label: Option<String>,
     dir: Option<PathBuf>,
-) -> Result<Implementation, String> {
+) -> Result<Implementation, LoadError> {
     let (what, function) = match callable {
         Callable::Function(f) => ("function", f),
         Callable::Class(c) => ("class", c),
     };
     if !is_identifier(&function) {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: {name} {what} = {function:?} is not a Python identifier"
-        ));
+        )));
     }
     if let Some(setup) = setup.as_ref().filter(|s| !is_identifier(s)) {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: {name} setup = {setup:?} is not a Python identifier (a function of the reference's module)"
-        ));
+        )));
     }
     let label = label.unwrap_or_else(|| function.clone());
     if label.trim().is_empty() {
-        return Err(format!("{shown}: {name} label is empty"));
+        return Err(LoadError::Invalid(format!(
+            "{shown}: {name} label is empty"
+        )));
     }
     Ok(Implementation {
         label,
@@ -383,22 +399,22 @@ fn check_labels(
     shown: &str,
     python: &[Implementation],
     rust: &[Implementation],
-) -> Result<(), String> {
+) -> Result<(), LoadError> {
     let single = python.len() == 1 && rust.len() == 1;
     let all: Vec<&Implementation> = python.iter().chain(rust).collect();
     for (i, imp) in all.iter().enumerate() {
         let same_side = |o: &&&Implementation| o.language == imp.language && o.label == imp.label;
         if let Some(other) = all[..i].iter().find(same_side) {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{shown}: {} and {} are both labelled {:?}: give one a label = \"...\"",
                 other.key, imp.key, imp.label
-            ));
+            )));
         }
         if !single && BUILTIN_LANES.contains(&imp.label.as_str()) {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{shown}: {} label {:?} is a built-in lane name: choose another",
                 imp.key, imp.label
-            ));
+            )));
         }
     }
     Ok(())
@@ -407,7 +423,7 @@ fn check_labels(
 /// `requires` of lab.toml, then the `[project] dependencies` of the crate's
 /// pyproject.toml, each checked as a PEP 508 string before anything is
 /// installed; the error names the file and the entry.
-fn requirements(dir: &Path, shown: &str, requires: Vec<String>) -> Result<Vec<String>, String> {
+fn requirements(dir: &Path, shown: &str, requires: Vec<String>) -> Result<Vec<String>, LoadError> {
     let pyproject = dir.join("pyproject.toml");
     let theirs: Vec<String> = fs::read_to_string(&pyproject)
         .ok()
@@ -434,9 +450,10 @@ fn requirements(dir: &Path, shown: &str, requires: Vec<String>) -> Result<Vec<St
         }));
     for (key, requirement) in labelled {
         let checked = requirement_of(&requirement).map_err(|why| {
-            format!(
-                "{key} = {requirement:?} is not a requirement (PEP 508, e.g. \"numpy>=2\"): {why}"
-            )
+            LoadError::Invalid(format!(
+                "{key} = {requirement:?} is not a requirement (PEP 508, e.g. \"numpy>=2\"): {}",
+                why.message
+            ))
         })?;
         if !out.contains(&checked) {
             out.push(checked);
@@ -446,13 +463,13 @@ fn requirements(dir: &Path, shown: &str, requires: Vec<String>) -> Result<Vec<St
 }
 
 /// A `[check]` bound: 0 (exact) when absent, else a finite number >= 0.
-fn tolerance(shown: &str, key: &str, value: Option<f64>) -> Result<f64, String> {
+fn tolerance(shown: &str, key: &str, value: Option<f64>) -> Result<f64, LoadError> {
     match value {
         None => Ok(0.0),
         Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        Some(v) => Err(format!(
+        Some(v) => Err(LoadError::Invalid(format!(
             "{shown}: [check] {key} = {v}: give a number >= 0 (0 is exact; 1e-12 allows last-bit rounding)"
-        )),
+        ))),
     }
 }
 
@@ -484,7 +501,7 @@ fn experiment_dirs(dir: &Path, depth: u32) -> Vec<PathBuf> {
 /// Every `lab.toml` in the folders given: each folder is an experiment itself,
 /// or holds experiments one or two levels down. Good ones load; bad ones
 /// become errors that name their file, and the rest still load.
-pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
+pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<LoadError>) {
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for dir in dirs {
@@ -493,35 +510,37 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
             continue;
         }
         if fs::read_dir(dir).is_err() {
-            errors.push(format!(
+            errors.push(LoadError::Invalid(format!(
                 "{}: no such folder, or not readable",
                 dir.display()
-            ));
+            )));
             continue;
         }
         let subdirs = experiment_dirs(dir, 2);
         if subdirs.is_empty() {
-            errors.push(format!(
+            errors.push(LoadError::Invalid(format!(
                 "{}: holds no {LAB_TOML}, nor do its subfolders",
                 dir.display()
-            ));
+            )));
         }
         found.extend(subdirs.iter().map(|d| Experiment::load(d)));
     }
     let mut experiments: Vec<Experiment> = Vec::new();
     for result in found {
         match result {
-            Ok(e) if experiments.iter().any(|x| x.key == e.key) => errors.push(format!(
-                "{}: another experiment is also called {:?}: rename one of the folders",
-                e.dir.display(),
-                e.key
-            )),
+            Ok(e) if experiments.iter().any(|x| x.key == e.key) => {
+                errors.push(LoadError::Invalid(format!(
+                    "{}: another experiment is also called {:?}: rename one of the folders",
+                    e.dir.display(),
+                    e.key
+                )))
+            }
             Ok(e) => match table_of(experiments.iter().chain([&e])) {
                 Ok(_) => experiments.push(e),
-                Err(why) => errors.push(format!(
-                    "{}: [[variant]] name: {why}",
-                    e.lab_toml().display()
-                )),
+                Err(source) => errors.push(LoadError::Variant {
+                    path: e.lab_toml().display().to_string(),
+                    source,
+                }),
             },
             Err(e) => errors.push(e),
         }
@@ -533,7 +552,7 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<String>) {
 /// `[[variant]]`s, where one name is one set of settings.
 pub fn table_of<'a>(
     experiments: impl IntoIterator<Item = &'a Experiment>,
-) -> Result<Variants, String> {
+) -> Result<Variants, VariantClash> {
     let mut table = Variants::default();
     for exp in experiments {
         for v in &exp.own_variants {
@@ -547,12 +566,16 @@ pub fn table_of<'a>(
 pub const MAX_THREADS: u32 = 64;
 
 /// Checks a thread count list: 1 to 64 each.
-pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, String> {
+pub fn check_counts(counts: &[u32], key: &str) -> Result<Vec<u32>, LoadError> {
     if counts.is_empty() {
-        return Err(format!("{key} is empty: give thread counts such as 1,2,4"));
+        return Err(LoadError::Invalid(format!(
+            "{key} is empty: give thread counts such as 1,2,4"
+        )));
     }
     if let Some(bad) = counts.iter().find(|&&t| t == 0 || t > MAX_THREADS) {
-        return Err(format!("{key}: {bad} threads: give 1 to {MAX_THREADS}"));
+        return Err(LoadError::Invalid(format!(
+            "{key}: {bad} threads: give 1 to {MAX_THREADS}"
+        )));
     }
     let mut counts = counts.to_vec();
     counts.sort_unstable();
@@ -597,7 +620,9 @@ result = 9227465
     }
 
     fn error(lab_toml: &str) -> String {
-        Experiment::load(folder(lab_toml).path()).unwrap_err()
+        Experiment::load(folder(lab_toml).path())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -637,7 +662,7 @@ result = 9227465
             ["python", "rust-debug", "rust-release"],
             "today's lane names"
         );
-        let err = e.args_for(Some(94)).unwrap_err();
+        let err = e.args_for(Some(94)).unwrap_err().to_string();
         assert!(err.contains("0..=93"), "{err}");
     }
 
@@ -884,7 +909,7 @@ args = [1000]
             "[project]\ndependencies = [\"six ==\"]\n",
         )
         .unwrap();
-        let err = Experiment::load(dir.path()).unwrap_err();
+        let err = Experiment::load(dir.path()).unwrap_err().to_string();
         assert!(
             err.contains("pyproject.toml: [project] dependencies[0]"),
             "{err}"
@@ -938,6 +963,7 @@ args = [1000]
             fs::rename(folder(&fast).path(), root.path().join(name)).unwrap();
         }
         let (found, errors) = discover(&[root.path().to_path_buf()]);
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(found.len(), 1, "{errors:?}");
         assert!(
             errors[0].contains("another experiment defines a variant \"fast\""),
@@ -990,7 +1016,7 @@ args = [1000]
     fn a_folder_that_is_no_maturin_project_is_refused() {
         let dir = folder(GOOD);
         fs::remove_file(dir.path().join("pyproject.toml")).unwrap();
-        let err = Experiment::load(dir.path()).unwrap_err();
+        let err = Experiment::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("no pyproject.toml"), "{err}");
     }
 
@@ -1002,6 +1028,7 @@ args = [1000]
         fs::rename(good.path(), root.path().join("good")).unwrap();
         fs::rename(bad.path(), root.path().join("bad")).unwrap();
         let (found, errors) = discover(&[root.path().to_path_buf()]);
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(
             found.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
             ["good"]
@@ -1030,6 +1057,7 @@ args = [1000]
             ["fibonacci", "good", "ema"]
         );
         let (_, errors) = discover(&[root.path().join("absent")]);
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert!(errors[0].contains("no such folder"), "{errors:?}");
     }
 }

@@ -2,10 +2,12 @@
 //! which Python function races which Rust function, on what arguments.
 //!
 //! - `schema`: the `lab.toml` keys as serde reads them;
+//! - `error`: what can be wrong with a folder or its `lab.toml`;
 //! - `load`: reading one folder, checking every key, finding experiments;
 //! - `variants`: the builds it races, its `[[variant]]` tables;
 //! - this module: the `Experiment` model the lab races.
 
+mod error;
 pub mod load;
 mod names;
 mod schema;
@@ -20,6 +22,7 @@ use super::types::{Lane, Language, Variant};
 use crate::fibonacci;
 use crate::worker::protocol::{Call, Callee, Code, Tolerance};
 
+pub use error::{LoadError, SizeError};
 pub use load::table_of;
 pub use load::{LAB_TOML, discover};
 pub use variants::parse_variants;
@@ -234,19 +237,23 @@ impl Experiment {
 
     /// The arguments with the size knob set to `size` (the default when None).
     /// Errors name the valid range.
-    pub fn args_for(&self, size: Option<u64>) -> Result<Vec<Value>, String> {
+    pub fn args_for(&self, size: Option<u64>) -> Result<Vec<Value>, SizeError> {
         let mut args = self.args.clone();
         let (Some(size), Some(knob)) = (size, &self.knob) else {
             return match (size, &self.knob) {
-                (Some(_), None) => Err(format!("{} has no size knob to set", self.name)),
+                (Some(_), None) => Err(SizeError::NoKnob {
+                    experiment: self.name.clone(),
+                }),
                 _ => Ok(args),
             };
         };
         if !(knob.min..=knob.max).contains(&size) {
-            return Err(format!(
-                "N = {size} is outside {}..={} for {} (its [input] min and max)",
-                knob.min, knob.max, self.name
-            ));
+            return Err(SizeError::Outside {
+                size,
+                min: knob.min,
+                max: knob.max,
+                experiment: self.name.clone(),
+            });
         }
         args[knob.index] = Value::from(size);
         Ok(args)
@@ -254,11 +261,11 @@ impl Experiment {
 
     /// What the call must return, when the lab knows it: fib(N) for a
     /// Fibonacci experiment, else `[expect] result` for the default arguments.
-    pub fn expected_for(&self, args: &[Value]) -> Result<Option<String>, String> {
+    pub fn expected_for(&self, args: &[Value]) -> Result<Option<String>, SizeError> {
         if self.has_native()
             && let Some(n) = self.size_of(args)
         {
-            return fibonacci::answer(n).map(Some);
+            return Ok(Some(fibonacci::answer(n)?));
         }
         Ok((args == self.args.as_slice())
             .then(|| self.expect.as_ref().map(Value::to_string))

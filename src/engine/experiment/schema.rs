@@ -1,6 +1,7 @@
 //! The `lab.toml` file as serde reads it: its keys and their types, nothing
 //! more. `load` turns it into an `Experiment` and checks what serde cannot.
 
+use super::error::LoadError;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -145,21 +146,21 @@ pub(super) fn tables<T: serde::de::DeserializeOwned>(
     shown: &str,
     key: &str,
     value: toml::Value,
-) -> Result<Vec<(String, T)>, String> {
+) -> Result<Vec<(String, T)>, LoadError> {
     let (items, many) = match value {
         toml::Value::Array(items) => (items, true),
         table @ toml::Value::Table(_) => (vec![table], false),
         other => {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{shown}: {key} must be a table ([{key}]) or a list of them ([[{key}]]), not a {}",
                 other.type_str()
-            ));
+            )));
         }
     };
     if items.is_empty() {
-        return Err(format!(
+        return Err(LoadError::Invalid(format!(
             "{shown}: [[{key}]] is empty: name at least one function"
-        ));
+        )));
     }
     items
         .into_iter()
@@ -173,10 +174,10 @@ pub(super) fn tables<T: serde::de::DeserializeOwned>(
             T::deserialize(item)
                 .map(|t| (name.clone(), t))
                 .map_err(|e| {
-                    format!(
+                    LoadError::Invalid(format!(
                         "{shown}: {name}: {}",
                         e.to_string().trim_end().replace('\n', " ")
-                    )
+                    ))
                 })
         })
         .collect()

@@ -25,19 +25,30 @@ fn at<'a>(events: &'a [LogLine], text: &str) -> Option<(usize, &'a LogLine)> {
     events.iter().enumerate().find(|(_, e)| e.text == text)
 }
 
+/// How a scenario's log failed the order its mode must show.
+#[derive(Debug, thiserror::Error)]
+pub enum Disorder {
+    #[error("no \"{0}\" line")]
+    Missing(&'static str),
+    #[error("the threads returned {}, not {RESULT}", .0.as_deref().unwrap_or("nothing"))]
+    Result(Option<String>),
+    #[error("expected {expected}, got: {got}")]
+    Order { expected: String, got: String },
+    /// The scenario could not run at all.
+    #[error("the scenario {0}")]
+    Worker(#[from] crate::worker::WorkerError),
+}
+
 /// Checks the order a mode must show and says what it means.
-pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result<String, String> {
-    let find = |text: &str| at(events, text).ok_or_else(|| format!("no \"{text}\" line"));
+pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result<String, Disorder> {
+    let find = |text: &'static str| at(events, text).ok_or(Disorder::Missing(text));
     let py_enter = find(PY_ENTER)?;
     let py_exit = find(PY_EXIT)?;
     let rust_enter = find(RUST_ENTER)?;
     let rust_acquire = find(RUST_ACQUIRE)?;
     let rust_exit = find(RUST_EXIT)?;
     if result != Some(RESULT) {
-        return Err(format!(
-            "the threads returned {}, not {RESULT}",
-            result.unwrap_or("nothing")
-        ));
+        return Err(Disorder::Result(result.map(str::to_owned)));
     }
     // Judged against the sleeps asked for, not against the clock alone: a
     // busy machine makes every wake-up a little late, never a second late.
@@ -47,11 +58,13 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
         GilMode::Held => {
             let order = [py_enter, rust_enter, rust_acquire, rust_exit, py_exit];
             if !order.windows(2).all(|w| w[0].0 < w[1].0) {
-                return Err(format!(
-                    "expected the chapter's order ({PY_ENTER} / {RUST_ENTER} / {RUST_ACQUIRE} / \
-                     {RUST_EXIT} / {PY_EXIT}), got: {}",
-                    texts(events)
-                ));
+                return Err(Disorder::Order {
+                    expected: format!(
+                        "the chapter's order ({PY_ENTER} / {RUST_ENTER} / {RUST_ACQUIRE} / \
+                         {RUST_EXIT} / {PY_EXIT})"
+                    ),
+                    got: texts(events),
+                });
             }
             Ok(format!(
                 "\"{PY_EXIT}\" came {late:.2} s late (its {PY_SLEEP:.2} s sleep took {took:.2} s): \
@@ -60,10 +73,10 @@ pub fn verify(mode: GilMode, events: &[LogLine], result: Option<&str>) -> Result
         }
         GilMode::Released => {
             if py_exit.0 > rust_acquire.0 {
-                return Err(format!(
-                    "expected \"{PY_EXIT}\" before \"{RUST_ACQUIRE}\", got: {}",
-                    texts(events)
-                ));
+                return Err(Disorder::Order {
+                    expected: format!("\"{PY_EXIT}\" before \"{RUST_ACQUIRE}\""),
+                    got: texts(events),
+                });
             }
             // Before Rust took the GIL back is what the order shows; "on
             // time" is said only while the delay is small beside Rust's sleep.
@@ -125,7 +138,7 @@ pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner)
             let verdict = verify(mode, &events, Some(&done.result));
             (done.seconds, Some(done.result), verdict)
         }
-        Err(e) => (0.0, None, Err(format!("the scenario {e}"))),
+        Err(e) => (0.0, None, Err(Disorder::from(e))),
     };
     let timeline = timeline::segments(&marks, PY_SLEEP);
     GilRun {
@@ -138,7 +151,7 @@ pub fn run(mode: GilMode, paths: &[PathBuf], sink: &Sink, spawner: &dyn Spawner)
         seconds,
         result,
         ok: verdict.is_ok(),
-        verdict: verdict.unwrap_or_else(|e| e),
+        verdict: verdict.unwrap_or_else(|e| e.to_string()),
     }
 }
 
@@ -196,7 +209,9 @@ mod tests {
             late.contains("0.35 s late, a busy machine's delay"),
             "{late}"
         );
-        let err = verify(GilMode::Held, &events, Some(RESULT)).unwrap_err();
+        let err = verify(GilMode::Held, &events, Some(RESULT))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("expected the chapter's order"), "{err}");
     }
 
@@ -207,6 +222,7 @@ mod tests {
         assert!(
             verify(GilMode::Held, &events, Some(RESULT))
                 .unwrap_err()
+                .to_string()
                 .contains(RUST_ACQUIRE)
         );
         assert!(verify(GilMode::Held, &held(), Some("[[], []]")).is_err());

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cancel::Cancel;
-use crate::engine::error::{LabError, LabResult};
+use crate::engine::error::LabResult;
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::Experiment;
 use crate::engine::seams::{Caller, LaneSetup, Spawner};
@@ -55,9 +55,9 @@ struct Plan {
 
 impl Plan {
     fn new(exp: &Experiment, size: Option<u64>) -> LabResult<Self> {
-        let args = exp.args_for(size).map_err(LabError::Input)?;
+        let args = exp.args_for(size)?;
         let n = exp.size_of(&args);
-        let expected = exp.expected_for(&args).map_err(LabError::Input)?;
+        let expected = exp.expected_for(&args)?;
         let chunks = exp
             .has_native()
             .then(|| fibonacci::plan(n.unwrap_or_default()));

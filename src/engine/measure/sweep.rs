@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::experiment::{Experiment, Knob};
+use crate::engine::experiment::{Experiment, Knob, SizeError};
 use crate::engine::types::{LaneRecord, SweepPoint};
 
 /// Sizes no more than this far apart are stepped by one (fib's knob); wider
@@ -44,39 +44,37 @@ pub fn range(a: u64, b: u64, steps: usize, fine: bool) -> Vec<u64> {
 
 /// The sizes `--sweep` asks for (`1000,10000` or `A..B`), checked against the
 /// experiment's knob; the error names the experiment and its range.
-pub fn sizes(exp: &Experiment, spec: &str, steps: usize) -> Result<Vec<u64>, String> {
-    let knob = exp.knob.as_ref().ok_or_else(|| {
-        format!(
-            "{} has no size knob to sweep (lab.toml [input] size)",
-            exp.name
-        )
+pub fn sizes(exp: &Experiment, spec: &str, steps: usize) -> Result<Vec<u64>, SizeError> {
+    let knob = exp.knob.as_ref().ok_or_else(|| SizeError::NoKnobToSweep {
+        experiment: exp.name.clone(),
     })?;
     let number = |s: &str| {
         s.trim()
             .parse::<u64>()
-            .map_err(|_| format!("--sweep: {s:?} is not a whole number"))
+            .map_err(|_| SizeError::NotANumber(s.to_owned()))
     };
     let sizes = match spec.split_once("..") {
         // A range runs upwards: 5..2 is a slip of the hand, said, not swapped.
         Some((a, b)) if number(a)? > number(b)? => {
-            return Err(format!(
-                "--sweep {spec}: a range goes from the smaller size to the larger: \
-                 --sweep {}..{}",
-                b.trim(),
-                a.trim()
-            ));
+            return Err(SizeError::Backwards {
+                spec: spec.to_owned(),
+                low: b.trim().to_owned(),
+                high: a.trim().to_owned(),
+            });
         }
         Some((a, b)) => range(number(a)?, number(b)?, steps, is_fine(knob)),
         None => spec.split(',').map(number).collect::<Result<_, _>>()?,
     };
     if sizes.is_empty() {
-        return Err("--sweep names no size".into());
+        return Err(SizeError::NoSize);
     }
-    if let Some(bad) = sizes.iter().find(|&&n| !(knob.min..=knob.max).contains(&n)) {
-        return Err(format!(
-            "--sweep: N = {bad} is outside {}..={} for {}",
-            knob.min, knob.max, exp.name
-        ));
+    if let Some(&bad) = sizes.iter().find(|&&n| !(knob.min..=knob.max).contains(&n)) {
+        return Err(SizeError::SweepOutside {
+            size: bad,
+            min: knob.min,
+            max: knob.max,
+            experiment: exp.name.clone(),
+        });
     }
     Ok(sizes)
 }
@@ -393,7 +391,7 @@ mod tests {
     #[test]
     fn a_range_that_runs_downwards_is_refused_not_swapped() {
         let exp = crate::engine::experiment::fixtures::experiment("fib", 30, 93, true);
-        let err = sizes(&exp, "25..20", 4).unwrap_err();
+        let err = sizes(&exp, "25..20", 4).unwrap_err().to_string();
         assert!(err.contains("--sweep 20..25"), "{err}");
         assert_eq!(sizes(&exp, "20..23", 4).unwrap(), [20, 21, 22, 23]);
     }
@@ -403,13 +401,14 @@ mod tests {
         let exp = crate::engine::experiment::fixtures::experiment("fib", 35, 93, true);
         assert_eq!(sizes(&exp, "20..30", 6).unwrap(), [20, 22, 24, 26, 28, 30]);
         assert_eq!(sizes(&exp, "5,10", 6).unwrap(), [5, 10]);
-        let err = sizes(&exp, "90..100", 6).unwrap_err();
+        let err = sizes(&exp, "90..100", 6).unwrap_err().to_string();
         assert!(err.contains("0..=93") && err.contains("fib"), "{err}");
         let mut no_knob = exp.clone();
         no_knob.knob = None;
         assert!(
             sizes(&no_knob, "1..2", 2)
                 .unwrap_err()
+                .to_string()
                 .contains("no size knob")
         );
         assert_eq!(

@@ -285,7 +285,7 @@ pub fn run(
         };
         let (walls, correct) = match timed(worker.as_mut(), &request) {
             Ok(timed) => timed,
-            Err(e) if e == LabError::Cancelled => return Err(e),
+            Err(LabError::Cancelled) => return Err(LabError::Cancelled),
             Err(e) => {
                 problems.push(threads_problem(exp, setup, e.to_string()));
                 continue;
@@ -506,12 +506,14 @@ mod tests {
         assert!(
             check_counts(&[0], "--threads")
                 .unwrap_err()
+                .to_string()
                 .contains("1 to 64")
         );
         assert!(check_counts(&[65], "--threads").is_err());
         assert!(
             check_counts(&[], "[threads] counts")
                 .unwrap_err()
+                .to_string()
                 .contains("empty")
         );
     }

@@ -9,10 +9,12 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::breakdown::{self, Origin};
 use super::callgraph::CallGraph;
+use super::error::CountError;
 use crate::cancel::Cancel;
 use crate::engine::error::{LabError, LabResult};
 use crate::engine::event::{Event, Sink};
@@ -55,11 +57,11 @@ fn counted_args(
     exp: &Experiment,
     size: Option<u64>,
 ) -> LabResult<(Vec<serde_json::Value>, Option<u64>, f64)> {
-    let args = exp.args_for(size).map_err(LabError::Input)?;
+    let args = exp.args_for(size)?;
     let n = exp.size_of(&args);
     match n {
         Some(n) if exp.has_native() && n > FIB_COUNTED => {
-            let small = exp.args_for(Some(FIB_COUNTED)).map_err(LabError::Input)?;
+            let small = exp.args_for(Some(FIB_COUNTED))?;
             Ok((
                 small,
                 Some(FIB_COUNTED),
@@ -89,7 +91,7 @@ pub fn count(
     counting: &Counting,
     sink: &Sink,
     cancel: &Cancel,
-) -> LabResult<Vec<(String, Result<Instructions, String>)>> {
+) -> LabResult<Vec<(String, Result<Instructions, CountError>)>> {
     let Counting {
         size,
         calls,
@@ -199,7 +201,7 @@ fn count_lane(
     timeout: Option<Duration>,
     file: &Path,
     cancel: &Cancel,
-) -> Result<CallGraph, String> {
+) -> Result<CallGraph, CountError> {
     let _ = std::fs::remove_file(file);
     let wrapper: Vec<OsString> = vec![
         valgrind.into(),
@@ -211,17 +213,16 @@ fn count_lane(
         "--toggle-collect=pyo3_lab_phase".into(),
         format!("--callgrind-out-file={}", file.display()).into(),
     ];
-    let mut worker =
-        Worker::spawn_under(&wrapper, &setup.paths, cancel).map_err(|e| e.to_string())?;
+    let mut worker = Worker::spawn_under(&wrapper, &setup.paths, cancel)?;
     let request = setup.run(setup.call.with_args(args.to_vec()), None, calls, None);
     let limit = timeout.map(|t| t * SLOWDOWN);
-    worker
-        .call(&request, limit, |_| {})
-        .map_err(|e| e.to_string())?;
-    worker.finish(START_STOP).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("callgrind wrote no {}: {e}", file.display()))?;
-    CallGraph::parse(&text).ok_or_else(|| format!("no total in {}", file.display()))
+    worker.call(&request, limit, |_| {})?;
+    worker.finish(START_STOP)?;
+    let text = std::fs::read_to_string(file).map_err(|e| CountError::NoFile {
+        path: file.to_owned(),
+        source: Arc::new(e),
+    })?;
+    CallGraph::parse(&text).ok_or_else(|| CountError::NoTotal(file.to_owned()))
 }
 
 #[cfg(test)]

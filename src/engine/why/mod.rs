@@ -3,5 +3,8 @@
 
 pub mod breakdown;
 pub mod callgraph;
+mod error;
 pub mod instructions;
 mod sources;
+
+pub use error::CountError;

@@ -18,6 +18,7 @@ use super::{fit, pane};
 use crate::engine::measure::stats::{NOISY, Summary};
 use crate::engine::types::{Lane, PhaseTimes};
 use crate::tui::app::{App, Extras, LaneState};
+use crate::tui::panes::Count;
 use crate::tui::theme::Theme;
 use crate::units::{bytes, count, faster_or_slower, seconds};
 
@@ -537,8 +538,8 @@ fn extras_text(extras: Option<&Extras>) -> String {
         out.push_str(&format!(" · +{}", bytes(m)));
     }
     match &e.instructions {
-        Some(Ok(n)) => out.push_str(&format!(" · {} instr", count(*n))),
-        Some(Err(_)) => out.push_str(" · instr n/a"),
+        Some(Count::PerCall(n)) => out.push_str(&format!(" · {} instr", count(*n))),
+        Some(Count::Failed) => out.push_str(" · instr n/a"),
         None => {}
     }
     out
