@@ -321,14 +321,14 @@ impl Lab {
                 Ok(_) => built.push(target.variant.clone()),
                 // Said once for the experiment, not once per build.
                 Err(LabError::Packages(e)) => {
-                    if !report
-                        .problems
-                        .iter()
-                        .any(|p| p.kind == ProblemKind::Step(e.clone()))
-                    {
+                    let said = report.problems.iter().any(|p| {
+                        p.experiment.as_deref() == Some(&target.krate)
+                            && matches!(p.kind, ProblemKind::Packages(_))
+                    });
+                    if !said {
                         report.problems.push(Problem::in_experiment(
                             &target.krate,
-                            ProblemKind::Step(e.clone()),
+                            ProblemKind::Packages(e.clone()),
                         ));
                     }
                 }

@@ -286,7 +286,7 @@ fn without_its_python_packages_an_experiment_does_not_race_and_says_so_once() {
     );
     let said: Vec<&ProblemKind> = report.problems.iter().map(|p| &p.kind).collect();
     assert!(
-        matches!(said.as_slice(), [ProblemKind::Step(why)] if why.contains("numpy>=99")),
+        matches!(said.as_slice(), [ProblemKind::Packages(why)] if why.contains("numpy>=99")),
         "one problem for two builds: {said:?}"
     );
 }

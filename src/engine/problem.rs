@@ -52,6 +52,9 @@ pub enum ProblemKind {
     Scaling(String),
     /// The untimed tracemalloc run could not run.
     Trace(String),
+    /// The Python packages an experiment asks for could not be installed:
+    /// one problem for the experiment, however many of its builds needed them.
+    Packages(String),
     /// A step of the job failed as a whole (a bad experiment, a worker that
     /// would not start), said in the error's own words.
     Step(String),

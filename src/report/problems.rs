@@ -42,8 +42,8 @@ pub fn describe(p: &Problem) -> String {
         ProblemKind::Gil { mode, verdict } => format!("GIL {}: {verdict}", mode.name()),
         ProblemKind::Scaling(why) => format!("GIL scaling: {why}"),
         ProblemKind::Trace(why) => format!("tracemalloc: {why}"),
-        ProblemKind::Step(why) if exp.is_empty() => why.clone(),
-        ProblemKind::Step(why) => format!("{exp}: {why}"),
+        ProblemKind::Step(why) | ProblemKind::Packages(why) if exp.is_empty() => why.clone(),
+        ProblemKind::Step(why) | ProblemKind::Packages(why) => format!("{exp}: {why}"),
     };
     match p.size {
         Some(n) => format!("N = {n}: {line}"),
