@@ -1,5 +1,6 @@
-//! The engine's one error type. Cloneable, so events can carry it; `anyhow`
-//! stays at the edges (set-up internals, `main`).
+//! The engine's error type, and why a lane could not be counted. Both
+//! clone, so events can carry them; `anyhow` stays at the edges (set-up
+//! internals, `main`).
 
 use std::sync::Arc;
 
@@ -61,6 +62,26 @@ impl LabError {
     pub fn setup(e: &anyhow::Error) -> Self {
         LabError::Setup(format!("{e:#}"))
     }
+}
+
+/// Why a lane's instructions could not be counted. The lane's row says so
+/// and the other lanes go on; events carry it, so it clones.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CountError {
+    /// The lane crashed, hung or raised under Valgrind.
+    #[error("{0}")]
+    Worker(#[from] WorkerError),
+    #[error("callgrind wrote no {}: {source}", path.display())]
+    NoFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("no total in {}", .0.display())]
+    NoTotal(std::path::PathBuf),
+    /// The module counted in the raced one's place did not build.
+    #[error("its twin with line tables, which is counted, did not build: {0}")]
+    Twin(#[source] Box<LabError>),
 }
 
 #[cfg(test)]

@@ -58,10 +58,7 @@ pub enum Event {
     /// A lane's calls are being counted under callgrind.
     Counting(Lane),
     /// A lane's instructions per call, or why they could not be counted.
-    Counted(
-        Lane,
-        Result<Box<Instructions>, crate::engine::why::CountError>,
-    ),
+    Counted(Lane, Result<Box<Instructions>, super::error::CountError>),
     /// An experiment's lab.toml was read again and changed.
     ExperimentLoaded(Box<Experiment>),
     /// One size of a sweep is measured.

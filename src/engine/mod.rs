@@ -326,8 +326,8 @@ impl Lab {
     pub fn count_instructions(
         &self,
         ctx: &pipeline::RaceCtx,
-    ) -> LabResult<Vec<(String, Result<types::Instructions, why::CountError>)>> {
-        let sites: Vec<(Variant, Result<PathBuf, why::CountError>)> = ctx
+    ) -> LabResult<Vec<(String, Result<types::Instructions, error::CountError>)>> {
+        let sites: Vec<(Variant, Result<PathBuf, error::CountError>)> = ctx
             .built
             .iter()
             .map(|v| (v.clone(), self.counted_site(ctx, v)))
@@ -386,7 +386,7 @@ impl Lab {
         &self,
         ctx: &pipeline::RaceCtx,
         variant: &Variant,
-    ) -> Result<PathBuf, why::CountError> {
+    ) -> Result<PathBuf, error::CountError> {
         let raced = self.target(&ctx.exp, variant);
         let has_lines = self
             .existing(ctx.toolchain, &raced)
@@ -401,7 +401,7 @@ impl Lab {
         let twin = raced.counted();
         self.build(ctx.toolchain, &twin, false, ctx.cancel)
             .map(|_| self.home.site(&twin))
-            .map_err(|e| why::CountError::Twin(Box::new(e)))
+            .map_err(|e| error::CountError::Twin(Box::new(e)))
     }
 
     /// What each lane of `exp` loads, with the builds of `variants`.

@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use super::breakdown::{self, Origin};
 use super::callgraph::CallGraph;
-use super::error::CountError;
 use crate::cancel::Cancel;
-use crate::engine::error::{LabError, LabResult};
+use crate::engine::error::{CountError, LabError, LabResult};
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::Experiment;
 use crate::engine::seams::{LaneSetup, Spawner};

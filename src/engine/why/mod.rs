@@ -3,8 +3,5 @@
 
 pub mod breakdown;
 pub mod callgraph;
-mod error;
 pub mod instructions;
 mod sources;
-
-pub use error::CountError;
