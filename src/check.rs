@@ -48,6 +48,14 @@ pub fn progress_printer() -> Sink {
             eprintln!("[build] {t}: built in {:.1} s", info.seconds)
         }
         Event::BuildFinished(t, Err(e)) => eprintln!("[build] {t}: FAILED: {e}"),
+        Event::RouteLine(lane, line) => eprintln!("[route] {lane}: {line}"),
+        Event::RouteBuilt(lane, b) if b.fresh => eprintln!("[route] {lane}: up to date"),
+        Event::RouteBuilt(lane, b) => eprintln!(
+            "[route] {lane}: built by {} in {:.1} s, module {}",
+            b.tool,
+            b.seconds,
+            bytes(b.module_bytes)
+        ),
         Event::LaneFinished {
             lane,
             run,

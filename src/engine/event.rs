@@ -24,6 +24,10 @@ pub enum Event {
     Waiting(String),
     /// The build finished, was skipped as up to date (`fresh`), or failed.
     BuildFinished(Target, Result<BuildInfo, LabError>),
+    /// A line of a route lane's build (Cython, mypyc), by its lane's label.
+    RouteLine(String, String),
+    /// A route lane's module is built, or was there already (`fresh`).
+    RouteBuilt(String, crate::engine::build::route::RouteBuild),
     /// The lanes a race is about to run, in the order it shows them, and the
     /// size of the knob it runs at.
     RaceStarted {

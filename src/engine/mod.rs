@@ -29,7 +29,7 @@ use crate::cancel::Cancel;
 use build::bootstrap::Toolchain;
 use build::packages;
 use error::{LabError, LabResult};
-use event::Sink;
+use event::{Event, Sink};
 use experiment::Experiment;
 use gil::{demo as gil_demo, scaling};
 use home::clean;
@@ -140,7 +140,7 @@ impl Lab {
             if let Some(slot) = all.iter_mut().find(|e| e.key == key) {
                 *slot = new.clone();
             }
-            (self.sink)(event::Event::ExperimentLoaded(Box::new(new.clone())));
+            (self.sink)(Event::ExperimentLoaded(Box::new(new.clone())));
         }
         Ok(new)
     }
@@ -234,7 +234,7 @@ impl Lab {
         what: &str,
     ) -> std::io::Result<fd_lock::RwLockWriteGuard<'l, std::fs::File>> {
         if lock.try_write().is_err() {
-            (self.sink)(event::Event::Waiting(format!(
+            (self.sink)(Event::Waiting(format!(
                 "another pyo3-lab is working in {}: waiting for it to finish before this one \
                  can {what}",
                 self.home.root().display()
@@ -416,6 +416,48 @@ impl Lab {
         })
     }
 
+    /// Builds a route lane's module (Cython, mypyc) from its file, unless
+    /// a build of the same inputs is there; the tool's output goes to the
+    /// sink line by line.
+    pub fn build_route(
+        &self,
+        toolchain: &Toolchain,
+        exp: &Experiment,
+        imp: &experiment::Implementation,
+        cancel: &Cancel,
+    ) -> anyhow::Result<build::route::RouteBuild> {
+        let (Some(route), Some(source)) = (imp.route, &imp.source) else {
+            anyhow::bail!("{} is no route that builds", imp.label);
+        };
+        let label = imp.label.clone();
+        (self.sink)(Event::RouteLine(
+            label.clone(),
+            format!("{route}: {}", source.display()),
+        ));
+        let built = build::route::ensure(
+            &self.home,
+            toolchain,
+            (route, source),
+            &self.packages(toolchain, exp),
+            cancel,
+            &mut |line| (self.sink)(Event::RouteLine(label.clone(), line)),
+        )?;
+        (self.sink)(Event::RouteBuilt(label, built.clone()));
+        Ok(built)
+    }
+
+    /// `exp` with each route lane's folder its build's (which may not be
+    /// there: then the lane finds the `.py` and refuses it as not compiled).
+    fn routed(&self, toolchain: &Toolchain, exp: &Experiment) -> Experiment {
+        let mut exp = exp.clone();
+        for imp in &mut exp.python {
+            if let (Some(route), Some(source)) = (imp.route.filter(|r| r.builds()), &imp.source) {
+                imp.dir = Some(build::route::dir_for(&self.home, toolchain, route, source));
+            }
+        }
+        exp
+    }
+
     /// What each lane of `exp` loads, a Rust lane the build at `site(variant)`.
     fn setups_on(
         &self,
@@ -424,6 +466,7 @@ impl Lab {
         variants: &[Variant],
         site: impl Fn(Variant) -> PathBuf,
     ) -> Vec<LaneSetup> {
+        let exp = &self.routed(toolchain, exp);
         let lanes = exp.lanes(variants);
         // A package's own Python code is imported from a build, as its users
         // would import it: the optimized one when it is raced.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Lab;
 use super::build::bootstrap::Toolchain;
+use super::build::route::RouteBuild;
 use super::error::{LabError, LabResult};
 use super::event::Event;
 use super::experiment::Experiment;
@@ -14,7 +15,8 @@ use super::measure::threads::ThreadRow;
 use super::measure::verify::VerifyConfig;
 use super::problem::{Problem, ProblemKind};
 use super::types::{
-    BuildInfo, GilMode, GilRun, LaneRecord, Scaling, SweepPoint, Target, Variant, VerifyRecord,
+    BuildInfo, GilMode, GilRun, LaneRecord, Route, Scaling, SweepPoint, Target, Variant,
+    VerifyRecord,
 };
 
 use crate::cancel::Cancel;
@@ -192,6 +194,8 @@ pub struct JobReport {
     pub problems: Vec<Problem>,
     /// The lab home's size after a set-up or a build job.
     pub home_bytes: Option<u64>,
+    /// Each route lane's module (Cython, mypyc): (experiment, lane, build).
+    pub routes: Vec<(String, String, RouteBuild)>,
 }
 
 impl JobReport {
@@ -210,6 +214,7 @@ impl JobReport {
             traced: Vec::new(),
             problems: Vec::new(),
             home_bytes: None,
+            routes: Vec::new(),
         }
     }
 }
@@ -256,11 +261,13 @@ impl Lab {
             Job::Build(_) => report.home_bytes = Some(self.home_bytes()),
             Job::Race(r) => {
                 let exp = self.experiment(&r.experiment)?;
+                let exp = self.build_routes(&toolchain, exp, cancel, &mut report);
                 let ctx = RaceCtx::new(&toolchain, exp, r, &built, cancel);
                 self.race_job(&ctx, &mut report)?
             }
             Job::Sweep { race, sizes } => {
                 let exp = self.experiment(&race.experiment)?;
+                let exp = self.build_routes(&toolchain, exp, cancel, &mut report);
                 let ctx = RaceCtx::new(&toolchain, exp, race, &built, cancel);
                 self.sweep_job(&ctx, sizes, &mut report, observe)?
             }
@@ -340,6 +347,40 @@ impl Lab {
             report.builds.push((target, result));
         }
         built
+    }
+
+    /// Builds each route lane's module (Cython, mypyc) unless a build of the
+    /// same inputs is there; a lane whose build failed is left out of the
+    /// experiment it gives back, its failure a problem of its own.
+    fn build_routes(
+        &self,
+        toolchain: &Toolchain,
+        mut exp: Experiment,
+        cancel: &Cancel,
+        report: &mut JobReport,
+    ) -> Experiment {
+        let mut failed = Vec::new();
+        for imp in exp
+            .python
+            .iter()
+            .filter(|p| p.route.is_some_and(Route::builds))
+        {
+            match self.build_route(toolchain, &exp, imp, cancel) {
+                Ok(build) => report
+                    .routes
+                    .push((exp.key.clone(), imp.label.clone(), build)),
+                Err(e) => {
+                    report.problems.push(Problem::in_lane(
+                        &exp.key,
+                        &imp.label,
+                        ProblemKind::LaneFailed(format!("its module did not build: {e:#}")),
+                    ));
+                    failed.push(imp.label.clone());
+                }
+            }
+        }
+        exp.python.retain(|p| !failed.contains(&p.label));
+        exp
     }
 
     /// Races the lanes whose builds are there; a failed build's lanes are left

@@ -150,6 +150,51 @@ impl BuildInfo {
 
 // ---- races -----------------------------------------------------------------
 
+/// Another route to speed than a Rust port, for a `[[python]]` table: its
+/// code compiled (Cython, mypyc) or JIT-compiled (Numba) as it stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// The `.py` file (pure mode) or a `.pyx` with C types, by `cythonize -i`.
+    Cython,
+    /// The annotated `.py` file, by mypyc.
+    Mypyc,
+    /// `numba.njit` applied to the function (unless it is already jitted).
+    Numba,
+}
+
+impl Route {
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Cython => "cython",
+            Route::Mypyc => "mypyc",
+            Route::Numba => "numba",
+        }
+    }
+
+    /// The tool it needs, pinned as maturin is: installed with the
+    /// experiment's own packages when an experiment first names the route.
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Route::Cython => "cython==3.3.1",
+            Route::Mypyc => "mypy==2.4.1",
+            Route::Numba => "numba==0.68.1",
+        }
+    }
+
+    /// Whether the route makes an extension module before the race (so the
+    /// lane must load compiled code, never the `.py` beside it).
+    pub fn builds(self) -> bool {
+        matches!(self, Route::Cython | Route::Mypyc)
+    }
+}
+
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a lane runs: the reference's language, a compiled extension, or the
 /// algorithm built into pyo3-lab itself (no Python at all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -171,6 +216,9 @@ pub struct Lane {
     pub variant: Option<Variant>,
     /// The first Python implementation: every other lane is checked against it.
     pub reference: bool,
+    /// A Python implementation's route to speed other than CPython.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
 }
 
 /// The built-in lane names, kept when an experiment has one function a side,
@@ -191,6 +239,15 @@ impl Lane {
             language: Language::Python,
             variant: None,
             reference,
+            route: None,
+        }
+    }
+
+    /// A Python implementation taken by `route`: named by its label.
+    pub fn routed(label: &str, route: Route) -> Self {
+        Self {
+            route: Some(route),
+            ..Self::python(label, false, false)
         }
     }
 
@@ -210,6 +267,7 @@ impl Lane {
             language: Language::Rust,
             variant: Some(variant),
             reference: false,
+            route: None,
         }
     }
 
@@ -220,6 +278,7 @@ impl Lane {
             language: Language::Native,
             variant: None,
             reference: false,
+            route: None,
         }
     }
 }

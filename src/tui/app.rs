@@ -776,6 +776,10 @@ impl App {
     fn on_engine(&mut self, event: Event) -> Option<Effect> {
         match event {
             Event::Status(s) => self.setup_status = s,
+            Event::RouteLine(lane, line) => self.setup_status = format!("{lane}: {line}"),
+            Event::RouteBuilt(lane, b) => {
+                self.setup_status = format!("{lane}: {} module ready", b.route)
+            }
             Event::ExperimentLoaded(exp) => {
                 let exp = *exp;
                 if let Some(view) = self.experiments.iter_mut().find(|v| v.exp.key == exp.key) {

@@ -9,4 +9,5 @@ pub mod packages;
 mod pgo;
 mod pip;
 mod provenance;
+pub mod route;
 mod stream;

@@ -14,7 +14,7 @@ use super::schema::{
 };
 use super::variants::{own_variants, parse_variants};
 use super::{Experiment, Implementation, Knob, Scenario, Split};
-use crate::engine::types::{BUILTIN_LANES, Language, Variant};
+use crate::engine::types::{BUILTIN_LANES, Language, Route, Variant};
 use crate::engine::variant::{VariantClash, Variants};
 use crate::worker::protocol::Tolerance;
 
@@ -44,7 +44,14 @@ impl Experiment {
                 .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
         };
         let (args, knob) = input(&shown, &toml.input)?;
-        let requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
+        let mut requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
+        // Each route's tool, pinned, installed with the experiment's packages.
+        for route in python.iter().filter_map(|p| p.route) {
+            let pin = route.requirement().to_owned();
+            if !requires.contains(&pin) {
+                requires.push(pin);
+            }
+        }
         let split = toml.progress.map(|p| p.split);
         if scenario && split.is_some() {
             return Err(LoadError::Invalid(format!(
@@ -144,8 +151,26 @@ fn python_sides(
         .into_iter()
         .enumerate()
     {
+        let route = side.route;
+        if let (0, Some(route)) = (i, route) {
+            return Err(LoadError::Invalid(format!(
+                "{shown}: {name} route = \"{route}\": the first [[python]] is the reference, run by CPython; \
+                 give the route to another [[python]] table of the same file"
+            )));
+        }
         let (module, code_dir) = match (&side.file, &side.module) {
-            (Some(file), None) => python_file(dir, shown, &name, file)?,
+            (Some(file), None) => python_file(dir, shown, &name, file, route)?,
+            (None, Some(_)) if route.is_some_and(Route::builds) => {
+                return Err(LoadError::Invalid(format!(
+                    "{shown}: {name} route = \"{}\" compiles a file: give file (the .py{}), not module",
+                    route.map_or("", Route::name),
+                    if route == Some(Route::Cython) {
+                        " or .pyx"
+                    } else {
+                        ""
+                    }
+                )));
+            }
             (None, Some(module)) if is_dotted_identifier(module) => (module.clone(), None),
             (None, Some(module)) => {
                 return Err(LoadError::Invalid(format!(
@@ -162,15 +187,24 @@ fn python_sides(
             setup = side.setup.clone();
         }
         let callable = callable(shown, &name, scenario, side.function, side.class)?;
-        python.push(implementation(
-            shown,
-            &name,
-            Language::Python,
-            module,
-            (callable, side.setup),
-            side.label,
-            code_dir,
-        )?);
+        let source = route
+            .filter(|r| r.builds())
+            .and(side.file.as_ref())
+            .map(|f| std::path::absolute(dir.join(f)).unwrap_or_else(|_| dir.join(f)));
+        let label = side.label.or_else(|| route.map(|r| r.name().to_owned()));
+        python.push(Implementation {
+            route,
+            source,
+            ..implementation(
+                shown,
+                &name,
+                Language::Python,
+                module,
+                (callable, side.setup),
+                label,
+                code_dir,
+            )?
+        });
     }
     Ok((python, setup))
 }
@@ -305,7 +339,7 @@ fn scenario_of(
         )));
     }
     let (module, folder) = match (&table.file, &reference.dir) {
-        (Some(file), _) => python_file(dir, shown, "[scenario]", file)?,
+        (Some(file), _) => python_file(dir, shown, "[scenario]", file, None)?,
         (None, Some(folder)) => (reference.module.clone(), Some(folder.clone())),
         (None, None) => {
             return Err(LoadError::Invalid(format!(
@@ -320,12 +354,13 @@ fn scenario_of(
     })
 }
 
-/// A `.py` file's module name and folder, checked.
+/// A `.py` file's module name and folder, checked (a `.pyx` for Cython).
 fn python_file(
     dir: &Path,
     shown: &str,
     name: &str,
     file: &Path,
+    route: Option<Route>,
 ) -> Result<(String, Option<PathBuf>), LoadError> {
     let python_file = dir.join(file);
     if !python_file.is_file() {
@@ -334,9 +369,15 @@ fn python_file(
             dir.display()
         )));
     }
-    if python_file.extension().is_none_or(|e| e != "py") {
+    let pyx = route == Some(Route::Cython) && python_file.extension().is_some_and(|e| e == "pyx");
+    if python_file.extension().is_none_or(|e| e != "py") && !pyx {
         return Err(LoadError::Invalid(format!(
-            "{shown}: {name} file = {file:?}: not a .py file"
+            "{shown}: {name} file = {file:?}: not a .py file{}",
+            if route == Some(Route::Cython) {
+                " (nor a .pyx)"
+            } else {
+                ""
+            }
         )));
     }
     let module = python_file
@@ -389,6 +430,8 @@ fn implementation(
         },
         dir,
         setup: setup.map(|f| (f, format!("{name} setup"))),
+        route: None,
+        source: None,
     })
 }
 

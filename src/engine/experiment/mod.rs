@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::types::{Lane, Language, Variant};
+use super::types::{Lane, Language, Route, Variant};
 use crate::fibonacci;
 use crate::worker::protocol::{Call, Callee, Code, Tolerance};
 
@@ -72,6 +72,10 @@ pub struct Implementation {
     /// Its own `setup` (a function of the reference's module) and the key
     /// naming it; None takes the reference's.
     pub setup: Option<(String, String)>,
+    /// A Python implementation's route other than CPython, and for a route
+    /// that builds, the file it builds from (`.py`, or `.pyx` for Cython).
+    pub route: Option<Route>,
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,8 +132,10 @@ impl Experiment {
     }
 
     /// One function a side: lanes keep the built-in names (`python`, `rust-release`).
+    /// One CPython function and one Rust function (routes aside): the lanes
+    /// keep the chapter's names, `python` and `rust-release`.
     pub fn single(&self) -> bool {
-        self.python.len() == 1 && self.rust.len() == 1
+        self.python.iter().filter(|p| p.route.is_none()).count() == 1 && self.rust.len() == 1
     }
 
     /// Whether pyo3-lab has this experiment's algorithm built in (`rust-native`).
@@ -193,7 +199,10 @@ impl Experiment {
             .python
             .iter()
             .enumerate()
-            .map(|(i, p)| Lane::python(&p.label, single, i == 0))
+            .map(|(i, p)| match p.route {
+                Some(route) => Lane::routed(&p.label, route),
+                None => Lane::python(&p.label, single, i == 0),
+            })
             .collect();
         for r in &self.rust {
             let mut variants = variants.to_vec();
@@ -214,7 +223,11 @@ impl Experiment {
         let mut files: Vec<PathBuf> = self
             .python
             .iter()
-            .filter_map(|p| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
+            .filter_map(|p| {
+                p.source
+                    .clone()
+                    .or_else(|| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
+            })
             .collect();
         if let Some(s) = &self.scenario {
             let file = s.dir.join(format!("{}.py", s.module));
@@ -295,6 +308,8 @@ pub mod fixtures {
             dir: (language == Language::Python).then(|| PathBuf::from("/lab/assets")),
             key: key.into(),
             setup: None,
+            route: None,
+            source: None,
         }
     }
 

@@ -107,6 +107,8 @@ pub(super) struct PythonSide {
     pub(super) class: Option<String>,
     pub(super) label: Option<String>,
     pub(super) setup: Option<String>,
+    /// Another route than CPython for this file's function.
+    pub(super) route: Option<crate::engine::types::Route>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -123,6 +123,12 @@ impl Home {
             .join(format!("{}-{}.log", Self::key(target), target.build_name()))
     }
 
+    /// Modules made by other routes than Rust (Cython, mypyc), a folder per
+    /// set of inputs.
+    pub fn routes(&self) -> PathBuf {
+        self.root.join("routes")
+    }
+
     /// The Python packages experiments ask for, a folder per requirement set.
     pub fn packages(&self) -> PathBuf {
         self.root.join("packages")

@@ -137,7 +137,8 @@ fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, St
     if setup.call.callee != Callee::Native {
         let load = Request::Load {
             call: setup.call.clone(),
-            compiled: setup.lane.language == Language::Rust,
+            compiled: setup.lane.language == Language::Rust
+                || setup.lane.route.is_some_and(|r| r.builds()),
         };
         worker
             .call(&load, None, &mut |_| {})
