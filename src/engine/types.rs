@@ -327,6 +327,9 @@ pub struct LaneRecord {
     pub memory: Vec<Option<u64>>,
     /// tracemalloc's peak over one more, untimed run (Python lanes).
     pub traced_bytes: Option<u64>,
+    /// A JIT route's first call (Numba): its compile time and one run,
+    /// made before and apart from every timed run.
+    pub first_call: Option<f64>,
     /// Instructions per call, counted under callgrind, when asked for.
     pub instructions: Option<Instructions>,
     /// A scenario's phases in order, each with its time per measured run,
@@ -397,6 +400,7 @@ impl LaneRecord {
             overhead_ns: None,
             memory: Vec::new(),
             traced_bytes: None,
+            first_call: None,
             instructions: None,
             phases: Vec::new(),
         }

@@ -676,6 +676,7 @@ mod tests {
             overhead_ns: None,
             memory: vec![None; 3],
             traced_bytes: None,
+            first_call: None,
             instructions: None,
             phases: Vec::new(),
         }

@@ -755,6 +755,7 @@ fn record(lane: Lane, seconds: f64) -> crate::engine::types::LaneRecord {
         overhead_ns: None,
         memory: vec![Some(0)],
         traced_bytes: None,
+        first_call: None,
         instructions: None,
         phases: Vec::new(),
     }

@@ -11,6 +11,10 @@ use serde_json::Value;
 pub struct Code {
     pub module: String,
     pub name: String,
+    /// Taken through `numba.njit` (unless it is jitted already): the Numba
+    /// route. Its first call compiles, and is made apart from any timing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub jit: bool,
 }
 
 impl Code {
@@ -18,7 +22,13 @@ impl Code {
         Self {
             module: module.to_owned(),
             name: name.to_owned(),
+            jit: false,
         }
+    }
+
+    /// The same callable through Numba's JIT.
+    pub fn jitted(self) -> Self {
+        Self { jit: true, ..self }
     }
 
     /// `module.name`, as a person would write it.

@@ -24,6 +24,8 @@ pub enum Prepared<'py> {
     Function {
         function: Bound<'py, PyAny>,
         args: Bound<'py, PyTuple>,
+        /// The JIT's first call, when this preparation made it.
+        first_call: Option<f64>,
     },
     Scenario {
         /// `pyo3_lab_scenario.run`, which drives the generator.
@@ -42,10 +44,15 @@ impl<'py> Prepared<'py> {
     pub fn new(py: Python<'py>, call: &Call) -> PyResult<Self> {
         Ok(match &call.callee {
             Callee::Native => Self::Native(call.native_n()),
-            Callee::Function { function } => Self::Function {
-                function: import(py, function)?,
-                args: arguments(py, call)?,
-            },
+            Callee::Function { function: code } => {
+                let (function, args) = (import(py, code)?, arguments(py, call)?);
+                let first_call = first_call(&function, &args, code)?;
+                Self::Function {
+                    function,
+                    args,
+                    first_call,
+                }
+            }
             Callee::Scenario { scenario, factory } => Self::Scenario {
                 run: SCENARIO.shared(py)?.getattr("run")?,
                 scenario: import(py, scenario)?,
@@ -58,6 +65,14 @@ impl<'py> Prepared<'py> {
 
     pub fn is_scenario(&self) -> bool {
         matches!(self, Self::Scenario { .. })
+    }
+
+    /// The JIT's first call, when preparing made it.
+    pub fn first_call(&self) -> Option<f64> {
+        match self {
+            Self::Function { first_call, .. } => *first_call,
+            _ => None,
+        }
     }
 
     /// Imports what `call` names and nothing else: the arguments are not made.
@@ -84,7 +99,7 @@ impl<'py> Prepared<'py> {
                     .into_pyobject(py)?
                     .into_any(),
             )),
-            Self::Function { function, args } => Ok(plain(match chunk {
+            Self::Function { function, args, .. } => Ok(plain(match chunk {
                 Some(c) => function.call1((c,))?,
                 None => function.call1(args)?,
             })),
@@ -117,7 +132,7 @@ impl<'py> Prepared<'py> {
                 py.import("pyo3_lab")?.getattr("fib")?,
                 PyTuple::new(py, [*n])?,
             )),
-            Self::Function { function, args } => Ok((function.clone(), args.clone())),
+            Self::Function { function, args, .. } => Ok((function.clone(), args.clone())),
             Self::Scenario {
                 scenario,
                 factory,
@@ -135,7 +150,31 @@ impl<'py> Prepared<'py> {
 
 /// `module.name`, imported.
 pub fn import<'py>(py: Python<'py>, code: &Code) -> PyResult<Bound<'py, PyAny>> {
-    py.import(code.module.as_str())?.getattr(code.name.as_str())
+    let module = py.import(code.module.as_str())?;
+    let found = module.getattr(code.name.as_str())?;
+    if !code.jit || found.hasattr("py_func")? {
+        return Ok(found);
+    }
+    // As `@njit` would: the module's name now means the jitted function, so
+    // a recursive call inside it calls the jitted one too.
+    let jitted = py.import("numba")?.call_method1("njit", (&found,))?;
+    module.setattr(code.name.as_str(), &jitted)?;
+    Ok(jitted)
+}
+
+/// A jitted function not compiled yet is called once, timed: the JIT's
+/// compile time (and one run), kept out of every timing that follows.
+fn first_call<'py>(
+    function: &Bound<'py, PyAny>,
+    args: &Bound<'py, PyTuple>,
+    code: &Code,
+) -> PyResult<Option<f64>> {
+    if !code.jit || !function.getattr("signatures")?.is_empty()? {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    function.call1(args.clone())?;
+    Ok(Some(started.elapsed().as_secs_f64()))
 }
 
 /// Python code the worker runs as a module of its own.

@@ -91,6 +91,9 @@ pub enum Reply {
     /// Progress of the current request: `done` chunks finished (one call per
     /// run), or `done` repetitions (several).
     Progress { done: usize },
+    /// A JIT-compiled function's first call, made before the request's own
+    /// calls: its compile time and one run, never in a timing.
+    FirstCall { seconds: f64 },
     /// A line printed on stdout, `t` seconds after the request started.
     Line { t: f64, text: String },
     /// A phase mark a thread left (`start`, `sleep`, `attach`, ...), on the

@@ -117,6 +117,9 @@ fn race(
     Expected { expect, tolerance }: Expected,
 ) -> PyResult<Reply> {
     let prepared = Prepared::new(py, &call)?;
+    if let Some(seconds) = prepared.first_call() {
+        channel.send(&Reply::FirstCall { seconds });
+    }
     let run = Run {
         channel,
         repeat,

@@ -168,6 +168,10 @@ impl Experiment {
             };
         };
         let code = Code::new(&imp.module, &imp.function);
+        let code = match imp.route {
+            Some(Route::Numba) => code.jitted(),
+            _ => code,
+        };
         let callee = match &self.scenario {
             None => Callee::Function { function: code },
             Some(s) => Callee::Scenario {

@@ -375,16 +375,18 @@ fn run_once(
     let repeat = entry.record.repeat;
     sink(Event::LaneStarted { lane: lane.clone() });
     let request = plan.request(&entry.setup, expect, repeat);
-    let mut memory = None;
+    let (mut memory, mut first_call) = (None, None);
     let outcome = worker.call(&request, cfg.timeout, &mut |reply| match reply {
         Reply::Progress { done } => sink(Event::LaneProgress {
             lane: lane.clone(),
             fraction: plan.fraction(*done, repeat),
         }),
         Reply::Memory { peak, .. } => memory = Some(*peak),
+        Reply::FirstCall { seconds } => first_call = Some(*seconds),
         _ => {}
     });
     entry.last_memory = memory.flatten();
+    entry.record.first_call = entry.record.first_call.or(first_call);
     Some(match outcome {
         Ok(done) => {
             if lane.reference && reference.is_none() {
