@@ -17,7 +17,7 @@ use super::event::Sink;
 use super::experiment::{Experiment, Implementation};
 use super::home::places::Home;
 use super::types::{BuildInfo, Target};
-use super::types::{Lane, Language, Variant};
+use super::types::{Lane, Language, Route, Variant};
 use crate::cancel::Cancel;
 use crate::fibonacci;
 use crate::worker::protocol::{Call, FailKind, Reply, Request, Tolerance};
@@ -144,7 +144,12 @@ impl LaneSetup {
 
     pub(crate) fn label(&self) -> String {
         match (self.lane.language, self.lane.variant.as_ref()) {
-            (Language::Python, _) => "CPython".into(),
+            (Language::Python, _) => match self.lane.route {
+                None => "CPython".into(),
+                Some(Route::Cython) => "Cython, compiled C".into(),
+                Some(Route::Mypyc) => "mypyc, compiled C".into(),
+                Some(Route::Numba) => "Numba, JIT-compiled".into(),
+            },
             (Language::Native, _) => format!(
                 "Rust in pyo3-lab, no Python, {}",
                 fibonacci::native_profile()

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod matrix;
 pub mod plot;
 pub mod problems;
+pub mod routes;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -27,9 +28,10 @@ use crate::engine::measure::sweep::{self, LaneTrend};
 use crate::engine::measure::threads::ThreadRow;
 use crate::engine::pipeline::JobReport;
 use crate::engine::types::{
-    Breakdown, BuildInfo, Category, GilRun, Hot, HotLine, LaneRecord, Language, PyHot, Scaling,
-    ScalingRow, SweepPoint, Target, Variant, VerifyRecord,
+    Breakdown, BuildInfo, Category, GilRun, Hot, HotLine, LaneRecord, Language, PyHot, Route,
+    Scaling, ScalingRow, SweepPoint, Target, Variant, VerifyRecord,
 };
+use routes::RouteRow;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -41,6 +43,9 @@ pub struct Report {
     pub warmup: usize,
     pub experiments: Vec<ExperimentRow>,
     pub builds: Vec<BuildRow>,
+    /// The modules of route lanes (Cython, mypyc), beside the Rust builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteRow>,
     pub results: Vec<LaneResult>,
     pub gil: Option<GilReport>,
     /// Each implementation from T threads at once: one row per lane and count.
@@ -77,6 +82,7 @@ impl Report {
             warmup,
             experiments: Vec::new(),
             builds: Vec::new(),
+            routes: Vec::new(),
             results: Vec::new(),
             gil: None,
             threads: Vec::new(),
@@ -125,6 +131,11 @@ impl Report {
         }
         self.builds
             .extend(job.builds.iter().map(|(t, r)| BuildRow::new(t, r)));
+        self.routes.extend(
+            job.routes
+                .iter()
+                .map(|(experiment, lane, build)| RouteRow::new(experiment, lane, build)),
+        );
         self.threads.extend(job.threads.iter().cloned());
         self.verify.extend(job.verify.iter().flatten().cloned());
         self.problems.extend(problems::describe_all(&job.problems));
@@ -141,6 +152,7 @@ impl Report {
 
     /// Settles the verdict: ok only when complete with no problem.
     pub fn finish(&mut self, complete: bool) {
+        routes::fill(self);
         self.matrix = self
             .experiments
             .iter()
@@ -306,6 +318,17 @@ pub struct LaneResult {
     pub parameters: Option<BTreeMap<String, String>>,
     /// The lane's unique label: `python`, `rust-release`, `search (release)`.
     pub lane: String,
+    /// Another route than CPython for a Python implementation (Cython,
+    /// mypyc, Numba), with its cost: its module's build time and size, or
+    /// its JIT's first call (compile time and one run, never timed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_call_seconds: Option<f64>,
     /// The implementation it runs (its lab.toml label), its language, and the
     /// build it loads (null for Python and native lanes).
     #[serde(default)]
@@ -485,6 +508,10 @@ fn lane_result(r: &LaneRecord, reference_record: Option<&LaneRecord>) -> LaneRes
         experiment: r.experiment.clone(),
         parameters: None,
         lane: r.lane.name.clone(),
+        route: r.lane.route,
+        build_seconds: None,
+        module_bytes: None,
+        first_call_seconds: r.first_call,
         implementation: r.lane.implementation.clone(),
         language: Some(r.lane.language),
         variant: r.lane.variant.clone(),

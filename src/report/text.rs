@@ -329,6 +329,10 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         );
     }
     out.push_str(&build_costs(report, experiment));
+    out.push_str(&super::routes::cost_lines(report, experiment, rows));
+    if let Some(fastest) = super::routes::fastest(rows) {
+        let _ = writeln!(out, "  {fastest}");
+    }
     out
 }
 

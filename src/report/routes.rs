@@ -1,0 +1,135 @@
+//! The other routes to speed beside a Rust port (Cython, mypyc, Numba): what
+//! each route lane cost (its module's build, or its JIT's first call), and
+//! which right lane was fastest, said against the Rust port.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::{LaneResult, Report};
+use crate::engine::build::route::RouteBuild;
+use crate::engine::types::{Language, Route};
+use crate::units::{bytes, seconds};
+
+/// A route lane's module as the report gives it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RouteRow {
+    pub experiment: String,
+    pub lane: String,
+    pub route: Route,
+    /// The tool as pinned: `cython==3.3.1`.
+    pub tool: String,
+    /// Reused from an earlier build of the same inputs.
+    pub reused: bool,
+    /// How long the tool took when it made the module.
+    pub seconds: f64,
+    pub module_bytes: u64,
+}
+
+impl RouteRow {
+    pub fn new(experiment: &str, lane: &str, build: &RouteBuild) -> Self {
+        Self {
+            experiment: experiment.to_owned(),
+            lane: lane.to_owned(),
+            route: build.route,
+            tool: build.tool.clone(),
+            reused: build.fresh,
+            seconds: build.seconds,
+            module_bytes: build.module_bytes,
+        }
+    }
+}
+
+/// Each lane row of a route that builds gets its module's cost.
+pub fn fill(report: &mut Report) {
+    for row in &mut report.results {
+        if let Some(built) = report
+            .routes
+            .iter()
+            .find(|b| b.experiment == row.experiment && b.lane == row.lane)
+        {
+            row.build_seconds = Some(built.seconds);
+            row.module_bytes = Some(built.module_bytes);
+        }
+    }
+}
+
+/// "build cost: cython-typed  cython==3.3.1 in 9.4 s, ..." for each route
+/// lane that built, and "first call: numba 412 ms (...)" for each JIT.
+pub fn cost_lines(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
+    let mut out = String::new();
+    let median = |lane: &str| {
+        rows.iter()
+            .find(|r| r.lane == lane)
+            .and_then(|r| r.median)
+            .map_or_else(|| "-".into(), seconds)
+    };
+    for b in report.routes.iter().filter(|b| b.experiment == experiment) {
+        let _ = writeln!(
+            out,
+            "  build cost: {} by {} in {}{}, module {}, then {} per run",
+            b.lane,
+            b.tool,
+            seconds(b.seconds),
+            if b.reused {
+                " (reused: same inputs)"
+            } else {
+                ""
+            },
+            bytes(b.module_bytes),
+            median(&b.lane),
+        );
+    }
+    for r in rows {
+        if let Some(first) = r.first_call_seconds {
+            let _ = writeln!(
+                out,
+                "  first call: {} {} (the JIT compiling, made before the runs and never timed with them), then {} per run",
+                r.lane,
+                seconds(first),
+                median(&r.lane),
+            );
+        }
+    }
+    out
+}
+
+/// Where a race had other routes than CPython and Rust: the fastest right
+/// lane, against the fastest Rust lane (or the fastest other route when the
+/// Rust lane won). Medians of the same interleaved race.
+pub fn fastest(rows: &[&LaneResult]) -> Option<String> {
+    if !rows.iter().any(|r| r.route.is_some()) {
+        return None;
+    }
+    let right: Vec<(&LaneResult, f64)> = rows
+        .iter()
+        .filter(|r| r.correct && r.failure.is_none() && r.language != Some(Language::Native))
+        .filter_map(|r| Some((*r, r.median?)))
+        .collect();
+    let best = |keep: &dyn Fn(&LaneResult) -> bool| {
+        right
+            .iter()
+            .filter(|(r, _)| keep(r))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .copied()
+    };
+    let (top, t) = best(&|_| true)?;
+    let rust = |r: &LaneResult| r.language == Some(Language::Rust);
+    let (other, o) = if rust(top) {
+        best(&|r| !rust(r))?
+    } else {
+        best(&rust)?
+    };
+    let whom = if rust(top) {
+        format!("{}, the fastest other route", other.lane)
+    } else {
+        other.lane.clone()
+    };
+    Some(format!(
+        "fastest right lane: {} ({}), {:.1}x faster than {whom} ({}) on this machine",
+        top.lane,
+        seconds(t),
+        o / t,
+        seconds(o)
+    ))
+}
