@@ -669,6 +669,65 @@ result = 9227465
     }
 
     #[test]
+    fn a_route_is_a_later_python_table_and_names_the_file_it_compiles() {
+        let routed = |extra: &str| {
+            GOOD.replace(
+                "[python]\nfile = \"reference.py\"\nfunction = \"pyrun\"\n",
+                &format!(
+                    "[[python]]\nfile = \"reference.py\"\nfunction = \"pyrun\"\n\n[[python]]\n{extra}\n"
+                ),
+            )
+        };
+        let dir = folder(&routed(
+            "file = \"reference.py\"\nfunction = \"pyrun\"\nroute = \"cython\"",
+        ));
+        let e = Experiment::load(dir.path()).unwrap();
+        let imp = &e.python[1];
+        assert_eq!(
+            (imp.label.as_str(), imp.route),
+            ("cython", Some(Route::Cython))
+        );
+        assert!(imp.source.as_ref().unwrap().ends_with("reference.py"));
+        assert!(
+            e.requires.contains(&"cython==3.3.1".to_owned()),
+            "{:?}",
+            e.requires
+        );
+        assert!(e.single(), "the chapter's lane names stay beside routes");
+        let lanes = e.lanes(&e.variants);
+        assert!(
+            lanes
+                .iter()
+                .any(|l| l.name == "cython" && l.route == Some(Route::Cython))
+        );
+
+        let err = error(&GOOD.replace(
+            "function = \"pyrun\"\n",
+            "function = \"pyrun\"\nroute = \"numba\"\n",
+        ));
+        assert!(
+            err.contains("the first [[python]] is the reference"),
+            "{err}"
+        );
+        let err = error(&routed(
+            "module = \"reference\"\nfunction = \"pyrun\"\nroute = \"mypyc\"",
+        ));
+        assert!(err.contains("compiles a file: give file"), "{err}");
+        let err = error(&routed(
+            "file = \"reference.py\"\nfunction = \"pyrun\"\nroute = \"pypy\"",
+        ));
+        assert!(err.contains("pypy") && err.contains("cython"), "{err}");
+        let dir = folder(&routed("file = \"fast.pyx\"\nfunction = \"pyrun\""));
+        fs::write(
+            dir.path().join("fast.pyx"),
+            "cpdef long pyrun(long n): return n\n",
+        )
+        .unwrap();
+        let err = Experiment::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a .py file"), "{err}");
+    }
+
+    #[test]
     fn the_documented_format_loads() {
         let dir = folder(GOOD);
         let e = Experiment::load(dir.path()).unwrap();

@@ -1,0 +1,116 @@
+//! Other routes to speed beside the Rust port: Cython (the `.py` as it
+//! stands, and a `.pyx` with C types), mypyc and Numba race as lanes of
+//! their own, built like a Rust build (by content, into the home) and
+//! checked like any lane.
+
+mod common;
+
+use serde_json::Value;
+
+fn row<'a>(report: &'a Value, lane: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lane"] == lane)
+        .unwrap_or_else(|| panic!("no lane {lane}: {}", report["results"]))
+}
+
+fn reused(report: &Value, lane: &str) -> bool {
+    report["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["lane"] == lane)
+        .unwrap_or_else(|| panic!("no route build of {lane}: {}", report["routes"]))["reused"]
+        .as_bool()
+        .unwrap()
+}
+
+#[test]
+fn every_route_races_right_and_says_what_it_cost() {
+    let run = common::check_once_right(&["--lab", "lab/routes", "--n", "20"]);
+    let report = &run.report;
+    for (lane, route, ran_as) in [
+        ("cython-pure", "cython", "[Cython, compiled C]"),
+        ("cython-typed", "cython", "[Cython, compiled C]"),
+        ("mypyc", "mypyc", "[mypyc, compiled C]"),
+        ("numba", "numba", "[Numba, JIT-compiled]"),
+    ] {
+        let r = row(report, lane);
+        assert_eq!(r["route"], route, "{r}");
+        assert_eq!(r["result"], "6765", "{r}");
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(lane) && l.ends_with(ran_as)),
+            "{lane} runs as {ran_as}:\n{}",
+            run.stdout
+        );
+    }
+    // A module built from the file, not the `.py` beside it: its size and
+    // build time are the route's cost.
+    for lane in ["cython-pure", "cython-typed", "mypyc"] {
+        let r = row(report, lane);
+        assert!(r["module_bytes"].as_u64().unwrap() > 10_000, "{r}");
+        assert!(r["build_seconds"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // The JIT's compile is its first call, kept out of the runs.
+    let numba = row(report, "numba");
+    assert!(
+        numba["first_call_seconds"].as_f64().unwrap() > 0.0,
+        "{numba}"
+    );
+    assert!(
+        row(report, "python")["route"].is_null() && row(report, "rust-release")["route"].is_null()
+    );
+    assert!(
+        run.stdout.contains("fastest right lane: "),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_route_module_is_reused_by_content_rebuilt_when_its_file_changes_and_a_failed_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("routes_copy");
+    common::copy_dir(&common::project().join("lab/routes"), &copy);
+    let lab = copy.to_str().unwrap();
+    let once = || common::check_once(&["--lab", lab, "--n", "15"]);
+    let first = once();
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    let again = once();
+    assert!(reused(&again.report, "cython-typed") && reused(&again.report, "mypyc"));
+
+    // A comment is a change of content: that module alone is made again.
+    let pyx = copy.join("fib_typed.pyx");
+    let text = std::fs::read_to_string(&pyx).unwrap();
+    std::fs::write(&pyx, format!("{text}\n# edited\n")).unwrap();
+    let edited = once();
+    assert!(
+        !reused(&edited.report, "cython-typed"),
+        "{}",
+        edited.report["routes"]
+    );
+    assert!(reused(&edited.report, "cython-pure") && reused(&edited.report, "mypyc"));
+
+    // A file Cython refuses: that lane is named with Cython's error and left
+    // out; the other routes still race.
+    std::fs::write(&pyx, "cpdef long fib(long n:\n    return n\n").unwrap();
+    let broken = once();
+    assert_eq!(broken.code, Some(1), "{}", broken.stdout);
+    let problems = broken.report["problems"].to_string();
+    assert!(
+        problems.contains("cython-typed") && problems.contains("did not build"),
+        "{problems}"
+    );
+    assert!(
+        !broken.report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["lane"] == "cython-typed")
+    );
+    assert_eq!(row(&broken.report, "mypyc")["correct"], true);
+}
