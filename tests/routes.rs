@@ -29,7 +29,7 @@ fn reused(report: &Value, lane: &str) -> bool {
 
 #[test]
 fn every_route_races_right_and_says_what_it_cost() {
-    let run = common::check_once_right(&["--lab", "lab/routes", "--n", "20"]);
+    let run = common::check_once_right(&["--lab", "lab/routes/fib", "--n", "20"]);
     let report = &run.report;
     for (lane, route, ran_as) in [
         ("cython-pure", "cython", "[Cython, compiled C]"),
@@ -75,7 +75,7 @@ fn every_route_races_right_and_says_what_it_cost() {
 fn a_route_module_is_reused_by_content_rebuilt_when_its_file_changes_and_a_failed_one_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("routes_copy");
-    common::copy_dir(&common::project().join("lab/routes"), &copy);
+    common::copy_dir(&common::project().join("lab/routes/fib"), &copy);
     let lab = copy.to_str().unwrap();
     let once = || common::check_once(&["--lab", lab, "--n", "15"]);
     let first = once();
@@ -84,9 +84,14 @@ fn a_route_module_is_reused_by_content_rebuilt_when_its_file_changes_and_a_faile
     assert!(reused(&again.report, "cython-typed") && reused(&again.report, "mypyc"));
 
     // A comment is a change of content: that module alone is made again.
+    // (A comment of this run's own: the test home keeps every build made.)
     let pyx = copy.join("fib_typed.pyx");
     let text = std::fs::read_to_string(&pyx).unwrap();
-    std::fs::write(&pyx, format!("{text}\n# edited\n")).unwrap();
+    std::fs::write(
+        &pyx,
+        format!("{text}\n# edited in {}\n", dir.path().display()),
+    )
+    .unwrap();
     let edited = once();
     assert!(
         !reused(&edited.report, "cython-typed"),
@@ -113,4 +118,47 @@ fn a_route_module_is_reused_by_content_rebuilt_when_its_file_changes_and_a_faile
             .any(|r| r["lane"] == "cython-typed")
     );
     assert_eq!(row(&broken.report, "mypyc")["correct"], true);
+}
+
+#[test]
+fn typed_routes_overflow_where_python_mypyc_and_the_rust_port_stay_right_and_verify_finds_it() {
+    let lab = ["--lab", "lab/routes/overflow"];
+    // Just under 2**63: every lane right.
+    let under = common::check_once_right(&[&lab[..], &["--n", "3000000"]].concat());
+    assert_eq!(
+        row(&under.report, "cython-typed")["result"],
+        "8999995500000500000"
+    );
+    // The default, past it: the 64-bit routes wrap, the others do not.
+    let past = common::check_once(&lab);
+    assert_eq!(past.code, Some(1), "{}", past.stdout);
+    for (lane, correct) in [
+        ("cython-typed", false),
+        ("numba", false),
+        ("mypyc", true),
+        ("rust-release", true),
+    ] {
+        let r = row(&past.report, lane);
+        assert_eq!(r["correct"], correct, "{r}");
+    }
+    assert!(
+        past.stdout.contains("off by -18,446,744,073,709,551,616"),
+        "the wrap is 2**64: {}",
+        past.stdout
+    );
+    // The differential check finds an overflowing size, with its replay.
+    let verify = common::check_once(
+        &[
+            &lab[..],
+            &["--n", "3000000", "--verify", "30", "--verify-seed", "1"],
+        ]
+        .concat(),
+    );
+    assert_eq!(verify.code, Some(1), "{}", verify.stdout);
+    let problems = verify.report["problems"].to_string();
+    assert!(
+        problems.contains("cython-typed disagrees") && problems.contains("--verify-seed"),
+        "{problems}"
+    );
+    assert!(!problems.contains("mypyc disagrees") && !problems.contains("rust-release disagrees"));
 }
