@@ -94,8 +94,10 @@ pub fn classify(f: &Function, lane: &Lane, extension: Option<&str>) -> Category 
         };
     }
     if is_libpython(&f.object) {
-        return match lane.language {
-            Language::Python => Category::Interpreter,
+        // A route's compiled code (Cython, mypyc, Numba) runs no bytecode:
+        // what it spends in libpython is the C-API, as for an extension.
+        return match (lane.language, lane.route) {
+            (Language::Python, None) => Category::Interpreter,
             _ => Category::Cpython,
         };
     }
@@ -514,6 +516,28 @@ mod tests {
             "{said}"
         );
         assert_eq!(b.hot_self[0].function, "PyLong_AsLong");
+    }
+
+    /// A Cython lane's module is its own code, compiled; its calls into
+    /// libpython are the C-API's, not the interpreter's.
+    #[test]
+    fn a_route_modules_code_is_its_own_and_libpython_is_the_c_api() {
+        const MODULE: &str = "/home/routes/fib-cython-0123/fib.cpython-311-x86_64-linux-gnu.so";
+        let g = graph(vec![
+            f("__pyx_pw_3fib_1fib", MODULE, 860),
+            f("PyLong_FromLong", "/usr/lib/libpython3.11.so.1.0", 130),
+            f("pyo3_lab_counted", "/bin/pyo3-lab", 10),
+        ]);
+        let lane = Lane::routed("cython-pure", crate::engine::types::Route::Cython);
+        let origin = Origin {
+            build: Some("/home/routes/fib-cython-0123"),
+            crate_dir: None,
+            scenario: false,
+        };
+        let b = Breakdown::of(&g, &lane, origin, 1, 1.0);
+        assert!((b.share(Category::Crate) - 0.86).abs() < 1e-9, "{b:?}");
+        assert!((b.share(Category::Cpython) - 0.13).abs() < 1e-9, "{b:?}");
+        assert_eq!(b.share(Category::Interpreter), 0.0);
     }
 
     /// A scenario's many small method calls: libpython runs the scenario's

@@ -111,8 +111,11 @@ pub fn count(
         let file = out_dir.join(format!("{}-{i}.callgrind", exp.key));
         let result =
             count_lane(&valgrind, setup, &args, calls, timeout, &file, cancel).map(|graph| {
-                // A Rust lane's build is the first folder on its path.
-                let build = (setup.lane.language == Language::Rust)
+                // A Rust lane's build, or a route's module (Cython, mypyc),
+                // is the first folder on its path.
+                let compiled = setup.lane.language == Language::Rust
+                    || setup.lane.route.is_some_and(|r| r.builds());
+                let build = compiled
                     .then(|| {
                         setup
                             .paths

@@ -44,7 +44,10 @@ pub fn category(path: &str, crate_dir: Option<&Path>) -> Option<Category> {
             Category::Crate
         });
     }
-    if path.ends_with(".h") || path.ends_with(".c") {
+    // CPython's inline functions, from its headers. A `.c` file inside an
+    // extension is its own: the C that Cython or mypyc generated from the
+    // lane's Python, or a C dependency the crate builds.
+    if path.ends_with(".h") {
         return Some(Category::Cpython);
     }
     Some(Category::Crate)
