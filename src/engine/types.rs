@@ -629,10 +629,13 @@ pub enum Category {
     Allocator,
     /// Everything else: libc, the loader, the lab's own call harness.
     Other,
+    /// Machine code a JIT wrote at run time (Numba's): no object file holds
+    /// it, so it has no name but its address.
+    Jit,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Crate,
         Category::Pyo3,
         Category::RustStd,
@@ -640,7 +643,22 @@ impl Category {
         Category::Interpreter,
         Category::Allocator,
         Category::Other,
+        Category::Jit,
     ];
+
+    /// The columns a table of these breakdowns shows: every category, but
+    /// `jit` only where some lane spent in it.
+    pub fn columns<'a>(
+        breakdowns: impl IntoIterator<Item = &'a BTreeMap<Category, f64>>,
+    ) -> Vec<Category> {
+        let jit = breakdowns
+            .into_iter()
+            .any(|b| b.get(&Category::Jit).is_some_and(|&v| v > 0.0));
+        Self::ALL
+            .into_iter()
+            .filter(|&c| c != Category::Jit || jit)
+            .collect()
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -651,6 +669,7 @@ impl Category {
             Category::Interpreter => "interpreter",
             Category::Allocator => "allocator",
             Category::Other => "other",
+            Category::Jit => "jit",
         }
     }
 }

@@ -181,16 +181,17 @@ fn breakdown_table(report: &Report, experiment: &str) -> String {
     }
     let mut out =
         String::from("\nWhere the instructions go (per call, each function's own):\n\n| lane |");
-    for c in Category::ALL {
+    let columns = Category::columns(rows.iter().filter_map(|r| r.breakdown.as_ref()));
+    for &c in &columns {
         let _ = write!(out, " {} |", c.name());
     }
     out.push_str("\n|---|");
-    out.push_str(&"---:|".repeat(Category::ALL.len()));
+    out.push_str(&"---:|".repeat(columns.len()));
     out.push('\n');
     for r in &rows {
         let b = r.breakdown.as_ref().expect("filtered");
         let _ = write!(out, "| `{}` |", r.lane);
-        for c in Category::ALL {
+        for &c in &columns {
             let _ = write!(out, " {:.0}% |", share_of(b, c) * 100.0);
         }
         out.push('\n');

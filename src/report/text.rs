@@ -727,14 +727,15 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
     let mut out = String::from(
         "  where the instructions go, per call (each function's own, by who spent it):\n",
     );
+    let columns = Category::columns(with.iter().map(|(_, b)| *b));
     let _ = write!(out, "    {:<width$}", "lane");
-    for c in Category::ALL {
+    for &c in &columns {
         let _ = write!(out, " {:>11}", c.name());
     }
     out.push('\n');
     for (r, b) in &with {
         let _ = write!(out, "    {:<width$}", r.lane);
-        for c in Category::ALL {
+        for &c in &columns {
             let _ = write!(out, " {:>11}", format!("{:.0}%", share_of(b, c) * 100.0));
         }
         out.push('\n');

@@ -101,6 +101,13 @@ pub fn classify(f: &Function, lane: &Lane, extension: Option<&str>) -> Category 
             _ => Category::Cpython,
         };
     }
+    // Numba's machine code lives in no object file: callgrind names it by
+    // its address alone.
+    if lane.route == Some(crate::engine::types::Route::Numba)
+        && (f.object.is_empty() || f.object == "???" || f.name.starts_with("0x"))
+    {
+        return Category::Jit;
+    }
     // The lab's own binary: the native lane's algorithm is its crate; for
     // every other lane it is the harness that makes the call.
     if lane.language == Language::Native && f.name.starts_with("pyo3_lab::fibonacci") {
@@ -538,6 +545,21 @@ mod tests {
         assert!((b.share(Category::Crate) - 0.86).abs() < 1e-9, "{b:?}");
         assert!((b.share(Category::Cpython) - 0.13).abs() < 1e-9, "{b:?}");
         assert_eq!(b.share(Category::Interpreter), 0.0);
+        // Numba's machine code has no object file: a category of its own,
+        // and a column only in tables where some lane has it.
+        let g = graph(vec![
+            f("0x00000000056bf000", "???", 950),
+            f("Dispatcher_call", "/packages/numba/_dispatcher.so", 40),
+            f("pyo3_lab_counted", "/bin/pyo3-lab", 10),
+        ]);
+        let numba = Lane::routed("numba", crate::engine::types::Route::Numba);
+        let jitted = Breakdown::of(&g, &numba, Origin::default(), 1, 1.0);
+        assert!(
+            (jitted.share(Category::Jit) - 0.95).abs() < 1e-9,
+            "{jitted:?}"
+        );
+        assert!(!Category::columns([&b.categories]).contains(&Category::Jit));
+        assert!(Category::columns([&b.categories, &jitted.categories]).contains(&Category::Jit));
     }
 
     /// A scenario's many small method calls: libpython runs the scenario's

@@ -24,6 +24,7 @@ fn look(c: Category, theme: &Theme) -> (Style, char) {
         Category::Interpreter => (Color::Cyan, '░'),
         Category::Allocator => (Color::Red, '▚'),
         Category::Other => (Color::DarkGray, '·'),
+        Category::Jit => (Color::LightGreen, '▙'),
     };
     (theme.fg(color), glyph)
 }
@@ -52,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let mut lines = bars(&lanes, inner.width as usize, theme);
     let mut legend = Vec::new();
-    for c in Category::ALL {
+    for c in Category::columns(lanes.iter().map(|(_, b, _)| &b.categories)) {
         let (style, glyph) = look(c, theme);
         legend.push(Span::styled(format!("{glyph}{glyph} "), style));
         legend.push(Span::raw(format!("{}  ", c.name())));
