@@ -173,8 +173,12 @@ pub enum Command {
         numpy: bool,
         /// A class instead: a Python class and its #[pyclass] port, raced
         /// through a scenario phase by phase (construct, methods, attribute).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "routes")]
         class: bool,
+        /// Every route to speed beside the Rust port: the Python function
+        /// compiled by Cython and by mypyc, and jitted by Numba.
+        #[arg(long, conflicts_with = "numpy")]
+        routes: bool,
     },
     /// Write a lab.toml for an existing maturin project: its #[pyfunction]s
     /// and #[pyclass]es read from its sources, a Python function of the same

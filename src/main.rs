@@ -82,7 +82,8 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
             dir,
             numpy,
             class,
-        } => new_command(name, dir, *numpy, *class),
+            routes,
+        } => new_command(name, dir, (*numpy, *class, *routes)),
         Command::Compare {
             reports,
             markdown,
@@ -133,10 +134,15 @@ fn init_command(dir: &std::path::Path) -> ExitCode {
 }
 
 /// `pyo3-lab new`: the experiment scaffolded, and how to race it.
-fn new_command(name: &str, dir: &std::path::Path, numpy: bool, class: bool) -> ExitCode {
-    let kind = match (numpy, class) {
-        (true, _) => scaffold::Kind::Numpy,
-        (_, true) => scaffold::Kind::Class,
+fn new_command(
+    name: &str,
+    dir: &std::path::Path,
+    (numpy, class, routes): (bool, bool, bool),
+) -> ExitCode {
+    let kind = match (numpy, class, routes) {
+        (true, _, _) => scaffold::Kind::Numpy,
+        (_, true, _) => scaffold::Kind::Class,
+        (_, _, true) => scaffold::Kind::Routes,
         _ => scaffold::Kind::Function,
     };
     match scaffold::new_experiment(name, dir, kind) {

@@ -1,6 +1,7 @@
-//! `pyo3-lab new NAME [--numpy | --class]`: a new experiment folder that
-//! builds and races as it stands. The files are `assets/template/` (or
-//! `template_numpy/`, `template_class/`), built into the binary so `new`
+//! `pyo3-lab new NAME [--numpy | --class | --routes]`: a new experiment
+//! folder that builds and races as it stands. The files are
+//! `assets/template/` (or `template_numpy/`, `template_class/`; `--routes`
+//! takes the first with `lab_routes.toml`), built into the binary so `new`
 //! works anywhere.
 
 use std::fs;
@@ -50,12 +51,17 @@ const NUMPY: Template = template!("template_numpy");
 /// A class: a Python class and its #[pyclass] port, raced through a scenario.
 const CLASS: Template = template!("template_class");
 
+/// The function template's lab.toml with every route beside the Rust port.
+const ROUTES_LAB_TOML: &str = include_str!("../assets/template/lab_routes.toml");
+
 /// Which experiment `new` makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Function,
     Numpy,
     Class,
+    /// The function, and the routes beside the Rust port: Cython, mypyc, Numba.
+    Routes,
 }
 
 impl Kind {
@@ -64,6 +70,10 @@ impl Kind {
             Kind::Function => TEMPLATE,
             Kind::Numpy => NUMPY,
             Kind::Class => CLASS,
+            Kind::Routes => TEMPLATE.map(|(file, text)| match file {
+                "lab.toml" => (file, ROUTES_LAB_TOML),
+                _ => (file, text),
+            }),
         }
     }
 }
@@ -151,6 +161,28 @@ mod tests {
         assert_eq!(exp.rust[0].function, "Histogram");
         let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("mod bins {") && lib.contains("#[pyclass]"));
+    }
+
+    #[test]
+    fn the_routes_scaffold_races_every_route_beside_the_port() {
+        use crate::engine::types::Route;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = new_experiment("primes", parent.path(), Kind::Routes).unwrap();
+        let exp = Experiment::load(&dir).unwrap();
+        let routes: Vec<Option<Route>> = exp.python.iter().map(|p| p.route).collect();
+        assert_eq!(
+            routes,
+            [
+                None,
+                Some(Route::Cython),
+                Some(Route::Mypyc),
+                Some(Route::Numba)
+            ]
+        );
+        for route in [Route::Cython, Route::Mypyc, Route::Numba] {
+            assert!(exp.requires.contains(&route.requirement().to_owned()));
+        }
+        assert_eq!(exp.rust[0].function, "count_primes");
     }
 
     #[test]

@@ -125,6 +125,16 @@ pub fn fastest(rows: &[&LaneResult]) -> Option<String> {
     } else {
         other.lane.clone()
     };
+    // Closer than a run's own spread on this machine: no winner to name.
+    if o / t < TIE {
+        return Some(format!(
+            "no clear fastest lane: {} ({}) and {whom} ({}) are within {:.0}% of each other on this machine",
+            top.lane,
+            seconds(t),
+            seconds(o),
+            (TIE - 1.0) * 100.0
+        ));
+    }
     Some(format!(
         "fastest right lane: {} ({}), {:.1}x faster than {whom} ({}) on this machine",
         top.lane,
@@ -132,4 +142,48 @@ pub fn fastest(rows: &[&LaneResult]) -> Option<String> {
         o / t,
         seconds(o)
     ))
+}
+
+/// Medians closer than this ratio are a tie: two runs of one call differ by
+/// 13% (CV) on this machine, and the race's median of a few runs by less.
+const TIE: f64 = 1.05;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::types::{Lane, LaneRecord, Variant};
+
+    fn record(lane: Lane, seconds: f64) -> LaneRecord {
+        LaneRecord {
+            times: vec![seconds; 3],
+            correct: true,
+            ..LaneRecord::new("fib", lane, "fib(30)".into())
+        }
+    }
+
+    fn said(times: [f64; 3]) -> Option<String> {
+        let rows = super::super::lane_results(&[
+            record(Lane::python("fib", false, true), times[0]),
+            record(Lane::routed("cython-typed", Route::Cython), times[1]),
+            record(Lane::rust("fib", Variant::release(), true), times[2]),
+        ]);
+        fastest(&rows.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_fastest_right_lane_is_named_against_the_rust_port_or_a_tie_is_said() {
+        assert_eq!(
+            said([0.12, 0.0015, 0.0026]).unwrap(),
+            "fastest right lane: cython-typed (1.50 ms), 1.7x faster than rust-release (2.60 ms) on this machine"
+        );
+        assert_eq!(
+            said([0.12, 0.0030, 0.0026]).unwrap(),
+            "fastest right lane: rust-release (2.60 ms), 1.2x faster than cython-typed, the fastest other route (3.00 ms) on this machine"
+        );
+        assert!(
+            said([0.12, 0.00262, 0.0026])
+                .unwrap()
+                .starts_with("no clear fastest lane")
+        );
+    }
 }
