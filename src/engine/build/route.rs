@@ -87,7 +87,40 @@ pub fn ensure(
     }
     let aside = dir.with_extension(format!("part-{}", std::process::id()));
     let _ = fs::remove_dir_all(&aside);
-    fs::create_dir_all(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
+    let made = make_in(
+        &aside,
+        toolchain,
+        (route, source),
+        packages,
+        cancel,
+        on_line,
+    );
+    let record = match made {
+        Ok(record) => record,
+        // A failed or cancelled build leaves nothing behind.
+        Err(e) => {
+            let _ = fs::remove_dir_all(&aside);
+            return Err(e);
+        }
+    };
+    // Another lab may have finished the same build meanwhile: theirs stays.
+    if fs::rename(&aside, &dir).is_err() {
+        let _ = fs::remove_dir_all(&aside);
+        return existing(&dir).ok_or_else(|| anyhow!("cannot move the build to {}", dir.display()));
+    }
+    Ok(record)
+}
+
+/// Compiles a copy of `source` in `aside` and records what it made there.
+fn make_in(
+    aside: &Path,
+    toolchain: &Toolchain,
+    (route, source): (Route, &Path),
+    packages: &[PathBuf],
+    cancel: &Cancel,
+    on_line: &mut dyn FnMut(String),
+) -> Result<RouteBuild> {
+    fs::create_dir_all(aside).with_context(|| format!("cannot create {}", aside.display()))?;
     let name = source
         .file_name()
         .ok_or_else(|| anyhow!("{} names no file", source.display()))?;
@@ -96,7 +129,7 @@ pub fn ensure(
     let started = Instant::now();
     let (ok, lines) = stream::lines(
         command(toolchain, route, name.as_ref(), packages),
-        &aside,
+        aside,
         cancel,
         on_line,
     )
@@ -112,7 +145,7 @@ pub fn ensure(
         );
     }
     let stem = source.file_stem().unwrap_or_default().to_string_lossy();
-    let module_file = module_in(&aside, &stem)
+    let module_file = module_in(aside, &stem)
         .ok_or_else(|| anyhow!("{route} made no module {stem}.*.so in {}", aside.display()))?;
     let record = RouteBuild {
         route,
@@ -124,11 +157,6 @@ pub fn ensure(
         fresh: false,
     };
     fs::write(aside.join(RECORD), serde_json::to_string_pretty(&record)?)?;
-    // Another lab may have finished the same build meanwhile: theirs stays.
-    if fs::rename(&aside, &dir).is_err() {
-        let _ = fs::remove_dir_all(&aside);
-        return existing(&dir).ok_or_else(|| anyhow!("cannot move the build to {}", dir.display()));
-    }
     Ok(record)
 }
 
