@@ -434,14 +434,16 @@ impl Lab {
             label.clone(),
             format!("{route}: {}", source.display()),
         ));
-        let built = build::route::ensure(
-            &self.home,
+        let packages = self.packages(toolchain, exp);
+        let job = build::route::Job {
+            route,
+            source,
             toolchain,
-            (route, source),
-            &self.packages(toolchain, exp),
-            cancel,
-            &mut |line| (self.sink)(Event::RouteLine(label.clone(), line)),
-        )?;
+            packages: &packages,
+        };
+        let built = build::route::ensure(&self.home, &job, cancel, &mut |line| {
+            (self.sink)(Event::RouteLine(label.clone(), line))
+        })?;
         (self.sink)(Event::RouteBuilt(label, built.clone()));
         Ok(built)
     }

@@ -70,32 +70,30 @@ pub fn existing(dir: &Path) -> Option<RouteBuild> {
         })
 }
 
-/// Builds `source` by `route` unless a complete build of the same inputs
-/// is there. `packages` holds the tool (installed with the experiment's
-/// packages); each line of its output goes to `on_line`.
+/// What a route build is made with: the tool's route, the file, the
+/// Python, and the experiment's packages (where the tool is installed).
+pub struct Job<'a> {
+    pub route: Route,
+    pub source: &'a Path,
+    pub toolchain: &'a Toolchain,
+    pub packages: &'a [PathBuf],
+}
+
+/// Builds the job's file unless a complete build of the same inputs is
+/// there; each line of the tool's output goes to `on_line`.
 pub fn ensure(
     home: &Home,
-    toolchain: &Toolchain,
-    (route, source): (Route, &Path),
-    packages: &[PathBuf],
+    job: &Job,
     cancel: &Cancel,
     on_line: &mut dyn FnMut(String),
 ) -> Result<RouteBuild> {
-    let dir = dir_for(home, toolchain, route, source);
+    let dir = dir_for(home, job.toolchain, job.route, job.source);
     if let Some(done) = existing(&dir) {
         return Ok(done);
     }
     let aside = dir.with_extension(format!("part-{}", std::process::id()));
     let _ = fs::remove_dir_all(&aside);
-    let made = make_in(
-        &aside,
-        toolchain,
-        (route, source),
-        packages,
-        cancel,
-        on_line,
-    );
-    let record = match made {
+    let record = match make_in(&aside, job, cancel, on_line) {
         Ok(record) => record,
         // A failed or cancelled build leaves nothing behind.
         Err(e) => {
@@ -111,15 +109,19 @@ pub fn ensure(
     Ok(record)
 }
 
-/// Compiles a copy of `source` in `aside` and records what it made there.
+/// Compiles a copy of the job's file in `aside` and records what it made.
 fn make_in(
     aside: &Path,
-    toolchain: &Toolchain,
-    (route, source): (Route, &Path),
-    packages: &[PathBuf],
+    job: &Job,
     cancel: &Cancel,
     on_line: &mut dyn FnMut(String),
 ) -> Result<RouteBuild> {
+    let &Job {
+        route,
+        source,
+        toolchain,
+        packages,
+    } = job;
     fs::create_dir_all(aside).with_context(|| format!("cannot create {}", aside.display()))?;
     let name = source
         .file_name()
