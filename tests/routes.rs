@@ -64,8 +64,11 @@ fn every_route_races_right_and_says_what_it_cost() {
     assert!(
         row(report, "python")["route"].is_null() && row(report, "rust-release")["route"].is_null()
     );
+    // Which lane wins is the machine's to say (at fib(20) cython-typed and
+    // rust-release can tie); that the race says it is the lab's.
     assert!(
-        run.stdout.contains("fastest right lane: "),
+        run.stdout.contains("fastest right lane: ")
+            || run.stdout.contains("no clear fastest lane: "),
         "{}",
         run.stdout
     );
