@@ -8,11 +8,7 @@ mod common;
 use serde_json::Value;
 
 fn row<'a>(report: &'a Value, lane: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["lane"] == lane)
+    common::lane_row(report, lane)
         .unwrap_or_else(|| panic!("no lane {lane}: {}", report["results"]))
 }
 

@@ -426,7 +426,7 @@ impl Lab {
         imp: &experiment::Implementation,
         cancel: &Cancel,
     ) -> anyhow::Result<build::route::RouteBuild> {
-        let (Some(route), Some(source)) = (imp.route, &imp.source) else {
+        let Some((route, source)) = imp.built_route() else {
             anyhow::bail!("{} is no route that builds", imp.label);
         };
         let label = imp.label.clone();
@@ -453,7 +453,7 @@ impl Lab {
     fn routed(&self, toolchain: &Toolchain, exp: &Experiment) -> Experiment {
         let mut exp = exp.clone();
         for imp in &mut exp.python {
-            if let (Some(route), Some(source)) = (imp.route.filter(|r| r.builds()), &imp.source) {
+            if let Some((route, source)) = imp.built_route() {
                 imp.dir = Some(build::route::dir_for(&self.home, toolchain, route, source));
             }
         }

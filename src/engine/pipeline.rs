@@ -15,8 +15,7 @@ use super::measure::threads::ThreadRow;
 use super::measure::verify::VerifyConfig;
 use super::problem::{Problem, ProblemKind};
 use super::types::{
-    BuildInfo, GilMode, GilRun, LaneRecord, Route, Scaling, SweepPoint, Target, Variant,
-    VerifyRecord,
+    BuildInfo, GilMode, GilRun, LaneRecord, Scaling, SweepPoint, Target, Variant, VerifyRecord,
 };
 
 use crate::cancel::Cancel;
@@ -360,11 +359,7 @@ impl Lab {
         report: &mut JobReport,
     ) -> Experiment {
         let mut failed = Vec::new();
-        for imp in exp
-            .python
-            .iter()
-            .filter(|p| p.route.is_some_and(Route::builds))
-        {
+        for imp in exp.python.iter().filter(|p| p.built_route().is_some()) {
             match self.build_route(toolchain, &exp, imp, cancel) {
                 Ok(build) => report
                     .routes

@@ -243,6 +243,12 @@ impl Lane {
         }
     }
 
+    /// Whether the lane must load compiled code: a Rust build's, or a module
+    /// a route built (Cython, mypyc), never a `.py` found in its place.
+    pub fn is_compiled(&self) -> bool {
+        self.language == Language::Rust || self.route.is_some_and(Route::builds)
+    }
+
     /// A Python implementation taken by `route`: named by its label.
     pub fn routed(label: &str, route: Route) -> Self {
         Self {

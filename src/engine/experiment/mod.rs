@@ -78,6 +78,16 @@ pub struct Implementation {
     pub source: Option<PathBuf>,
 }
 
+impl Implementation {
+    /// The route that builds a module for it (Cython, mypyc) and the file
+    /// it builds from; None for CPython, Rust and Numba.
+    pub fn built_route(&self) -> Option<(Route, &std::path::Path)> {
+        self.route
+            .filter(|r| r.builds())
+            .zip(self.source.as_deref())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Experiment {
     /// The folder's name: the key of its builds, unique in a lab.

@@ -137,8 +137,7 @@ fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, St
     if setup.call.callee != Callee::Native {
         let load = Request::Load {
             call: setup.call.clone(),
-            compiled: setup.lane.language == Language::Rust
-                || setup.lane.route.is_some_and(|r| r.builds()),
+            compiled: setup.lane.is_compiled(),
         };
         worker
             .call(&load, None, &mut |_| {})

@@ -113,9 +113,9 @@ pub fn count(
             count_lane(&valgrind, setup, &args, calls, timeout, &file, cancel).map(|graph| {
                 // A Rust lane's build, or a route's module (Cython, mypyc),
                 // is the first folder on its path.
-                let compiled = setup.lane.language == Language::Rust
-                    || setup.lane.route.is_some_and(|r| r.builds());
-                let build = compiled
+                let build = setup
+                    .lane
+                    .is_compiled()
                     .then(|| {
                         setup
                             .paths
