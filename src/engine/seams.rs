@@ -20,7 +20,7 @@ use super::types::{BuildInfo, Target};
 use super::types::{Lane, Language, Route, Variant};
 use crate::cancel::Cancel;
 use crate::fibonacci;
-use crate::worker::protocol::{Call, FailKind, Reply, Request, Tolerance};
+use crate::worker::protocol::{Call, Expect, FailKind, Reply, Request, Tolerance};
 use crate::worker::{Finished, Worker, WorkerError};
 
 /// The seam between the race and the processes it runs: real workers in the
@@ -135,7 +135,7 @@ impl LaneSetup {
         Request::Race {
             call,
             chunks,
-            expect,
+            expect: expect.map(Expect::Json),
             tolerance: self.tolerance,
             repeat,
             trace: false,

@@ -84,9 +84,12 @@ def shown(x):
     """repr() kept short, on one line: a long array shows its first and
     last elements (flattened), its shape and dtype; a long list its first
     items and its length."""
-    text = " ".join(repr(x).split())
-    if len(text) <= SHOWN:
-        return text
+    # A long container's whole repr (a million floats is 20 MB of text)
+    # would cost more than a run: one of over SHOWN items cannot be short.
+    if not (isinstance(x, (list, tuple, dict, set)) and len(x) > SHOWN):
+        text = " ".join(repr(x).split())
+        if len(text) <= SHOWN:
+            return text
     if _is_array(x):
         import numpy
 

@@ -20,9 +20,9 @@ pub enum Request {
         call: Call,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chunks: Option<Vec<u64>>,
-        /// JSON the result must agree with (`compare.py`), if known.
+        /// What the result must agree with (`compare.py`), if known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        expect: Option<String>,
+        expect: Option<Expect>,
         /// How closely floats must agree with `expect`.
         #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
         tolerance: Tolerance,
@@ -50,7 +50,7 @@ pub enum Request {
         counts: Vec<u32>,
         batches: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        expect: Option<String>,
+        expect: Option<Expect>,
         #[serde(default, skip_serializing_if = "Tolerance::is_exact")]
         tolerance: Tolerance,
     },
@@ -62,6 +62,76 @@ pub enum Request {
     Overhead { function: Code, calls: u64 },
     /// Run `scenario(function)`, timestamping every line it prints.
     Gil { scenario: Code, function: Code },
+}
+
+/// The answer a result must agree with. A long one is sent to a worker once
+/// and kept: a million floats are 20 MB of JSON, which cost more to send,
+/// read and convert with every run than many a run itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// The answer's JSON.
+    Json(String),
+    /// The answer this worker was sent last.
+    Kept,
+}
+
+impl Expect {
+    /// The answer's JSON, where this request carries it.
+    pub fn json(&self) -> Option<&str> {
+        match self {
+            Expect::Json(json) => Some(json),
+            Expect::Kept => None,
+        }
+    }
+}
+
+impl Request {
+    /// The JSON of the answer this request checks against, if it carries one.
+    pub fn expected_json(&self) -> Option<&str> {
+        match self {
+            Request::Race { expect, .. } | Request::Threads { expect, .. } => {
+                expect.as_ref().and_then(Expect::json)
+            }
+            _ => None,
+        }
+    }
+
+    /// This request, checking against the answer its worker kept instead of
+    /// carrying it again.
+    pub fn with_kept_answer(&self) -> Request {
+        match self {
+            Request::Race {
+                call,
+                chunks,
+                expect: Some(_),
+                tolerance,
+                repeat,
+                trace,
+            } => Request::Race {
+                call: call.clone(),
+                chunks: chunks.clone(),
+                expect: Some(Expect::Kept),
+                tolerance: *tolerance,
+                repeat: *repeat,
+                trace: *trace,
+            },
+            Request::Threads {
+                call,
+                counts,
+                batches,
+                expect: Some(_),
+                tolerance,
+            } => Request::Threads {
+                call: call.clone(),
+                counts: counts.clone(),
+                batches: *batches,
+                expect: Some(Expect::Kept),
+                tolerance: *tolerance,
+            },
+            other => other.clone(),
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -251,6 +321,29 @@ mod tests {
                 trace: false,
             }
         );
+    }
+
+    #[test]
+    fn a_request_names_the_kept_answer_instead_of_carrying_it_again() {
+        let request = Request::Race {
+            call: Call::function("m", "f", vec![5.into()]),
+            chunks: None,
+            expect: Some(Expect::Json("[0.5, 0.25]".into())),
+            tolerance: Tolerance::default(),
+            repeat: 3,
+            trace: false,
+        };
+        assert_eq!(request.expected_json(), Some("[0.5, 0.25]"));
+        let kept = request.with_kept_answer();
+        assert_eq!(kept.expected_json(), None);
+        let line = encode(&kept);
+        assert!(line.contains(r#""expect":"kept""#), "{line}");
+        assert!(!line.contains("0.25"), "{line}");
+        assert_eq!(decode::<Request>(&line).unwrap(), kept);
+        let Request::Race { repeat, call, .. } = kept else {
+            panic!("still a race")
+        };
+        assert_eq!((repeat, call.args.len()), (3, 1));
     }
 
     #[test]

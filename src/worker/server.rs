@@ -6,23 +6,25 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::capture::Channel;
 use super::invoke::{Helper, Made, Prepared, failure, import};
 use super::memory;
-use super::protocol::{Call, Code, FailKind, Reply, Request, Tolerance, decode};
+use super::protocol::{Call, Code, Expect, FailKind, Reply, Request, Tolerance, decode};
 
 pub fn main(paths: &[PathBuf]) -> Result<()> {
     let channel = Channel::install()?;
     let python = Python::attach(|py| setup(py, paths)).map_err(|e| anyhow!("{e}"))?;
     channel.send(&Reply::Ready { python });
+    let mut kept = None;
     for line in std::io::stdin().lock().lines() {
         let line = line?;
         let request: Request = decode(&line)?;
         let reply = Python::attach(|py| {
-            serve(py, &channel, request).unwrap_or_else(|err| failure(py, &err))
+            serve(py, &channel, request, &mut kept).unwrap_or_else(|err| failure(py, &err))
         });
         channel.send(&reply);
     }
@@ -56,8 +58,35 @@ struct Expected {
     tolerance: Tolerance,
 }
 
+impl Expected {
+    /// The answer a request names: the one it carries, which is then kept
+    /// for the requests that name the kept one.
+    fn of(
+        expect: Option<Expect>,
+        tolerance: Tolerance,
+        kept: &mut Option<String>,
+    ) -> PyResult<Self> {
+        let expect = match expect {
+            None => None,
+            Some(Expect::Json(json)) => {
+                *kept = Some(json);
+                kept.clone()
+            }
+            Some(Expect::Kept) => Some(kept.clone().ok_or_else(|| {
+                PyRuntimeError::new_err("the lab named a kept answer, but none was sent")
+            })?),
+        };
+        Ok(Self { expect, tolerance })
+    }
+}
+
 /// One handler per request.
-fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply> {
+fn serve(
+    py: Python<'_>,
+    channel: &Channel,
+    request: Request,
+    kept: &mut Option<String>,
+) -> PyResult<Reply> {
     match request {
         Request::Load { call, compiled } => load(py, call, compiled),
         Request::Race {
@@ -74,7 +103,7 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             chunks,
             repeat,
             trace,
-            Expected { expect, tolerance },
+            Expected::of(expect, tolerance, kept)?,
         ),
         Request::Threads {
             call,
@@ -82,7 +111,13 @@ fn serve(py: Python<'_>, channel: &Channel, request: Request) -> PyResult<Reply>
             batches,
             expect,
             tolerance,
-        } => threads(py, call, counts, batches, Expected { expect, tolerance }),
+        } => threads(
+            py,
+            call,
+            counts,
+            batches,
+            Expected::of(expect, tolerance, kept)?,
+        ),
         Request::Profile { call } => profile(py, call),
         Request::Inputs { inputs, seeds } => make_inputs(py, inputs, seeds),
         Request::Overhead { function, calls } => overhead(py, function, calls),

@@ -12,7 +12,7 @@ use crate::engine::experiment::Experiment;
 use crate::engine::problem::{Problem, ProblemKind};
 use crate::engine::seams::{Caller, LaneSetup, Spawner};
 use crate::engine::types::Language;
-use crate::worker::protocol::Request;
+use crate::worker::protocol::{Expect, Request};
 
 /// Cores a call must keep busy on its own to count as parallel inside.
 const PARALLEL_INSIDE: f64 = 1.5;
@@ -280,7 +280,7 @@ pub fn run(
             call: setup.call.with_args(args.to_vec()),
             counts: counts.to_vec(),
             batches: BATCHES,
-            expect: expect.clone(),
+            expect: expect.clone().map(Expect::Json),
             tolerance: setup.tolerance,
         };
         let (walls, correct) = match timed(worker.as_mut(), &request) {
