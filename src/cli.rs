@@ -104,6 +104,10 @@ pub struct LabArgs {
     #[arg(long, value_name = "PATH", global = true)]
     pub python: Option<PathBuf>,
 
+    /// The PyPy that runs `route = "pypy"` lanes (default: pypy3 on PATH).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub pypy: Option<PathBuf>,
+
     /// The project holding lab/ and assets/ (default: here, else pyo3-lab's source tree).
     #[arg(long, value_name = "DIR", global = true)]
     pub project: Option<PathBuf>,

@@ -43,7 +43,8 @@ fn main() -> ExitCode {
         .python
         .clone()
         .unwrap_or_else(engine::build::bootstrap::default_python);
-    let lab = |sink| Lab::new(home, project, python, sink, &cli.lab.lab);
+    let pypy = cli.lab.pypy.clone();
+    let lab = |sink| Lab::new(home, project, (python, pypy), sink, &cli.lab.lab);
     // Ctrl-C, SIGTERM, SIGHUP: kill every build and worker first. --check then
     // finishes its report as incomplete; the TUI restores the terminal and goes.
     let tui = !cli.check && cli.command.is_none();

@@ -1,7 +1,7 @@
 //! Other routes to speed beside the Rust port: Cython (the `.py` as it
-//! stands, and a `.pyx` with C types), mypyc and Numba race as lanes of
-//! their own, built like a Rust build (by content, into the home) and
-//! checked like any lane.
+//! stands, and a `.pyx` with C types), mypyc, Numba and PyPy race as lanes
+//! of their own, built like a Rust build (by content, into the home), or run
+//! by PyPy in a worker of its own, and checked like any lane.
 
 mod common;
 
@@ -32,6 +32,7 @@ fn every_route_races_right_and_says_what_it_cost() {
         ("cython-typed", "cython", "[Cython, compiled C]"),
         ("mypyc", "mypyc", "[mypyc, compiled C]"),
         ("numba", "numba", "[Numba, JIT-compiled]"),
+        ("pypy", "pypy", "[PyPy, a tracing JIT]"),
     ] {
         let r = row(report, lane);
         assert_eq!(r["route"], route, "{r}");
@@ -51,12 +52,17 @@ fn every_route_races_right_and_says_what_it_cost() {
         assert!(r["module_bytes"].as_u64().unwrap() > 10_000, "{r}");
         assert!(r["build_seconds"].as_f64().unwrap() > 0.0, "{r}");
     }
-    // The JIT's compile is its first call, kept out of the runs.
-    let numba = row(report, "numba");
-    assert!(
-        numba["first_call_seconds"].as_f64().unwrap() > 0.0,
-        "{numba}"
-    );
+    // The JIT's compile (PyPy's tracing) is its first call, kept out of the runs.
+    for lane in ["numba", "pypy"] {
+        let r = row(report, lane);
+        assert!(r["first_call_seconds"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(
+            run.stdout.contains(&format!("first call: {lane} ")),
+            "{}",
+            run.stdout
+        );
+    }
+
     assert!(
         row(report, "python")["route"].is_null() && row(report, "rust-release")["route"].is_null()
     );
@@ -128,7 +134,8 @@ fn a_route_module_is_reused_by_content_rebuilt_when_its_file_changes_and_a_faile
 }
 
 #[test]
-fn typed_routes_overflow_where_python_mypyc_and_the_rust_port_stay_right_and_verify_finds_it() {
+fn typed_routes_overflow_where_python_mypyc_pypy_and_the_rust_port_stay_right_and_verify_finds_it()
+{
     let lab = ["--lab", "lab/routes/overflow"];
     // Just under 2**63: every lane right.
     let under = common::check_once_right(&[&lab[..], &["--n", "3000000"]].concat());
@@ -143,6 +150,7 @@ fn typed_routes_overflow_where_python_mypyc_and_the_rust_port_stay_right_and_ver
         ("cython-typed", false),
         ("numba", false),
         ("mypyc", true),
+        ("pypy", true),
         ("rust-release", true),
     ] {
         let r = row(&past.report, lane);
@@ -167,5 +175,43 @@ fn typed_routes_overflow_where_python_mypyc_and_the_rust_port_stay_right_and_ver
         problems.contains("cython-typed disagrees") && problems.contains("--verify-seed"),
         "{problems}"
     );
-    assert!(!problems.contains("mypyc disagrees") && !problems.contains("rust-release disagrees"));
+    assert!(
+        !problems.contains("mypyc disagrees")
+            && !problems.contains("pypy disagrees")
+            && !problems.contains("rust-release disagrees")
+    );
+}
+
+/// Without PyPy, its lane says how to get it, and every other lane races.
+#[test]
+fn a_missing_pypy_is_one_message_and_the_other_lanes_race() {
+    let out = common::lab(&[
+        "--check",
+        "--lab",
+        "lab/routes/fib",
+        "--n",
+        "15",
+        "--runs",
+        "1",
+        "--warmup",
+        "0",
+        "--pypy",
+        "/nonexistent/pypy3",
+    ]);
+    let stdout = common::text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let said: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("no PyPy at /nonexistent/pypy3"))
+        .collect();
+    assert!(!said.is_empty(), "{stdout}");
+    assert!(said[0].contains("install PyPy"), "{}", said[0]);
+    for lane in ["python", "cython-typed", "mypyc", "numba", "rust-release"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(lane) && l.contains("610 (r")),
+            "{lane} still races: {stdout}"
+        );
+    }
 }

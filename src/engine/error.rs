@@ -79,6 +79,12 @@ pub enum CountError {
     },
     #[error("no total in {}", .0.display())]
     NoTotal(std::path::PathBuf),
+    /// A lane that callgrind cannot charge: PyPy's JIT writes its machine
+    /// code at run time, with no symbols, into memory of its own.
+    #[error(
+        "not counted: PyPy's JIT makes its machine code as it runs, with no symbols or lines to charge it to"
+    )]
+    NotCountable,
     /// The module counted in the raced one's place did not build.
     #[error("its twin with line tables, which is counted, did not build: {0}")]
     Twin(#[source] Box<LabError>),

@@ -63,17 +63,20 @@ pub struct Lab {
 
 impl Lab {
     /// A lab of the experiments in `dirs`, or of the built-in ones in `lab/`,
-    /// with real workers and maturin builds. Experiments that do not load
-    /// come back as errors naming their file.
+    /// with real workers and maturin builds: `python` makes the venv, `pypy`
+    /// (None: pypy3 on PATH) runs the PyPy route. Experiments that do not
+    /// load come back as errors naming their file.
     pub fn new(
         home: Home,
         project: Project,
-        python: PathBuf,
+        (python, pypy): (PathBuf, Option<PathBuf>),
         sink: Sink,
         dirs: &[PathBuf],
     ) -> (Self, Vec<experiment::LoadError>) {
-        let seams: (Arc<dyn Launcher>, Arc<dyn BuildStep>) =
-            (Arc::new(seams::Processes), Arc::new(seams::Maturin));
+        let seams: (Arc<dyn Launcher>, Arc<dyn BuildStep>) = (
+            Arc::new(seams::Processes { pypy }),
+            Arc::new(seams::Maturin),
+        );
         Self::with_seams(home, project, python, sink, dirs, seams)
     }
 

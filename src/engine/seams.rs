@@ -36,6 +36,12 @@ pub trait Caller {
 
 pub trait Spawner {
     fn spawn(&self, paths: &[PathBuf]) -> Result<Box<dyn Caller>, WorkerError>;
+
+    /// A worker for one lane: the lab's CPython, or the interpreter its
+    /// route runs on.
+    fn spawn_lane(&self, setup: &LaneSetup) -> Result<Box<dyn Caller>, WorkerError> {
+        self.spawn(&setup.paths)
+    }
 }
 
 impl Caller for Worker {
@@ -97,7 +103,11 @@ impl LaneSetup {
                 let mut paths: Vec<PathBuf> = own.into_iter().collect();
                 paths.extend(reference_dir.clone());
                 paths.extend(scenario_dir.clone());
-                paths.extend(packages.iter().cloned());
+                // The venv's packages are CPython's: PyPy would take its
+                // compiled modules for its own.
+                if lane.route != Some(Route::Pypy) {
+                    paths.extend(packages.iter().cloned());
+                }
                 paths.dedup();
                 let overhead = exp
                     .overhead
@@ -149,6 +159,7 @@ impl LaneSetup {
                 Some(Route::Cython) => "Cython, compiled C".into(),
                 Some(Route::Mypyc) => "mypyc, compiled C".into(),
                 Some(Route::Numba) => "Numba, JIT-compiled".into(),
+                Some(Route::Pypy) => "PyPy, a tracing JIT".into(),
             },
             (Language::Native, _) => format!(
                 "Rust in pyo3-lab, no Python, {}",
@@ -195,14 +206,39 @@ impl LaneSetup {
 /// Starts a worker with `paths` first on its `sys.path`, killed with `cancel`.
 pub trait Launcher: Send + Sync {
     fn launch(&self, paths: &[PathBuf], cancel: &Cancel) -> Result<Box<dyn Caller>, WorkerError>;
+
+    /// The same, run by PyPy: the PyPy route's worker.
+    fn launch_pypy(
+        &self,
+        _paths: &[PathBuf],
+        _cancel: &Cancel,
+    ) -> Result<Box<dyn Caller>, WorkerError> {
+        Err(WorkerError::Broken("this lab runs no PyPy workers".into()))
+    }
 }
 
-/// Real worker processes: `pyo3-lab` started again with CPython embedded.
-pub struct Processes;
+/// Real worker processes: `pyo3-lab` started again with CPython embedded,
+/// or the PyPy worker script under `pypy3` (`pypy`: the one `--pypy`
+/// named, else the one on PATH).
+pub struct Processes {
+    pub pypy: Option<PathBuf>,
+}
 
 impl Launcher for Processes {
     fn launch(&self, paths: &[PathBuf], cancel: &Cancel) -> Result<Box<dyn Caller>, WorkerError> {
         Ok(Box::new(Worker::spawn(paths, cancel)?))
+    }
+
+    fn launch_pypy(
+        &self,
+        paths: &[PathBuf],
+        cancel: &Cancel,
+    ) -> Result<Box<dyn Caller>, WorkerError> {
+        Ok(Box::new(Worker::spawn_pypy(
+            self.pypy.as_deref(),
+            paths,
+            cancel,
+        )?))
     }
 }
 
@@ -215,6 +251,13 @@ pub struct Workers<'a> {
 impl Spawner for Workers<'_> {
     fn spawn(&self, paths: &[PathBuf]) -> Result<Box<dyn Caller>, WorkerError> {
         self.launcher.launch(paths, self.cancel)
+    }
+
+    fn spawn_lane(&self, setup: &LaneSetup) -> Result<Box<dyn Caller>, WorkerError> {
+        match setup.lane.route {
+            Some(Route::Pypy) => self.launcher.launch_pypy(&setup.paths, self.cancel),
+            _ => self.launcher.launch(&setup.paths, self.cancel),
+        }
     }
 }
 

@@ -151,7 +151,8 @@ impl BuildInfo {
 // ---- races -----------------------------------------------------------------
 
 /// Another route to speed than a Rust port, for a `[[python]]` table: its
-/// code compiled (Cython, mypyc) or JIT-compiled (Numba) as it stands.
+/// code compiled (Cython, mypyc), JIT-compiled (Numba) or run by another
+/// interpreter (PyPy) as it stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Route {
@@ -161,6 +162,8 @@ pub enum Route {
     Mypyc,
     /// `numba.njit` applied to the function (unless it is already jitted).
     Numba,
+    /// The file run by PyPy (`pypy3`), in a worker of its own.
+    Pypy,
 }
 
 impl Route {
@@ -169,16 +172,19 @@ impl Route {
             Route::Cython => "cython",
             Route::Mypyc => "mypyc",
             Route::Numba => "numba",
+            Route::Pypy => "pypy",
         }
     }
 
     /// The tool it needs, pinned as maturin is: installed with the
     /// experiment's own packages when an experiment first names the route.
-    pub fn requirement(self) -> &'static str {
+    /// PyPy is an interpreter of its own, which no pip installs.
+    pub fn requirement(self) -> Option<&'static str> {
         match self {
-            Route::Cython => "cython==3.3.1",
-            Route::Mypyc => "mypy==2.4.1",
-            Route::Numba => "numba==0.68.1",
+            Route::Cython => Some("cython==3.3.1"),
+            Route::Mypyc => Some("mypy==2.4.1"),
+            Route::Numba => Some("numba==0.68.1"),
+            Route::Pypy => None,
         }
     }
 
@@ -209,12 +215,19 @@ pub enum Language {
 /// is (Python, native). `name` is unique within its experiment.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Lane {
+    /// The lane's unique label: `python`, `rust-release`, `search (release)`
+    /// (the report's `lane`).
+    #[serde(rename = "lane")]
     pub name: String,
     /// The implementation's label (its function's name unless lab.toml says).
+    #[serde(default)]
     pub implementation: String,
     pub language: Language,
+    /// The build it loads (null for Python and native lanes).
+    #[serde(default)]
     pub variant: Option<Variant>,
     /// The first Python implementation: every other lane is checked against it.
+    #[serde(default)]
     pub reference: bool,
     /// A Python implementation's route to speed other than CPython.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -308,38 +321,53 @@ pub enum RunOutcome {
     Failed(String),
 }
 
-/// Everything measured of one lane.
-#[derive(Clone, Debug, PartialEq)]
+/// Everything measured of one lane. The report's lane row carries it whole
+/// (serde's names are the report's JSON keys); the counts and phases, which
+/// the row gives in its own summed-up form, are not written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LaneRecord {
     pub experiment: String,
+    #[serde(flatten)]
     pub lane: Lane,
     pub command: String,
     /// Measured runs only, warm-ups left out; seconds per call.
     pub times: Vec<f64>,
     /// Calls per timed run (above 1 when one call is too short to time).
+    #[serde(rename = "calls_per_run")]
     pub repeat: u32,
     pub result: Option<String>,
-    /// What the result was checked against, as JSON; None when nothing was known.
+    /// What the result was checked against, as JSON; None when nothing was
+    /// known. (A report writes it cut short when long.)
     pub expected: Option<String>,
     pub correct: bool,
     /// Where a wrong result first differs from the expected one, and by how much.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mismatch: Option<String>,
     /// Why the lane stopped early, if it did.
     pub failure: Option<String>,
-    /// The cost of one call of a trivial function across the same boundary.
+    /// The cost of one call of a trivial function across the same boundary, in ns.
     pub overhead_ns: Option<f64>,
     /// Each measured run's resident peak above the level before its calls
     /// (None where it cannot be measured), beside `times`.
+    #[serde(rename = "memory_runs_bytes", default)]
     pub memory: Vec<Option<u64>>,
     /// tracemalloc's peak over one more, untimed run (Python lanes).
+    #[serde(rename = "tracemalloc_peak_bytes", default)]
     pub traced_bytes: Option<u64>,
     /// A JIT route's first call (Numba): its compile time and one run,
     /// made before and apart from every timed run.
+    #[serde(
+        rename = "first_call_seconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first_call: Option<f64>,
     /// Instructions per call, counted under callgrind, when asked for.
+    #[serde(skip)]
     pub instructions: Option<Instructions>,
     /// A scenario's phases in order, each with its time per measured run,
     /// beside `times`.
+    #[serde(skip)]
     pub phases: Vec<PhaseTimes>,
 }
 

@@ -71,12 +71,12 @@ fn ratios(now: &LaneResult, before: &LaneResult) -> Option<(Ratio, Ratio, String
 pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
     now.results
         .iter()
-        .filter(|r| !r.reference && r.lane != "python")
+        .filter(|r| !r.record.lane.reference && r.record.lane.name != "python")
         .filter_map(|r| {
-            let old = before
-                .results
-                .iter()
-                .find(|b| b.experiment == r.experiment && b.lane == r.lane)?;
+            let old = before.results.iter().find(|b| {
+                b.record.experiment == r.record.experiment
+                    && b.record.lane.name == r.record.lane.name
+            })?;
             let ((s1, e1), (s0, e0), measure) = ratios(r, old)?;
             // On wall time, each report's per-round speed-ups (paired within
             // its own race), the two reports tested against each other:
@@ -97,8 +97,8 @@ pub fn compare(before: &Report, now: &Report) -> Vec<Comparison> {
                 None => (s0 - Z * e0).max(0.0) / (s1 + Z * e1) - 1.0,
             };
             Some(Comparison {
-                experiment: r.experiment.clone(),
-                lane: r.lane.clone(),
+                experiment: r.record.experiment.clone(),
+                lane: r.record.lane.name.clone(),
                 measure,
                 before: s0,
                 now: s1,

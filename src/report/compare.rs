@@ -93,24 +93,27 @@ type Key = (String, String, Option<u64>, Option<String>);
 
 /// The reference lane of `lane`'s experiment (and size) in `report`.
 fn reference<'a>(report: &'a Report, lane: &LaneResult) -> Option<&'a LaneResult> {
-    report
-        .results
-        .iter()
-        .find(|r| r.reference && r.experiment == lane.experiment && r.size() == lane.size())
+    report.results.iter().find(|r| {
+        r.record.lane.reference
+            && r.record.experiment == lane.record.experiment
+            && r.size() == lane.size()
+    })
 }
 
 fn find<'a>(report: &'a Report, key: &Key) -> Option<&'a LaneResult> {
     report
         .results
         .iter()
-        .find(|r| r.experiment == key.0 && r.lane == key.1 && r.size() == key.2)
+        .find(|r| r.record.experiment == key.0 && r.record.lane.name == key.1 && r.size() == key.2)
 }
 
 /// The lane's reference's run times and its own, per call.
 pub(super) fn runs<'a>(report: &'a Report, lane: &'a LaneResult) -> Option<(&'a [f64], &'a [f64])> {
     let reference = reference(report, lane)?;
-    (!reference.times.is_empty() && !lane.times.is_empty())
-        .then_some((reference.times.as_slice(), lane.times.as_slice()))
+    (!reference.record.times.is_empty() && !lane.record.times.is_empty()).then_some((
+        reference.record.times.as_slice(),
+        lane.record.times.as_slice(),
+    ))
 }
 
 /// The run times of the lane's reference and its own, of the whole lane or
@@ -182,10 +185,20 @@ fn against(
 pub fn table(inputs: &[Input]) -> Vec<Row> {
     let mut keys: Vec<Key> = Vec::new();
     for input in inputs {
-        for r in input.report.results.iter().filter(|r| !r.reference) {
+        for r in input
+            .report
+            .results
+            .iter()
+            .filter(|r| !r.record.lane.reference)
+        {
             let phases = r.phases.iter().map(|p| Some(p.name.clone()));
             for phase in std::iter::once(None).chain(phases) {
-                let key = (r.experiment.clone(), r.lane.clone(), r.size(), phase);
+                let key = (
+                    r.record.experiment.clone(),
+                    r.record.lane.name.clone(),
+                    r.size(),
+                    phase,
+                );
                 if !keys.contains(&key) {
                     keys.push(key);
                 }

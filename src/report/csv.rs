@@ -28,30 +28,30 @@ pub fn render(report: &Report) -> String {
     for r in &report.results {
         let n = r.size().map(|n| n.to_string()).unwrap_or_default();
         let _ = out.write_record([
-            r.command.clone(),
+            r.record.command.clone(),
             num(r.mean),
             num(r.stddev),
             num(r.median),
             num(r.min),
             num(r.max),
             n,
-            r.experiment.clone(),
-            r.lane.clone(),
-            r.implementation.clone(),
-            r.language
-                .map(|l| format!("{l:?}").to_lowercase())
-                .unwrap_or_default(),
-            r.variant
+            r.record.experiment.clone(),
+            r.record.lane.name.clone(),
+            r.record.lane.implementation.clone(),
+            format!("{:?}", r.record.lane.language).to_lowercase(),
+            r.record
+                .lane
+                .variant
                 .as_ref()
                 .map(|v| v.name().to_owned())
                 .unwrap_or_default(),
-            r.correct.to_string(),
+            r.record.correct.to_string(),
             num(r.speedup),
             r.memory_peak_bytes
                 .map(|b| b.to_string())
                 .unwrap_or_default(),
             num(r.instructions),
-            r.failure.clone().unwrap_or_default(),
+            r.record.failure.clone().unwrap_or_default(),
         ]);
     }
     String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()

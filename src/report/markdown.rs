@@ -31,13 +31,13 @@ pub fn render(report: &Report) -> String {
             report
                 .results
                 .iter()
-                .find(|r| r.experiment == exp.experiment && r.reference)
-                .map_or("python", |r| r.lane.as_str())
+                .find(|r| r.record.experiment == exp.experiment && r.record.lane.reference)
+                .map_or("python", |r| r.record.lane.name.as_str())
         );
         for r in report
             .results
             .iter()
-            .filter(|r| r.experiment == exp.experiment)
+            .filter(|r| r.record.experiment == exp.experiment)
         {
             let cell = |v: Option<f64>| v.map(seconds).unwrap_or_else(|| "–".into());
             let spread = match (r.mean, r.stddev) {
@@ -45,11 +45,11 @@ pub fn render(report: &Report) -> String {
                 _ => "–".into(),
             };
             let speed = match (r.speedup, r.speedup_error) {
-                _ if r.reference => "baseline".into(),
+                _ if r.record.lane.reference => "baseline".into(),
                 (Some(s), Some(e)) => super::speedup_cell(s, e),
                 _ => "–".into(),
             };
-            let result = match (&r.failure, &r.result, r.correct) {
+            let result = match (&r.record.failure, &r.record.result, r.record.correct) {
                 (Some(f), _, _) => f.clone(),
                 (None, Some(v), true) => format!("{v} ✓"),
                 (None, Some(v), false) => format!("{v} ✗"),
@@ -58,7 +58,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {spread} | {} | {} | {speed} | {result} |",
-                r.lane,
+                r.record.lane.name,
                 cell(r.median),
                 cell(r.min),
                 cell(r.max)
@@ -78,14 +78,14 @@ fn phase_table(report: &Report, experiment: &str) -> String {
     let rows: Vec<&super::LaneResult> = report
         .results
         .iter()
-        .filter(|r| r.experiment == experiment && !r.phases.is_empty())
+        .filter(|r| r.record.experiment == experiment && !r.phases.is_empty())
         .collect();
     let Some(first) = rows.first() else {
         return String::new();
     };
     let mut out = String::from("\n| phase |");
     for r in &rows {
-        let _ = write!(out, " `{}` |", r.lane);
+        let _ = write!(out, " `{}` |", r.record.lane.name);
     }
     let _ = write!(out, "\n|---|{}\n", "---:|".repeat(rows.len()));
     for phase in &first.phases {
@@ -95,7 +95,7 @@ fn phase_table(report: &Report, experiment: &str) -> String {
                 None => "–".into(),
                 Some(p) => {
                     let speed = match (&p.vs_reference, p.speedup) {
-                        _ if r.reference => String::new(),
+                        _ if r.record.lane.reference => String::new(),
                         (Some(t), _) if t.enough() && !t.significant => " (≈ same)".into(),
                         (_, Some(s)) => format!(" ({s:.1}x)"),
                         _ => String::new(),
@@ -174,7 +174,7 @@ fn breakdown_table(report: &Report, experiment: &str) -> String {
     let rows: Vec<_> = report
         .results
         .iter()
-        .filter(|r| r.experiment == experiment && r.breakdown.is_some())
+        .filter(|r| r.record.experiment == experiment && r.breakdown.is_some())
         .collect();
     if rows.is_empty() {
         return String::new();
@@ -190,7 +190,7 @@ fn breakdown_table(report: &Report, experiment: &str) -> String {
     out.push('\n');
     for r in &rows {
         let b = r.breakdown.as_ref().expect("filtered");
-        let _ = write!(out, "| `{}` |", r.lane);
+        let _ = write!(out, "| `{}` |", r.record.lane.name);
         for &c in &columns {
             let _ = write!(out, " {:.0}% |", share_of(b, c) * 100.0);
         }

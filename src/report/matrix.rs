@@ -40,31 +40,32 @@ pub fn rows(report: &Report, experiment: &str) -> Vec<MatrixRow> {
         .iter()
         // A sweep's rows (one per size) have their own table.
         .filter(|r| {
-            r.experiment == experiment
-                && r.language == Some(Language::Rust)
+            r.record.experiment == experiment
+                && r.record.lane.language == Language::Rust
                 && r.parameters.is_none()
         })
         .collect();
     if lanes
         .iter()
-        .all(|r| r.variant.as_ref().is_none_or(|v| v.plain()))
+        .all(|r| r.record.lane.variant.as_ref().is_none_or(|v| v.plain()))
     {
         return Vec::new();
     }
     let reference = report
         .results
         .iter()
-        .find(|r| r.experiment == experiment && r.reference);
+        .find(|r| r.record.experiment == experiment && r.record.lane.reference);
     lanes
         .iter()
         .filter_map(|lane| {
-            let variant = lane.variant.clone()?;
+            let variant = lane.record.lane.variant.clone()?;
             let build = report
                 .builds
                 .iter()
                 .find(|b| b.krate == experiment && b.variant == variant.name());
             let release = lanes.iter().find(|r| {
-                r.implementation == lane.implementation && r.variant == Some(Variant::release())
+                r.record.lane.implementation == lane.record.lane.implementation
+                    && r.record.lane.variant == Some(Variant::release())
             });
             Some(row(lane, variant, build, reference, release.copied()))
         })
@@ -80,19 +81,19 @@ fn row(
 ) -> MatrixRow {
     let vs_release = release
         .filter(|_| variant != Variant::release())
-        .and_then(|r| significance::speedup(&r.times, &lane.times));
+        .and_then(|r| significance::speedup(&r.record.times, &lane.record.times));
     let instructions_vs_release = release
         .filter(|_| variant != Variant::release())
         .and_then(|r| Some(r.instructions? / lane.instructions?));
     let mut row = MatrixRow {
-        experiment: lane.experiment.clone(),
-        implementation: lane.implementation.clone(),
+        experiment: lane.record.experiment.clone(),
+        implementation: lane.record.lane.implementation.clone(),
         variant: variant.name().into(),
         settings: variant.profile(),
         build_seconds: build.and_then(|b| b.seconds),
         build_clean: build.and_then(|b| b.clean),
         module_bytes: build.and_then(|b| b.module_bytes),
-        speedup: reference.and_then(|r| stats::median_ratio(&r.times, &lane.times)),
+        speedup: reference.and_then(|r| stats::median_ratio(&r.record.times, &lane.record.times)),
         vs_release,
         instructions_vs_release,
         verdict: String::new(),

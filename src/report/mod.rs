@@ -28,8 +28,8 @@ use crate::engine::measure::sweep::{self, LaneTrend};
 use crate::engine::measure::threads::ThreadRow;
 use crate::engine::pipeline::JobReport;
 use crate::engine::types::{
-    Breakdown, BuildInfo, Category, GilRun, Hot, HotLine, LaneRecord, Language, PyHot, Route,
-    Scaling, ScalingRow, SweepPoint, Target, Variant, VerifyRecord,
+    Breakdown, BuildInfo, Category, GilRun, Hot, HotLine, LaneRecord, PyHot, Scaling, ScalingRow,
+    SweepPoint, Target, VerifyRecord,
 };
 use routes::RouteRow;
 
@@ -102,8 +102,10 @@ impl Report {
         self.results
             .iter()
             .find(|r| {
-                r.experiment == build.krate
-                    && r.variant
+                r.record.experiment == build.krate
+                    && r.record
+                        .lane
+                        .variant
                         .as_ref()
                         .is_some_and(|v| v.name() == build.variant)
             })
@@ -112,9 +114,9 @@ impl Report {
 
     /// A sweep's row of `lane` at size `n`.
     pub fn sweep_row(&self, experiment: &str, lane: &str, n: u64) -> Option<&LaneResult> {
-        self.results
-            .iter()
-            .find(|r| r.experiment == experiment && r.lane == lane && r.size() == Some(n))
+        self.results.iter().find(|r| {
+            r.record.experiment == experiment && r.record.lane.name == lane && r.size() == Some(n)
+        })
     }
     /// What any job adds to the report: its builds, its thread sweep, its
     /// differential check, the tracemalloc peaks measured apart from their
@@ -124,9 +126,9 @@ impl Report {
             if let Some(row) = self
                 .results
                 .iter_mut()
-                .find(|r| &r.experiment == experiment && &r.lane == lane)
+                .find(|r| &r.record.experiment == experiment && &r.record.lane.name == lane)
             {
-                row.tracemalloc_peak_bytes = Some(*bytes);
+                row.record.traced_bytes = Some(*bytes);
             }
         }
         self.builds
@@ -311,50 +313,27 @@ impl ExperimentRow {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LaneResult {
-    pub experiment: String,
+    /// The lane and what its runs gave, as the race recorded them: its
+    /// label (`lane`), implementation, language, build (`variant`), route,
+    /// times, result, checks, memory and first call. The expected answer is
+    /// cut short when long; counts and phases are given below, summed up.
+    #[serde(flatten)]
+    pub record: LaneRecord,
     /// The sweep's parameter at this row, as hyperfine's parameter scans
     /// give it: `{"n": "25"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<BTreeMap<String, String>>,
-    /// The lane's unique label: `python`, `rust-release`, `search (release)`.
-    pub lane: String,
-    /// Another route than CPython for a Python implementation (Cython,
-    /// mypyc, Numba), with its cost: its module's build time and size, or
-    /// its JIT's first call (compile time and one run, never timed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub route: Option<Route>,
+    /// A route's cost beside its speed: its module's build time and size
+    /// (Cython, mypyc); a JIT's first call is the record's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_call_seconds: Option<f64>,
-    /// The implementation it runs (its lab.toml label), its language, and the
-    /// build it loads (null for Python and native lanes).
-    #[serde(default)]
-    pub implementation: String,
-    #[serde(default)]
-    pub language: Option<Language>,
-    #[serde(default)]
-    pub variant: Option<Variant>,
-    /// The lane every other is checked and compared against.
-    #[serde(default)]
-    pub reference: bool,
-    pub command: String,
     pub mean: Option<f64>,
     pub stddev: Option<f64>,
     pub median: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub times: Vec<f64>,
-    pub result: Option<String>,
-    /// What the result was checked against (JSON, cut short when long), if
-    /// anything was known.
-    pub expected: Option<String>,
-    pub correct: bool,
-    /// Where a wrong result differs, and by how much.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mismatch: Option<String>,
     /// How many times faster than the reference lane (mean over mean), ± error.
     pub speedup: Option<f64>,
     pub speedup_error: Option<f64>,
@@ -362,11 +341,6 @@ pub struct LaneResult {
     /// p-value: whether the lane really differs from the reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vs_reference: Option<Significance>,
-    pub failure: Option<String>,
-    /// Calls per timed run; above 1 the times are per call (run time / calls).
-    pub calls_per_run: u32,
-    /// One trivial call across this lane's boundary, in ns, when measured.
-    pub overhead_ns: Option<f64>,
     /// What to be careful of in these numbers, each with its remedy.
     pub warnings: Vec<String>,
     /// How the numbers were made, for information (nothing to act on).
@@ -376,12 +350,6 @@ pub struct LaneResult {
     /// before the calls; null where it cannot be measured.
     #[serde(default)]
     pub memory_peak_bytes: Option<u64>,
-    /// Each measured run's figure, beside `times`.
-    #[serde(default)]
-    pub memory_runs_bytes: Vec<Option<u64>>,
-    /// What tracemalloc saw over one more, untimed run (Python lanes).
-    #[serde(default)]
-    pub tracemalloc_peak_bytes: Option<u64>,
     /// Instructions per call, counted under callgrind (with --instructions).
     #[serde(default)]
     pub instructions: Option<f64>,
@@ -505,41 +473,28 @@ fn lane_result(r: &LaneRecord, reference_record: Option<&LaneRecord>) -> LaneRes
     let s = Summary::of(&r.times);
     let speed = s.zip(python).map(|(s, p)| ratio(&p, &s));
     LaneResult {
-        experiment: r.experiment.clone(),
+        record: LaneRecord {
+            expected: r.expected.as_deref().map(shorten),
+            instructions: None,
+            phases: Vec::new(),
+            ..r.clone()
+        },
         parameters: None,
-        lane: r.lane.name.clone(),
-        route: r.lane.route,
         build_seconds: None,
         module_bytes: None,
-        first_call_seconds: r.first_call,
-        implementation: r.lane.implementation.clone(),
-        language: Some(r.lane.language),
-        variant: r.lane.variant.clone(),
-        reference: r.lane.reference,
-        command: r.command.clone(),
         mean: s.map(|s| s.mean),
         stddev: s.map(|s| s.stddev),
         median: s.map(|s| s.median),
         min: s.map(|s| s.min),
         max: s.map(|s| s.max),
-        times: r.times.clone(),
-        result: r.result.clone(),
-        expected: r.expected.as_deref().map(shorten),
-        correct: r.correct,
-        mismatch: r.mismatch.clone(),
         speedup: speed.map(|(r, _)| r),
         speedup_error: speed.map(|(_, e)| e),
         vs_reference: reference_times
             .filter(|_| !r.lane.reference)
             .and_then(|p| significance::speedup(p, &r.times)),
-        failure: r.failure.clone(),
-        calls_per_run: r.repeat,
-        overhead_ns: r.overhead_ns,
         warnings: stats::warnings(&r.times),
         notes: lane_notes(r),
         memory_peak_bytes: r.memory.iter().flatten().max().copied(),
-        memory_runs_bytes: r.memory.clone(),
-        tracemalloc_peak_bytes: r.traced_bytes,
         instructions: r.instructions.as_ref().map(|i| i.per_call),
         instructions_counted_size: r
             .instructions
@@ -686,7 +641,7 @@ impl GilReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::types::Lane;
+    use crate::engine::types::{Lane, Variant};
 
     fn record(lane: Lane, seconds: f64) -> LaneRecord {
         LaneRecord {

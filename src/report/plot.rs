@@ -21,17 +21,15 @@ const COLOURS: [RGBColor; 8] = [
 /// (lane, [(size, median seconds)]) of one swept experiment.
 fn curves(report: &Report, experiment: &str) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut out: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    for r in report
-        .results
-        .iter()
-        .filter(|r| r.experiment == experiment && r.failure.is_none() && r.correct)
-    {
+    for r in report.results.iter().filter(|r| {
+        r.record.experiment == experiment && r.record.failure.is_none() && r.record.correct
+    }) {
         let (Some(n), Some(t)) = (r.size().map(|n| n as f64), r.median) else {
             continue;
         };
-        match out.iter_mut().find(|(lane, _)| *lane == r.lane) {
+        match out.iter_mut().find(|(lane, _)| *lane == r.record.lane.name) {
             Some((_, points)) => points.push((n.max(1.0), t)),
-            None => out.push((r.lane.clone(), vec![(n.max(1.0), t)])),
+            None => out.push((r.record.lane.name.clone(), vec![(n.max(1.0), t)])),
         }
     }
     out

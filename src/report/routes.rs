@@ -46,7 +46,7 @@ pub fn fill(report: &mut Report) {
         if let Some(built) = report
             .routes
             .iter()
-            .find(|b| b.experiment == row.experiment && b.lane == row.lane)
+            .find(|b| b.experiment == row.record.experiment && b.lane == row.record.lane.name)
         {
             row.build_seconds = Some(built.seconds);
             row.module_bytes = Some(built.module_bytes);
@@ -60,7 +60,7 @@ pub fn cost_lines(report: &Report, experiment: &str, rows: &[&LaneResult]) -> St
     let mut out = String::new();
     let median = |lane: &str| {
         rows.iter()
-            .find(|r| r.lane == lane)
+            .find(|r| r.record.lane.name == lane)
             .and_then(|r| r.median)
             .map_or_else(|| "-".into(), seconds)
     };
@@ -81,13 +81,13 @@ pub fn cost_lines(report: &Report, experiment: &str, rows: &[&LaneResult]) -> St
         );
     }
     for r in rows {
-        if let Some(first) = r.first_call_seconds {
+        if let Some(first) = r.record.first_call {
             let _ = writeln!(
                 out,
                 "  first call: {} {} (the JIT compiling, made before the runs and never timed with them), then {} per run",
-                r.lane,
+                r.record.lane.name,
                 seconds(first),
-                median(&r.lane),
+                median(&r.record.lane.name),
             );
         }
     }
@@ -98,12 +98,16 @@ pub fn cost_lines(report: &Report, experiment: &str, rows: &[&LaneResult]) -> St
 /// lane, against the fastest Rust lane (or the fastest other route when the
 /// Rust lane won). Medians of the same interleaved race.
 pub fn fastest(rows: &[&LaneResult]) -> Option<String> {
-    if !rows.iter().any(|r| r.route.is_some()) {
+    if !rows.iter().any(|r| r.record.lane.route.is_some()) {
         return None;
     }
     let right: Vec<(&LaneResult, f64)> = rows
         .iter()
-        .filter(|r| r.correct && r.failure.is_none() && r.language != Some(Language::Native))
+        .filter(|r| {
+            r.record.correct
+                && r.record.failure.is_none()
+                && r.record.lane.language != Language::Native
+        })
         .filter_map(|r| Some((*r, r.median?)))
         .collect();
     let best = |keep: &dyn Fn(&LaneResult) -> bool| {
@@ -114,22 +118,22 @@ pub fn fastest(rows: &[&LaneResult]) -> Option<String> {
             .copied()
     };
     let (top, t) = best(&|_| true)?;
-    let rust = |r: &LaneResult| r.language == Some(Language::Rust);
+    let rust = |r: &LaneResult| r.record.lane.language == Language::Rust;
     let (other, o) = if rust(top) {
         best(&|r| !rust(r))?
     } else {
         best(&rust)?
     };
     let whom = if rust(top) {
-        format!("{}, the fastest other route", other.lane)
+        format!("{}, the fastest other route", other.record.lane.name)
     } else {
-        other.lane.clone()
+        other.record.lane.name.clone()
     };
     // Closer than a run's own spread on this machine: no winner to name.
     if o / t < TIE {
         return Some(format!(
             "no clear fastest lane: {} ({}) and {whom} ({}) are within {:.0}% of each other on this machine",
-            top.lane,
+            top.record.lane.name,
             seconds(t),
             seconds(o),
             (TIE - 1.0) * 100.0
@@ -137,7 +141,7 @@ pub fn fastest(rows: &[&LaneResult]) -> Option<String> {
     }
     Some(format!(
         "fastest right lane: {} ({}), {:.1}x faster than {whom} ({}) on this machine",
-        top.lane,
+        top.record.lane.name,
         seconds(t),
         o / t,
         seconds(o)

@@ -73,13 +73,13 @@ fn race_block(report: &Report, exp: &super::ExperimentRow) -> String {
     let rows: Vec<&LaneResult> = report
         .results
         .iter()
-        .filter(|r| r.experiment == exp.experiment)
+        .filter(|r| r.record.experiment == exp.experiment)
         .collect();
     let width = lane_width(&rows);
     let reference = rows
         .iter()
-        .find(|r| r.reference)
-        .map_or("python", |r| r.lane.as_str());
+        .find(|r| r.record.lane.reference)
+        .map_or("python", |r| r.record.lane.name.as_str());
     let _ = writeln!(
         out,
         "  {:<width$} {:>10} {:>21} {:>10} {:>10} {:>16}  result",
@@ -201,7 +201,7 @@ fn lane_width(rows: &[&LaneResult]) -> usize {
         .flat_map(|r| &r.phases)
         .map(|p| p.name.chars().count() + 4);
     rows.iter()
-        .map(|r| r.lane.chars().count())
+        .map(|r| r.record.lane.name.chars().count())
         .chain(phases)
         .max()
         .unwrap_or(0)
@@ -209,17 +209,22 @@ fn lane_width(rows: &[&LaneResult]) -> usize {
 }
 
 fn lane_line(r: &LaneResult, width: usize) -> String {
-    let name = &r.lane;
+    let name = &r.record.lane.name;
     let (Some(median), Some(mean), Some(sd), Some(min), Some(max)) =
         (r.median, r.mean, r.stddev, r.min, r.max)
     else {
         return format!(
             "  {name:<width$} {}\n",
-            r.failure.as_deref().unwrap_or("no measured run")
+            r.record.failure.as_deref().unwrap_or("no measured run")
         );
     };
-    let speed = speed_cell(r.reference, r.speedup, r.speedup_error, &r.vs_reference);
-    let verdict = match (&r.result, r.correct, &r.expected) {
+    let speed = speed_cell(
+        r.record.lane.reference,
+        r.speedup,
+        r.speedup_error,
+        &r.vs_reference,
+    );
+    let verdict = match (&r.record.result, r.record.correct, &r.record.expected) {
         (Some(res), true, Some(_)) => format!("{res} (right)"),
         (Some(res), true, None) => format!("{res} (reference)"),
         (Some(res), false, Some(e)) => format!("{res} (WRONG, expected {e})"),
@@ -227,6 +232,7 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
         (None, _, _) => "none".into(),
     };
     let failure = r
+        .record
         .failure
         .as_ref()
         .map(|f| format!("  then {f}"))
@@ -238,7 +244,7 @@ fn lane_line(r: &LaneResult, width: usize) -> String {
     );
     for p in &r.phases {
         // The reference's phases are the baseline: no word beside each.
-        let speed = if r.reference {
+        let speed = if r.record.lane.reference {
             String::new()
         } else {
             speed_cell(false, p.speedup, p.speedup_error, &p.vs_reference)
@@ -286,7 +292,11 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
     let mut out = String::new();
     let width = lane_width(rows);
     for r in rows {
-        let _ = writeln!(out, "  {:<width$} runs {}", r.lane, r.command);
+        let _ = writeln!(
+            out,
+            "  {:<width$} runs {}",
+            r.record.lane.name, r.record.command
+        );
     }
     if let Some(t) = rows
         .iter()
@@ -301,14 +311,14 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
         );
     }
     for r in rows {
-        if let Some(m) = &r.mismatch {
-            let _ = writeln!(out, "  wrong: {}: {m}", r.lane);
+        if let Some(m) = &r.record.mismatch {
+            let _ = writeln!(out, "  wrong: {}: {m}", r.record.lane.name);
         }
         for n in &r.notes {
-            let _ = writeln!(out, "  note: {}: {n}", r.lane);
+            let _ = writeln!(out, "  note: {}: {n}", r.record.lane.name);
         }
         for w in &r.warnings {
-            let _ = writeln!(out, "  warning: {}: {w}", r.lane);
+            let _ = writeln!(out, "  warning: {}: {w}", r.record.lane.name);
         }
     }
     out.push_str(&memory_line(rows));
@@ -317,8 +327,9 @@ fn details(report: &Report, experiment: &str, rows: &[&LaneResult]) -> String {
     let overhead: Vec<String> = rows
         .iter()
         .filter_map(|r| {
-            r.overhead_ns
-                .map(|ns| format!("{} {}", r.lane, seconds(ns * 1e-9)))
+            r.record
+                .overhead_ns
+                .map(|ns| format!("{} {}", r.record.lane.name, seconds(ns * 1e-9)))
         })
         .collect();
     if !overhead.is_empty() {
@@ -343,9 +354,9 @@ fn memory_line(rows: &[&LaneResult]) -> String {
         .iter()
         .map(|r| {
             let peak = r.memory_peak_bytes.map_or_else(|| "n/a".into(), bytes);
-            match r.tracemalloc_peak_bytes {
-                Some(t) => format!("{} {peak} (tracemalloc {})", r.lane, bytes(t)),
-                None => format!("{} {peak}", r.lane),
+            match r.record.traced_bytes {
+                Some(t) => format!("{} {peak} (tracemalloc {})", r.record.lane.name, bytes(t)),
+                None => format!("{} {peak}", r.record.lane.name),
             }
         })
         .collect();
@@ -367,9 +378,9 @@ fn instructions_line(rows: &[&LaneResult]) -> String {
         .iter()
         .map(
             |r| match (r.instructions, r.instruction_speedup, r.speedup) {
-                (Some(i), Some(x), Some(wall)) if !r.reference => format!(
+                (Some(i), Some(x), Some(wall)) if !r.record.lane.reference => format!(
                     "{} {} ({}; wall time {wall:.1}x)",
-                    r.lane,
+                    r.record.lane.name,
                     count(i),
                     if x >= 1.0 {
                         format!("{x:.1}x fewer")
@@ -377,8 +388,8 @@ fn instructions_line(rows: &[&LaneResult]) -> String {
                         format!("{:.1}x more", 1.0 / x)
                     }
                 ),
-                (Some(i), _, _) => format!("{} {}", r.lane, count(i)),
-                (None, _, _) => format!("{} n/a", r.lane),
+                (Some(i), _, _) => format!("{} {}", r.record.lane.name, count(i)),
+                (None, _, _) => format!("{} n/a", r.record.lane.name),
             },
         )
         .collect();
@@ -440,7 +451,7 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
     let cell = |lane: &str, n: u64| {
         report
             .sweep_row(&sweep.experiment, lane, n)
-            .map(|r| match (r.median, &r.failure, r.correct) {
+            .map(|r| match (r.median, &r.record.failure, r.record.correct) {
                 (Some(m), None, true) => seconds(m),
                 _ => "FAILED".into(),
             })
@@ -720,7 +731,7 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
     }
     let width = with
         .iter()
-        .map(|(r, _)| r.lane.chars().count())
+        .map(|(r, _)| r.record.lane.name.chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -734,7 +745,7 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
     }
     out.push('\n');
     for (r, b) in &with {
-        let _ = write!(out, "    {:<width$}", r.lane);
+        let _ = write!(out, "    {:<width$}", r.record.lane.name);
         for &c in &columns {
             let _ = write!(out, " {:>11}", format!("{:.0}%", share_of(b, c) * 100.0));
         }
@@ -749,13 +760,18 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
             .map(|h| format!("{} {:.0}%", h.function, h.self_cost / total * 100.0))
             .collect();
         if !hot.is_empty() {
-            let _ = writeln!(out, "    {} hottest: {}", r.lane, hot.join(", "));
+            let _ = writeln!(
+                out,
+                "    {} hottest: {}",
+                r.record.lane.name,
+                hot.join(", ")
+            );
         }
         for l in r.hot_lines.iter().take(3) {
             let _ = writeln!(
                 out,
                 "    {} {}:{} {:>3.0}%  {}",
-                r.lane,
+                r.record.lane.name,
                 l.file,
                 l.line,
                 l.share * 100.0,
@@ -779,12 +795,12 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
             let _ = writeln!(
                 out,
                 "    {}: its own functions by cumulative time (cProfile, one untimed call; port the first): {}",
-                r.lane,
+                r.record.lane.name,
                 hot.join(", ")
             );
         }
         if let Some(why) = &r.python_hot_failure {
-            let _ = writeln!(out, "    {}: {why}", r.lane);
+            let _ = writeln!(out, "    {}: {why}", r.record.lane.name);
         }
     }
     out

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -15,6 +15,13 @@ use crate::cancel::{Cancel, GroupGuard};
 
 /// The hidden subcommand that starts a worker.
 pub const WORKER_COMMAND: &str = "__worker";
+
+/// The first `name` on PATH that is a file.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
 
 /// How long an interpreter may take to start and import nothing.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,6 +45,8 @@ pub enum WorkerError {
     TimedOut(Duration),
     /// The worker could not be started or spoke nonsense.
     Broken(String),
+    /// The interpreter a route runs on is not here: what to install.
+    NoInterpreter(String),
 }
 
 impl std::error::Error for WorkerError {}
@@ -57,6 +66,7 @@ impl std::fmt::Display for WorkerError {
                 )
             }
             WorkerError::Broken(why) => write!(f, "worker failed ({why})"),
+            WorkerError::NoInterpreter(what) => f.write_str(what),
         }
     }
 }
@@ -142,6 +152,43 @@ impl Worker {
             None => Command::new(exe),
         };
         cmd.arg(WORKER_COMMAND);
+        Self::start(cmd, paths, cancel)
+    }
+
+    /// Starts the PyPy route's worker: the worker script run by `pypy` (by
+    /// default `pypy3` on PATH), speaking the same protocol.
+    pub fn spawn_pypy(
+        pypy: Option<&Path>,
+        paths: &[PathBuf],
+        cancel: &Cancel,
+    ) -> Result<Self, WorkerError> {
+        let program = match pypy {
+            Some(p) if p.is_file() => p.to_owned(),
+            Some(p) => {
+                return Err(WorkerError::NoInterpreter(format!(
+                    "no PyPy at {} (--pypy): name the pypy3 to run, or install PyPy",
+                    p.display()
+                )));
+            }
+            None => on_path("pypy3").ok_or_else(|| {
+                WorkerError::NoInterpreter(
+                    "PyPy is not installed (no pypy3 on PATH): install it (Debian and Ubuntu: \
+                     apt install pypy3; else pypy.org/download.html), or name it with --pypy PATH"
+                        .into(),
+                )
+            })?,
+        };
+        let script = super::pypy::script().map_err(|e| {
+            WorkerError::Broken(format!("cannot write the PyPy worker's files: {e}"))
+        })?;
+        let mut cmd = Command::new(program);
+        cmd.arg(script);
+        Self::start(cmd, paths, cancel)
+    }
+
+    /// Starts `cmd` (a worker's command line, its paths still to come) and
+    /// waits until its interpreter is up.
+    fn start(mut cmd: Command, paths: &[PathBuf], cancel: &Cancel) -> Result<Self, WorkerError> {
         for p in paths {
             cmd.arg("--path").arg(p);
         }

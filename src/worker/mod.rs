@@ -9,6 +9,7 @@
 //! - `server`: the worker's side: import, time, check, reply;
 //! - `capture`: the worker's stdout turned into timestamped replies;
 //! - `memory`: peak resident memory during a run;
+//! - `pypy`: the PyPy route's worker, a script that PyPy runs;
 //! - `native`: the machine's parallel capacity, a Rust spin with no Python.
 
 pub mod call;
@@ -18,6 +19,7 @@ mod invoke;
 mod memory;
 pub mod native;
 pub mod protocol;
+mod pypy;
 pub mod server;
 
 pub use client::{Finished, Worker, WorkerError};

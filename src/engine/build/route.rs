@@ -49,7 +49,7 @@ pub fn dir_for(home: &Home, toolchain: &Toolchain, route: Route, source: &Path) 
     let mut hash = Sha256::new();
     hash.update(format!(
         "route {route}\ntool {}\npython {}\nfile {name}\n",
-        route.requirement(),
+        route.requirement().unwrap_or_default(),
         toolchain.python_version
     ));
     hash.update(&bytes);
@@ -155,7 +155,7 @@ fn make_in(
         module_bytes: fs::metadata(aside.join(&module_file))?.len(),
         module_file,
         seconds: started.elapsed().as_secs_f64(),
-        tool: route.requirement().to_owned(),
+        tool: route.requirement().unwrap_or_default().to_owned(),
         fresh: false,
     };
     fs::write(aside.join(RECORD), serde_json::to_string_pretty(&record)?)?;
@@ -180,7 +180,7 @@ fn command(
             "-3".as_ref(),
         ],
         Route::Mypyc => vec!["-m".as_ref(), "mypyc".as_ref()],
-        Route::Numba => Vec::new(),
+        Route::Numba | Route::Pypy => Vec::new(),
     };
     let path = std::env::join_paths(packages).unwrap_or_default();
     duct::cmd(python, args.into_iter().chain([file.as_os_str()])).env("PYTHONPATH", path)

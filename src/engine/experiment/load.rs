@@ -46,10 +46,9 @@ impl Experiment {
         let (args, knob) = input(&shown, &toml.input)?;
         let mut requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
         // Each route's tool, pinned, installed with the experiment's packages.
-        for route in python.iter().filter_map(|p| p.route) {
-            let pin = route.requirement().to_owned();
-            if !requires.contains(&pin) {
-                requires.push(pin);
+        for pin in python.iter().filter_map(|p| p.route?.requirement()) {
+            if !requires.iter().any(|r| r == pin) {
+                requires.push(pin.to_owned());
             }
         }
         let split = toml.progress.map(|p| p.split);
@@ -714,7 +713,7 @@ result = 9227465
         ));
         assert!(err.contains("compiles a file: give file"), "{err}");
         let err = error(&routed(
-            "file = \"reference.py\"\nfunction = \"pyrun\"\nroute = \"pypy\"",
+            "file = \"reference.py\"\nfunction = \"pyrun\"\nroute = \"jython\"",
         ));
         assert!(err.contains("pypy") && err.contains("cython"), "{err}");
         let dir = folder(&routed("file = \"fast.pyx\"\nfunction = \"pyrun\""));

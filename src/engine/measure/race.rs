@@ -133,7 +133,7 @@ struct Entry {
 /// Starts a lane's worker and loads its function, refusing a Rust lane whose
 /// function turns out to be Python code. The error is the lane's failure.
 fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, String> {
-    let mut worker = spawner.spawn(&setup.paths).map_err(|e| e.to_string())?;
+    let mut worker = spawner.spawn_lane(setup).map_err(|e| e.to_string())?;
     if setup.call.callee != Callee::Native {
         let load = Request::Load {
             call: setup.call.clone(),

@@ -264,7 +264,7 @@ pub fn run(
         .iter()
         .filter(|s| s.lane.language != Language::Native)
     {
-        let mut worker = match spawner.spawn(&setup.paths) {
+        let mut worker = match spawner.spawn_lane(setup) {
             Ok(w) => w,
             Err(e) => {
                 problems.push(threads_problem(exp, setup, e.to_string()));

@@ -249,7 +249,7 @@ fn check_lane(
         // A lab.toml mistake (a name that does not load) stops the lane at once.
         let w = match worker.as_mut() {
             Some(w) => w,
-            None => worker.insert(spawner.spawn(&setup.paths)?),
+            None => worker.insert(spawner.spawn_lane(setup)?),
         };
         let expect = match reference {
             Answer::Value { json, .. } => json.clone(),

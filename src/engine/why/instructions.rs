@@ -19,7 +19,7 @@ use crate::engine::error::{CountError, LabError, LabResult};
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::Experiment;
 use crate::engine::seams::{LaneSetup, Spawner};
-use crate::engine::types::{Breakdown, Instructions, Language, PyHot};
+use crate::engine::types::{Breakdown, Instructions, Language, PyHot, Route};
 use crate::fibonacci;
 use crate::worker::Worker;
 use crate::worker::protocol::{Callee, Request};
@@ -169,7 +169,7 @@ pub fn profile(
                 call: setup.call.with_args(args.clone()),
             };
             let rows = spawner
-                .spawn(&setup.paths)
+                .spawn_lane(setup)
                 .and_then(|mut w| w.call(&request, None, &mut |_| {}))
                 .map_err(|e| format!("cProfile {e}"))
                 .and_then(|done| {
@@ -204,6 +204,9 @@ fn count_lane(
     file: &Path,
     cancel: &Cancel,
 ) -> Result<CallGraph, CountError> {
+    if setup.lane.route == Some(Route::Pypy) {
+        return Err(CountError::NotCountable);
+    }
     let _ = std::fs::remove_file(file);
     let wrapper: Vec<OsString> = vec![
         valgrind.into(),
