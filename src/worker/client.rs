@@ -135,6 +135,19 @@ impl Worker {
         Self::spawn_under(&[], paths, cancel)
     }
 
+    /// `spawn`, with `env` set in the worker's environment.
+    pub fn spawn_with_env(
+        env: &[(&str, &std::ffi::OsStr)],
+        paths: &[PathBuf],
+        cancel: &Cancel,
+    ) -> Result<Self, WorkerError> {
+        let exe = std::env::current_exe().map_err(|e| WorkerError::Broken(e.to_string()))?;
+        let mut cmd = Command::new(exe);
+        cmd.arg(WORKER_COMMAND);
+        cmd.envs(env.iter().copied());
+        Self::start(cmd, paths, cancel)
+    }
+
     /// Starts a worker run by `wrapper` (a command and its options, such as
     /// Valgrind's), which gets the worker's own command line after its own.
     pub fn spawn_under(

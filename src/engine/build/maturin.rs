@@ -270,12 +270,21 @@ impl Builder<'_> {
             fs::remove_dir_all(&dir)?;
         }
         fs::create_dir_all(&profiles)?;
+        fs::create_dir_all(self.home.pgo_unread())?;
         self.log_line(
             target,
             "pgo: 1/3 an instrumented build (-Cprofile-generate)".into(),
         );
+        // One instrumenting flag for every crate of the home, so that their
+        // instrumented builds share one pyo3 (a crate's own path here would
+        // compile pyo3 again for each). The training run is told where its
+        // crate's profiles go (LLVM_PROFILE_FILE); the build scripts, which
+        // ran instrumented too, write theirs to the shared folder, unread.
         let instrumented = Phase {
-            rustflags: vec![format!("-Cprofile-generate={}", profiles.display())],
+            rustflags: vec![format!(
+                "-Cprofile-generate={}",
+                self.home.pgo_unread().display()
+            )],
             target_dir: PathBuf::from(format!(
                 "{}-instrumented",
                 self.home.cargo_target_of(&target.variant).display()
@@ -283,9 +292,6 @@ impl Builder<'_> {
             out_dir: dir.join("wheel"),
         };
         let (wheel, _) = self.run_maturin(target, crate_dir, &instrumented)?;
-        // The build scripts ran instrumented too: their profiles are no training.
-        fs::remove_dir_all(&profiles)?;
-        fs::create_dir_all(&profiles)?;
         let site = dir.join("site");
         unpack(&wheel, &site)?;
         self.log_line(
@@ -300,9 +306,13 @@ impl Builder<'_> {
             &target.requires,
         ));
         paths.push(self.toolchain.site_packages.clone());
-        pgo::train(&paths, &target.training, self.cancel, &mut |line| {
-            self.log_line(target, line)
-        })?;
+        pgo::train(
+            &paths,
+            &target.training,
+            &profiles,
+            self.cancel,
+            &mut |line| self.log_line(target, line),
+        )?;
         let merged = dir.join("merged.profdata");
         let (tool, count) = pgo::merge(&profiles, &merged)?;
         self.log_line(

@@ -17,17 +17,21 @@ use crate::worker::protocol::{Reply, Request};
 
 /// Makes each training call once in a worker with the instrumented build
 /// first on `sys.path`: the same `Call` a race sends. The profile runtime
-/// writes its counts when the worker exits.
+/// writes its counts into `profiles` when the worker exits.
 pub fn train(
     paths: &[PathBuf],
     calls: &Training,
+    profiles: &Path,
     cancel: &Cancel,
     on_line: &mut dyn FnMut(String),
 ) -> Result<()> {
     if calls.0.is_empty() {
         bail!("no Rust function to train the profile on");
     }
-    let mut worker = Worker::spawn(paths, cancel)?;
+    // `%m`: one file per instrumented module, `%p`: per process.
+    let file = profiles.join("%m-%p.profraw");
+    let mut worker =
+        Worker::spawn_with_env(&[("LLVM_PROFILE_FILE", file.as_os_str())], paths, cancel)?;
     for call in &calls.0 {
         let request = Request::Call { call: call.clone() };
         worker

@@ -135,6 +135,13 @@ impl Home {
     }
 
     /// A profile-guided build's instrumented wheel, profiles and merged profile.
+    /// Where instrumented code writes profiles no training run asked for
+    /// (a build script's): one folder for the home, so that every crate's
+    /// instrumented build has the same flags and shares one pyo3.
+    pub fn pgo_unread(&self) -> PathBuf {
+        self.root.join("pgo").join("unread")
+    }
+
     pub fn pgo(&self, target: &Target) -> PathBuf {
         self.root
             .join("pgo")
