@@ -530,7 +530,7 @@ fn experiment_dirs(dir: &Path, depth: u32) -> Vec<PathBuf> {
     // The chapter's experiment leads the lab (the one the terminal opens
     // on), then the others by name; those of this level first, then those of
     // the lessons in folders below.
-    subdirs.sort_by_key(|d| (!d.ends_with(crate::engine::DEFAULT_EXPERIMENT), d.clone()));
+    subdirs.sort_by_key(|d| (!d.ends_with(super::DEFAULT_EXPERIMENT), d.clone()));
     let (own, lessons): (Vec<PathBuf>, Vec<PathBuf>) =
         subdirs.into_iter().partition(|d| d.join(LAB_TOML).exists());
     let nested = lessons

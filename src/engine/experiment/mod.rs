@@ -22,6 +22,10 @@ use super::types::{Lane, Language, Route, Variant};
 use crate::fibonacci;
 use crate::worker::protocol::{Call, Callee, Code, Tolerance};
 
+/// The experiment raced when none is named: the chapter's. It leads the
+/// lab whatever the other folders are called.
+pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
+
 pub use error::{LoadError, SizeError};
 pub use load::table_of;
 pub use load::{LAB_TOML, discover};

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use super::*;
 use crate::engine::home::places::{Home, Project};
+use crate::engine::measure::verify::VerifyConfig;
 use crate::engine::seams::Caller;
 use crate::engine::seams::{BuildStep, Launcher};
+use crate::engine::types::BuildInfo;
 use crate::worker::protocol::{Reply, Request};
 use crate::worker::{Finished, WorkerError};
 
