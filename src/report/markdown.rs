@@ -66,9 +66,26 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&phase_table(report, &exp.experiment));
         out.push_str(&breakdown_table(report, &exp.experiment));
+        out.push_str(&route_notes(report, &exp.experiment));
     }
     out.push_str(&build_cost(report));
     out
+}
+
+/// Where other routes raced (Cython, mypyc, Numba, PyPy): each one's cost
+/// beside its speed, and the fastest right lane, as bullets.
+fn route_notes(report: &Report, experiment: &str) -> String {
+    let rows: Vec<&super::LaneResult> = report
+        .results
+        .iter()
+        .filter(|r| r.record.experiment == experiment)
+        .collect();
+    let mut out = String::new();
+    let costs = super::routes::cost_lines(report, experiment, &rows);
+    for line in costs.lines().chain(super::routes::fastest(&rows).as_deref()) {
+        let _ = writeln!(out, "- {}", line.trim());
+    }
+    if out.is_empty() { out } else { format!("\n{out}") }
 }
 
 /// A scenario's phases × lanes: each cell the phase's median and its
