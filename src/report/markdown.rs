@@ -82,10 +82,17 @@ fn route_notes(report: &Report, experiment: &str) -> String {
         .collect();
     let mut out = String::new();
     let costs = super::routes::cost_lines(report, experiment, &rows);
-    for line in costs.lines().chain(super::routes::fastest(&rows).as_deref()) {
+    for line in costs
+        .lines()
+        .chain(super::routes::fastest(&rows).as_deref())
+    {
         let _ = writeln!(out, "- {}", line.trim());
     }
-    if out.is_empty() { out } else { format!("\n{out}") }
+    if out.is_empty() {
+        out
+    } else {
+        format!("\n{out}")
+    }
 }
 
 /// A scenario's phases × lanes: each cell the phase's median and its

@@ -14,7 +14,7 @@ use crate::engine::measure::sweep;
 use crate::engine::measure::verify::{DEFAULT_INPUTS, VerifyConfig};
 pub use crate::engine::pipeline::{Job, JobReport, RaceJob};
 use crate::engine::types::{GilMode, Lane, Target, Variant};
-use crate::units::faster_or_slower;
+use crate::units::{bytes, faster_or_slower, seconds};
 
 use super::keys::Action;
 pub use super::panes::{
@@ -725,11 +725,11 @@ impl App {
                     self.race.threads = report.threads.clone();
                 }
                 for rec in report.race.iter().flatten() {
-                    self.race
-                        .extras
-                        .entry(rec.lane.name.clone())
-                        .or_default()
-                        .memory = rec.memory.iter().flatten().max().copied();
+                    let extras = self.race.extras.entry(rec.lane.name.clone()).or_default();
+                    extras.memory = rec.memory.iter().flatten().max().copied();
+                    if let Some(first) = rec.first_call {
+                        extras.cost = Some(format!("1st call {}", seconds(first)));
+                    }
                 }
                 self.toolchain = Some(report.toolchain);
                 if report.home_bytes.is_some() {
@@ -778,7 +778,12 @@ impl App {
             Event::Status(s) => self.setup_status = s,
             Event::RouteLine(lane, line) => self.setup_status = format!("{lane}: {line}"),
             Event::RouteBuilt(lane, b) => {
-                self.setup_status = format!("{lane}: {} module ready", b.route)
+                self.setup_status = format!("{lane}: {} module ready", b.route);
+                self.race.extras.entry(lane).or_default().cost = Some(format!(
+                    "built {}, {}",
+                    seconds(b.seconds),
+                    bytes(b.module_bytes)
+                ));
             }
             Event::ExperimentLoaded(exp) => {
                 let exp = *exp;

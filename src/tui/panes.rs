@@ -123,6 +123,9 @@ pub enum Count {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extras {
     pub memory: Option<u64>,
+    /// Another route's cost beside its speed: its module's build ("built
+    /// 3.0 s, 200 KiB"), or its JIT's first call ("1st call 309 ms").
+    pub cost: Option<String>,
     pub instructions: Option<Count>,
     /// Where the instructions go, and what that means (the "why" pane).
     pub breakdown: Option<Breakdown>,
@@ -289,7 +292,14 @@ impl RacePane {
             self.size = size;
         }
         self.verify.clear();
-        self.extras.clear();
+        // A route's build cost stays: its module was made just before.
+        self.extras.retain(|_, e| e.cost.is_some());
+        for e in self.extras.values_mut() {
+            *e = Extras {
+                cost: e.cost.take(),
+                ..Extras::default()
+            };
+        }
         self.set_aside.clear();
         self.lanes = lanes.into_iter().map(|l| (l, LaneState::Waiting)).collect();
     }
