@@ -719,6 +719,58 @@ fn gil_block(run: &GilRun) -> String {
     out
 }
 
+/// A lane's hottest functions and its crate's hottest lines, by their
+/// share of its instructions.
+fn hottest(r: &LaneResult, b: &BTreeMap<Category, f64>) -> String {
+    let mut out = String::new();
+    let name = &r.record.lane.name;
+    let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
+    let hot: Vec<String> = r
+        .hot
+        .iter()
+        .take(3)
+        .map(|h| format!("{} {:.0}%", h.function, h.self_cost / total * 100.0))
+        .collect();
+    if !hot.is_empty() {
+        let _ = writeln!(out, "    {name} hottest: {}", hot.join(", "));
+    }
+    for l in r.hot_lines.iter().take(3) {
+        let _ = writeln!(
+            out,
+            "    {name} {}:{} {:>3.0}%  {}",
+            l.file,
+            l.line,
+            l.share * 100.0,
+            l.text
+        );
+    }
+    out
+}
+
+/// A Python lane's own functions by cumulative time (cProfile), or why
+/// cProfile could not say.
+fn python_hottest(r: &LaneResult) -> String {
+    let mut out = String::new();
+    let name = &r.record.lane.name;
+    if !r.python_hot.is_empty() {
+        let hot: Vec<String> = r
+            .python_hot
+            .iter()
+            .take(5)
+            .map(|h| format!("{} {:.0}%", h.function, h.share * 100.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "    {name}: its own functions by cumulative time (cProfile, one untimed call; port the first): {}",
+            hot.join(", ")
+        );
+    }
+    if let Some(why) = &r.python_hot_failure {
+        let _ = writeln!(out, "    {name}: {why}");
+    }
+    out
+}
+
 /// Where each lane's instructions go, by who spent them, with the hottest
 /// functions and the diagnosis: why a lane is as fast as it is.
 fn breakdown_block(rows: &[&LaneResult]) -> String {
@@ -752,32 +804,7 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
         out.push('\n');
     }
     for (r, b) in &with {
-        let total: f64 = b.values().sum::<f64>().max(f64::MIN_POSITIVE);
-        let hot: Vec<String> = r
-            .hot
-            .iter()
-            .take(3)
-            .map(|h| format!("{} {:.0}%", h.function, h.self_cost / total * 100.0))
-            .collect();
-        if !hot.is_empty() {
-            let _ = writeln!(
-                out,
-                "    {} hottest: {}",
-                r.record.lane.name,
-                hot.join(", ")
-            );
-        }
-        for l in r.hot_lines.iter().take(3) {
-            let _ = writeln!(
-                out,
-                "    {} {}:{} {:>3.0}%  {}",
-                r.record.lane.name,
-                l.file,
-                l.line,
-                l.share * 100.0,
-                l.text
-            );
-        }
+        out.push_str(&hottest(r, b));
     }
     for (r, _) in &with {
         if let Some(d) = &r.diagnosis {
@@ -785,23 +812,7 @@ fn breakdown_block(rows: &[&LaneResult]) -> String {
         }
     }
     for r in rows {
-        if !r.python_hot.is_empty() {
-            let hot: Vec<String> = r
-                .python_hot
-                .iter()
-                .take(5)
-                .map(|h| format!("{} {:.0}%", h.function, h.share * 100.0))
-                .collect();
-            let _ = writeln!(
-                out,
-                "    {}: its own functions by cumulative time (cProfile, one untimed call; port the first): {}",
-                r.record.lane.name,
-                hot.join(", ")
-            );
-        }
-        if let Some(why) = &r.python_hot_failure {
-            let _ = writeln!(out, "    {}: {why}", r.record.lane.name);
-        }
+        out.push_str(&python_hottest(r));
     }
     out
 }
