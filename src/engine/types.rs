@@ -365,6 +365,10 @@ pub struct LaneRecord {
     /// Instructions per call, counted under callgrind, when asked for.
     #[serde(skip)]
     pub instructions: Option<Instructions>,
+    /// Why a lane's instructions cannot be counted, when they were asked
+    /// for and cannot be (PyPy's JIT): said, and no problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_counted: Option<String>,
     /// A scenario's phases in order, each with its time per measured run,
     /// beside `times`.
     #[serde(skip)]
@@ -436,6 +440,7 @@ impl LaneRecord {
             traced_bytes: None,
             first_call: None,
             instructions: None,
+            not_counted: None,
             phases: Vec::new(),
         }
     }

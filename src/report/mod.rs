@@ -645,22 +645,11 @@ mod tests {
 
     fn record(lane: Lane, seconds: f64) -> LaneRecord {
         LaneRecord {
-            experiment: "wc_folder".into(),
-            lane,
-            command: "f(1)".into(),
             times: vec![seconds; 3],
-            repeat: 1,
             result: Some("3".into()),
             expected: Some("3".into()),
-            correct: true,
-            mismatch: None,
-            failure: None,
-            overhead_ns: None,
             memory: vec![None; 3],
-            traced_bytes: None,
-            first_call: None,
-            instructions: None,
-            phases: Vec::new(),
+            ..LaneRecord::new("wc_folder", lane, "f(1)".into())
         }
     }
 

@@ -768,6 +768,9 @@ fn python_hottest(r: &LaneResult) -> String {
     if let Some(why) = &r.python_hot_failure {
         let _ = writeln!(out, "    {name}: {why}");
     }
+    if let Some(why) = &r.record.not_counted {
+        let _ = writeln!(out, "    {name}: {why}");
+    }
     out
 }
 

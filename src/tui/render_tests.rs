@@ -742,22 +742,10 @@ fn a_busy_machine_shows_a_warning_in_the_scaling_pane() {
 
 fn record(lane: Lane, seconds: f64) -> crate::engine::types::LaneRecord {
     crate::engine::types::LaneRecord {
-        experiment: "fibonacci".into(),
-        lane,
-        command: String::new(),
         times: vec![seconds],
-        repeat: 1,
         result: Some("1".into()),
-        expected: None,
-        correct: true,
-        mismatch: None,
-        failure: None,
-        overhead_ns: None,
         memory: vec![Some(0)],
-        traced_bytes: None,
-        first_call: None,
-        instructions: None,
-        phases: Vec::new(),
+        ..crate::engine::types::LaneRecord::new("fibonacci", lane, String::new())
     }
 }
 

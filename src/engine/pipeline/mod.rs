@@ -3,7 +3,7 @@
 //! `--check`, the TUI and `bench` are front ends over `Lab::run`.
 
 use super::build::bootstrap::Toolchain;
-use super::error::{LabError, LabResult};
+use super::error::{CountError, LabError, LabResult};
 use super::event::Event;
 use super::experiment::Experiment;
 use super::lab::Lab;
@@ -253,6 +253,12 @@ impl Lab {
                                 if let Some(rec) = records.iter_mut().find(|x| x.lane.name == lane)
                                 {
                                     rec.instructions = Some(i);
+                                }
+                            }
+                            Err(CountError::NotCountable) => {
+                                if let Some(rec) = records.iter_mut().find(|x| x.lane.name == lane)
+                                {
+                                    rec.not_counted = Some(CountError::NotCountable.to_string());
                                 }
                             }
                             Err(why) => problems.push(Problem::in_lane(
