@@ -106,8 +106,22 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 /// Worker processes whose lab is gone: a lab that exited must take its workers
-/// with it. (Workers of labs that still run, in other tests, are fine.)
+/// with it. Workers of labs that still run, in other tests, are fine, and so
+/// are the ones a test binary starts itself (tests/worker.rs, which may run
+/// beside this one). A lab that another test just killed takes its workers
+/// with it a moment later, so a leftover must still be there after 5 s.
 pub fn orphan_workers() -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let found = orphan_workers_now();
+        if found.is_empty() || std::time::Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn orphan_workers_now() -> Vec<String> {
     let out = Command::new("pgrep")
         .args(["-f", "pyo3-lab __worker"])
         .output()
@@ -126,8 +140,10 @@ pub fn orphan_workers() -> Vec<String> {
                 fields.first().copied().unwrap_or("Z"),
                 fields.get(1).copied().unwrap_or("0"),
             );
-            let parent = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
-            state != "Z" && !text(&parent).contains("pyo3-lab")
+            let parent = text(&std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default());
+            // A test binary is target/debug/deps/NAME-HASH.
+            let started_by_a_test = parent.contains("/deps/");
+            state != "Z" && !parent.contains("pyo3-lab") && !started_by_a_test
         })
         .map(str::to_owned)
         .collect()
