@@ -141,9 +141,7 @@ impl Worker {
         paths: &[PathBuf],
         cancel: &Cancel,
     ) -> Result<Self, WorkerError> {
-        let exe = std::env::current_exe().map_err(|e| WorkerError::Broken(e.to_string()))?;
-        let mut cmd = Command::new(exe);
-        cmd.arg(WORKER_COMMAND);
+        let mut cmd = Self::command(&[])?;
         cmd.envs(env.iter().copied());
         Self::start(cmd, paths, cancel)
     }
@@ -155,6 +153,11 @@ impl Worker {
         paths: &[PathBuf],
         cancel: &Cancel,
     ) -> Result<Self, WorkerError> {
+        Self::start(Self::command(wrapper)?, paths, cancel)
+    }
+
+    /// This program in its worker mode, run by `wrapper` if one is given.
+    fn command(wrapper: &[std::ffi::OsString]) -> Result<Command, WorkerError> {
         let exe = std::env::current_exe().map_err(|e| WorkerError::Broken(e.to_string()))?;
         let mut cmd = match wrapper.split_first() {
             Some((program, options)) => {
@@ -165,7 +168,7 @@ impl Worker {
             None => Command::new(exe),
         };
         cmd.arg(WORKER_COMMAND);
-        Self::start(cmd, paths, cancel)
+        Ok(cmd)
     }
 
     /// Starts the PyPy route's worker: the worker script run by `pypy` (by
