@@ -53,26 +53,24 @@ fn setup(py: Python<'_>, paths: &[PathBuf]) -> PyResult<String> {
 }
 
 /// What a result is checked against, and how closely.
-struct Expected {
-    expect: Option<String>,
+struct Expected<'a> {
+    expect: Option<&'a str>,
     tolerance: Tolerance,
 }
 
-impl Expected {
+impl<'a> Expected<'a> {
     /// The answer a request names: the one it carries, which is then kept
-    /// for the requests that name the kept one.
+    /// for the requests that name the kept one. Borrowed from `kept`, never
+    /// copied: an answer can be 20 MB.
     fn of(
         expect: Option<Expect>,
         tolerance: Tolerance,
-        kept: &mut Option<String>,
+        kept: &'a mut Option<String>,
     ) -> PyResult<Self> {
         let expect = match expect {
             None => None,
-            Some(Expect::Json(json)) => {
-                *kept = Some(json);
-                kept.clone()
-            }
-            Some(Expect::Kept) => Some(kept.clone().ok_or_else(|| {
+            Some(Expect::Json(json)) => Some(kept.insert(json).as_str()),
+            Some(Expect::Kept) => Some(kept.as_deref().ok_or_else(|| {
                 PyRuntimeError::new_err("the lab named a kept answer, but none was sent")
             })?),
         };
@@ -149,7 +147,7 @@ fn race(
     chunks: Option<Vec<u64>>,
     repeat: u32,
     trace: bool,
-    Expected { expect, tolerance }: Expected,
+    Expected { expect, tolerance }: Expected<'_>,
 ) -> PyResult<Reply> {
     let prepared = Prepared::new(py, &call)?;
     if let Some(seconds) = prepared.first_call() {
@@ -198,7 +196,7 @@ fn threads(
     call: Call,
     counts: Vec<u32>,
     batches: u32,
-    Expected { expect, tolerance }: Expected,
+    Expected { expect, tolerance }: Expected<'_>,
 ) -> PyResult<Reply> {
     let (f, call_args) = Prepared::new(py, &call)?.callable(py)?;
     let runner = THREADS.load(py)?;
@@ -525,7 +523,7 @@ fn finished(
     py: Python<'_>,
     seconds: f64,
     result: &Bound<'_, PyAny>,
-    expect: Option<String>,
+    expect: Option<&str>,
     tolerance: Tolerance,
     phases: Vec<(String, f64)>,
 ) -> PyResult<Reply> {

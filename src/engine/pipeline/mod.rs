@@ -248,20 +248,15 @@ impl Lab {
             match self.count_instructions(ctx) {
                 Ok(counts) => {
                     for (lane, count) in counts {
-                        match count {
-                            Ok(i) => {
-                                if let Some(rec) = records.iter_mut().find(|x| x.lane.name == lane)
-                                {
-                                    rec.instructions = Some(i);
-                                }
+                        let record = records.iter_mut().find(|x| x.lane.name == lane);
+                        match (count, record) {
+                            (Ok(i), Some(rec)) => rec.instructions = Some(i),
+                            // Said on the lane, and no problem: nothing went wrong.
+                            (Err(why @ CountError::NotCountable), Some(rec)) => {
+                                rec.not_counted = Some(why.to_string())
                             }
-                            Err(CountError::NotCountable) => {
-                                if let Some(rec) = records.iter_mut().find(|x| x.lane.name == lane)
-                                {
-                                    rec.not_counted = Some(CountError::NotCountable.to_string());
-                                }
-                            }
-                            Err(why) => problems.push(Problem::in_lane(
+                            (Ok(_) | Err(CountError::NotCountable), None) => {}
+                            (Err(why), _) => problems.push(Problem::in_lane(
                                 &exp.key,
                                 &lane,
                                 ProblemKind::Instructions(why.to_string()),
