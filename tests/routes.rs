@@ -63,9 +63,25 @@ fn every_route_races_right_and_says_what_it_cost() {
         );
     }
 
+    // Whether the code had to change: the `.pyx` with C types is a rewrite
+    // of one line of four; the other routes took fib.py as it stands.
+    let code = &row(report, "cython-typed")["code"];
+    assert_eq!(
+        (&code["file"], &code["changed"]),
+        (&"fib_typed.pyx".into(), &1.into()),
+        "{code}"
+    );
+    for lane in ["cython-pure", "mypyc", "numba", "pypy"] {
+        assert_eq!(row(report, lane)["code"]["changed"], 0, "{lane}");
+    }
+    assert!(
+        run.stdout
+            .contains("cython-typed rewritten: 1 of 4 lines (fib_typed.pyx)")
+    );
     assert!(
         row(report, "python")["route"].is_null() && row(report, "rust-release")["route"].is_null()
     );
+    assert!(row(report, "python")["code"].is_null());
     // Which lane wins is the machine's to say (at fib(20) cython-typed and
     // rust-release can tie); that the race says it is the lab's.
     assert!(
@@ -141,30 +157,57 @@ fn a_route_module_is_reused_by_content_rebuilt_when_its_file_changes_and_a_faile
 fn typed_routes_overflow_where_python_mypyc_pypy_and_the_rust_port_stay_right_and_verify_finds_it()
 {
     let lab = ["--lab", "lab/routes/overflow"];
-    // Just under 2**63: every lane right.
-    let under = common::check_once_right(&[&lab[..], &["--n", "3000000"]].concat());
-    assert_eq!(
-        row(&under.report, "cython-typed")["result"],
-        "8999995500000500000"
-    );
-    // The default, past it: the 64-bit routes wrap, the others do not.
-    let past = common::check_once(&lab);
-    assert_eq!(past.code, Some(1), "{}", past.stdout);
-    for (lane, correct) in [
+    // A sweep across 2**63: just under it every lane is right; past it the
+    // 64-bit routes wrap, the others do not, and the sweep says where.
+    let swept = common::check_once(&[&lab[..], &["--sweep", "3000000,4000000"]].concat());
+    assert_eq!(swept.code, Some(1), "{}", swept.stdout);
+    let at = |lane: &str, n: &str| {
+        swept.report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["lane"] == lane && r["parameters"]["n"] == n)
+            .unwrap_or_else(|| panic!("no {lane} at {n}: {}", swept.report["results"]))
+    };
+    for (lane, past_right) in [
         ("cython-typed", false),
         ("numba", false),
         ("mypyc", true),
         ("pypy", true),
         ("rust-release", true),
     ] {
-        let r = row(&past.report, lane);
-        assert_eq!(r["correct"], correct, "{r}");
+        let under = at(lane, "3000000");
+        assert_eq!(under["correct"], true, "{under}");
+        assert_eq!(under["result"], "8999995500000500000", "{under}");
+        assert_eq!(at(lane, "4000000")["correct"], past_right, "{lane}");
+    }
+    for lane in ["cython-typed", "numba"] {
+        let said = format!("wrong:  {lane:<12} at N = 4000000 (right up to N = 3000000)");
+        assert!(swept.stdout.contains(&said), "{said}:\n{}", swept.stdout);
     }
     assert!(
-        past.stdout.contains("off by -18,446,744,073,709,551,616"),
+        swept.stdout.contains("off by -18,446,744,073,709,551,616"),
         "the wrap is 2**64: {}",
-        past.stdout
+        swept.stdout
     );
+    // `compare` does not count a wrong answer's time as a speed-up.
+    let json = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(json.path(), swept.report.to_string()).unwrap();
+    let path = json.path().to_str().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["compare", path, path])
+        .output()
+        .unwrap();
+    let table = common::text(&out.stdout);
+    let row = |lane: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(&format!("{lane} (N = 4000000)")))
+            .unwrap_or_else(|| panic!("{lane}: {table}"))
+            .to_owned()
+    };
+    assert!(row("numba").contains("WRONG ("), "{table}");
+    assert!(!row("pypy").contains("WRONG"), "{table}");
     // The differential check finds an overflowing size, with its replay.
     let verify = common::check_once(
         &[
@@ -189,19 +232,16 @@ fn typed_routes_overflow_where_python_mypyc_pypy_and_the_rust_port_stay_right_an
 /// Without PyPy, its lane says how to get it, and every other lane races.
 #[test]
 fn a_missing_pypy_is_one_message_and_the_other_lanes_race() {
-    let out = common::lab(&[
+    let args = [
         "--check",
         "--lab",
         "lab/routes/fib",
         "--n",
         "15",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
         "--pypy",
         "/nonexistent/pypy3",
-    ]);
+    ];
+    let out = common::lab(&[&args[..], &common::ONCE].concat());
     let stdout = common::text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let said: Vec<&str> = stdout

@@ -74,6 +74,10 @@ pub struct Cell {
     pub against_first: Option<Significance>,
     /// "instructions" or "wall time": what the test was made on.
     pub measure: Option<String>,
+    /// The lane answered wrong there: its time is no speed-up (a typed route
+    /// that overflowed is fast at computing the wrong number).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub wrong: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -229,6 +233,7 @@ pub fn table(inputs: &[Input]) -> Vec<Row> {
                         speedup,
                         measure: tested.as_ref().map(|t| t.1.clone()),
                         against_first: tested.map(|t| t.0),
+                        wrong: lane.is_some_and(|l| !l.record.correct),
                     }
                 })
                 .collect();
@@ -249,6 +254,9 @@ pub fn cell_text(cell: &Cell) -> String {
     let Some(s) = cell.speedup else {
         return "-".into();
     };
+    if cell.wrong {
+        return format!("WRONG ({s:.2}x)");
+    }
     match &cell.against_first {
         None => format!("{s:.2}x"),
         Some(t) if !t.enough() => format!("{s:.2}x ({:.2}x, {})", t.ratio, t.p_text()),
@@ -314,7 +322,18 @@ pub fn text(inputs: &[Input], rows: &[Row]) -> String {
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
+    if any_wrong(rows) {
+        let _ = writeln!(out, "{WRONG_NOTE}");
+    }
     out
+}
+
+/// Said under a table with a wrong answer in it.
+const WRONG_NOTE: &str = "WRONG: the lane's answer differed from its reference's in that report; \
+     in brackets how fast it computed it, which is no speed-up.";
+
+fn any_wrong(rows: &[Row]) -> bool {
+    rows.iter().any(|r| r.cells.iter().any(|c| c.wrong))
 }
 
 /// The same table as Markdown.
@@ -334,6 +353,9 @@ pub fn markdown(inputs: &[Input], rows: &[Row]) -> String {
             lane_name(r),
             cells.join(" | ")
         );
+    }
+    if any_wrong(rows) {
+        let _ = writeln!(out, "\n{WRONG_NOTE}");
     }
     out
 }

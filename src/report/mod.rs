@@ -296,6 +296,10 @@ pub struct ExperimentRow {
     pub description: String,
     pub args: Vec<serde_json::Value>,
     pub size: Option<u64>,
+    /// Each route lane's code against the reference's; given in the JSON
+    /// with its lane's row (`code`).
+    #[serde(skip)]
+    pub rewrites: Vec<crate::engine::experiment::Rewrite>,
 }
 
 impl ExperimentRow {
@@ -307,6 +311,7 @@ impl ExperimentRow {
             description: exp.description.clone(),
             size: exp.size_of(&args),
             args,
+            rewrites: exp.rewrites(),
         }
     }
 }
@@ -329,6 +334,10 @@ pub struct LaneResult {
     pub build_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module_bytes: Option<u64>,
+    /// Whether the route's code had to change: its file, and the lines of
+    /// its function that are not the reference's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::engine::experiment::Rewrite>,
     pub mean: Option<f64>,
     pub stddev: Option<f64>,
     pub median: Option<f64>,
@@ -482,6 +491,7 @@ fn lane_result(r: &LaneRecord, reference_record: Option<&LaneRecord>) -> LaneRes
         parameters: None,
         build_seconds: None,
         module_bytes: None,
+        code: None,
         mean: s.map(|s| s.mean),
         stddev: s.map(|s| s.stddev),
         median: s.map(|s| s.median),
@@ -661,6 +671,7 @@ mod tests {
             description: "counts words".into(),
             args: vec![],
             size: None,
+            rewrites: Vec::new(),
         });
         r.results = lane_results(&[
             record(Lane::python("search_py", false, true), 2.1e-8),

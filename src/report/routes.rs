@@ -40,9 +40,17 @@ impl RouteRow {
     }
 }
 
-/// Each lane row of a route that builds gets its module's cost.
+/// Each lane row of a route gets its code's change, and of a route that
+/// builds its module's cost.
 pub fn fill(report: &mut Report) {
     for row in &mut report.results {
+        row.code = report
+            .experiments
+            .iter()
+            .filter(|e| e.experiment == row.record.experiment)
+            .flat_map(|e| &e.rewrites)
+            .find(|w| w.lane == row.record.lane.name)
+            .cloned();
         if let Some(built) = report
             .routes
             .iter()
@@ -79,6 +87,19 @@ pub fn cost_lines(report: &Report, experiment: &str, rows: &[&LaneResult]) -> St
             bytes(b.module_bytes),
             median(&b.lane),
         );
+    }
+    let code: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(format!(
+                "{} {}",
+                r.record.lane.name,
+                r.code.as_ref()?.describe()
+            ))
+        })
+        .collect();
+    if !code.is_empty() {
+        let _ = writeln!(out, "  code: {}", code.join("; "));
     }
     for r in rows {
         if let Some(first) = r.record.first_call {

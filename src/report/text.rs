@@ -453,6 +453,7 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
             .sweep_row(&sweep.experiment, lane, n)
             .map(|r| match (r.median, &r.record.failure, r.record.correct) {
                 (Some(m), None, true) => seconds(m),
+                (Some(_), None, false) => "WRONG".into(),
                 _ => "FAILED".into(),
             })
             .unwrap_or_else(|| "-".into())
@@ -475,6 +476,7 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
         }
         out.push('\n');
     }
+    out.push_str(&wrong_from(report, sweep, width));
     for t in &sweep.trends {
         let growth = t
             .growth
@@ -500,6 +502,43 @@ fn sweep_block(report: &Report, exp: &super::ExperimentRow, sweep: &super::Sweep
         for c in &t.phase_crossovers {
             let _ = writeln!(out, "  crossover: {} {}", t.lane, c.describe());
         }
+    }
+    out
+}
+
+/// Each lane that answered wrong at some sizes of a sweep: where, and the
+/// sizes it was still right at (where a typed route's integer overflows).
+fn wrong_from(report: &Report, sweep: &super::SweepReport, width: usize) -> String {
+    let mut out = String::new();
+    for t in &sweep.trends {
+        let answered = |right: bool| -> Vec<u64> {
+            sweep
+                .sizes
+                .iter()
+                .copied()
+                .filter(|&n| {
+                    report
+                        .sweep_row(&sweep.experiment, &t.lane, n)
+                        .is_some_and(|r| r.record.failure.is_none() && r.record.correct == right)
+                })
+                .collect()
+        };
+        let wrong = answered(false);
+        let Some(first) = wrong.first() else {
+            continue;
+        };
+        let right = answered(true);
+        let sizes = |ns: &[u64]| ns.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            out,
+            "  wrong:  {:<width$} at N = {}{}",
+            t.lane,
+            sizes(&wrong),
+            match right.iter().filter(|&&n| n < *first).max() {
+                Some(below) => format!(" (right up to N = {below})"),
+                None => String::new(),
+            }
+        );
     }
     out
 }

@@ -27,14 +27,27 @@ pub use super::panes::{
 pub struct ExpView {
     pub exp: Experiment,
     pub size: Option<u64>,
+    /// Whether each route lane's code had to change (read when loaded).
+    pub rewrites: Vec<crate::engine::experiment::Rewrite>,
 }
 
 impl ExpView {
     pub fn new(exp: &Experiment) -> Self {
         Self {
             size: exp.knob.as_ref().map(|k| k.default),
+            rewrites: exp.rewrites(),
             exp: exp.clone(),
         }
+    }
+
+    /// A route lane's code in a word: "as is" or "rewrote 1/4 lines".
+    pub fn code_of(&self, lane: &str) -> Option<String> {
+        let w = self.rewrites.iter().find(|w| w.lane == lane)?;
+        Some(if w.changed == 0 {
+            "code as is".into()
+        } else {
+            format!("rewrote {}/{} lines", w.changed, w.lines)
+        })
     }
 
     pub fn key(&self) -> &str {

@@ -883,3 +883,36 @@ fn the_why_pane_stacks_each_lanes_instructions_by_who_spent_them() {
     insta::assert_snapshot!(shot);
     at_three_sizes(&app, "why");
 }
+
+/// The routes lesson as loaded from its folder: beside each route lane's
+/// time, whether its code had to change (read from its file against the
+/// reference's).
+#[test]
+fn a_route_lane_says_whether_its_code_had_to_change() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/routes/fib");
+    let (exps, errors) = crate::engine::experiment::discover(std::slice::from_ref(&dir));
+    assert!(errors.is_empty(), "{errors:?}");
+    let targets = vec![crate::engine::types::Target::new(
+        &exps[0].key,
+        &dir,
+        Variant::release(),
+    )];
+    let mut app = App::new(&exps, targets);
+    app.on_action(Action::Race);
+    let lanes: Vec<Lane> = app.race.lanes.iter().map(|(l, _)| l.clone()).collect();
+    for l in lanes {
+        finish(&mut app, l, ran(0.001, "832040", true));
+    }
+    app.on_event(done());
+    let shot = screen(&app, Instant::now());
+    let row = |lane: &str| {
+        let at = shot
+            .lines()
+            .position(|l| l.contains(&format!("│{lane} ")))
+            .unwrap_or_else(|| panic!("no {lane}:\n{shot}"));
+        shot.lines().skip(at).take(2).collect::<String>()
+    };
+    assert!(row("cython-typed").contains("rewrote 1/4 lines"), "{shot}");
+    assert!(row("mypyc").contains("code as is"), "{shot}");
+    assert!(!row("python").contains("code"), "{shot}");
+}

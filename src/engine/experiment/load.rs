@@ -186,9 +186,9 @@ fn python_sides(
             setup = side.setup.clone();
         }
         let callable = callable(shown, &name, scenario, side.function, side.class)?;
-        let source = route
-            .filter(|r| r.builds())
-            .and(side.file.as_ref())
+        let source = side
+            .file
+            .as_ref()
             .map(|f| std::path::absolute(dir.join(f)).unwrap_or_else(|_| dir.join(f)));
         let label = side.label.or_else(|| route.map(|r| r.name().to_owned()));
         python.push(Implementation {

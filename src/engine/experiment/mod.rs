@@ -10,6 +10,7 @@
 mod error;
 pub mod load;
 mod names;
+mod rewrite;
 mod schema;
 mod variants;
 
@@ -29,6 +30,7 @@ pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
 pub use error::{LoadError, SizeError};
 pub use load::table_of;
 pub use load::{LAB_TOML, discover};
+pub use rewrite::Rewrite;
 pub use variants::parse_variants;
 
 /// that a bar can move between them. Without one, a run is one call.
@@ -76,9 +78,10 @@ pub struct Implementation {
     /// Its own `setup` (a function of the reference's module) and the key
     /// naming it; None takes the reference's.
     pub setup: Option<(String, String)>,
-    /// A Python implementation's route other than CPython, and for a route
-    /// that builds, the file it builds from (`.py`, or `.pyx` for Cython).
+    /// A Python implementation's route other than CPython.
     pub route: Option<Route>,
+    /// The file a Python implementation is in, when lab.toml names one (for
+    /// a route that builds, the `.py` or `.pyx` it builds from).
     pub source: Option<PathBuf>,
 }
 

@@ -390,7 +390,8 @@ fn lane_state(
                 }
                 _ => String::new(),
             };
-            let extra = extras_text(app.race.extras.get(&lane.name));
+            let code = app.raced().and_then(|v| v.code_of(&lane.name));
+            let extra = extras_text(app.race.extras.get(&lane.name), code);
             let verdict = if *correct {
                 Span::styled(format!("✓ {result}{speed}{extra}"), theme.ok())
             } else {
@@ -528,10 +529,11 @@ fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
 }
 
 /// Memory, instructions and a route's cost beside the time: "· +7.6 MiB ·
-/// 3.21 G instr · built 3.0 s, 200 KiB".
-fn extras_text(extras: Option<&Extras>) -> String {
+/// 3.21 G instr · built 3.0 s, 200 KiB · rewrote 1/4 lines".
+fn extras_text(extras: Option<&Extras>, code: Option<String>) -> String {
+    let code = code.map(|c| format!(" · {c}")).unwrap_or_default();
     let Some(e) = extras else {
-        return String::new();
+        return code;
     };
     let mut out = String::new();
     // Below this a peak is page noise, not something the calls allocated.
@@ -546,7 +548,7 @@ fn extras_text(extras: Option<&Extras>) -> String {
     if let Some(cost) = &e.cost {
         out.push_str(&format!(" · {cost}"));
     }
-    out
+    out + &code
 }
 
 /// Under the lanes: what the bars' scale is, and a word beside any lane
