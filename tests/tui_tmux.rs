@@ -345,11 +345,13 @@ fn quitting_mid_build_leaves_no_process_and_no_half_build() {
     again.keys("q");
 }
 
+/// Watched, an experiment `new --routes` wrote: every route races as it
+/// stands, and a save to the Rust port re-races it beside the routes.
 #[test]
 fn watching_rebuilds_and_reraces_on_save_and_keeps_the_last_good_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(common::bin())
-        .args(["new", "watched", "--dir"])
+        .args(["new", "watched", "--routes", "--dir"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -362,11 +364,16 @@ fn watching_rebuilds_and_reraces_on_save_and_keeps_the_last_good_numbers() {
     });
     lab.keys("d"); // release builds only: a round is quicker
     lab.keys("w");
-    // The first round: 303 primes below 2000, from both lanes.
+    // The first round: 303 primes below 2000, from python, Cython, mypyc,
+    // Numba and the Rust port.
     let screen = lab.wait_for("the first round", Duration::from_secs(300), |s| {
-        s.matches("✓ 303").count() == 2 && s.contains("last round")
+        s.matches("✓ 303").count() == 5 && s.contains("last round")
     });
     assert!(screen.contains("watching watched"), "{screen}");
+    for lane in ["cython", "mypyc", "numba"] {
+        assert!(screen.contains(&format!("│{lane} ")), "{lane}:\n{screen}");
+    }
+    assert!(screen.contains("code as is"), "{screen}");
 
     // A save, and no key: the Rust lane now counts one too many.
     let lib = exp.join("src/lib.rs");
@@ -381,9 +388,10 @@ fn watching_rebuilds_and_reraces_on_save_and_keeps_the_last_good_numbers() {
         Duration::from_secs(300),
         |s| s.contains("✗ 304") && race_done(s),
     );
-    assert!(
-        screen.contains("✓ 303"),
-        "the python lane is still right:\n{screen}"
+    assert_eq!(
+        screen.matches("✓ 303").count(),
+        4,
+        "python and the routes are still right:\n{screen}"
     );
 
     // A save that does not compile: its error shows, the last numbers stay.
