@@ -184,14 +184,25 @@ pub enum Command {
         #[arg(long, conflicts_with = "numpy")]
         routes: bool,
     },
-    /// Write a lab.toml for an existing maturin project: its #[pyfunction]s
-    /// and #[pyclass]es read from its sources, a Python function of the same
-    /// name as the reference, its defaults as the input; a marked TODO for
-    /// what is not found
+    /// Write a lab.toml for an existing maturin project, read as it is: the
+    /// exports of its #[pymodule] (by syn), each function's Python twin by
+    /// name (search_py, py_search, a `pure` module...), every export with the
+    /// same parameters as a lane, and the inputs, fixtures and expected result
+    /// of its own pytest-benchmark tests; a marked TODO for what is not found
     Init {
         /// The maturin project (the folder with Cargo.toml and pyproject.toml).
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Name the function families init could write, and write nothing.
+        #[arg(long, conflicts_with_all = ["function", "check"])]
+        list: bool,
+        /// Write the family of this function (an export or its twin) instead
+        /// of the first.
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
+        /// Then race it once, headless, as `--check --lab DIR` does.
+        #[arg(long)]
+        check: bool,
     },
     /// Set the --json reports of several runs side by side (a CI matrix, two
     /// branches): each lane's speed-up in each, and whether it differs from

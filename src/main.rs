@@ -24,6 +24,29 @@ use engine::home::places::{Home, Project};
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
+    if let Some(Command::Init {
+        dir,
+        list,
+        function,
+        check,
+    }) = &cli.command
+    {
+        let options = init::Options {
+            list: *list,
+            function: function.clone(),
+        };
+        match (init_command(dir, &options), check) {
+            // A new user's first minute: the lab.toml written, then raced.
+            (Ok(true), true) => {
+                cli.lab.lab = vec![dir.clone()];
+                cli.check = true;
+                cli.command = None;
+            }
+            (Ok(false), true) => return ExitCode::FAILURE,
+            (Ok(_), false) => return ExitCode::SUCCESS,
+            (Err(code), _) => return code,
+        }
+    }
     if let Some(code) = cli.command.as_ref().and_then(|c| on_its_own(c, &cli)) {
         return code;
     }
@@ -77,7 +100,7 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
                 ExitCode::FAILURE
             }
         },
-        Command::Init { dir } => init_command(dir),
+        Command::Init { .. } => unreachable!("init is run before the other commands"),
         Command::New {
             name,
             dir,
@@ -110,26 +133,47 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
     })
 }
 
-/// `pyo3-lab init`: the lab.toml written, and what to do next.
-fn init_command(dir: &std::path::Path) -> ExitCode {
-    match init::init(dir) {
-        Ok(written) => {
-            println!("wrote {}", written.lab_toml.display());
-            match written.todo {
-                Some(todo) => println!(
-                    "fill in one line, marked TODO: {todo}; then pyo3-lab --lab {}",
-                    dir.display()
-                ),
-                None => println!(
-                    "race it:        pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
-                    dir.display()
-                ),
-            }
-            ExitCode::SUCCESS
+/// `pyo3-lab init`: the lab.toml written, what was found and by which
+/// rule, and what to do next. Ok(true) when it races as written (no TODO).
+fn init_command(dir: &std::path::Path, options: &init::Options) -> Result<bool, ExitCode> {
+    let failed = |e: anyhow::Error| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    };
+    if options.list {
+        for family in init::list(dir).map_err(failed)? {
+            println!("{family}");
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+        return Ok(false);
+    }
+    let written = init::init(dir, options).map_err(failed)?;
+    println!("wrote {}", written.lab_toml.display());
+    for file in &written.files {
+        println!("wrote {}", file.display());
+    }
+    for line in &written.found {
+        println!("  {line}");
+    }
+    if !written.others.is_empty() {
+        println!("  also exported (init --function NAME writes one of these instead):");
+        for other in &written.others {
+            println!("    {other}");
+        }
+    }
+    match &written.todo {
+        Some(todo) => {
+            println!(
+                "fill in one line, marked TODO: {todo}; then pyo3-lab --lab {}",
+                dir.display()
+            );
+            Ok(false)
+        }
+        None => {
+            println!(
+                "race it:        pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
+                dir.display()
+            );
+            Ok(true)
         }
     }
 }

@@ -104,33 +104,126 @@ fn a_new_class_experiment_races_phase_by_phase_as_it_stands() {
     }
 }
 
-/// An existing maturin project with no lab.toml: `init` reads its exports
-/// and its Python twin, and what it writes races as it stands.
-#[test]
-fn init_writes_a_lab_toml_for_an_existing_crate_that_races() {
+/// A fixture project copied where a user would have it, then `pyo3-lab
+/// ARGS init DIR INIT_ARGS` run on it in the shared home.
+fn init_copy(
+    fixture: &str,
+    name: &str,
+    args: &[&str],
+    init_args: &[&str],
+) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
-    let (exp, _) = scaffold("counted", &[], dir.path());
-    std::fs::remove_file(exp.join("lab.toml")).unwrap();
-    let reference = std::fs::read_to_string(exp.join("reference.py")).unwrap();
-    std::fs::write(
-        exp.join("reference.py"),
-        reference.replace(
-            "def count_primes(n: int)",
-            "def count_primes(n: int = 5000)",
-        ),
-    )
-    .unwrap();
+    let project = dir.path().join(name);
+    common::copy_dir(
+        &common::project().join("tests/fixtures").join(fixture),
+        &project,
+    );
     let out = std::process::Command::new(common::bin())
+        .arg("--home")
+        .arg(common::home())
+        .args(args)
         .arg("init")
-        .arg(&exp)
+        .arg(&project)
+        .args(init_args)
         .output()
         .unwrap();
-    let said = common::text(&out.stdout);
-    assert!(out.status.success() && said.contains("race it:"), "{said}");
-    let run = common::check_once_right(&["--lab", exp.to_str().unwrap()]);
+    (dir, project, out)
+}
+
+/// PyO3's examples/word-count as published, in a crate of the lab's own of
+/// the same shape (the example's code is not copied here): `init --check`
+/// writes a lab.toml with no TODO (search_py the reference, the three
+/// exports as lanes, the benchmark fixture's text as input, the asserted
+/// count as [expect]) and races it right, in one command.
+#[test]
+fn init_reads_a_word_count_project_as_it_is_and_races_it_in_one_command() {
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let report = json.path().to_str().unwrap();
+    let (_dir, project, out) = init_copy(
+        "wordcount",
+        "word-count",
+        &[
+            "--variants",
+            "release",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--json",
+            report,
+        ],
+        &["--check"],
+    );
+    let stdout = common::text(&out.stdout);
     assert_eq!(
-        common::lane_row(&run.report, "python").unwrap()["result"],
-        "669"
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        common::text(&out.stderr)
+    );
+    let lab_toml = std::fs::read_to_string(project.join("lab.toml")).unwrap();
+    assert!(!lab_toml.contains("TODO"), "{lab_toml}");
+    assert!(lab_toml.contains("function = \"search_py\""), "{lab_toml}");
+    assert_eq!(lab_toml.matches("[[rust]]").count(), 3, "{lab_toml}");
+    assert!(lab_toml.contains("result = 3000"), "{lab_toml}");
+    assert!(stdout.contains("rule: NAME_py"), "{stdout}");
+    assert!(
+        stdout.contains("size knob: the fixture contents, repeated N times (N = 500)"),
+        "{stdout}"
+    );
+    let inputs = std::fs::read_to_string(project.join("lab_inputs.py")).unwrap();
+    assert!(
+        inputs.contains("return text * n") && !inputs.contains("pytest"),
+        "{inputs}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    common::assert_all_correct(&report);
+    assert_eq!(
+        common::lane_names(&report, None),
+        [
+            "search_py",
+            "search (release)",
+            "search_sequential (release)",
+            "search_sequential_detached (release)"
+        ]
+    );
+    assert_eq!(
+        common::lane_row(&report, "search (release)").unwrap()["result"],
+        "3000"
+    );
+}
+
+/// A declared module (`#[pymodule] mod` with `#[pymodule_export]`), its
+/// package under python/ and its twins in a `pure` module: init finds what
+/// the module exports (not the #[pyfunction] no module adds), and it races.
+#[test]
+fn init_follows_a_declared_module_and_finds_twins_in_a_pure_module() {
+    let (_dir, project, out) = init_copy("declared", "declared", &[], &[]);
+    let stdout = common::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        common::text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("the same name in a pure module"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("class Tally"), "{stdout}");
+    let lab_toml = std::fs::read_to_string(project.join("lab.toml")).unwrap();
+    assert!(
+        lab_toml.contains("module = \"declared._native\"")
+            && lab_toml.contains("module = \"declared.pure\"")
+            && lab_toml.contains("function = \"collatz_total_branchless\"")
+            && !lab_toml.contains("unused"),
+        "{lab_toml}"
+    );
+    let run =
+        common::check_once_right(&["--lab", project.to_str().unwrap(), "--variants", "release"]);
+    assert_eq!(common::lane_names(&run.report, None).len(), 3);
+    assert_eq!(
+        common::lane_row(&run.report, "collatz_total").unwrap()["result"],
+        "1834604"
     );
 }
 

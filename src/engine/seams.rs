@@ -103,6 +103,7 @@ impl LaneSetup {
                 let mut paths: Vec<PathBuf> = own.into_iter().collect();
                 paths.extend(reference_dir.clone());
                 paths.extend(scenario_dir.clone());
+                paths.extend(exp.setup_file.as_ref().map(|(_, dir)| dir.clone()));
                 // The venv's packages are CPython's: PyPy would take its
                 // compiled modules for its own.
                 if lane.route != Some(Route::Pypy) {

@@ -15,7 +15,7 @@
 pub mod call;
 mod capture;
 pub mod client;
-mod invoke;
+pub mod invoke;
 mod memory;
 pub mod native;
 pub mod protocol;

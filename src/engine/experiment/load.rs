@@ -25,10 +25,10 @@ impl Experiment {
     /// Reads and checks `dir/lab.toml`, one table after another. The error
     /// names the file and the key.
     pub fn load(dir: &Path) -> Result<Self, LoadError> {
-        let (shown, toml, key) = read(dir)?;
+        let (shown, toml, key, module) = read(dir)?;
         let scenario = toml.scenario.is_some();
         let (python, setup) = python_sides(dir, &shown, scenario, toml.python)?;
-        let rust = rust_sides(&shown, scenario, &toml.module, toml.rust)?;
+        let rust = rust_sides(&shown, scenario, &module, toml.rust)?;
         check_labels(&shown, &python, &rust)?;
         let own = own_variants(&shown, toml.variant.unwrap_or_default())?;
         let mut table = Variants::default();
@@ -44,6 +44,7 @@ impl Experiment {
                 .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
         };
         let (args, knob) = input(&shown, &toml.input)?;
+        let (setup, setup_file) = input_setup(dir, &shown, setup, &toml.input)?;
         let mut requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
         // Each route's tool, pinned, installed with the experiment's packages.
         for pin in python.iter().filter_map(|p| p.route?.requirement()) {
@@ -66,16 +67,20 @@ impl Experiment {
                 "{shown}: [progress] split = \"fibonacci\" needs one whole-number argument as the size knob"
             )));
         }
+        // A lab.toml written by hand asks only for what matters.
+        let name = toml.name.unwrap_or_else(|| key.clone());
+        let description = toml.description.unwrap_or_else(|| name.clone());
         Ok(Self {
             key,
             dir: std::path::absolute(dir)
                 .map_err(|e| LoadError::Invalid(format!("{}: {e}", dir.display())))?,
-            name: toml.name,
-            description: toml.description,
-            module: toml.module,
+            description,
+            name,
+            module,
             python,
             rust,
             setup,
+            setup_file,
             args,
             knob,
             expect: toml
@@ -104,7 +109,7 @@ impl Experiment {
 
 /// The file read and parsed, and the experiment's key (its folder's name);
 /// the folder must be a maturin project and `module` a module name.
-fn read(dir: &Path) -> Result<(String, LabToml, String), LoadError> {
+fn read(dir: &Path) -> Result<(String, LabToml, String, String), LoadError> {
     let path = dir.join(LAB_TOML);
     let shown = path.display().to_string();
     let text = fs::read_to_string(&path).map_err(|source| LoadError::Read {
@@ -127,13 +132,21 @@ fn read(dir: &Path) -> Result<(String, LabToml, String), LoadError> {
             )));
         }
     }
-    if !is_dotted_identifier(&toml.module) {
+    let module = match &toml.module {
+        Some(m) => m.clone(),
+        None => super::maturin::module_name(dir).ok_or_else(|| {
+            LoadError::Invalid(format!(
+                "{shown}: no module, and pyproject.toml and Cargo.toml name none: \
+                 give module = the extension's Python name"
+            ))
+        })?,
+    };
+    if !is_dotted_identifier(&module) {
         return Err(LoadError::Invalid(format!(
-            "{shown}: module = {:?} is not a Python module name (a.b.c)",
-            toml.module
+            "{shown}: module = {module:?} is not a Python module name (a.b.c)"
         )));
     }
-    Ok((shown, toml, key))
+    Ok((shown, toml, key, module))
 }
 
 /// The `[python]` tables: each a file or a module of the project's package;
@@ -265,6 +278,41 @@ fn input(shown: &str, input: &Input) -> Result<(Vec<Value>, Option<Knob>), LoadE
         default,
     };
     Ok((args, Some(knob)))
+}
+
+/// `[input] file`: the module its setup is in, and that module's folder.
+type SetupFile = (String, PathBuf);
+
+/// The experiment's setup: the reference's own (`[python] setup`), or
+/// `[input] setup`, of `[input] file` when given (its module and folder).
+fn input_setup(
+    dir: &Path,
+    shown: &str,
+    reference: Option<String>,
+    input: &Input,
+) -> Result<(Option<String>, Option<SetupFile>), LoadError> {
+    let invalid = |what: &str| Err(LoadError::Invalid(format!("{shown}: {what}")));
+    let setup = match (reference, &input.setup) {
+        (Some(_), Some(_)) => {
+            return invalid("[python] setup and [input] setup: give the setup once");
+        }
+        (None, Some(f)) if !is_identifier(f) => {
+            return invalid(&format!(
+                "[input] setup = {f:?} is not a Python identifier (a function)"
+            ));
+        }
+        (reference, given) => reference.or_else(|| given.clone()),
+    };
+    let Some(file) = &input.file else {
+        return Ok((setup, None));
+    };
+    if input.setup.is_none() {
+        return invalid(&format!(
+            "[input] file = {file:?} is the file of [input] setup: give setup = the function that makes the arguments"
+        ));
+    }
+    let (module, folder) = python_file(dir, shown, "[input]", file, None)?;
+    Ok((setup, folder.map(|f| (module, f))))
 }
 
 /// `[verify] inputs`: the name of the function that makes inputs.
@@ -860,9 +908,11 @@ args = [1000]
 
     #[test]
     fn a_missing_key_is_named_with_the_file() {
+        // module may be left out when pyproject.toml or Cargo.toml names it;
+        // these name none.
         let err = error(&GOOD.replace("module = \"fibonacci\"\n", ""));
         assert!(
-            err.contains("lab.toml") && err.contains("missing field `module`"),
+            err.contains("lab.toml") && err.contains("no module") && err.contains("give module ="),
             "{err}"
         );
         let err = error(&GOOD.replace("function = \"run\"\n", ""));

@@ -9,6 +9,7 @@
 
 mod error;
 pub mod load;
+pub mod maturin;
 mod names;
 mod rewrite;
 mod schema;
@@ -111,6 +112,9 @@ pub struct Experiment {
     /// arguments, outside the timing: the reference's own, the default of
     /// every implementation without one.
     pub setup: Option<String>,
+    /// `[input] file`: the module `setup` is in and its folder, when it is
+    /// not the reference's.
+    pub setup_file: Option<(String, PathBuf)>,
     pub args: Vec<Value>,
     pub knob: Option<Knob>,
     pub expect: Option<Value>,
@@ -168,7 +172,12 @@ impl Experiment {
             Some((function, key)) => Some((Code::new(module, function), key.clone())),
             None => {
                 let function = self.setup.as_ref()?;
-                let key = self.reference().setup.as_ref()?.1.clone();
+                let key = self
+                    .reference()
+                    .setup
+                    .as_ref()
+                    .map_or_else(|| "[input] setup".to_owned(), |s| s.1.clone());
+                let module = self.setup_file.as_ref().map_or(module, |(m, _)| m);
                 Some((Code::new(module, function), key))
             }
         }
@@ -250,6 +259,9 @@ impl Experiment {
                     .or_else(|| Some(p.dir.as_ref()?.join(format!("{}.py", p.module))))
             })
             .collect();
+        if let Some((module, dir)) = &self.setup_file {
+            files.push(dir.join(format!("{module}.py")));
+        }
         if let Some(s) = &self.scenario {
             let file = s.dir.join(format!("{}.py", s.module));
             if !files.contains(&file) {
@@ -355,6 +367,7 @@ pub mod fixtures {
                 .map(|(i, f)| imp(Language::Rust, key, f, &format!("[[rust]] #{}", i + 1)))
                 .collect(),
             setup: None,
+            setup_file: None,
             args: vec![args.into()],
             knob: Some(Knob {
                 index: 0,

@@ -11,12 +11,18 @@ use super::Split;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LabToml {
-    pub(super) name: String,
-    pub(super) description: String,
-    pub(super) module: String,
+    /// The folder's name unless given.
+    pub(super) name: Option<String>,
+    /// The name unless given.
+    pub(super) description: Option<String>,
+    /// The module maturin builds, read from pyproject.toml and Cargo.toml
+    /// unless given.
+    pub(super) module: Option<String>,
     /// One table or an array of tables: read one by one for clear errors.
     pub(super) python: toml::Value,
     pub(super) rust: toml::Value,
+    /// No arguments unless given.
+    #[serde(default)]
     pub(super) input: Input,
     pub(super) expect: Option<Expect>,
     pub(super) progress: Option<Progress>,
@@ -121,13 +127,20 @@ pub(super) struct RustSide {
     pub(super) setup: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Input {
+    #[serde(default)]
     pub(super) args: Vec<toml::Value>,
     pub(super) size: Option<usize>,
     pub(super) min: Option<u64>,
     pub(super) max: Option<u64>,
+    /// A function that turns `args` into every lane's arguments, outside
+    /// the timing: of `file` when given (a `.py` of the lab's own, such as
+    /// the inputs `init` takes from a project's benchmarks), else of the
+    /// reference's module.
+    pub(super) setup: Option<String>,
+    pub(super) file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,333 @@
+//! The files `init` writes: lab.toml, each table with a comment saying what
+//! it was read from, and the Python files of the lab's own it needs
+//! (`lab_inputs.py` for a benchmark's fixtures, `lab_scenario.py` for a
+//! class).
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::inputs::{INPUTS_FILE, Inputs};
+use super::python::{Def, Module};
+use super::{Family, Project, twins};
+
+/// What init is about to write, and what it says of it.
+pub struct Draft {
+    pub lab_toml: String,
+    /// (file name, text) of the other files, beside lab.toml.
+    pub files: Vec<(String, String)>,
+    pub found: Vec<String>,
+    pub others: Vec<String>,
+    pub todo: Option<String>,
+}
+
+fn toml_value(v: &Value) -> Option<String> {
+    toml::Value::try_from(v).ok().map(|t| t.to_string())
+}
+
+fn head(project: &Project) -> String {
+    format!(
+        "# Written by `pyo3-lab init` from the project as it is: each table says\n\
+         # what it was read from. Race it: pyo3-lab --lab .\n\
+         name = \"{}\"\n\
+         module = \"{}\"   # the module maturin builds\n\n",
+        project.name, project.module
+    )
+}
+
+/// The twin's table, or a marked TODO.
+fn python_table(family: &Family, out: &mut String, draft: &mut Draft) {
+    let first = family.name();
+    match &family.twin {
+        Some(t) => {
+            let _ = writeln!(
+                out,
+                "[[python]]   # {} for {first} ({})",
+                t.def.name, t.rule
+            );
+            match &t.module {
+                Some(m) => {
+                    let _ = writeln!(out, "module = \"{m}\"");
+                }
+                None => {
+                    let _ = writeln!(out, "file = \"{}\"", t.file);
+                }
+            }
+            let _ = writeln!(out, "function = \"{}\"\n", t.def.name);
+            draft.found.push(format!(
+                "reference: {} in {} (rule: {})",
+                t.def.name, t.file, t.rule
+            ));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "[[python]]\nfile = \"TODO.py\"   # TODO\nfunction = \"{first}\"   # TODO\n"
+            );
+            draft.todo = Some(format!(
+                "[python] file and function: the Python {first} to race against (no .py file here \
+                 defines {first}, {first}_py, py_{first}, {first}_python or pure_{first}, nor {first} \
+                 in a pure, _pure or python module)"
+            ));
+        }
+    }
+}
+
+fn rust_tables(family: &Family, out: &mut String, draft: &mut Draft) {
+    let first = family.lanes[0];
+    let params: Vec<String> = first
+        .params
+        .iter()
+        .map(|(n, t)| format!("{n}: {t}"))
+        .collect();
+    for (i, f) in family.lanes.iter().enumerate() {
+        let why = if i == 0 {
+            format!(
+                "exported from {}",
+                f.file.file_name().unwrap_or_default().to_string_lossy()
+            )
+        } else {
+            format!("the same parameters as {}", first.name)
+        };
+        let _ = writeln!(out, "[[rust]]   # {why}\nfunction = \"{}\"\n", f.name);
+    }
+    let names: Vec<&str> = family.lanes.iter().map(|f| f.name.as_str()).collect();
+    draft.found.push(format!(
+        "rust lanes: {} ({})",
+        names.join(", "),
+        if params.is_empty() {
+            "no parameters".into()
+        } else {
+            params.join(", ")
+        }
+    ));
+}
+
+/// `[input]` (and `[expect]`) from the benchmarks, else the twin's
+/// defaults, else a marked TODO.
+fn input_tables(family: &Family, out: &mut String, draft: &mut Draft) {
+    let taken = match &family.inputs {
+        Ok(Some(i)) if i.args.iter().all(|a| toml_value(a).is_some()) => Some(i),
+        Ok(Some(i)) => {
+            draft.found.push(format!(
+                "not taken over: {}: an argument TOML can't hold",
+                i.from
+            ));
+            None
+        }
+        Ok(None) => {
+            draft.found.push(format!(
+                "benchmarks: no pytest-benchmark call of {} in the project's tests",
+                family.names().join(", ")
+            ));
+            None
+        }
+        Err(why) => {
+            draft
+                .found
+                .push(format!("benchmarks not taken over: {why}"));
+            None
+        }
+    };
+    match taken {
+        Some(inputs) => benchmark_input(inputs, out, draft),
+        None => defaults_input(family.twin.as_ref().map(|t| &t.def), out, draft),
+    }
+}
+
+fn benchmark_input(inputs: &Inputs, out: &mut String, draft: &mut Draft) {
+    let args: Vec<String> = inputs.args.iter().filter_map(toml_value).collect();
+    let _ = writeln!(out, "[input]   # from {}", inputs.from);
+    if let Some(file) = &inputs.file {
+        let _ = writeln!(
+            out,
+            "file = \"{INPUTS_FILE}\"   # its fixtures, made outside the timing\nsetup = \"setup\""
+        );
+        draft.files.push((INPUTS_FILE.to_owned(), file.clone()));
+    }
+    let _ = writeln!(out, "args = [{}]", args.join(", "));
+    draft.found.push(format!("input: {}", inputs.from));
+    match &inputs.knob {
+        Some(k) => {
+            let _ = writeln!(
+                out,
+                "size = 0   # the fixture {}'s size: {}\nmin = 1\nmax = {}",
+                k.fixture,
+                k.what,
+                k.default.saturating_mul(100)
+            );
+            draft.found.push(format!(
+                "size knob: the fixture {}, {} (N = {})",
+                k.fixture, k.what, k.default
+            ));
+        }
+        None => draft.found.push(
+            "size knob: none (no fixture with a size constant such as `text * 1000` or `range(10000)`): \
+             --n and --sweep need one"
+                .into(),
+        ),
+    }
+    if let Some((value, from)) = inputs
+        .expect
+        .as_ref()
+        .and_then(|(v, w)| Some((toml_value(v)?, w)))
+    {
+        let _ = writeln!(out, "\n[expect]   # asserted in {from}\nresult = {value}");
+        draft
+            .found
+            .push(format!("expect: {value} (asserted in {from})"));
+    }
+}
+
+fn defaults_input(twin: Option<&Def>, out: &mut String, draft: &mut Draft) {
+    let defaults: Option<Vec<String>> = twin.and_then(|d| {
+        d.params
+            .iter()
+            .map(|p| {
+                (p.has_default && p.literal)
+                    .then(|| toml_value(&p.default))
+                    .flatten()
+            })
+            .collect()
+    });
+    match defaults {
+        Some(args) => {
+            let _ = writeln!(
+                out,
+                "[input]   # the Python function's defaults\nargs = [{}]",
+                args.join(", ")
+            );
+            draft
+                .found
+                .push("input: the Python function's defaults".into());
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "[input]\nargs = []   # TODO: the arguments to call it with"
+            );
+            draft
+                .todo
+                .get_or_insert_with(|| "[input] args: the arguments to call it with".into());
+        }
+    }
+}
+
+/// The lab.toml of one function family.
+pub fn family(project: &Project, family: &Family) -> Draft {
+    let mut draft = Draft {
+        lab_toml: String::new(),
+        files: Vec::new(),
+        found: Vec::new(),
+        others: Vec::new(),
+        todo: None,
+    };
+    let mut out = head(project);
+    python_table(family, &mut out, &mut draft);
+    rust_tables(family, &mut out, &mut draft);
+    input_tables(family, &mut out, &mut draft);
+    draft.lab_toml = out;
+    draft
+}
+
+/// A project that exports classes only: a `[scenario]` that makes objects
+/// of the first class with a Python twin, or a TODO saying why not.
+pub fn classes(project: &Project) -> Draft {
+    let mut draft = Draft {
+        lab_toml: head(project),
+        files: Vec::new(),
+        found: Vec::new(),
+        others: Vec::new(),
+        todo: None,
+    };
+    // Classes searched as functions are: by the same naming rules.
+    let as_defs: Vec<Module> = project
+        .scan
+        .modules
+        .iter()
+        .map(|m| Module {
+            file: m.file.clone(),
+            module: m.module.clone(),
+            defs: m
+                .classes
+                .iter()
+                .map(|c| Def {
+                    name: c.name.clone(),
+                    params: Vec::new(),
+                })
+                .collect(),
+            classes: Vec::new(),
+        })
+        .collect();
+    let names: Vec<String> = project
+        .exports
+        .classes
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let paired = project.exports.classes.iter().find_map(|c| {
+        let twin = twins::find(&[c.name.as_str()], &as_defs)?;
+        Some((c, twin))
+    });
+    let Some((class, twin)) = paired else {
+        draft.lab_toml.push_str(
+            "[[python]]\nfile = \"TODO.py\"   # TODO\nclass = \"TODO\"   # TODO\n\n[[rust]]\nclass = \"TODO\"   # TODO\n\n\
+             [scenario]\nfile = \"TODO.py\"   # TODO\nfunction = \"workload\"   # TODO\n\n[input]\nargs = [1000]\nsize = 0\n",
+        );
+        draft.todo = Some(format!(
+            "[python] class: a Python class to race {} against (none of the same name, or NAME_py, \
+             in the project's .py files)",
+            names.join(", ")
+        ));
+        return draft;
+    };
+    let why_not = match &class.new {
+        None => Some(format!(
+            "class {} has no #[new]: Python cannot make one",
+            class.name
+        )),
+        Some(params) if !params.is_empty() => Some(format!(
+            "{}({}) takes arguments: fill them in in lab_scenario.py's workload",
+            class.name,
+            params
+                .iter()
+                .map(|p| p.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Some(_) => None,
+    };
+    let table = match &twin.module {
+        Some(m) => format!("module = \"{m}\""),
+        None => format!("file = \"{}\"", twin.file),
+    };
+    let _ = write!(
+        draft.lab_toml,
+        "[scenario]   # a start: it makes N objects of each class\nfile = \"lab_scenario.py\"\nfunction = \"workload\"\n\n\
+         [[python]]   # {} beside {} ({}), in {}\n{table}\nclass = \"{}\"\n\n\
+         [[rust]]\nclass = \"{}\"\n\n[input]\nargs = [10000]\nsize = 0\nmin = 1\nmax = 10000000\n",
+        twin.def.name, class.name, twin.rule, twin.file, twin.def.name, class.name
+    );
+    let call = if why_not.is_some() {
+        "make(TODO)"
+    } else {
+        "make()"
+    };
+    draft.files.push((
+        "lab_scenario.py".into(),
+        format!(
+            "\"\"\"The workload a class race times, as `pyo3-lab init` wrote it to start\n\
+             with: it makes n objects. Add the methods your users call, each phase\n\
+             after a `yield \"name\"`; `yield None` ends the timing, and the value\n\
+             returned (one entry a phase) is checked against the reference's.\"\"\"\n\n\n\
+             def workload(make, n):\n    yield \"construct\"\n    made = [{call} for _ in range(n)]\n\n    \
+             yield None\n    return {{\"construct\": len(made)}}\n"
+        ),
+    ));
+    draft.found.push(format!(
+        "classes: {} raced as a [scenario] against {} ({})",
+        class.name, twin.def.name, twin.rule
+    ));
+    draft.todo = why_not;
+    draft
+}
