@@ -270,9 +270,13 @@ pub fn classes(project: &Project) -> Draft {
         Some((c, twin))
     });
     let Some((class, twin)) = paired else {
-        draft.lab_toml.push_str(
-            "[[python]]\nfile = \"TODO.py\"   # TODO\nclass = \"TODO\"   # TODO\n\n[[rust]]\nclass = \"TODO\"   # TODO\n\n\
+        let _ = write!(
+            draft.lab_toml,
+            "[[python]]\nfile = \"TODO.py\"   # TODO\nclass = \"TODO\"   # TODO\n\n\
+             [[rust]]   # exported: {}\nclass = \"{}\"\n\n\
              [scenario]\nfile = \"TODO.py\"   # TODO\nfunction = \"workload\"   # TODO\n\n[input]\nargs = [1000]\nsize = 0\n",
+            names.join(", "),
+            names[0]
         );
         draft.todo = Some(format!(
             "[python] class: a Python class to race {} against (none of the same name, or NAME_py, \
