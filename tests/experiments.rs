@@ -34,7 +34,7 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
     let lab_toml = std::fs::read_to_string(exp.join("lab.toml")).unwrap();
     std::fs::write(
         bad.join("lab.toml"),
-        lab_toml.replace("module = \"primes\"\n", ""),
+        lab_toml.replace("module = \"primes\"\n", "modul = \"primes\"\n"),
     )
     .unwrap();
 
@@ -49,7 +49,7 @@ fn a_new_experiment_builds_and_races_as_it_stands() {
     let (stderr, report) = (run.stderr, run.report);
     assert_eq!(run.code, Some(1), "a malformed experiment fails the check");
     assert!(
-        stderr.contains("bad/lab.toml") && stderr.contains("missing field `module`"),
+        stderr.contains("bad/lab.toml") && stderr.contains("unknown field `modul`"),
         "names the file and the key: {stderr}"
     );
     let rows = report["results"].as_array().unwrap();
