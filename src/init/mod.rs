@@ -104,7 +104,11 @@ impl Project {
                 rust::crate_root(dir).display()
             );
         }
-        let scan = python::scan(dir, &maturin::python_source(dir))?;
+        // Without the Python side init still writes the Rust one, and says why.
+        let scan = python::scan(dir, &maturin::python_source(dir)).unwrap_or_else(|e| Scan {
+            errors: vec![format!("{e:#}")],
+            ..Scan::default()
+        });
         let name = std::path::absolute(dir)?
             .file_name()
             .map_or_else(|| module.clone(), |n| n.to_string_lossy().into_owned());
