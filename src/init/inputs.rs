@@ -59,7 +59,19 @@ pub fn from_calls(
     else {
         return Ok(None);
     };
-    let from = format!("{}:{} benchmark({})", test.file, call.line, shown(call));
+    let from = if call.test.starts_with("time_") {
+        let (target, args) = shown(call)
+            .split_once(", ")
+            .map_or((call.target.clone(), String::new()), |(t, a)| {
+                (t.to_owned(), a.to_owned())
+            });
+        format!(
+            "{}:{} asv's {}: {target}({args})",
+            test.file, call.line, call.test
+        )
+    } else {
+        format!("{}:{} benchmark({})", test.file, call.line, shown(call))
+    };
     if !call.kwargs.is_empty() {
         return Err(format!(
             "{from} passes keywords ({}), which init does not take over",
@@ -94,7 +106,8 @@ pub fn from_calls(
             (v.clone(), format!("{}, {}", t.file, c.test))
         });
     let fixtures = needed(call, test)?;
-    if fixtures.is_empty() {
+    let constants = call.args.iter().any(|a| matches!(a, Arg::Constant(_)));
+    if fixtures.is_empty() && !constants {
         let args = call
             .args
             .iter()
@@ -136,9 +149,8 @@ pub fn from_calls(
 fn shown(call: &BenchCall) -> String {
     let mut parts = vec![call.target.clone()];
     parts.extend(call.args.iter().map(|a| match a {
-        Arg::Fixture(f) => f.clone(),
+        Arg::Fixture(f) | Arg::Constant(f) | Arg::Expr(f) => f.clone(),
         Arg::Value(v) => python_literal(v),
-        Arg::Expr(e) => e.clone(),
     }));
     parts.join(", ")
 }
@@ -196,7 +208,10 @@ fn inputs_file(
          makes every lane's arguments outside the timing. Written once; edit it freely.\"\"\"\n\n",
         test.file
     );
-    let sources: String = fixtures.iter().map(|(_, f)| f.source.as_str()).collect();
+    let mut sources: String = fixtures.iter().map(|(_, f)| f.source.as_str()).collect();
+    // The call's own arguments may name the module's constants (asv); its
+    // target is the lanes' to import, not the setup's.
+    sources.push_str(shown(call).split_once(", ").map_or("", |(_, args)| args));
     let mut preamble: Vec<&Bound> = Vec::new();
     for b in fixtures
         .iter()
@@ -226,7 +241,7 @@ fn inputs_file(
         .map(|a| match a {
             Arg::Fixture(f) => made(f),
             Arg::Value(v) => python_literal(v),
-            Arg::Expr(e) => e.clone(),
+            Arg::Constant(c) | Arg::Expr(c) => c.clone(),
         })
         .collect();
     let (param, size) = match knob {

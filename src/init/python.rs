@@ -93,6 +93,8 @@ impl BenchCall {
 pub enum Arg {
     Fixture(String),
     Value(Value),
+    /// A constant of the benchmark's module (asv's `time_*` take no fixtures).
+    Constant(String),
     Expr(String),
 }
 

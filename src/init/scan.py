@@ -284,6 +284,49 @@ def test_functions(tree):
                     yield item
 
 
+def asv_calls(tree):
+    """asv's `time_*` benchmarks (module functions, or methods of a class
+    with no `setup`) that call one function on literals or the module's own
+    constants: the call, as a pytest-benchmark call would be given."""
+    constants = {
+        n.id
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        for n in ast.walk(t)
+        if isinstance(n, ast.Name)
+    }
+    timed = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and not any(
+            isinstance(i, ast.FunctionDef) and i.name == "setup" for i in node.body
+        ):
+            timed.extend(i for i in node.body if isinstance(i, ast.FunctionDef))
+    out = []
+    for fn in timed:
+        if not fn.name.startswith("time_") or len(fn.body) != 1:
+            continue
+        stmt = fn.body[0]
+        call = stmt.value if isinstance(stmt, (ast.Expr, ast.Return)) else None
+        if not isinstance(call, ast.Call) or call.keywords:
+            continue
+
+        def argument(node):
+            if isinstance(node, ast.Name) and node.id in constants:
+                return {"constant": node.id}
+            ok, value = literal(node)
+            return {"value": value} if ok else {"expr": ast.unparse(node)}
+
+        out.append({
+            "target": ast.unparse(call.func),
+            "args": [argument(a) for a in call.args],
+            "kwargs": [],
+            "line": call.lineno,
+            "test": fn.name,
+        })
+    return out
+
+
 def scan(root, package_root):
     modules, tests, errors = [], [], []
     conftest_fixtures = {}
@@ -322,6 +365,7 @@ def scan(root, package_root):
         calls = []
         for fn in test_functions(tree):
             calls.extend(benchmark_calls(fn, known))
+        calls.extend(asv_calls(tree))
         if not calls:
             continue
         fixtures = {}

@@ -150,3 +150,48 @@ fn a_project_of_classes_only_gets_a_scenario_or_says_why_not() {
     let todo = init_here(&no_new).todo.unwrap();
     assert!(todo.contains("no #[new]"), "{todo}");
 }
+
+/// asv's `time_*` functions are benchmarks too: the module's constant they
+/// pass becomes the setup's, in lab_inputs.py.
+#[test]
+fn an_asv_benchmark_gives_its_arguments_and_constants() {
+    let dir = project(&[
+        (
+            "src/lib.rs",
+            "#[pyfunction]\nfn total(xs: Vec<i64>) -> i64 { 0 }\n",
+        ),
+        ("slow.py", "def total_py(xs):\n    return sum(xs)\n"),
+        (
+            "benchmarks/bench_total.py",
+            "import slow\n\nDATA = list(range(1000))\n\n\ndef time_total_py():\n    slow.total_py(DATA)\n",
+        ),
+    ]);
+    let written = init_here(&dir);
+    assert_eq!(written.todo, None, "{:?}", written.found);
+    assert!(
+        written
+            .found
+            .iter()
+            .any(|f| f.contains("asv's time_total_py")),
+        "{:?}",
+        written.found
+    );
+    let inputs = fs::read_to_string(dir.path().join("lab_inputs.py")).unwrap();
+    assert!(
+        inputs.contains("DATA = list(range(1000))") && inputs.contains("return [DATA]"),
+        "{inputs}"
+    );
+    assert!(
+        !inputs.contains("import slow"),
+        "the lanes import it: {inputs}"
+    );
+    let exp = Experiment::load(dir.path()).unwrap();
+    assert_eq!(exp.setup.as_deref(), Some("setup"));
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import lab_inputs; print(len(lab_inputs.setup()[0]))")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
+}
