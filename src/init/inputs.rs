@@ -59,19 +59,7 @@ pub fn from_calls(
     else {
         return Ok(None);
     };
-    let from = if call.test.starts_with("time_") {
-        let (target, args) = shown(call)
-            .split_once(", ")
-            .map_or((call.target.clone(), String::new()), |(t, a)| {
-                (t.to_owned(), a.to_owned())
-            });
-        format!(
-            "{}:{} asv's {}: {target}({args})",
-            test.file, call.line, call.test
-        )
-    } else {
-        format!("{}:{} benchmark({})", test.file, call.line, shown(call))
-    };
+    let from = described(test, call);
     if !call.kwargs.is_empty() {
         return Err(format!(
             "{from} passes keywords ({}), which init does not take over",
@@ -83,28 +71,7 @@ pub fn from_calls(
             "{from} passes `{e}`, neither a fixture nor a literal"
         ));
     }
-    // Every call of the family that asserts a value must assert the same.
-    let expected: Vec<&Value> = calls
-        .iter()
-        .filter_map(|(_, c)| c.expect.as_ref())
-        .collect();
-    let expect = call
-        .expect
-        .as_ref()
-        .or(expected.first().copied())
-        .filter(|v| expected.iter().all(|e| e == v) && !v.is_null())
-        .map(|v| {
-            let (t, c) = Some((test, call))
-                .filter(|(_, c)| c.expect.as_ref() == Some(v))
-                .or_else(|| {
-                    calls
-                        .iter()
-                        .find(|(_, c)| c.expect.as_ref() == Some(v))
-                        .copied()
-                })
-                .unwrap_or((test, call));
-            (v.clone(), format!("{}, {}", t.file, c.test))
-        });
+    let expect = expected(calls, (test, call));
     let fixtures = needed(call, test)?;
     let constants = call.args.iter().any(|a| matches!(a, Arg::Constant(_)));
     if fixtures.is_empty() && !constants {
@@ -143,6 +110,48 @@ pub fn from_calls(
         file: Some(file),
         expect,
     }))
+}
+
+/// Where a call is and what it is: `tests/t.py:46 benchmark(f, x, "is")`,
+/// or `benchmarks/b.py:7 asv's time_f: f(DATA)`.
+fn described(test: &TestFile, call: &BenchCall) -> String {
+    let shown = shown(call);
+    if !call.test.starts_with("time_") {
+        return format!("{}:{} benchmark({shown})", test.file, call.line);
+    }
+    let args = shown.split_once(", ").map_or("", |(_, a)| a);
+    format!(
+        "{}:{} asv's {}: {}({args})",
+        test.file, call.line, call.test, call.target
+    )
+}
+
+/// The value `call`'s result is asserted to equal (or another call's of the
+/// family), and where: only when every call that asserts one agrees.
+fn expected(
+    calls: &[(&TestFile, &BenchCall)],
+    chosen: (&TestFile, &BenchCall),
+) -> Option<(Value, String)> {
+    let asserted: Vec<&Value> = calls
+        .iter()
+        .filter_map(|(_, c)| c.expect.as_ref())
+        .collect();
+    let value = chosen
+        .1
+        .expect
+        .as_ref()
+        .or(asserted.first().copied())
+        .filter(|v| asserted.iter().all(|e| e == v) && !v.is_null())?;
+    let (t, c) = Some(chosen)
+        .filter(|(_, c)| c.expect.as_ref() == Some(value))
+        .or_else(|| {
+            calls
+                .iter()
+                .find(|(_, c)| c.expect.as_ref() == Some(value))
+                .copied()
+        })
+        .unwrap_or(chosen);
+    Some((value.clone(), format!("{}, {}", t.file, c.test)))
 }
 
 /// The call as written: `word_count.search_py, contents, "is"`.

@@ -21,6 +21,18 @@ pub struct Draft {
     pub todo: Option<String>,
 }
 
+impl Draft {
+    fn new(lab_toml: String) -> Self {
+        Self {
+            lab_toml,
+            files: Vec::new(),
+            found: Vec::new(),
+            others: Vec::new(),
+            todo: None,
+        }
+    }
+}
+
 fn toml_value(v: &Value) -> Option<String> {
     toml::Value::try_from(v).ok().map(|t| t.to_string())
 }
@@ -215,13 +227,7 @@ fn defaults_input(twin: Option<&Def>, out: &mut String, draft: &mut Draft) {
 
 /// The lab.toml of one function family.
 pub fn family(project: &Project, family: &Family) -> Draft {
-    let mut draft = Draft {
-        lab_toml: String::new(),
-        files: Vec::new(),
-        found: Vec::new(),
-        others: Vec::new(),
-        todo: None,
-    };
+    let mut draft = Draft::new(String::new());
     let mut out = head(project);
     python_table(family, &mut out, &mut draft);
     rust_tables(family, &mut out, &mut draft);
@@ -230,18 +236,10 @@ pub fn family(project: &Project, family: &Family) -> Draft {
     draft
 }
 
-/// A project that exports classes only: a `[scenario]` that makes objects
-/// of the first class with a Python twin, or a TODO saying why not.
-pub fn classes(project: &Project) -> Draft {
-    let mut draft = Draft {
-        lab_toml: head(project),
-        files: Vec::new(),
-        found: Vec::new(),
-        others: Vec::new(),
-        todo: None,
-    };
-    // Classes searched as functions are: by the same naming rules.
-    let as_defs: Vec<Module> = project
+/// The project's Python classes, as functions are searched: by the same
+/// naming rules.
+fn classes_as_defs(project: &Project) -> Vec<Module> {
+    project
         .scan
         .modules
         .iter()
@@ -258,7 +256,47 @@ pub fn classes(project: &Project) -> Draft {
                 .collect(),
             classes: Vec::new(),
         })
-        .collect();
+        .collect()
+}
+
+/// Why a class's `[scenario]` can't race as written: no constructor
+/// Python can call, or one that takes arguments.
+fn why_not(class: &super::rust::RustClass) -> Option<String> {
+    match &class.new {
+        None => Some(format!(
+            "class {} has no #[new]: Python cannot make one",
+            class.name
+        )),
+        Some(params) if !params.is_empty() => {
+            let names: Vec<&str> = params.iter().map(|p| p.0.as_str()).collect();
+            Some(format!(
+                "{}({}) takes arguments: fill them in in lab_scenario.py's workload",
+                class.name,
+                names.join(", ")
+            ))
+        }
+        Some(_) => None,
+    }
+}
+
+/// `lab_scenario.py`: a workload that makes n objects.
+fn scenario_file(constructs: bool) -> String {
+    let call = if constructs { "make()" } else { "make(TODO)" };
+    format!(
+        "\"\"\"The workload a class race times, as `pyo3-lab init` wrote it to start\n\
+         with: it makes n objects. Add the methods your users call, each phase\n\
+         after a `yield \"name\"`; `yield None` ends the timing, and the value\n\
+         returned (one entry a phase) is checked against the reference's.\"\"\"\n\n\n\
+         def workload(make, n):\n    yield \"construct\"\n    made = [{call} for _ in range(n)]\n\n    \
+         yield None\n    return {{\"construct\": len(made)}}\n"
+    )
+}
+
+/// A project that exports classes only: a `[scenario]` that makes objects
+/// of the first class with a Python twin, or a TODO saying why not.
+pub fn classes(project: &Project) -> Draft {
+    let mut draft = Draft::new(head(project));
+    let as_defs = classes_as_defs(project);
     let names: Vec<String> = project
         .exports
         .classes
@@ -285,22 +323,7 @@ pub fn classes(project: &Project) -> Draft {
         ));
         return draft;
     };
-    let why_not = match &class.new {
-        None => Some(format!(
-            "class {} has no #[new]: Python cannot make one",
-            class.name
-        )),
-        Some(params) if !params.is_empty() => Some(format!(
-            "{}({}) takes arguments: fill them in in lab_scenario.py's workload",
-            class.name,
-            params
-                .iter()
-                .map(|p| p.0.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Some(_) => None,
-    };
+    let why_not = why_not(class);
     let table = match &twin.module {
         Some(m) => format!("module = \"{m}\""),
         None => format!("file = \"{}\"", twin.file),
@@ -312,22 +335,9 @@ pub fn classes(project: &Project) -> Draft {
          [[rust]]\nclass = \"{}\"\n\n[input]\nargs = [10000]\nsize = 0\nmin = 1\nmax = 10000000\n",
         twin.def.name, class.name, twin.rule, twin.file, twin.def.name, class.name
     );
-    let call = if why_not.is_some() {
-        "make(TODO)"
-    } else {
-        "make()"
-    };
-    draft.files.push((
-        "lab_scenario.py".into(),
-        format!(
-            "\"\"\"The workload a class race times, as `pyo3-lab init` wrote it to start\n\
-             with: it makes n objects. Add the methods your users call, each phase\n\
-             after a `yield \"name\"`; `yield None` ends the timing, and the value\n\
-             returned (one entry a phase) is checked against the reference's.\"\"\"\n\n\n\
-             def workload(make, n):\n    yield \"construct\"\n    made = [{call} for _ in range(n)]\n\n    \
-             yield None\n    return {{\"construct\": len(made)}}\n"
-        ),
-    ));
+    draft
+        .files
+        .push(("lab_scenario.py".into(), scenario_file(why_not.is_none())));
     draft.found.push(format!(
         "classes: {} raced as a [scenario] against {} ({})",
         class.name, twin.def.name, twin.rule
