@@ -132,6 +132,17 @@ impl Walk {
             let mut adds = Registrations::default();
             adds.visit_block(&f.block);
             self.registered.extend(adds.names);
+            // Functions and classes may be defined inside the module's body.
+            let inner: Vec<syn::Item> = f
+                .block
+                .stmts
+                .iter()
+                .filter_map(|s| match s {
+                    syn::Stmt::Item(item) => Some(item.clone()),
+                    _ => None,
+                })
+                .collect();
+            self.items(&inner, path, path.parent().unwrap_or(Path::new(".")));
             return;
         }
         if !has(&f.attrs, "pyfunction") {
@@ -419,11 +430,13 @@ mod tests {
                  m.add_function(wrap_pyfunction!(search, m)?)?;\n\
                  m.add_function(wrap_pyfunction!(search_detached, m)?)?;\n\
                  m.add_function(wrap_pyfunction!(sum_impl, m)?)?;\n\
-                 m.add_class::<RustPoint>()?;\n    Ok(())\n}\n",
+                 m.add_class::<RustPoint>()?;\n\
+                 #[pyfunction]\n    fn inner(n: u64) -> u64 { n }\n\
+                 m.add_function(wrap_pyfunction!(inner, m)?)?;\n    Ok(())\n}\n",
         )]);
         let e = read(&dir.path().join("src/lib.rs"));
         let names: Vec<&str> = e.functions.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["search", "search_detached", "fast_sum"]);
+        assert_eq!(names, ["search", "search_detached", "fast_sum", "inner"]);
         let str_param = |n: &str| (n.to_owned(), "&str".to_owned());
         assert_eq!(
             e.functions[1].params,
