@@ -219,8 +219,9 @@ fn race_where_the_code_is(cli: &mut Cli) -> anyhow::Result<()> {
         cli.lab.lab.push(here);
     } else if here.join("pyproject.toml").is_file() && here.join("Cargo.toml").is_file() {
         anyhow::bail!(
-            "{} is a maturin project without a lab.toml: `pyo3-lab init` writes one from its \
-             sources (or pass --lab DIR to race another experiment)",
+            "{} is a maturin project without a lab.toml: `pyo3-lab init` writes one from the \
+             project as it is, `pyo3-lab init --check` writes it and races it (or pass --lab DIR \
+             to race another experiment)",
             here.display()
         );
     }

@@ -118,6 +118,20 @@ fn init_copy(
         &common::project().join("tests/fixtures").join(fixture),
         &project,
     );
+    // Before init, the lab run in the project says what to do, and does
+    // nothing else.
+    let before = std::process::Command::new(common::bin())
+        .arg("--home")
+        .arg(common::home())
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let said = common::text(&before.stderr);
+    assert_eq!(before.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("`pyo3-lab init --check` writes it and races it"),
+        "{said}"
+    );
     let out = std::process::Command::new(common::bin())
         .arg("--home")
         .arg(common::home())
