@@ -9,18 +9,9 @@ use serde_json::Value;
 /// Runs `--check` on the faults fixture with its knob at `mode`.
 fn fault(mode: &str, extra: &[&str]) -> (Option<i32>, Value, String) {
     let fixture = common::project().join("tests/fixtures/faults");
-    let mut args = vec![
-        "--lab",
-        fixture.to_str().unwrap(),
-        "--n",
-        mode,
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-    ];
+    let mut args = vec!["--lab", fixture.to_str().unwrap(), "--n", mode];
     args.extend_from_slice(extra);
-    let run = common::check(&args);
+    let run = common::check_once(&args);
     (run.code, run.report, run.stdout)
 }
 

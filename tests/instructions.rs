@@ -18,19 +18,9 @@ fn lane<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn counts_repeat_exactly_and_sit_beside_the_wall_time() {
     // Not about the GIL demo: --lab leaves it out.
-    let args = [
-        "--lab",
-        "lab/fibonacci",
-        "--instructions",
-        "--n",
-        "20",
-        "--runs",
-        "1",
-        "--warmup",
-        "0",
-    ];
-    let first = common::check(&args);
-    let second = common::check(&args);
+    let args = ["--lab", "lab/fibonacci", "--instructions", "--n", "20"];
+    let first = common::check_once(&args);
+    let second = common::check_once(&args);
     assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
     for name in ["python", "rust-debug", "rust-release", "rust-native"] {
         let a = lane(&first.report, name)["instructions"].as_f64().unwrap();
