@@ -96,12 +96,13 @@ impl Project {
             }
         }
         let module = maturin::module_name(dir).context("Cargo.toml names no package")?;
-        let exports = rust::read(&rust::crate_root(dir));
+        let root = maturin::crate_root(dir);
+        let exports = rust::read(&root);
         if exports.functions.is_empty() && exports.classes.is_empty() {
             bail!(
                 "{}: no #[pyfunction] or #[pyclass] exported from {}: nothing to race",
                 dir.display(),
-                rust::crate_root(dir).display()
+                root.display()
             );
         }
         // Without the Python side init still writes the Rust one, and says why.

@@ -40,15 +40,6 @@ pub struct Exports {
     pub unreadable: Vec<String>,
 }
 
-/// The crate root: `[lib] path`, else `src/lib.rs`.
-pub fn crate_root(dir: &Path) -> PathBuf {
-    std::fs::read_to_string(dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| t.get("lib")?.get("path")?.as_str().map(PathBuf::from))
-        .map_or_else(|| dir.join("src/lib.rs"), |p| dir.join(p))
-}
-
 /// Reads the module tree from `root` and keeps what its `#[pymodule]`s add;
 /// with no `#[pymodule]` found, every `#[pyfunction]` and `#[pyclass]`.
 pub fn read(root: &Path) -> Exports {

@@ -42,3 +42,10 @@ pub fn python_source(dir: &Path) -> PathBuf {
         .and_then(|t| string(&t, &["tool", "maturin", "python-source"]))
         .map_or_else(|| dir.to_path_buf(), |s| dir.join(s))
 }
+
+/// The crate root maturin compiles: `[lib] path`, else `src/lib.rs`.
+pub fn crate_root(dir: &Path) -> PathBuf {
+    table(&dir.join("Cargo.toml"))
+        .and_then(|t| string(&t, &["lib", "path"]))
+        .map_or_else(|| dir.join("src/lib.rs"), |p| dir.join(p))
+}
