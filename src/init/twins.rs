@@ -20,15 +20,18 @@ pub struct Twin {
 /// The modules whose functions are a package's pure-Python twins.
 const PURE_MODULES: [&str; 3] = ["pure", "_pure", "python"];
 
+/// Whether a module is, or is inside, a `pure`/`_pure`/`python` module: by
+/// its dotted name in the package, else by its file's own name. (The folder
+/// maturin takes the package from, often `python/`, is no module.)
 fn is_pure(m: &Module) -> bool {
-    let stem = m.file.rsplit('/').next().unwrap_or(&m.file);
-    let stem = stem.strip_suffix(".py").unwrap_or(stem);
-    let stem = if stem == "__init__" {
-        m.file.rsplit('/').nth(1).unwrap_or(stem)
-    } else {
-        stem
+    let name = match &m.module {
+        Some(dotted) => dotted.as_str(),
+        None => {
+            let file = m.file.trim_end_matches(".py").trim_end_matches("/__init__");
+            file.rsplit('/').next().unwrap_or(file)
+        }
     };
-    PURE_MODULES.contains(&stem) || m.file.split('/').any(|part| PURE_MODULES.contains(&part))
+    name.split('.').any(|part| PURE_MODULES.contains(&part))
 }
 
 /// The names a twin of `name` may have, in the order tried, with the rule.
@@ -122,5 +125,8 @@ mod tests {
             )
         );
         assert!(find(&["search"], &[module("a.py", None, &["other"])]).is_none());
+        // A package under python/ is not a `python` module.
+        let sourced = found(&[module("python/pkg/fast.py", Some("pkg.fast"), &["search"])]);
+        assert_eq!(sourced.1, "the same name");
     }
 }
