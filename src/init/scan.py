@@ -158,7 +158,14 @@ def fixture_source(fn, lines):
     head = [l for l in head if l.strip() != "pass"]
     first = fn.body[0].lineno
     if first <= fn.lineno:
-        return ast.unparse(header), knob  # a one-line def: kept whole below
+        # A one-line def: its body written anew, the size constant made `n`.
+        class Sized(ast.NodeTransformer):
+            def visit_Constant(self, c):
+                return ast.Name(id="n", ctx=ast.Load()) if knob and c is knob[0] else c
+
+        header.body = [Sized().visit(stmt) for stmt in fn.body]
+        ast.fix_missing_locations(header)
+        return ast.unparse(header), knob
     body = lines[first - 1 : fn.end_lineno]
     if knob is not None:
         node, _ = knob

@@ -195,3 +195,34 @@ fn an_asv_benchmark_gives_its_arguments_and_constants() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
 }
+
+/// A one-line fixture keeps its body, its size constant made the knob.
+#[test]
+fn a_one_line_fixture_keeps_its_body_and_its_knob() {
+    let dir = project(&[
+        (
+            "src/lib.rs",
+            "#[pyfunction]\nfn total(xs: Vec<i64>) -> i64 { 0 }\n",
+        ),
+        ("slow.py", "def total_py(xs):\n    return sum(xs)\n"),
+        (
+            "tests/test_total.py",
+            "import pytest\nimport slow\n\n\n@pytest.fixture\ndef data(): return list(range(500))\n\n\n\
+             def test_total_py(benchmark, data):\n    assert benchmark(slow.total_py, data) == 124750\n",
+        ),
+    ]);
+    let written = init_here(&dir);
+    assert_eq!(written.todo, None, "{:?}", written.found);
+    let inputs = fs::read_to_string(dir.path().join("lab_inputs.py")).unwrap();
+    assert!(inputs.contains("return list(range(n))"), "{inputs}");
+    let exp = Experiment::load(dir.path()).unwrap();
+    assert_eq!(exp.args, vec![serde_json::Value::from(500)]);
+    assert_eq!(exp.expect, Some(serde_json::Value::from(124750)));
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import lab_inputs; print(len(lab_inputs.setup(500)[0]))")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "500");
+}
