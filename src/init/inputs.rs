@@ -115,14 +115,16 @@ pub fn from_calls(
 /// Where a call is and what it is: `tests/t.py:46 benchmark(f, x, "is")`,
 /// or `benchmarks/b.py:7 asv's time_f: f(DATA)`.
 fn described(test: &TestFile, call: &BenchCall) -> String {
-    let shown = shown(call);
     if !call.test.starts_with("time_") {
-        return format!("{}:{} benchmark({shown})", test.file, call.line);
+        return format!("{}:{} benchmark({})", test.file, call.line, shown(call));
     }
-    let args = shown.split_once(", ").map_or("", |(_, a)| a);
     format!(
-        "{}:{} asv's {}: {}({args})",
-        test.file, call.line, call.test, call.target
+        "{}:{} asv's {}: {}({})",
+        test.file,
+        call.line,
+        call.test,
+        call.target,
+        args_text(call)
     )
 }
 
@@ -154,14 +156,25 @@ fn expected(
     Some((value.clone(), format!("{}, {}", t.file, c.test)))
 }
 
+/// The call's arguments as written: `contents, "is"`.
+fn args_text(call: &BenchCall) -> String {
+    let args: Vec<String> = call
+        .args
+        .iter()
+        .map(|a| match a {
+            Arg::Fixture(f) | Arg::Constant(f) | Arg::Expr(f) => f.clone(),
+            Arg::Value(v) => python_literal(v),
+        })
+        .collect();
+    args.join(", ")
+}
+
 /// The call as written: `word_count.search_py, contents, "is"`.
 fn shown(call: &BenchCall) -> String {
-    let mut parts = vec![call.target.clone()];
-    parts.extend(call.args.iter().map(|a| match a {
-        Arg::Fixture(f) | Arg::Constant(f) | Arg::Expr(f) => f.clone(),
-        Arg::Value(v) => python_literal(v),
-    }));
-    parts.join(", ")
+    match args_text(call) {
+        args if args.is_empty() => call.target.clone(),
+        args => format!("{}, {args}", call.target),
+    }
 }
 
 /// The fixtures `call` takes and the ones they take, each once, those taken
@@ -220,7 +233,7 @@ fn inputs_file(
     let mut sources: String = fixtures.iter().map(|(_, f)| f.source.as_str()).collect();
     // The call's own arguments may name the module's constants (asv); its
     // target is the lanes' to import, not the setup's.
-    sources.push_str(shown(call).split_once(", ").map_or("", |(_, args)| args));
+    sources.push_str(&args_text(call));
     let mut preamble: Vec<&Bound> = Vec::new();
     for b in fixtures
         .iter()
@@ -261,7 +274,7 @@ fn inputs_file(
         out,
         "\n\ndef setup({param}):\n    \"\"\"The arguments of {}({}){size}.\"\"\"\n    return [{}]\n",
         call.function(),
-        shown(call).split_once(", ").map_or("", |(_, a)| a),
+        args_text(call),
         args.join(", ")
     );
     out
