@@ -42,12 +42,10 @@ impl ExpView {
 
     /// A route lane's code in a word: "as is" or "rewrote 1/4 lines".
     pub fn code_of(&self, lane: &str) -> Option<String> {
-        let w = self.rewrites.iter().find(|w| w.lane == lane)?;
-        Some(if w.changed == 0 {
-            "code as is".into()
-        } else {
-            format!("rewrote {}/{} lines", w.changed, w.lines)
-        })
+        self.rewrites
+            .iter()
+            .find(|w| w.lane == lane)
+            .map(crate::engine::experiment::Rewrite::short)
     }
 
     pub fn key(&self) -> &str {

@@ -22,6 +22,15 @@ pub struct Rewrite {
 }
 
 impl Rewrite {
+    /// Beside a lane in the terminal: "code as is" or "rewrote 1/4 lines".
+    pub fn short(&self) -> String {
+        if self.changed == 0 {
+            "code as is".into()
+        } else {
+            format!("rewrote {}/{} lines", self.changed, self.lines)
+        }
+    }
+
     /// "as it stands (fib.py)" or "rewritten: 1 of 4 lines (fib_typed.pyx)".
     pub fn describe(&self) -> String {
         if self.changed == 0 {
