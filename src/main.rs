@@ -217,7 +217,7 @@ fn race_where_the_code_is(cli: &mut Cli) -> anyhow::Result<()> {
     };
     if here.join(engine::experiment::LAB_TOML).is_file() {
         cli.lab.lab.push(here);
-    } else if here.join("pyproject.toml").is_file() && here.join("Cargo.toml").is_file() {
+    } else if engine::experiment::maturin::missing_manifest(&here).is_none() {
         anyhow::bail!(
             "{} is a maturin project without a lab.toml: `pyo3-lab init` writes one from the \
              project as it is, `pyo3-lab init --check` writes it and races it (or pass --lab DIR \

@@ -87,13 +87,11 @@ pub struct Project {
 
 impl Project {
     pub fn read(dir: &Path) -> Result<Self> {
-        for file in ["Cargo.toml", "pyproject.toml"] {
-            if !dir.join(file).is_file() {
-                bail!(
-                    "{}: no {file}: init needs a maturin project (maturin new, or maturin init)",
-                    dir.display()
-                );
-            }
+        if let Some(file) = maturin::missing_manifest(dir) {
+            bail!(
+                "{}: no {file}: init needs a maturin project (maturin new, or maturin init)",
+                dir.display()
+            );
         }
         let module = maturin::module_name(dir).context("Cargo.toml names no package")?;
         let root = maturin::crate_root(dir);

@@ -124,13 +124,11 @@ fn read(dir: &Path) -> Result<(String, LabToml, String, String), LoadError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .ok_or_else(|| LoadError::Invalid(format!("{shown}: the experiment folder has no name")))?;
-    for file in ["Cargo.toml", "pyproject.toml"] {
-        if !dir.join(file).is_file() {
-            return Err(LoadError::Invalid(format!(
-                "{}: no {file}: an experiment is a maturin project (maturin init -b pyo3) plus a lab.toml",
-                dir.display()
-            )));
-        }
+    if let Some(file) = super::maturin::missing_manifest(dir) {
+        return Err(LoadError::Invalid(format!(
+            "{}: no {file}: an experiment is a maturin project (maturin init -b pyo3) plus a lab.toml",
+            dir.display()
+        )));
     }
     let module = match &toml.module {
         Some(m) => m.clone(),

@@ -3,6 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// The files that make a folder a maturin project.
+const MANIFESTS: [&str; 2] = ["Cargo.toml", "pyproject.toml"];
+
+/// The first of a maturin project's manifests `dir` lacks; None when it is one.
+pub fn missing_manifest(dir: &Path) -> Option<&'static str> {
+    MANIFESTS.into_iter().find(|f| !dir.join(f).is_file())
+}
+
 fn table(path: &Path) -> Option<toml::Table> {
     std::fs::read_to_string(path).ok()?.parse().ok()
 }
