@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             list: *list,
             function: function.clone(),
         };
-        match (init_command(dir, &options), check) {
+        match (init_command(dir, &options, &cli), check) {
             // A new user's first minute: the lab.toml written, then raced.
             (Ok(true), true) => {
                 cli.lab.lab = vec![dir.clone()];
@@ -135,18 +135,41 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
 
 /// `pyo3-lab init`: the lab.toml written, what was found and by which
 /// rule, and what to do next. Ok(true) when it races as written (no TODO).
-fn init_command(dir: &std::path::Path, options: &init::Options) -> Result<bool, ExitCode> {
+fn init_command(
+    dir: &std::path::Path,
+    options: &init::Options,
+    cli: &Cli,
+) -> Result<bool, ExitCode> {
     let failed = |e: anyhow::Error| {
         eprintln!("error: {e:#}");
         ExitCode::FAILURE
     };
+    // Candidates are tried in a lab of the project's own, made only when
+    // there is one to try: a build and the differential check.
+    let mut trial = |dir: &std::path::Path, draft: &init::Draft| {
+        eprintln!("init: trying exports that share a family's parameters, on its inputs");
+        let (home, project) = locate(cli)?;
+        let python = cli
+            .lab
+            .python
+            .clone()
+            .unwrap_or_else(engine::build::bootstrap::default_python);
+        let (lab, _) = Lab::new(
+            home,
+            project,
+            (python, cli.lab.pypy.clone()),
+            check::progress_printer(),
+            &[dir.to_path_buf()],
+        );
+        init::try_candidates(&lab, dir, draft)
+    };
     if options.list {
-        for family in init::list(dir).map_err(failed)? {
+        for family in init::list(dir, &mut trial).map_err(failed)? {
             println!("{family}");
         }
         return Ok(false);
     }
-    let written = init::init(dir, options).map_err(failed)?;
+    let written = init::init(dir, options, &mut trial).map_err(failed)?;
     println!("wrote {}", written.lab_toml.display());
     for file in &written.files {
         println!("wrote {}", file.display());
@@ -160,22 +183,25 @@ fn init_command(dir: &std::path::Path, options: &init::Options) -> Result<bool, 
             println!("    {other}");
         }
     }
-    match &written.todo {
-        Some(todo) => {
-            println!(
-                "fill in one line, marked TODO: {todo}; then pyo3-lab --lab {}",
-                dir.display()
-            );
-            Ok(false)
+    if !written.todos.is_empty() {
+        println!(
+            "fill in the lines marked TODO, then pyo3-lab --lab {}:",
+            dir.display()
+        );
+        for todo in &written.todos {
+            println!("  {todo}");
         }
-        None => {
-            println!(
-                "race it:        pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
-                dir.display()
-            );
-            Ok(true)
-        }
+        return Ok(false);
     }
+    let races = match written.races {
+        1 => String::new(),
+        n => format!(" ({n} races, one a function)"),
+    };
+    println!(
+        "race it{races}:  pyo3-lab --lab {0}\ncheck it (CI):  pyo3-lab --check --lab {0}",
+        dir.display()
+    );
+    Ok(true)
 }
 
 /// `pyo3-lab new`: the experiment scaffolded, and how to race it.

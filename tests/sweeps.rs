@@ -23,39 +23,50 @@ fn growth<'a>(report: &'a Value, lane: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no trend for {lane}: {report}"))
 }
 
-/// The least and the most growth per step of N that any two sizes' runs
-/// of `lane` allow: (slowest at the larger ÷ fastest at the smaller) and
-/// the other way round, per step between them.
-fn pairwise_growth(report: &Value, lane: &str) -> (f64, f64) {
-    let sizes: Vec<(f64, f64, f64)> = report["results"]
+/// The points `lane`'s growth was fitted to, each checked against the
+/// report's own rows: the fastest of that size's runs.
+fn fitted_points(report: &Value, lane: &str) -> Vec<(f64, f64)> {
+    let trend = report["sweeps"][0]["trends"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["lane"] == lane)
-        .map(|r| {
-            let n: f64 = r["parameters"]["n"].as_str().unwrap().parse().unwrap();
-            let times: Vec<f64> = r["times"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t.as_f64().unwrap())
-                .collect();
-            assert!(!times.is_empty(), "{lane} at {n}: no runs");
-            let min = times.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = times.iter().copied().fold(0.0, f64::max);
-            (n, min, max)
-        })
+        .find(|t| t["lane"] == lane)
+        .unwrap();
+    let points: Vec<(f64, f64)> = trend["fitted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
         .collect();
-    assert!(sizes.len() >= 2, "{lane}: {sizes:?}");
-    let (mut low, mut high) = (f64::INFINITY, 0.0f64);
-    for (i, &(n1, min1, max1)) in sizes.iter().enumerate() {
-        for &(n2, min2, max2) in &sizes[i + 1..] {
-            let steps = n2 - n1;
-            low = low.min((min2 / max1).powf(1.0 / steps));
-            high = high.max((max2 / min1).powf(1.0 / steps));
-        }
+    for &(n, t) in &points {
+        let row = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["lane"] == lane && r["parameters"]["n"] == n.to_string())
+            .unwrap_or_else(|| panic!("{lane}: no row at {n}"));
+        let fastest = row["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(
+            t, fastest,
+            "{lane} at {n}: the fitted point is its fastest run"
+        );
     }
-    (low, high)
+    points
+}
+
+/// The least-squares slope of ln(time) on N: the factor per step of N.
+fn least_squares_factor(points: &[(f64, f64)]) -> f64 {
+    let k = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / k;
+    let my = points.iter().map(|p| p.1.ln()).sum::<f64>() / k;
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1.ln() - my)).sum();
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    (sxy / sxx).exp()
 }
 
 #[test]
@@ -81,19 +92,21 @@ fn fib_grows_by_the_golden_ratio_and_the_files_hold_every_curve() {
     // Naive fib's work is its calls, φ = 1.618 more a step; its time per
     // call is not quite constant (here Python's fell 30% from N = 20 to 30,
     // a fit of 1.55), and load bends it further. So the fit is held to what
-    // the runs measured in this run: a least-squares slope is a weighted mean
-    // of the slopes between pairs of sizes, so it lies between the least and
-    // the most any pair of runs allows. And the factor is fib's, per step of
-    // N: nearer φ than φ² (a fit per sweep step of 2) or √φ.
+    // this run measured: it is the least-squares fit of the points the
+    // report gives beside it, each the fastest run of its size's row. And
+    // the factor is fib's, per step of N: nearer φ than φ² (a fit per sweep
+    // step of 2) or √φ.
     let phi: f64 = 1.618;
     for lane in ["python", "rust-release", "rust-native"] {
         let g = growth(&run.report, lane);
         assert_eq!(g["model"], "exponential", "{g}");
         let factor = g["factor_per_step"].as_f64().unwrap();
-        let (low, high) = pairwise_growth(&run.report, lane);
+        let points = fitted_points(&run.report, lane);
+        assert_eq!(points.len(), 6, "{lane}: every size fitted");
+        let ours = least_squares_factor(&points);
         assert!(
-            low <= factor && factor <= high,
-            "{lane}: the fit {factor} outside what its runs allow, {low}..{high}"
+            (factor / ours - 1.0).abs() < 1e-9,
+            "{lane}: the fit {factor} is not the fit of its points, {ours}"
         );
         let off = |k: f64| (factor.ln() - k * phi.ln()).abs();
         assert!(

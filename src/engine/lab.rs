@@ -114,7 +114,19 @@ impl Lab {
     /// naming its file and key, and the last good one stays.
     pub fn reload(&self, key: &str) -> LabResult<Experiment> {
         let old = self.experiment(key)?;
-        let new = Experiment::load(&old.dir)?;
+        // A race of a lab.toml of several is found by its name; the one
+        // experiment of a folder keeps the key the lab gave it.
+        let mut all = Experiment::load_all(&old.dir)?;
+        let new = match all.iter().position(|e| e.key == key) {
+            Some(i) => all.swap_remove(i),
+            None if all.len() == 1 => all.remove(0),
+            None => {
+                return Err(LabError::Input(format!(
+                    "{}: no race {key:?} in it any more",
+                    old.lab_toml().display()
+                )));
+            }
+        };
         let new = Experiment {
             key: old.key.clone(),
             ..new
@@ -140,7 +152,7 @@ impl Lab {
             requires: exp.requires.clone(),
             training,
             training_paths,
-            ..Target::new(&exp.key, &exp.dir, variant.clone())
+            ..Target::new(&exp.crate_key(), &exp.dir, variant.clone())
         }
     }
 

@@ -29,6 +29,19 @@ pub struct Inputs {
     pub expect: Option<(Value, String)>,
 }
 
+/// Why a benchmark's arguments are not taken over: what init says instead.
+#[derive(Debug, thiserror::Error)]
+pub enum NotTaken {
+    #[error("{from} passes keywords ({names}), which init does not take over")]
+    Keywords { from: String, names: String },
+    #[error("{from} passes `{expr}`, neither a fixture nor a literal")]
+    Expression { from: String, expr: String },
+    #[error("the fixture {name} is pytest's own or not found in {file}: init can't call it")]
+    Unknown { name: String, file: String },
+    #[error("the fixture {name} yields: init takes only fixtures that return")]
+    Yields { name: String },
+}
+
 #[derive(Debug)]
 pub struct Knob {
     pub fixture: String,
@@ -51,7 +64,7 @@ pub fn from_calls(
     calls: &[(&TestFile, &BenchCall)],
     reference: Option<&str>,
     project: &str,
-) -> Result<Option<Inputs>, String> {
+) -> Result<Option<Inputs>, NotTaken> {
     let Some(&(test, call)) = calls
         .iter()
         .find(|(_, c)| Some(c.function()) == reference)
@@ -61,15 +74,16 @@ pub fn from_calls(
     };
     let from = described(test, call);
     if !call.kwargs.is_empty() {
-        return Err(format!(
-            "{from} passes keywords ({}), which init does not take over",
-            call.kwargs.join(", ")
-        ));
+        return Err(NotTaken::Keywords {
+            from,
+            names: call.kwargs.join(", "),
+        });
     }
     if let Some(Arg::Expr(e)) = call.args.iter().find(|a| matches!(a, Arg::Expr(_))) {
-        return Err(format!(
-            "{from} passes `{e}`, neither a fixture nor a literal"
-        ));
+        return Err(NotTaken::Expression {
+            from,
+            expr: e.clone(),
+        });
     }
     let expect = expected(calls, (test, call));
     let fixtures = needed(call, test)?;
@@ -180,25 +194,28 @@ fn shown(call: &BenchCall) -> String {
 /// The fixtures `call` takes and the ones they take, each once, those taken
 /// first. A fixture of pytest's own (`request`, `tmp_path`) or a `yield`
 /// fixture can't be called as a plain function: Err names it.
-fn needed<'a>(call: &BenchCall, test: &'a TestFile) -> Result<Vec<(&'a str, &'a Fixture)>, String> {
+fn needed<'a>(
+    call: &BenchCall,
+    test: &'a TestFile,
+) -> Result<Vec<(&'a str, &'a Fixture)>, NotTaken> {
     fn visit<'a>(
         name: &str,
         test: &'a TestFile,
         out: &mut Vec<(&'a str, &'a Fixture)>,
-    ) -> Result<(), String> {
+    ) -> Result<(), NotTaken> {
         if out.iter().any(|(n, _)| *n == name) {
             return Ok(());
         }
         let Some((key, fixture)) = test.fixtures.get_key_value(name) else {
-            return Err(format!(
-                "the fixture {name} is pytest's own or not found in {}: init can't call it",
-                test.file
-            ));
+            return Err(NotTaken::Unknown {
+                name: name.to_owned(),
+                file: test.file.clone(),
+            });
         };
         if fixture.source.contains("yield") {
-            return Err(format!(
-                "the fixture {name} yields: init takes only fixtures that return"
-            ));
+            return Err(NotTaken::Yields {
+                name: name.to_owned(),
+            });
         }
         for dep in &fixture.params {
             visit(dep, test, out)?;

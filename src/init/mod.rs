@@ -5,10 +5,12 @@
 //! tests for the inputs and the expected result. Each finding says which
 //! rule found it; what cannot be found is one marked TODO.
 
+mod families;
 mod inputs;
 mod python;
 mod render;
 mod rust;
+mod trial;
 mod twins;
 
 #[cfg(test)]
@@ -20,9 +22,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::engine::experiment::maturin;
+pub use families::{Family, Verdict};
 use python::Scan;
-use rust::{Exports, RustFunction};
-use twins::Twin;
+pub use render::Draft;
+use rust::Exports;
+pub use trial::try_candidates;
 
 /// What `init` was asked.
 #[derive(Debug, Default)]
@@ -33,49 +37,9 @@ pub struct Options {
     pub function: Option<String>,
 }
 
-/// Rust exports Python calls the same way (the same parameters): the lanes
-/// of one race, with the twin that is their reference and the inputs the
-/// project's benchmarks give them.
-pub struct Family<'a> {
-    pub lanes: Vec<&'a RustFunction>,
-    pub twin: Option<Twin>,
-    pub inputs: Result<Option<inputs::Inputs>, String>,
-    pub benchmarks: usize,
-}
-
-impl Family<'_> {
-    pub fn name(&self) -> &str {
-        &self.lanes[0].name
-    }
-
-    /// The names its benchmarks may call: the exports', and the twin's.
-    fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.lanes.iter().map(|f| f.name.as_str()).collect();
-        if let Some(t) = self
-            .twin
-            .as_ref()
-            .filter(|t| !names.contains(&t.def.name.as_str()))
-        {
-            names.push(&t.def.name);
-        }
-        names
-    }
-
-    /// "search: search, search_sequential; twin search_py (NAME_py); 3 benchmarks".
-    pub fn describe(&self) -> String {
-        let lanes: Vec<&str> = self.lanes.iter().map(|f| f.name.as_str()).collect();
-        let twin = self.twin.as_ref().map_or_else(
-            || "no Python twin".to_owned(),
-            |t| format!("twin {} in {} ({})", t.def.name, t.file, t.rule),
-        );
-        format!(
-            "{}: {}; {twin}; {} benchmark call(s)",
-            self.name(),
-            lanes.join(", "),
-            self.benchmarks
-        )
-    }
-}
+/// Tries candidates: given the project's folder and a lab.toml of races
+/// with the candidates as lanes, each (race, candidate, what it answered).
+pub type Trial<'t> = &'t mut dyn FnMut(&Path, &Draft) -> Result<Vec<(String, String, Verdict)>>;
 
 /// A project as init reads it.
 pub struct Project {
@@ -108,7 +72,7 @@ impl Project {
             errors: vec![format!("{e:#}")],
             ..Scan::default()
         });
-        let name = std::path::absolute(dir)?
+        let name = crate::engine::experiment::absolute(dir)?
             .file_name()
             .map_or_else(|| module.clone(), |n| n.to_string_lossy().into_owned());
         Ok(Self {
@@ -119,83 +83,83 @@ impl Project {
         })
     }
 
-    /// The exports grouped by their Python parameters, in source order.
-    pub fn families(&self) -> Vec<Family<'_>> {
-        let mut groups: Vec<Vec<&RustFunction>> = Vec::new();
-        for f in &self.exports.functions {
-            let types = |g: &RustFunction| g.params.iter().map(|p| p.1.clone()).collect::<Vec<_>>();
-            match groups.iter_mut().find(|g| types(g[0]) == types(f)) {
-                Some(g) => g.push(f),
-                None => groups.push(vec![f]),
-            }
+    /// The families, their candidates tried where they can be (`trial`);
+    /// and why they could not be, if so.
+    pub fn families(&self, dir: &Path, trial: Trial) -> (Vec<Family<'_>>, Option<String>) {
+        let mut families = families::of(self);
+        let triable: Vec<&Family> = families.iter().filter(|f| f.triable()).collect();
+        if triable.is_empty() {
+            return (families, None);
         }
-        groups
-            .into_iter()
-            .map(|lanes| {
-                let names: Vec<&str> = lanes.iter().map(|f| f.name.as_str()).collect();
-                let twin = twins::find(&names, &self.scan.modules);
-                let mut family = Family {
-                    lanes,
-                    twin,
-                    inputs: Ok(None),
-                    benchmarks: 0,
-                };
-                let calls = inputs::calls_of(&family.names(), &self.scan.tests);
-                family.benchmarks = calls.len();
-                let reference = family.twin.as_ref().map(|t| t.def.name.as_str());
-                family.inputs = inputs::from_calls(&calls, reference, &self.name);
-                family
-            })
-            .collect()
+        let draft = render::races(self, triable.into_iter(), true);
+        match trial(dir, &draft) {
+            Ok(verdicts) => {
+                families::settle_all(&mut families, &verdicts);
+                (families, None)
+            }
+            Err(e) => (
+                families,
+                Some(format!(
+                    "candidates not tried (exports of a family's parameters without a twin of their own): {e:#}"
+                )),
+            ),
+        }
     }
 }
 
-/// The family of `function`, else the first with a twin and benchmarks,
-/// else with a twin, else the first.
-fn choose<'f, 'a>(families: &'f [Family<'a>], function: Option<&str>) -> Result<&'f Family<'a>> {
-    if let Some(wanted) = function {
-        return families
-            .iter()
-            .find(|f| f.names().contains(&wanted))
-            .with_context(|| {
-                let names: Vec<&str> = families.iter().map(Family::name).collect();
-                format!(
-                    "--function {wanted}: no exported function or twin of that name (the families: {})",
-                    names.join(", ")
-                )
-            });
-    }
+/// The family of `function`: the one it heads, whose twin it is, or whose
+/// lane it became.
+fn chosen<'f, 'a>(families: &'f [Family<'a>], wanted: &str) -> Result<&'f Family<'a>> {
     families
         .iter()
-        .find(|f| f.twin.is_some() && f.benchmarks > 0)
-        .or_else(|| families.iter().find(|f| f.twin.is_some()))
-        .or_else(|| families.first())
-        .context("no function to race")
+        .find(|f| f.name() == wanted)
+        .or_else(|| {
+            families
+                .iter()
+                .find(|f| f.twin.as_ref().is_some_and(|t| t.def.name == wanted))
+        })
+        .or_else(|| {
+            families
+                .iter()
+                .find(|f| f.lanes.iter().any(|l| l.name == wanted))
+        })
+        .with_context(|| {
+            let names: Vec<&str> = families.iter().map(Family::name).collect();
+            format!(
+                "--function {wanted}: no exported function or twin of that name (the families: {})",
+                names.join(", ")
+            )
+        })
 }
 
 /// What `init` wrote: the files, what it found and by which rule, and the
-/// line to fill in when it could not find one.
+/// lines to fill in where it could not find one.
 pub struct Written {
     pub lab_toml: PathBuf,
     pub files: Vec<PathBuf>,
     pub found: Vec<String>,
     pub others: Vec<String>,
-    pub todo: Option<String>,
+    pub todos: Vec<String>,
+    /// The races written: one per family.
+    pub races: usize,
 }
 
-/// `init --list`: each family, one line.
-pub fn list(dir: &Path) -> Result<Vec<String>> {
+/// `init --list`: each family, and each export's place in it, with why.
+pub fn list(dir: &Path, trial: Trial) -> Result<Vec<String>> {
     let project = Project::read(dir)?;
-    let mut out: Vec<String> = project.families().iter().map(Family::describe).collect();
+    let (families, untried) = project.families(dir, trial);
+    let mut out: Vec<String> = families.iter().flat_map(Family::describe).collect();
     for c in &project.exports.classes {
         out.push(format!("class {}", c.name));
     }
+    out.extend(untried);
     Ok(out)
 }
 
-/// Writes `dir/lab.toml` (and `lab_inputs.py` or `lab_scenario.py` when
-/// needed) for the maturin project in `dir`.
-pub fn init(dir: &Path, options: &Options) -> Result<Written> {
+/// Writes `dir/lab.toml` (and the `lab_inputs*.py` or `lab_scenario.py` it
+/// needs) for the maturin project in `dir`: a race for every family, or for
+/// the one of `--function`.
+pub fn init(dir: &Path, options: &Options, trial: Trial) -> Result<Written> {
     let lab_toml = dir.join("lab.toml");
     if lab_toml.exists() {
         bail!(
@@ -205,35 +169,39 @@ pub fn init(dir: &Path, options: &Options) -> Result<Written> {
         );
     }
     let project = Project::read(dir)?;
-    let families = project.families();
-    let written = if families.is_empty() {
-        render::classes(&project)
-    } else {
-        let chosen = choose(&families, options.function.as_deref())?;
-        let mut w = render::family(&project, chosen);
-        w.others = families
-            .iter()
-            .filter(|f| f.name() != chosen.name())
-            .map(Family::describe)
-            .chain(project.exports.classes.iter().map(|c| {
-                format!(
-                    "class {}: a [scenario] races a class (docs/lab-toml.md)",
-                    c.name
-                )
-            }))
-            .collect();
-        w
-    };
-    for (name, text) in &written.files {
-        let path = dir.join(name);
-        if path.exists() {
-            bail!(
-                "{} exists already: init writes it, so move it aside first",
-                path.display()
-            );
+    let (families, untried) = project.families(dir, trial);
+    let classes = project.exports.classes.iter().map(|c| {
+        format!(
+            "class {}: a [scenario] races a class (docs/lab-toml.md)",
+            c.name
+        )
+    });
+    let (mut written, races) = match (&options.function, families.len()) {
+        (_, 0) => (render::classes(&project), 1),
+        (Some(wanted), _) => {
+            let one = chosen(&families, wanted)?;
+            let mut w = render::family(&project, one, false);
+            w.others = families
+                .iter()
+                .filter(|f| f.name() != one.name())
+                .map(|f| f.describe().remove(0))
+                .chain(classes)
+                .collect();
+            (w, 1)
         }
-        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+        (None, 1) => {
+            let mut w = render::family(&project, &families[0], false);
+            w.others = classes.collect();
+            (w, 1)
+        }
+        (None, n) => {
+            let mut w = render::races(&project, families.iter(), false);
+            w.others = classes.collect();
+            (w, n)
+        }
+    };
+    written.found.extend(untried);
+    write_files(dir, &written)?;
     fs::write(&lab_toml, &written.lab_toml)
         .with_context(|| format!("cannot write {}", lab_toml.display()))?;
     let mut found = written.found;
@@ -250,6 +218,26 @@ pub fn init(dir: &Path, options: &Options) -> Result<Written> {
         files: written.files.iter().map(|(n, _)| dir.join(n)).collect(),
         found,
         others: written.others,
-        todo: written.todo,
+        todos: written.todos,
+        races,
     })
+}
+
+/// The draft's own files beside lab.toml; one that is there already stops
+/// init before it writes anything.
+fn write_files(dir: &Path, draft: &Draft) -> Result<()> {
+    for (name, _) in &draft.files {
+        let path = dir.join(name);
+        if path.exists() {
+            bail!(
+                "{} exists already: init writes it, so move it aside first",
+                path.display()
+            );
+        }
+    }
+    for (name, text) in &draft.files {
+        let path = dir.join(name);
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use super::families::Family;
 use super::inputs::{INPUTS_FILE, Inputs};
 use super::python::{Def, Module};
-use super::{Family, Project, twins};
+use super::{Project, twins};
 
 /// What init is about to write, and what it says of it.
 pub struct Draft {
@@ -18,7 +19,8 @@ pub struct Draft {
     pub files: Vec<(String, String)>,
     pub found: Vec<String>,
     pub others: Vec<String>,
-    pub todo: Option<String>,
+    /// What init could not find, a line each ("levenshtein: [input] args: ...").
+    pub todos: Vec<String>,
 }
 
 impl Draft {
@@ -28,7 +30,7 @@ impl Draft {
             files: Vec::new(),
             found: Vec::new(),
             others: Vec::new(),
-            todo: None,
+            todos: Vec::new(),
         }
     }
 }
@@ -47,16 +49,56 @@ fn head(project: &Project) -> String {
     )
 }
 
+/// The head of a lab.toml of several races: what they share.
+fn races_head(project: &Project, count: usize) -> String {
+    format!(
+        "# Written by `pyo3-lab init` from the project as it is: {count} races, one\n\
+         # a function, each table saying what it was read from. Race them all:\n\
+         # pyo3-lab --lab .\n\
+         module = \"{}\"   # the module maturin builds\n\n",
+        project.module
+    )
+}
+
+/// Where a family's tables go: the file's top level, or its `[[race]]`.
+#[derive(Clone, Copy)]
+pub enum Place<'n> {
+    Alone,
+    Race(&'n str),
+}
+
+impl Place<'_> {
+    /// `[[python]]`, or `[[race.python]]` in a race.
+    fn array(self, table: &str) -> String {
+        match self {
+            Place::Alone => format!("[[{table}]]"),
+            Place::Race(_) => format!("[[race.{table}]]"),
+        }
+    }
+
+    fn table(self, table: &str) -> String {
+        match self {
+            Place::Alone => format!("[{table}]"),
+            Place::Race(_) => format!("[race.{table}]"),
+        }
+    }
+
+    /// The file a family's fixtures are written into: one a race.
+    fn inputs_file(self) -> String {
+        match self {
+            Place::Alone => INPUTS_FILE.to_owned(),
+            Place::Race(name) => format!("lab_inputs_{name}.py"),
+        }
+    }
+}
+
 /// The twin's table, or a marked TODO.
-fn python_table(family: &Family, out: &mut String, draft: &mut Draft) {
+fn python_table(family: &Family, place: Place, out: &mut String, draft: &mut Draft) {
     let first = family.name();
+    let python = place.array("python");
     match &family.twin {
         Some(t) => {
-            let _ = writeln!(
-                out,
-                "[[python]]   # {} for {first} ({})",
-                t.def.name, t.rule
-            );
+            let _ = writeln!(out, "{python}   # {} for {first} ({})", t.def.name, t.rule);
             match &t.module {
                 Some(m) => {
                     let _ = writeln!(out, "module = \"{m}\"");
@@ -67,17 +109,17 @@ fn python_table(family: &Family, out: &mut String, draft: &mut Draft) {
             }
             let _ = writeln!(out, "function = \"{}\"\n", t.def.name);
             draft.found.push(format!(
-                "reference: {} in {} (rule: {})",
+                "{first}: reference {} in {} (rule: {})",
                 t.def.name, t.file, t.rule
             ));
         }
         None => {
             let _ = writeln!(
                 out,
-                "[[python]]\nfile = \"TODO.py\"   # TODO\nfunction = \"{first}\"   # TODO\n"
+                "{python}\nfile = \"TODO.py\"   # TODO\nfunction = \"{first}\"   # TODO\n"
             );
-            draft.todo = Some(format!(
-                "[python] file and function: the Python {first} to race against (no .py file here \
+            draft.todos.push(format!(
+                "{first}: [python] file and function: the Python {first} to race against (no .py file here \
                  defines {first}, {first}_py, py_{first}, {first}_python or pure_{first}, nor {first} \
                  in a pure, _pure or python module)"
             ));
@@ -85,27 +127,47 @@ fn python_table(family: &Family, out: &mut String, draft: &mut Draft) {
     }
 }
 
-fn rust_tables(family: &Family, out: &mut String, draft: &mut Draft) {
-    let first = family.lanes[0];
-    let params: Vec<String> = first
+/// A `[[rust]]` table for each lane; a candidate not tried, or not a lane,
+/// as a comment saying why.
+fn rust_tables(family: &Family, place: Place, trying: bool, out: &mut String, draft: &mut Draft) {
+    let head = family.head();
+    let rust = place.array("rust");
+    let params: Vec<String> = head
         .params
         .iter()
         .map(|(n, t)| format!("{n}: {t}"))
         .collect();
-    for (i, f) in family.lanes.iter().enumerate() {
-        let why = if i == 0 {
-            format!(
-                "exported from {}",
-                f.file.file_name().unwrap_or_default().to_string_lossy()
-            )
+    let _ = writeln!(
+        out,
+        "{rust}   # exported from {}\nfunction = \"{}\"\n",
+        head.file.file_name().unwrap_or_default().to_string_lossy(),
+        head.name
+    );
+    for (name, n) in &family.agreed {
+        let _ = writeln!(
+            out,
+            "{rust}   # no twin of its own; answers as {}'s twin on {n} inputs\nfunction = \"{name}\"\n",
+            head.name
+        );
+    }
+    for c in &family.candidates {
+        if trying {
+            let _ = writeln!(out, "{rust}   # candidate\nfunction = \"{}\"\n", c.name);
         } else {
-            format!("the same parameters as {}", first.name)
-        };
-        let _ = writeln!(out, "[[rust]]   # {why}\nfunction = \"{}\"\n", f.name);
+            let _ = writeln!(
+                out,
+                "# {rust}   # the same parameters as {}, not tried: uncomment to race it\n# function = \"{}\"\n",
+                head.name, c.name
+            );
+        }
+    }
+    for (c, why) in &family.rejected {
+        let _ = writeln!(out, "# not a lane: {} {why}\n", c.name);
     }
     let names: Vec<&str> = family.lanes.iter().map(|f| f.name.as_str()).collect();
     draft.found.push(format!(
-        "rust lanes: {} ({})",
+        "{}: rust lanes {} ({})",
+        head.name,
         names.join(", "),
         if params.is_empty() {
             "no parameters".into()
@@ -113,23 +175,29 @@ fn rust_tables(family: &Family, out: &mut String, draft: &mut Draft) {
             params.join(", ")
         }
     ));
+    for (c, why) in &family.rejected {
+        draft
+            .found
+            .push(format!("{}: not a lane: {} {why}", head.name, c.name));
+    }
 }
 
 /// `[input]` (and `[expect]`) from the benchmarks, else the twin's
 /// defaults, else a marked TODO.
-fn input_tables(family: &Family, out: &mut String, draft: &mut Draft) {
+fn input_tables(family: &Family, place: Place, out: &mut String, draft: &mut Draft) {
+    let first = family.name();
     let taken = match &family.inputs {
         Ok(Some(i)) if i.args.iter().all(|a| toml_value(a).is_some()) => Some(i),
         Ok(Some(i)) => {
             draft.found.push(format!(
-                "not taken over: {}: an argument TOML can't hold",
+                "{first}: not taken over: {}: an argument TOML can't hold",
                 i.from
             ));
             None
         }
         Ok(None) => {
             draft.found.push(format!(
-                "benchmarks: no pytest-benchmark call of {} in the project's tests",
+                "{first}: benchmarks: no pytest-benchmark call of {} in the project's tests",
                 family.names().join(", ")
             ));
             None
@@ -137,28 +205,41 @@ fn input_tables(family: &Family, out: &mut String, draft: &mut Draft) {
         Err(why) => {
             draft
                 .found
-                .push(format!("benchmarks not taken over: {why}"));
+                .push(format!("{first}: benchmarks not taken over: {why}"));
             None
         }
     };
     match taken {
-        Some(inputs) => benchmark_input(inputs, out, draft),
-        None => defaults_input(family.twin.as_ref().map(|t| &t.def), out, draft),
+        Some(inputs) => benchmark_input(inputs, first, place, out, draft),
+        None => defaults_input(
+            family.twin.as_ref().map(|t| &t.def),
+            first,
+            place,
+            out,
+            draft,
+        ),
     }
 }
 
-fn benchmark_input(inputs: &Inputs, out: &mut String, draft: &mut Draft) {
+fn benchmark_input(
+    inputs: &Inputs,
+    first: &str,
+    place: Place,
+    out: &mut String,
+    draft: &mut Draft,
+) {
     let args: Vec<String> = inputs.args.iter().filter_map(toml_value).collect();
-    let _ = writeln!(out, "[input]   # from {}", inputs.from);
+    let _ = writeln!(out, "{}   # from {}", place.table("input"), inputs.from);
     if let Some(file) = &inputs.file {
+        let name = place.inputs_file();
         let _ = writeln!(
             out,
-            "file = \"{INPUTS_FILE}\"   # its fixtures, made outside the timing\nsetup = \"setup\""
+            "file = \"{name}\"   # its fixtures, made outside the timing\nsetup = \"setup\""
         );
-        draft.files.push((INPUTS_FILE.to_owned(), file.clone()));
+        draft.files.push((name, file.clone()));
     }
     let _ = writeln!(out, "args = [{}]", args.join(", "));
-    draft.found.push(format!("input: {}", inputs.from));
+    draft.found.push(format!("{first}: input {}", inputs.from));
     match &inputs.knob {
         Some(k) => {
             let _ = writeln!(
@@ -169,69 +250,106 @@ fn benchmark_input(inputs: &Inputs, out: &mut String, draft: &mut Draft) {
                 k.default.saturating_mul(100)
             );
             draft.found.push(format!(
-                "size knob: the fixture {}, {} (N = {})",
+                "{first}: size knob: the fixture {}, {} (N = {})",
                 k.fixture, k.what, k.default
             ));
         }
-        None => draft.found.push(
-            "size knob: none (no fixture with a size constant such as `text * 1000` or `range(10000)`): \
-             --n and --sweep need one"
-                .into(),
-        ),
+        None => draft.found.push(format!(
+            "{first}: size knob: none (no fixture with a size constant such as `text * 1000` or \
+             `range(10000)`): --n and --sweep need one"
+        )),
     }
     if let Some((value, from)) = inputs
         .expect
         .as_ref()
         .and_then(|(v, w)| Some((toml_value(v)?, w)))
     {
-        let _ = writeln!(out, "\n[expect]   # asserted in {from}\nresult = {value}");
+        let _ = writeln!(
+            out,
+            "\n{}   # asserted in {from}\nresult = {value}",
+            place.table("expect")
+        );
         draft
             .found
-            .push(format!("expect: {value} (asserted in {from})"));
+            .push(format!("{first}: expect {value} (asserted in {from})"));
     }
 }
 
-fn defaults_input(twin: Option<&Def>, out: &mut String, draft: &mut Draft) {
-    let defaults: Option<Vec<String>> = twin.and_then(|d| {
-        d.params
-            .iter()
-            .map(|p| {
-                (p.has_default && p.literal)
-                    .then(|| toml_value(&p.default))
-                    .flatten()
-            })
-            .collect()
-    });
-    match defaults {
+/// A Python function's defaults as TOML, when every parameter has a
+/// literal one.
+pub fn defaults(def: &Def) -> Option<Vec<String>> {
+    def.params
+        .iter()
+        .map(|p| {
+            (p.has_default && p.literal)
+                .then(|| toml_value(&p.default))
+                .flatten()
+        })
+        .collect()
+}
+
+fn defaults_input(
+    twin: Option<&Def>,
+    first: &str,
+    place: Place,
+    out: &mut String,
+    draft: &mut Draft,
+) {
+    let input = place.table("input");
+    match twin.and_then(defaults) {
         Some(args) => {
             let _ = writeln!(
                 out,
-                "[input]   # the Python function's defaults\nargs = [{}]",
+                "{input}   # the Python function's defaults\nargs = [{}]",
                 args.join(", ")
             );
             draft
                 .found
-                .push("input: the Python function's defaults".into());
+                .push(format!("{first}: input the Python function's defaults"));
         }
         None => {
             let _ = writeln!(
                 out,
-                "[input]\nargs = []   # TODO: the arguments to call it with"
+                "{input}\nargs = []   # TODO: the arguments to call {first} with"
             );
-            draft
-                .todo
-                .get_or_insert_with(|| "[input] args: the arguments to call it with".into());
+            draft.todos.push(format!(
+                "{first}: [input] args: the arguments to call it with (no benchmark of it, \
+                 and its twin's parameters have no defaults)"
+            ));
         }
     }
 }
 
-/// The lab.toml of one function family.
-pub fn family(project: &Project, family: &Family) -> Draft {
-    let mut draft = Draft::new(String::new());
-    let mut out = head(project);
-    python_table(family, &mut out, &mut draft);
-    rust_tables(family, &mut out, &mut draft);
-    input_tables(family, &mut out, &mut draft);
+/// The lab.toml of one function family; `trying` writes its untried
+/// candidates as lanes, to be tried.
+pub fn family(project: &Project, family: &Family, trying: bool) -> Draft {
+    let mut draft = Draft::new(head(project));
+    let mut out = std::mem::take(&mut draft.lab_toml);
+    tables(family, Place::Alone, trying, &mut out, &mut draft);
+    draft.lab_toml = out;
+    draft
+}
+
+fn tables(family: &Family, place: Place, trying: bool, out: &mut String, draft: &mut Draft) {
+    python_table(family, place, out, draft);
+    rust_tables(family, place, trying, out, draft);
+    input_tables(family, place, out, draft);
+}
+
+/// One lab.toml of a race for each family: every function of a library.
+pub fn races<'a>(
+    project: &Project,
+    families: impl ExactSizeIterator<Item = &'a Family<'a>>,
+    trying: bool,
+) -> Draft {
+    let mut draft = Draft::new(races_head(project, families.len()));
+    let mut out = std::mem::take(&mut draft.lab_toml);
+    for family in families {
+        let name = family.name();
+        let _ = writeln!(out, "[[race]]\nname = \"{name}\"\n");
+        tables(family, Place::Race(name), trying, &mut out, &mut draft);
+        out.push('\n');
+    }
     draft.lab_toml = out;
     draft
 }
@@ -316,7 +434,7 @@ pub fn classes(project: &Project) -> Draft {
             names.join(", "),
             names[0]
         );
-        draft.todo = Some(format!(
+        draft.todos.push(format!(
             "[python] class: a Python class to race {} against (none of the same name, or NAME_py, \
              in the project's .py files)",
             names.join(", ")
@@ -342,6 +460,6 @@ pub fn classes(project: &Project) -> Draft {
         "classes: {} raced as a [scenario] against {} ({})",
         class.name, twin.def.name, twin.rule
     ));
-    draft.todo = why_not;
+    draft.todos.extend(why_not);
     draft
 }

@@ -5,6 +5,7 @@ use std::fs;
 
 use super::*;
 use crate::engine::experiment::Experiment;
+use anyhow::bail;
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -24,8 +25,24 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// A trial that answers as the fake would: each candidate's verdict by
+/// name, and the drafts it was given.
+fn trial_of(
+    verdicts: &[(&str, &str, Verdict)],
+) -> impl FnMut(&Path, &Draft) -> Result<Vec<(String, String, Verdict)>> + use<> {
+    let verdicts: Vec<(String, String, Verdict)> = verdicts
+        .iter()
+        .map(|(h, c, v)| ((*h).to_owned(), (*c).to_owned(), v.clone()))
+        .collect();
+    move |_, _| Ok(verdicts.clone())
+}
+
+fn untried(_: &Path, _: &Draft) -> Result<Vec<(String, String, Verdict)>> {
+    bail!("no lab in a unit test")
+}
+
 fn init_here(dir: &tempfile::TempDir) -> Written {
-    init(dir.path(), &Options::default()).unwrap()
+    init(dir.path(), &Options::default(), &mut untried).unwrap()
 }
 
 #[test]
@@ -38,7 +55,7 @@ fn a_twin_in_a_plain_file_with_defaults_gets_a_lab_toml_that_loads() {
         ("python/slow.py", "def py_triple(n=7):\n    return 3 * n\n"),
     ]);
     let written = init_here(&dir);
-    assert_eq!(written.todo, None);
+    assert_eq!(written.todos, Vec::<String>::new());
     assert!(
         written.found.iter().any(|f| f.contains("rule: py_NAME")),
         "{:?}",
@@ -57,7 +74,7 @@ fn a_twin_in_a_plain_file_with_defaults_gets_a_lab_toml_that_loads() {
 }
 
 fn init_here_err(dir: &tempfile::TempDir) -> String {
-    init(dir.path(), &Options::default())
+    init(dir.path(), &Options::default(), &mut untried)
         .err()
         .unwrap()
         .to_string()
@@ -70,8 +87,11 @@ fn what_cannot_be_found_is_a_marked_todo_and_named() {
         "#[pyfunction]\nfn triple(n: u64) -> u64 { 3 * n }\n",
     )]);
     let written = init_here(&dir);
-    let todo = written.todo.unwrap();
-    assert!(todo.starts_with("[python] file and function"), "{todo}");
+    let todo = written.todos.join("\n");
+    assert!(
+        todo.starts_with("triple: [python] file and function"),
+        "{todo}"
+    );
     assert!(todo.contains("triple_py"), "the rules tried: {todo}");
     let text = fs::read_to_string(&written.lab_toml).unwrap();
     assert!(text.contains("file = \"TODO.py\"   # TODO"), "{text}");
@@ -80,39 +100,133 @@ fn what_cannot_be_found_is_a_marked_todo_and_named() {
     assert!(err.contains("no #[pyfunction] or #[pyclass]"), "{err}");
 }
 
-#[test]
-fn every_export_of_the_same_parameters_is_a_lane_and_list_and_function_pick_a_family() {
-    let dir = project(&[
+/// jellyfish's shape: a module of twins by the same name, several exports of
+/// one signature. Each export with a twin of its own heads its own race;
+/// one without is a candidate, a lane only when it answered as the twin.
+fn library() -> tempfile::TempDir {
+    project(&[
         (
             "src/lib.rs",
-            "#[pyfunction]\nfn total(xs: Vec<i64>) -> i64 { 0 }\n\
-             #[pyfunction]\nfn total_unrolled(xs: Vec<i64>) -> i64 { 0 }\n\
-             #[pyfunction]\nfn scale(x: f64, by: f64) -> f64 { x * by }\n",
+            "#[pyfunction]\nfn levenshtein(a: &str, b: &str) -> usize { 0 }\n\
+             #[pyfunction]\nfn hamming(a: &str, b: &str) -> usize { 0 }\n\
+             #[pyfunction]\nfn levenshtein_fast(a: &str, b: &str) -> usize { 0 }\n\
+             #[pyfunction]\nfn osa(a: &str, b: &str) -> usize { 0 }\n\
+             #[pyfunction]\nfn soundex(s: &str) -> String { String::new() }\n",
         ),
         (
-            "mypkg_pure.py",
-            "def total_py(xs=[1, 2, 3]):\n    return sum(xs)\n\n\ndef scale_py(x=2.0, by=3.0):\n    return x * by\n",
+            "python/my_ext/_pure_py.py",
+            "def levenshtein(a='kitten', b='sitting'):\n    return 3\n\n\n\
+             def hamming(a='karolin', b='kathrin'):\n    return 3\n\n\n\
+             def soundex(s='Robert'):\n    return 'R163'\n",
+        ),
+    ])
+}
+
+#[test]
+fn an_export_with_a_twin_of_its_own_heads_its_own_race() {
+    let dir = library();
+    let mut trial = trial_of(&[
+        ("levenshtein", "levenshtein_fast", Verdict::Agreed(24)),
+        (
+            "levenshtein",
+            "osa",
+            Verdict::Disagreed("at levenshtein('ab', 'ba'): 1 against 2".into()),
+        ),
+        (
+            "hamming",
+            "levenshtein_fast",
+            Verdict::Disagreed("at hamming('a', 'ab')".into()),
+        ),
+        (
+            "hamming",
+            "osa",
+            Verdict::Disagreed("at hamming('ab', 'ba'): 1 against 2".into()),
         ),
     ]);
-    let families = list(dir.path()).unwrap();
-    assert_eq!(families.len(), 2, "{families:?}");
-    assert!(families[0].starts_with("total: total, total_unrolled; twin total_py"));
+    let listed = list(dir.path(), &mut trial).unwrap().join("\n");
+    assert!(
+        listed.contains("levenshtein: twin levenshtein in"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("  hamming: a lane, its own twin hamming"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("  levenshtein_fast: a lane, no twin of its own, answers as levenshtein's twin on 24 inputs"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("  osa: not a lane: at levenshtein('ab', 'ba')"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("levenshtein_fast: not a lane"),
+        "it joined levenshtein: {listed}"
+    );
+    let written = init(dir.path(), &Options::default(), &mut trial).unwrap();
+    assert_eq!(written.races, 3, "{:?}", written.found);
+    let races = Experiment::load_all(dir.path()).unwrap();
+    let lanes = |key: &str| -> (String, Vec<String>) {
+        let e = races.iter().find(|e| e.key == key).unwrap();
+        (
+            e.reference().function.clone(),
+            e.rust.iter().map(|r| r.function.clone()).collect(),
+        )
+    };
+    assert_eq!(
+        lanes("levenshtein"),
+        (
+            "levenshtein".into(),
+            vec!["levenshtein".into(), "levenshtein_fast".into()]
+        )
+    );
+    assert_eq!(lanes("hamming"), ("hamming".into(), vec!["hamming".into()]));
+    assert_eq!(lanes("soundex"), ("soundex".into(), vec!["soundex".into()]));
+    assert_eq!(
+        races.iter().find(|e| e.key == "hamming").unwrap().args[0],
+        "karolin"
+    );
+    let text = fs::read_to_string(dir.path().join("lab.toml")).unwrap();
+    assert!(
+        text.contains("# not a lane: osa at levenshtein('ab', 'ba')"),
+        "{text}"
+    );
+}
+
+#[test]
+fn function_races_its_own_twin_and_an_untried_candidate_is_no_lane() {
+    let dir = library();
     let written = init(
         dir.path(),
         &Options {
             list: false,
-            function: Some("scale_py".into()),
+            function: Some("hamming".into()),
         },
+        &mut untried,
     )
     .unwrap();
+    let exp = Experiment::load(dir.path()).unwrap();
+    assert_eq!(exp.reference().function, "hamming");
+    assert_eq!(exp.rust.len(), 1, "candidates not tried are no lanes");
     assert!(
-        written.others[0].starts_with("total:"),
+        written
+            .found
+            .iter()
+            .any(|f| f.contains("candidates not tried") && f.contains("no lab in a unit test")),
+        "{:?}",
+        written.found
+    );
+    let text = fs::read_to_string(dir.path().join("lab.toml")).unwrap();
+    assert!(
+        text.contains("# function = \"osa\""),
+        "kept as a comment: {text}"
+    );
+    assert!(
+        written.others.iter().any(|o| o.starts_with("levenshtein:")),
         "{:?}",
         written.others
     );
-    let exp = Experiment::load(dir.path()).unwrap();
-    assert_eq!(exp.rust.len(), 1);
-    assert_eq!(exp.reference().function, "scale_py");
     let unknown = project(&[("src/lib.rs", "#[pyfunction]\nfn f() {}\n")]);
     let err = init(
         unknown.path(),
@@ -120,6 +234,7 @@ fn every_export_of_the_same_parameters_is_a_lane_and_list_and_function_pick_a_fa
             list: false,
             function: Some("g".into()),
         },
+        &mut untried,
     )
     .err()
     .unwrap()
@@ -137,7 +252,12 @@ fn a_project_of_classes_only_gets_a_scenario_or_says_why_not() {
         ("counter_py.py", "class Counter_py:\n    pass\n"),
     ]);
     let written = init_here(&dir);
-    assert_eq!(written.todo, None, "{:?}", written.found);
+    assert!(
+        written.todos.is_empty(),
+        "{:?} {:?}",
+        written.todos,
+        written.found
+    );
     let exp = Experiment::load(dir.path()).unwrap();
     assert!(exp.scenario.is_some());
     let text = fs::read_to_string(dir.path().join("lab_scenario.py")).unwrap();
@@ -147,7 +267,7 @@ fn a_project_of_classes_only_gets_a_scenario_or_says_why_not() {
         ("src/lib.rs", "#[pyclass]\nstruct Counter { n: u64 }\n"),
         ("pure.py", "class Counter:\n    pass\n"),
     ]);
-    let todo = init_here(&no_new).todo.unwrap();
+    let todo = init_here(&no_new).todos.join("\n");
     assert!(todo.contains("no #[new]"), "{todo}");
 }
 
@@ -167,7 +287,12 @@ fn an_asv_benchmark_gives_its_arguments_and_constants() {
         ),
     ]);
     let written = init_here(&dir);
-    assert_eq!(written.todo, None, "{:?}", written.found);
+    assert!(
+        written.todos.is_empty(),
+        "{:?} {:?}",
+        written.todos,
+        written.found
+    );
     assert!(
         written
             .found
@@ -212,7 +337,12 @@ fn a_one_line_fixture_keeps_its_body_and_its_knob() {
         ),
     ]);
     let written = init_here(&dir);
-    assert_eq!(written.todo, None, "{:?}", written.found);
+    assert!(
+        written.todos.is_empty(),
+        "{:?} {:?}",
+        written.todos,
+        written.found
+    );
     let inputs = fs::read_to_string(dir.path().join("lab_inputs.py")).unwrap();
     assert!(inputs.contains("return list(range(n))"), "{inputs}");
     let exp = Experiment::load(dir.path()).unwrap();

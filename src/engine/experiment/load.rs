@@ -6,6 +6,7 @@ use super::error::LoadError;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::names::{is_dotted_identifier, is_identifier, requirement as requirement_of};
@@ -22,36 +23,54 @@ use crate::worker::protocol::Tolerance;
 pub const LAB_TOML: &str = "lab.toml";
 
 impl Experiment {
-    /// Reads and checks `dir/lab.toml`, one table after another. The error
-    /// names the file and the key.
+    /// Reads and checks `dir/lab.toml`, which holds one experiment. The
+    /// error names the file and the key.
+    #[cfg(test)]
     pub fn load(dir: &Path) -> Result<Self, LoadError> {
-        let (shown, toml, key, module) = read(dir)?;
+        let mut all = Self::load_all(dir)?;
+        if all.len() > 1 {
+            let keys: Vec<&str> = all.iter().map(|e| e.key.as_str()).collect();
+            return Err(LoadError::Invalid(format!(
+                "{}: holds {} races ({}), not one",
+                dir.join(LAB_TOML).display(),
+                all.len(),
+                keys.join(", ")
+            )));
+        }
+        Ok(all.remove(0))
+    }
+
+    /// Reads and checks `dir/lab.toml`: one experiment, or one for each of
+    /// its `[[race]]` tables (a library's functions, each its own race of
+    /// one crate), each checked table by table.
+    pub fn load_all(dir: &Path) -> Result<Vec<Self>, LoadError> {
+        let path = dir.join(LAB_TOML);
+        let text = fs::read_to_string(&path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::load_text(dir, &text)
+    }
+
+    /// `load_all` of a lab.toml's text, as if it were `dir/lab.toml`.
+    pub fn load_text(dir: &Path, text: &str) -> Result<Vec<Self>, LoadError> {
+        let (shown, races) = read(dir, text)?;
+        races
+            .into_iter()
+            .map(|(key, toml)| Self::checked(dir, &shown, key, toml))
+            .collect()
+    }
+
+    fn checked(dir: &Path, shown: &str, key: String, toml: LabToml) -> Result<Self, LoadError> {
+        let module = module_of(dir, shown, toml.module.as_deref())?;
         let scenario = toml.scenario.is_some();
-        let (python, setup) = python_sides(dir, &shown, scenario, toml.python)?;
-        let rust = rust_sides(&shown, scenario, &module, toml.rust)?;
-        check_labels(&shown, &python, &rust)?;
-        let own = own_variants(&shown, toml.variant.unwrap_or_default())?;
-        let mut table = Variants::default();
-        for v in &own {
-            table.add(v).map_err(|source| LoadError::Variant {
-                path: shown.clone(),
-                source,
-            })?;
-        }
-        let variants = match &toml.variants {
-            None => Variant::defaults().to_vec(),
-            Some(names) => parse_variants(names, "variants", &table)
-                .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
-        };
-        let (args, knob) = input(&shown, &toml.input)?;
-        let (setup, setup_file) = input_setup(dir, &shown, setup, &toml.input)?;
-        let mut requires = requirements(dir, &shown, toml.requires.unwrap_or_default())?;
-        // Each route's tool, pinned, installed with the experiment's packages.
-        for pin in python.iter().filter_map(|p| p.route?.requirement()) {
-            if !requires.iter().any(|r| r == pin) {
-                requires.push(pin.to_owned());
-            }
-        }
+        let (python, setup) = python_sides(dir, shown, scenario, toml.python)?;
+        let rust = rust_sides(shown, scenario, &module, toml.rust)?;
+        check_labels(shown, &python, &rust)?;
+        let (variants, own_variants) = variants_of(shown, toml.variant, toml.variants)?;
+        let (args, knob) = input(shown, &toml.input)?;
+        let (setup, setup_file) = input_setup(dir, shown, setup, &toml.input)?;
+        let requires = requirements_with_routes(dir, shown, toml.requires, &python)?;
         let split = toml.progress.map(|p| p.split);
         if scenario && split.is_some() {
             return Err(LoadError::Invalid(format!(
@@ -60,7 +79,7 @@ impl Experiment {
         }
         let scenario = toml
             .scenario
-            .map(|s| scenario_of(dir, &shown, s, &python[0]))
+            .map(|s| scenario_of(dir, shown, s, &python[0]))
             .transpose()?;
         if split == Some(Split::Fibonacci) && (knob.is_none() || args.len() != 1) {
             return Err(LoadError::Invalid(format!(
@@ -72,7 +91,7 @@ impl Experiment {
         let description = toml.description.unwrap_or_else(|| name.clone());
         Ok(Self {
             key,
-            dir: std::path::absolute(dir)
+            dir: absolute(dir)
                 .map_err(|e| LoadError::Invalid(format!("{}: {e}", dir.display())))?,
             description,
             name,
@@ -83,46 +102,94 @@ impl Experiment {
             setup_file,
             args,
             knob,
-            expect: toml
-                .expect
-                .map(|e| {
-                    serde_json::to_value(e.result)
-                        .map_err(|e| LoadError::Invalid(format!("{shown}: [expect] result: {e}")))
-                })
-                .transpose()?,
+            expect: expect_of(shown, toml.expect)?,
             split,
             overhead: toml.overhead.map(|o| (o.python, o.rust)),
             variants,
-            own_variants: own,
-            verify_inputs: verify_inputs(&shown, toml.verify)?,
+            own_variants,
+            verify_inputs: verify_inputs(shown, toml.verify)?,
             threads: toml
                 .threads
                 .map(|t| check_counts(&t.counts, "[threads] counts"))
                 .transpose()
                 .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
-            tolerance: tolerance_of(&shown, toml.check)?,
+            tolerance: tolerance_of(shown, toml.check)?,
             requires,
             scenario,
         })
     }
 }
 
-/// The file read and parsed, and the experiment's key (its folder's name);
-/// the folder must be a maturin project and `module` a module name.
-fn read(dir: &Path) -> Result<(String, LabToml, String, String), LoadError> {
-    let path = dir.join(LAB_TOML);
-    let shown = path.display().to_string();
-    let text = fs::read_to_string(&path).map_err(|source| LoadError::Read {
+/// A folder as the user named it (`.`, `..`, a relative path), made
+/// absolute with `.` and `..` taken out, so it has a name of its own.
+pub fn absolute(dir: &Path) -> std::io::Result<PathBuf> {
+    dir.canonicalize().or_else(|_| std::path::absolute(dir))
+}
+
+/// `[[variant]]` tables checked, and the builds raced by default.
+fn variants_of(
+    shown: &str,
+    own: Option<Vec<toml::Value>>,
+    names: Option<Vec<String>>,
+) -> Result<(Vec<Variant>, Vec<Variant>), LoadError> {
+    let own = own_variants(shown, own.unwrap_or_default())?;
+    let mut table = Variants::default();
+    for v in &own {
+        table.add(v).map_err(|source| LoadError::Variant {
+            path: shown.to_owned(),
+            source,
+        })?;
+    }
+    let variants = match &names {
+        None => Variant::defaults().to_vec(),
+        Some(names) => parse_variants(names, "variants", &table)
+            .map_err(|e| LoadError::Invalid(format!("{shown}: {e}")))?,
+    };
+    Ok((variants, own))
+}
+
+/// `requires`, then each route's tool, pinned, installed with the
+/// experiment's packages.
+fn requirements_with_routes(
+    dir: &Path,
+    shown: &str,
+    requires: Option<Vec<String>>,
+    python: &[Implementation],
+) -> Result<Vec<String>, LoadError> {
+    let mut requires = requirements(dir, shown, requires.unwrap_or_default())?;
+    for pin in python.iter().filter_map(|p| p.route?.requirement()) {
+        if !requires.iter().any(|r| r == pin) {
+            requires.push(pin.to_owned());
+        }
+    }
+    Ok(requires)
+}
+
+fn expect_of(
+    shown: &str,
+    expect: Option<super::schema::Expect>,
+) -> Result<Option<Value>, LoadError> {
+    expect
+        .map(|e| {
+            serde_json::to_value(e.result)
+                .map_err(|e| LoadError::Invalid(format!("{shown}: [expect] result: {e}")))
+        })
+        .transpose()
+}
+
+/// The file read and parsed into its races, each with its key: the
+/// folder's name for a file of one experiment, the race's `name` for each
+/// `[[race]]` (whose keys are laid over the file's top-level ones).
+fn read(dir: &Path, text: &str) -> Result<(String, Vec<(String, LabToml)>), LoadError> {
+    let shown = dir.join(LAB_TOML).display().to_string();
+    let toml_error = |source| LoadError::Toml {
         path: shown.clone(),
         source,
-    })?;
-    let toml: LabToml = toml::from_str(&text).map_err(|source| LoadError::Toml {
-        path: shown.clone(),
-        source,
-    })?;
-    let key = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+    };
+    let mut top: toml::Table = toml::from_str(text).map_err(toml_error)?;
+    let folder = absolute(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .ok_or_else(|| LoadError::Invalid(format!("{shown}: the experiment folder has no name")))?;
     if let Some(file) = super::maturin::missing_manifest(dir) {
         return Err(LoadError::Invalid(format!(
@@ -130,8 +197,46 @@ fn read(dir: &Path) -> Result<(String, LabToml, String, String), LoadError> {
             dir.display()
         )));
     }
-    let module = match &toml.module {
-        Some(m) => m.clone(),
+    let Some(races) = top.remove("race") else {
+        let toml = LabToml::deserialize(toml::Value::Table(top)).map_err(toml_error)?;
+        return Ok((shown, vec![(folder, toml)]));
+    };
+    let Some(races) = races.as_array().filter(|r| !r.is_empty()) else {
+        return Err(LoadError::Invalid(format!(
+            "{shown}: race: give one [[race]] table for each race"
+        )));
+    };
+    let mut out = Vec::new();
+    for (i, race) in races.iter().enumerate() {
+        let bad = |why: &str| LoadError::Invalid(format!("{shown}: [[race]] {}: {why}", i + 1));
+        let table = race.as_table().ok_or_else(|| bad("not a table"))?;
+        let key = table
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .filter(|n| {
+                is_identifier(n) || n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c))
+            })
+            .ok_or_else(|| bad("give it a name (letters, digits, - _ .), its key in the lab"))?
+            .to_owned();
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(bad(&format!("another race is also called {key:?}")));
+        }
+        let mut merged = top.clone();
+        merged.extend(table.clone());
+        let toml =
+            LabToml::deserialize(toml::Value::Table(merged)).map_err(|source| LoadError::Toml {
+                path: format!("{shown} [[race]] {key}"),
+                source,
+            })?;
+        out.push((key, toml));
+    }
+    Ok((shown, out))
+}
+
+/// `module`, else the one pyproject.toml and Cargo.toml name.
+fn module_of(dir: &Path, shown: &str, module: Option<&str>) -> Result<String, LoadError> {
+    let module = match module {
+        Some(m) => m.to_owned(),
         None => super::maturin::module_name(dir).ok_or_else(|| {
             LoadError::Invalid(format!(
                 "{shown}: no module, and pyproject.toml and Cargo.toml name none: \
@@ -144,7 +249,7 @@ fn read(dir: &Path) -> Result<(String, LabToml, String, String), LoadError> {
             "{shown}: module = {module:?} is not a Python module name (a.b.c)"
         )));
     }
-    Ok((shown, toml, key, module))
+    Ok(module)
 }
 
 /// The `[python]` tables: each a file or a module of the project's package;
@@ -594,7 +699,7 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<LoadError>) {
     let mut errors = Vec::new();
     for dir in dirs {
         if dir.join(LAB_TOML).exists() {
-            found.push(Experiment::load(dir));
+            found.push(Experiment::load_all(dir));
             continue;
         }
         if fs::read_dir(dir).is_err() {
@@ -611,10 +716,13 @@ pub fn discover(dirs: &[PathBuf]) -> (Vec<Experiment>, Vec<LoadError>) {
                 dir.display()
             )));
         }
-        found.extend(subdirs.iter().map(|d| Experiment::load(d)));
+        found.extend(subdirs.iter().map(|d| Experiment::load_all(d)));
     }
     let mut experiments: Vec<Experiment> = Vec::new();
-    for result in found {
+    for result in found.into_iter().flat_map(|all| match all {
+        Ok(all) => all.into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e)],
+    }) {
         match result {
             Ok(e) if experiments.iter().any(|x| x.key == e.key) => {
                 errors.push(LoadError::Invalid(format!(

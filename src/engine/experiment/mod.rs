@@ -30,7 +30,7 @@ pub const DEFAULT_EXPERIMENT: &str = "fibonacci";
 
 pub use error::{LoadError, SizeError};
 pub use load::table_of;
-pub use load::{LAB_TOML, discover};
+pub use load::{LAB_TOML, absolute, discover};
 pub use rewrite::Rewrite;
 pub use variants::parse_variants;
 
@@ -142,6 +142,14 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// The name of its crate's builds: its folder's. The races of one
+    /// lab.toml share their crate, so they share its builds.
+    pub fn crate_key(&self) -> String {
+        self.dir
+            .file_name()
+            .map_or_else(|| self.key.clone(), |n| n.to_string_lossy().into_owned())
+    }
+
     /// The file this experiment was read from.
     pub fn lab_toml(&self) -> PathBuf {
         self.dir.join(LAB_TOML)

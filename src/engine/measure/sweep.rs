@@ -220,6 +220,10 @@ pub struct LaneTrend {
     pub experiment: String,
     pub lane: String,
     pub growth: Option<Growth>,
+    /// The (size, seconds) points `growth` is fitted to: each size's
+    /// fastest run, at the sizes where the lane answered right.
+    #[serde(default)]
+    pub fitted: Vec<(u64, f64)>,
     /// (size, speed-up over the reference) at every size both have.
     pub speedups: Vec<(u64, f64)>,
     pub crossovers: Vec<Crossover>,
@@ -329,6 +333,7 @@ pub fn trends(experiment: &str, points: &[SweepPoint], geometric: bool) -> Vec<L
                 phase_crossovers,
                 lane,
                 growth: growth(&times, geometric),
+                fitted: times,
                 speedups: if is_reference { Vec::new() } else { speedups },
             }
         })
