@@ -207,6 +207,89 @@ fn init_reads_a_word_count_project_as_it_is_and_races_it_in_one_command() {
     );
 }
 
+/// A library shaped like jellyfish (tests/fixtures/strsim): a pure module
+/// of twins by the same name, several exports of one signature, three
+/// without a twin. init writes a race for every function, each against its
+/// own twin; the export that is another port of levenshtein joins its race
+/// (it answered as the twin on every input tried); the two that compute
+/// something else are no lanes, each named with where it disagreed; and
+/// the lab races them all from the project's folder as `--lab .`.
+#[test]
+fn init_races_each_function_of_a_library_against_its_own_twin() {
+    let (_dir, project, out) = init_copy("strsim", "strsim", &[], &["--list"]);
+    let listed = common::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{listed}{}",
+        common::text(&out.stderr)
+    );
+    for line in [
+        "levenshtein_distance: twin levenshtein_distance in python/strsim/_strsim.py (the same name)",
+        "  hamming_distance: a lane, its own twin hamming_distance",
+        "  edit_distance: a lane, no twin of its own, answers as levenshtein_distance's twin on 24 inputs",
+        "  common_prefix_length: not a lane: answers otherwise than levenshtein_distance's twin at",
+        "  reverse: not a lane: answers otherwise than soundex's twin at",
+    ] {
+        assert!(listed.contains(line), "{line}\n{listed}");
+    }
+    assert!(!project.join("lab.toml").exists(), "--list writes nothing");
+    let init = std::process::Command::new(common::bin())
+        .arg("--home")
+        .arg(common::home())
+        .args(["init", "."])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let said = common::text(&init.stdout);
+    assert!(
+        init.status.success(),
+        "{said}{}",
+        common::text(&init.stderr)
+    );
+    assert!(said.contains("(4 races, one a function)"), "{said}");
+    let lab_toml = std::fs::read_to_string(project.join("lab.toml")).unwrap();
+    assert_eq!(lab_toml.matches("[[race]]").count(), 4, "{lab_toml}");
+    assert!(!lab_toml.contains("TODO"), "{lab_toml}");
+    let json = project.join("report.json");
+    let raced = std::process::Command::new(common::bin())
+        .arg("--home")
+        .arg(common::home())
+        .args([
+            "--check",
+            "--lab",
+            ".",
+            "--variants",
+            "release",
+            "--json",
+            "report.json",
+        ])
+        .args(common::ONCE)
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    let stdout = common::text(&raced.stdout);
+    assert_eq!(
+        raced.status.code(),
+        Some(0),
+        "{stdout}{}",
+        common::text(&raced.stderr)
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    common::assert_all_correct(&report);
+    let lanes = |race: &str| common::lane_names(&report, Some(race));
+    assert_eq!(
+        lanes("levenshtein_distance"),
+        [
+            "levenshtein_distance",
+            "levenshtein_distance (release)",
+            "edit_distance (release)"
+        ]
+    );
+    assert_eq!(lanes("osa_distance"), ["python", "rust-release"]);
+    assert_eq!(lanes("hamming_distance"), ["python", "rust-release"]);
+    assert_eq!(lanes("soundex"), ["python", "rust-release"]);
+}
+
 /// A declared module (`#[pymodule] mod` with `#[pymodule_export]`), its
 /// package under python/ and its twins in a `pure` module: init finds what
 /// the module exports (not the #[pyfunction] no module adds), and it races.

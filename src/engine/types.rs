@@ -642,6 +642,51 @@ pub struct VerifyRecord {
     /// The smallest disagreements (by the length of the call), in full.
     pub disagreements: Vec<Disagreement>,
     pub seed: u64,
+    /// The sizes the check reached, where the knob was varied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+}
+
+/// Which of the knob's declared sizes a differential check tried: drawn
+/// over the whole range, those the reference could not afford left out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The knob's `min` and `max` in lab.toml.
+    pub declared: (u64, u64),
+    /// The smallest and largest size tried.
+    pub tried: (u64, u64),
+    /// Inputs drawn but not tried: the reference would have taken longer
+    /// than `budget_seconds` a call.
+    pub skipped: usize,
+    /// Above this size the reference would take more than the budget a
+    /// call (from the growth fitted to the calls made), when some were
+    /// skipped.
+    pub ceiling: Option<u64>,
+    pub budget_seconds: f64,
+}
+
+impl Coverage {
+    /// "sizes 1 to 1,000,000 covered; above 400,000 the reference would take
+    /// more than 2 s a call (3 inputs left out)".
+    pub fn describe(&self) -> String {
+        let n = crate::units::thousands;
+        let mut out = format!(
+            "sizes {} to {} covered, of {} to {} declared",
+            n(self.tried.0),
+            n(self.tried.1),
+            n(self.declared.0),
+            n(self.declared.1)
+        );
+        if let Some(ceiling) = self.ceiling {
+            out.push_str(&format!(
+                "; above {} the reference would take more than {} s a call ({} input(s) left out)",
+                n(ceiling),
+                self.budget_seconds,
+                self.skipped
+            ));
+        }
+        out
+    }
 }
 
 // ---- why: where a lane's instructions go ---------------------------------

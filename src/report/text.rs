@@ -620,6 +620,9 @@ fn verify_block(report: &Report, experiment: &str) -> String {
 ",
         first.tried, first.seed
     );
+    if let Some(c) = &first.coverage {
+        let _ = writeln!(out, "    {}", c.describe());
+    }
     for v in &rows {
         let verdict = if v.agreed == v.tried {
             "all agree".to_owned()

@@ -7,4 +7,5 @@ pub mod significance;
 pub mod stats;
 pub mod sweep;
 pub mod threads;
+pub mod vary;
 pub mod verify;

@@ -14,7 +14,7 @@ use crate::engine::error::{LabError, LabResult};
 use crate::engine::event::{Event, Sink};
 use crate::engine::experiment::Experiment;
 use crate::engine::seams::{Caller, LaneSetup, Spawner};
-use crate::engine::types::{Disagreement, Lane, Language, VerifyRecord};
+use crate::engine::types::{Coverage, Disagreement, Lane, Language, VerifyRecord};
 use crate::worker::WorkerError;
 use crate::worker::protocol::{Code, FailKind, Request};
 
@@ -24,6 +24,12 @@ pub const DEFAULT_INPUTS: usize = 30;
 const SHOWN: usize = 3;
 /// No single checked call may take longer than this.
 const CALL_LIMIT: Duration = Duration::from_secs(20);
+/// A size is tried only when the reference's call is expected to take no
+/// longer than this (from the growth of the calls already made).
+pub const BUDGET_SECONDS: f64 = 2.0;
+/// Nor may the reference's calls take longer than this together: the
+/// largest sizes drawn are left out first.
+const TOTAL_SECONDS: f64 = 20.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifyConfig {
@@ -50,6 +56,8 @@ pub struct Input {
     pub seed: u64,
     pub args: String,
     pub through_setup: bool,
+    /// The knob's size, where it was drawn.
+    pub size: Option<u64>,
 }
 
 /// How one call ended, in words a report can show.
@@ -73,9 +81,11 @@ impl Answer {
     }
 }
 
-/// The argument lists: from `[verify] inputs` in the reference's worker, or
-/// the size knob varied between its minimum and the default (small sizes
-/// likelier, so a slow reference stays quick).
+/// The argument lists: from `[verify] inputs` in the reference's worker; or
+/// the size knob drawn over the whole range lab.toml declares, evenly in
+/// log size (a wrap that sets in above the default is reached; `run` leaves
+/// out the sizes the reference cannot afford); or, without a knob, the
+/// arguments themselves varied (`vary`).
 pub fn inputs(
     exp: &Experiment,
     cfg: &VerifyConfig,
@@ -113,6 +123,7 @@ pub fn inputs(
                 // where implementations take forms of their own, the common
                 // arguments every lane's setup makes its own form from.
                 through_setup: exp.has_own_setups(),
+                size: None,
             })
             .collect());
     }
@@ -120,20 +131,73 @@ pub fn inputs(
         .into_iter()
         .map(|seed| {
             let mut args = exp.args.clone();
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut size = None;
             if let Some(knob) = &exp.knob {
-                let mut rng = fastrand::Rng::with_seed(seed);
-                let top = knob.default.max(knob.min);
-                let u = rng.f64();
-                let size = knob.min + ((top - knob.min) as f64 * u * u * u).round() as u64;
-                args[knob.index] = Value::from(size);
+                let n = log_uniform(knob.min, knob.max, rng.f64());
+                args[knob.index] = Value::from(n);
+                size = Some(n);
+            } else if exp.setup.is_none() && !exp.has_own_setups() {
+                args = super::vary::varied(&args, &mut rng);
             }
             Input {
                 seed,
                 args: serde_json::to_string(&args).expect("JSON values serialise"),
                 through_setup: true,
+                size,
             }
         })
         .collect())
+}
+
+/// A size between `min` and `max`, evenly in log size for `u` in 0..1: as
+/// many draws between 10 and 100 as between 100,000 and 1,000,000.
+fn log_uniform(min: u64, max: u64, u: f64) -> u64 {
+    let (low, high) = ((min.max(1) as f64).ln(), (max.max(1) as f64).ln());
+    let n = (low + (high - low) * u).exp().round() as u64;
+    n.clamp(min, max)
+}
+
+/// What a reference call of size `n` is expected to take, from the calls
+/// made so far, fitted as a sweep fits its curves: on a small knob stepped
+/// by one (fib's N) a factor a step, else a power law; through the two
+/// largest sizes timed (their local growth, the steepest seen for a cost
+/// that grows ever faster), or in proportion to the one size timed.
+fn predicted(timed: &[(u64, f64)], n: u64, stepwise: bool) -> Option<f64> {
+    let mut sizes: Vec<&(u64, f64)> = timed.iter().filter(|(s, _)| *s > 0).collect();
+    sizes.sort_by_key(|(s, _)| *s);
+    sizes.dedup_by_key(|(s, _)| *s);
+    let &&(s2, t2) = sizes.last()?;
+    if n <= s2 {
+        return Some(t2);
+    }
+    let previous = sizes.len().checked_sub(2).map(|k| *sizes[k]);
+    let growth = |t1: f64| (t2.max(1e-9) / t1.max(1e-9)).ln();
+    if stepwise {
+        // Without two sizes, a doubling a step: fib's φ, rounded up.
+        let per_step = previous.map_or(2f64.ln(), |(s1, t1)| {
+            (growth(t1) / (s2 - s1) as f64).max(0.0)
+        });
+        return Some(t2 * (per_step * (n - s2) as f64).exp());
+    }
+    let exponent = previous.map_or(1.0, |(s1, t1)| {
+        (growth(t1) / (s2 as f64 / s1 as f64).ln()).max(1.0)
+    });
+    Some(t2 * (n as f64 / s2 as f64).powf(exponent))
+}
+
+/// The largest size whose reference call `predicted` keeps within the budget.
+fn ceiling(timed: &[(u64, f64)], above: u64, up_to: u64, stepwise: bool) -> u64 {
+    let (mut low, mut high) = (above, up_to);
+    while low + 1 < high {
+        let mid = low + (high - low) / 2;
+        if predicted(timed, mid, stepwise).is_some_and(|t| t <= BUDGET_SECONDS) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    low
 }
 
 /// What `setup`'s lane answers for `input`, and whether it equals `expect`
@@ -202,21 +266,62 @@ pub fn run(
         .find(|s| s.lane.reference)
         .ok_or_else(|| LabError::Input("no reference lane to check against".into()))?;
     let mut worker = spawner.spawn(&reference.paths)?;
-    let inputs = inputs(exp, cfg, worker.as_mut())?;
+    let mut inputs = inputs(exp, cfg, worker.as_mut())?;
+    // The smallest sizes first: their times say what the larger will cost.
+    inputs.sort_by_key(|i| i.size);
     let mut answers = Vec::with_capacity(inputs.len());
-    for input in &inputs {
+    let mut timed: Vec<(u64, f64)> = Vec::new();
+    let mut kept = Vec::with_capacity(inputs.len());
+    let mut skipped: Vec<u64> = Vec::new();
+    let stepwise = exp.knob.as_ref().is_some_and(super::sweep::is_fine);
+    for input in inputs {
         if cancel.is_cancelled() {
             return Err(LabError::Cancelled);
         }
-        let (answer, _) = ask(worker.as_mut(), reference, input, None);
+        if let Some(n) = input.size {
+            let spent: f64 = timed.iter().map(|t| t.1).sum();
+            let cost = predicted(&timed, n, stepwise).unwrap_or(0.0);
+            if cost > BUDGET_SECONDS || spent + cost > TOTAL_SECONDS {
+                skipped.push(n);
+                continue;
+            }
+        }
+        let started = std::time::Instant::now();
+        let (answer, _) = ask(worker.as_mut(), reference, &input, None);
+        if let Some(n) = input.size {
+            timed.push((n, started.elapsed().as_secs_f64()));
+        }
         if matches!(answer, Answer::Broken(_)) {
             worker = spawner.spawn(&reference.paths)?;
         }
         answers.push(answer);
+        kept.push(input);
     }
+    let coverage = exp
+        .knob
+        .as_ref()
+        .filter(|_| exp.verify_inputs.is_none())
+        .map(|k| {
+            let sizes: Vec<u64> = kept.iter().filter_map(|i| i.size).collect();
+            let tried = (
+                sizes.iter().copied().min().unwrap_or(k.min),
+                sizes.iter().copied().max().unwrap_or(k.min),
+            );
+            Coverage {
+                declared: (k.min, k.max),
+                tried,
+                skipped: skipped.len(),
+                ceiling: skipped
+                    .iter()
+                    .min()
+                    .map(|&first| ceiling(&timed, tried.1, first, stepwise).max(tried.1)),
+                budget_seconds: BUDGET_SECONDS,
+            }
+        });
     let mut records = Vec::new();
     for setup in setups.iter().filter(|s| !s.lane.reference) {
-        let record = check_lane(exp, cfg, setup, &inputs, &answers, cancel, spawner)?;
+        let mut record = check_lane(exp, cfg, setup, &kept, &answers, cancel, spawner)?;
+        record.coverage = coverage.clone();
         sink(Event::Verified(record.clone()));
         records.push(record);
     }
@@ -240,6 +345,7 @@ fn check_lane(
         agreed: 0,
         disagreements: Vec::new(),
         seed: cfg.seed,
+        coverage: None,
     };
     let mut worker: Option<Box<dyn Caller>> = None;
     for (input, reference) in inputs.iter().zip(answers) {
@@ -340,9 +446,39 @@ mod tests {
         assert_eq!(a[3], b[0], "seed 103 replays the fourth input of seed 100");
         assert!(a.iter().all(|i| {
             let n = serde_json::from_str::<Vec<u64>>(&i.args).unwrap()[0];
-            n <= 35
+            n <= exp.knob.as_ref().unwrap().max && Some(n) == i.size
         }));
         assert_ne!(a[0].args, a[1].args);
+    }
+
+    #[test]
+    fn sizes_reach_the_top_of_the_declared_range_evenly_in_log_size() {
+        let draws: Vec<u64> = (0..1000)
+            .map(|i| log_uniform(1, 1_000_000, i as f64 / 1000.0))
+            .collect();
+        let above = |n: u64| draws.iter().filter(|&&d| d > n).count();
+        assert!((150..=180).contains(&above(100_000)), "{}", above(100_000));
+        assert!((480..=520).contains(&above(1000)), "{}", above(1000));
+        assert_eq!(log_uniform(5, 5, 0.7), 5);
+    }
+
+    #[test]
+    fn a_size_the_reference_cannot_afford_is_foreseen_from_the_calls_made() {
+        // A linear cost: 1 ms at 1,000, 10 ms at 10,000.
+        let timed = [(1000, 0.001), (10_000, 0.01)];
+        let t = predicted(&timed, 1_000_000, false).unwrap();
+        assert!((t - 1.0).abs() < 1e-9, "{t}");
+        assert_eq!(ceiling(&timed, 10_000, 10_000_000, false), 2_000_000);
+        // A cost that grows faster than the size is foreseen at least as steep.
+        let steep = [(10, 0.001), (20, 0.004)];
+        assert!(predicted(&steep, 40, false).unwrap() >= 0.016 - 1e-12);
+        assert_eq!(predicted(&[], 5, false), None);
+        // fib: φ a step of N, foreseen a step at a time (a power law through
+        // N = 14 and 25 would foresee fib(39) 15 times too fast).
+        let phi = 1.618f64;
+        let fib = [(14, 1e-4), (25, 1e-4 * phi.powi(11))];
+        let t = predicted(&fib, 39, true).unwrap();
+        assert!((t / (1e-4 * phi.powi(25)) - 1.0).abs() < 1e-6, "{t}");
     }
 
     struct NoWorker;
