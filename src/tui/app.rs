@@ -141,6 +141,9 @@ pub struct App {
     pub watch: Option<WatchState>,
     pub running: Option<(Job, Instant)>,
     pub pending: Option<Job>,
+    /// The job after the pending one: the whole race, after a race of the
+    /// release lanes alone answered first.
+    pub then: Option<Job>,
     pub message: Option<(Level, String)>,
     /// The message says this lab waits for another one's lock: it goes
     /// when the job it held up ends.
@@ -184,6 +187,7 @@ impl App {
             watch: None,
             running: None,
             pending: None,
+            then: None,
             message: None,
             waiting: false,
             show_help: false,
@@ -284,7 +288,26 @@ impl App {
             Action::Race => {
                 self.view = View::Race;
                 let job = self.race_job()?;
-                self.request(job)
+                match self.release_first(&job) {
+                    Some(first) => {
+                        let effect = self.request(first);
+                        match &mut self.pending {
+                            Some(_) => self.then = Some(job),
+                            None => self.pending = Some(job),
+                        }
+                        self.inform(
+                            Level::Info,
+                            "python against the release build first; the other builds, then their \
+                             lanes, follow"
+                                .into(),
+                        );
+                        effect
+                    }
+                    None => {
+                        self.then = None;
+                        self.request(job)
+                    }
+                }
             }
             Action::ToggleVerify => self.toggle_verify(),
             Action::Gil => self.request(Job::Gil {
@@ -501,6 +524,7 @@ impl App {
         self.show_help = false;
         let running = self.running.as_ref()?;
         self.pending = None;
+        self.then = None;
         self.inform(
             Level::Info,
             format!("cancelling the {}", running.0.describe()),
@@ -512,6 +536,36 @@ impl App {
     /// builds chosen, and the differential check when it is on.
     fn race_job(&self) -> Option<Job> {
         self.race_job_of(self.current()?.key())
+    }
+
+    /// The chapter's first question is Python against release: where none
+    /// of a race's builds is there yet (a new home, a new crate), a race of
+    /// the release lanes alone answers it while the other builds wait, one
+    /// compile of pyo3 sooner.
+    fn release_first(&self, job: &Job) -> Option<Job> {
+        let Job::Race(race) = job else {
+            return None;
+        };
+        let variants = race.variants.as_ref()?;
+        let release = Variant::release();
+        if variants.len() < 2 || !variants.contains(&release) {
+            return None;
+        }
+        let exp = self
+            .experiments
+            .iter()
+            .find(|e| e.key() == race.experiment)?;
+        let crate_key = exp.exp.crate_key();
+        let built = self.builds.states.iter().any(|(t, state)| {
+            t.krate == crate_key && !t.counted && matches!(state, BuildState::Ready(_))
+        });
+        if built {
+            return None;
+        }
+        Some(Job::Race(RaceJob {
+            variants: Some(vec![release]),
+            ..race.clone()
+        }))
     }
 
     fn race_job_of(&self, key: &str) -> Option<Job> {
@@ -765,8 +819,11 @@ impl App {
                 }
             }
         }
+        // Lanes a queued race of the same experiment will run keep waiting.
+        let queued = matches!(&self.pending, Some(Job::Race(r)) if self.raced().is_some_and(|e| e.key() == r.experiment));
         for (_, state) in &mut self.race.lanes {
-            if matches!(state, LaneState::Waiting | LaneState::Running { .. }) {
+            let waiting = matches!(state, LaneState::Waiting);
+            if (waiting && !queued) || matches!(state, LaneState::Running { .. }) {
                 *state = LaneState::Failed("cancelled".into());
             }
         }
@@ -778,6 +835,7 @@ impl App {
             self.gil.scaling = ScalingView::NotRun;
         }
         let next = self.pending.take()?;
+        self.pending = self.then.take();
         self.begin(next.clone());
         Some(Effect::Start(next))
     }
@@ -932,6 +990,37 @@ pub mod fixtures {
 
     pub fn app() -> App {
         App::new(&lab_experiments(), targets())
+    }
+
+    /// An app whose every build is there, as after set-up in a used home.
+    pub fn built_app() -> App {
+        let mut app = app();
+        for exp in lab_experiments() {
+            for v in Variant::defaults() {
+                let target = Target::new(&exp.crate_key(), &exp.dir, v);
+                app.builds
+                    .states
+                    .insert(target, BuildState::Ready(info(15.0, 1 << 20, true)));
+            }
+        }
+        app
+    }
+
+    pub fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
+        BuildInfo {
+            inputs: "0".into(),
+            crate_dir: None,
+            seconds,
+            wheel_bytes: module_bytes / 3,
+            module: "/lab/site/m.so".into(),
+            module_bytes,
+            line_table_bytes: 0,
+            module_sha256: "0".into(),
+            fresh,
+            clean: Some(false),
+            pyo3: Some("pyo3 0.30.1".into()),
+            packages: Vec::new(),
+        }
     }
 
     pub fn toolchain() -> Toolchain {

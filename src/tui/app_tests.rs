@@ -1,8 +1,13 @@
 //! The app's update rules, event by event: jobs, keys, watch rounds.
 
-use super::fixtures::{self, app, done, lab_experiments, targets};
+use super::fixtures::{self, done, lab_experiments, targets};
 use super::*;
 use crate::engine::types::{BuildInfo, RunOutcome};
+
+/// The app of a used home: its builds there, so `r` races every lane.
+fn app() -> App {
+    fixtures::built_app()
+}
 
 fn race(n: u64) -> Job {
     Job::Race(RaceJob::quick(
@@ -24,6 +29,43 @@ fn one_job_at_a_time_and_the_same_job_never_stacks() {
     let next = app.on_event(done());
     assert_eq!(next, Some(Effect::Start(Job::Build(None))));
     assert!(app.pending.is_none());
+}
+
+/// In a new home, `r` answers python against release first, while the
+/// other builds wait; then the whole race follows, its debug lane waiting,
+/// not cancelled, in between.
+#[test]
+fn a_new_home_races_release_first_then_every_lane() {
+    let mut app = fixtures::app();
+    let release_only = Job::Race(RaceJob::quick(
+        "fibonacci",
+        Some(35),
+        Some(vec![Variant::release()]),
+    ));
+    assert_eq!(
+        app.on_action(Action::Race),
+        Some(Effect::Start(release_only))
+    );
+    assert_eq!(app.pending, Some(race(35)));
+    let next = app.on_event(done());
+    assert_eq!(next, Some(Effect::Start(race(35))));
+    let debug = app
+        .race
+        .lanes
+        .iter()
+        .find(|(l, _)| l.name == "rust-debug")
+        .map(|(_, s)| s.clone());
+    assert_eq!(debug, Some(LaneState::Waiting));
+    // Pressed while set-up runs, the whole race still follows the first.
+    let mut busy = fixtures::app();
+    busy.on_action(Action::Gil);
+    busy.on_action(Action::Race);
+    assert!(
+        matches!(&busy.pending, Some(Job::Race(r)) if r.variants == Some(vec![Variant::release()]))
+    );
+    assert_eq!(busy.then, Some(race(35)));
+    busy.on_event(done());
+    assert_eq!(busy.pending, Some(race(35)));
 }
 
 #[test]

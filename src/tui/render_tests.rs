@@ -62,22 +62,7 @@ fn screen(app: &App, now: Instant) -> String {
     render(app, now, 120, 40, &COLOR).backend().to_string()
 }
 
-fn info(seconds: f64, module_bytes: u64, fresh: bool) -> BuildInfo {
-    BuildInfo {
-        inputs: "0".into(),
-        crate_dir: None,
-        seconds,
-        wheel_bytes: module_bytes / 3,
-        module: "/lab/site/m.so".into(),
-        module_bytes,
-        line_table_bytes: 0,
-        module_sha256: "0".into(),
-        fresh,
-        clean: Some(false),
-        pyo3: Some("pyo3 0.30.1".into()),
-        packages: Vec::new(),
-    }
-}
+use fixtures::info;
 
 /// An app after set-up: the toolchain known, every build up to date.
 fn ready_app() -> App {
