@@ -78,7 +78,7 @@ fn bench(lab: &Lab, n: u64, rounds: usize) -> Result<String> {
 struct Measured {
     plain: Vec<f64>,
     lanes: Vec<(Lane, Vec<f64>)>,
-    toolchain: crate::engine::build::bootstrap::Toolchain,
+    toolchain: crate::engine::compile::bootstrap::Toolchain,
 }
 
 impl Measured {

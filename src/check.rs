@@ -391,7 +391,7 @@ fn absorb(cli: &Cli, lab: &Lab, job: &Job, done: JobReport, report: &mut Report)
                         eprintln!("[flamegraph] {}", f.display());
                     }
                 }
-                Err(e) => report.problems.push(format!("flame graph: {e}")),
+                Err(e) => report.problems.push(format!("flame graph: {e:#}")),
             }
         }
     }

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         .lab
         .python
         .clone()
-        .unwrap_or_else(engine::build::bootstrap::default_python);
+        .unwrap_or_else(engine::compile::bootstrap::default_python);
     let pypy = cli.lab.pypy.clone();
     let lab = |sink| Lab::new(home, project, (python, pypy), sink, &cli.lab.lab);
     // Ctrl-C, SIGTERM, SIGHUP: kill every build and worker first. --check then
@@ -153,7 +153,7 @@ fn init_command(
             .lab
             .python
             .clone()
-            .unwrap_or_else(engine::build::bootstrap::default_python);
+            .unwrap_or_else(engine::compile::bootstrap::default_python);
         let (lab, _) = Lab::new(
             home,
             project,

@@ -186,12 +186,20 @@ fn a_second_lab_on_the_same_home_says_it_waits_for_the_first() {
     // Another lab holds the home's lock (flock, as fd-lock takes it) for a
     // few seconds: this one says so, waits, and then does its work.
     std::fs::create_dir_all(common::home()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let held = dir.path().join("held");
     let mut other = std::process::Command::new("flock")
         .arg(common::home().join("lock"))
-        .args(["sleep", "3"])
+        .args(["sh", "-c", "touch \"$0\"; sleep 3"])
+        .arg(&held)
         .spawn()
         .expect("flock (util-linux) is installed");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The holder says when it has the lock: only then does this lab start.
+    let asked = std::time::Instant::now();
+    while !held.exists() {
+        assert!(asked.elapsed().as_secs() < 60, "flock never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let run = common::check_release(std::path::Path::new("tests/fixtures/sleepy"));
     other.wait().unwrap();
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);

@@ -131,7 +131,8 @@ fn ctrl_c_stops_everything_and_keeps_what_was_measured() {
         assert!(started.elapsed().as_secs() < 600, "no worker ever started");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // A worker of its own is there: the race has begun, and fib(40)'s first
+    // run lasts half a minute, so the interrupt lands inside it.
     // SAFETY: kill(2) sends SIGINT to the child we started; no memory is involved.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let stopped = std::time::Instant::now();

@@ -13,9 +13,10 @@ pub enum LabError {
     /// an unknown experiment. The message says what would work.
     #[error("{0}")]
     Input(String),
-    /// The venv or maturin could not be set up.
-    #[error("set-up failed: {0}")]
-    Setup(String),
+    /// The venv or maturin could not be set up: the error with its causes
+    /// (an `Arc`: events clone).
+    #[error("set-up failed: {0:#}")]
+    Setup(Arc<anyhow::Error>),
     /// A build failed; the message is its first error, with where it is.
     #[error("{0}")]
     Build(String),
@@ -58,9 +59,9 @@ impl From<WorkerError> for LabError {
 }
 
 impl LabError {
-    /// An `anyhow` error from the edges, with its whole cause chain.
-    pub fn setup(e: &anyhow::Error) -> Self {
-        LabError::Setup(format!("{e:#}"))
+    /// An `anyhow` error from the edges, its cause chain kept.
+    pub fn setup(e: anyhow::Error) -> Self {
+        LabError::Setup(Arc::new(e))
     }
 }
 

@@ -27,7 +27,7 @@ pub enum Event {
     /// A line of a route lane's build (Cython, mypyc), by its lane's label.
     RouteLine(String, String),
     /// A route lane's module is built, or was there already (`fresh`).
-    RouteBuilt(String, crate::engine::build::route::RouteBuild),
+    RouteBuilt(String, crate::engine::types::RouteBuild),
     /// The lanes a race is about to run, in the order it shows them, and the
     /// size of the knob it runs at.
     RaceStarted {

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use super::build::bootstrap::Toolchain;
-use super::build::route::RouteBuild;
+use super::compile::bootstrap::Toolchain;
 use super::error::{LabError, LabResult};
 use super::experiment::Experiment;
 use super::measure::threads::ThreadRow;
 use super::measure::verify::VerifyConfig;
 use super::problem::Problem;
+use super::types::RouteBuild;
 use super::types::{
     BuildInfo, GilMode, GilRun, LaneRecord, Scaling, SweepPoint, Target, Variant, VerifyRecord,
 };

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use super::build::bootstrap::Toolchain;
-use super::build::packages;
+use super::compile::bootstrap::Toolchain;
+use super::compile::packages;
 use super::error::{LabError, LabResult};
 use super::event::{Event, Sink};
 use super::experiment::Experiment;
@@ -23,7 +23,7 @@ use super::types::{
     BuildInfo, GilMode, GilRun, LaneRecord, Language, Scaling, Target, Training, Variant,
 };
 use super::why::instructions;
-use super::{build, error, experiment, job, problem, seams, types, variant};
+use super::{compile, error, experiment, job, problem, seams, types, variant};
 use crate::cancel::Cancel;
 use verify::VerifyConfig;
 
@@ -215,10 +215,10 @@ impl Lab {
     /// Creates or reuses the venv and maturin. Holds the home's lock, so two
     /// labs sharing a home never set it up at once.
     pub fn bootstrap(&self) -> LabResult<Toolchain> {
-        let mut lock = self.home.lock().map_err(|e| LabError::setup(&e))?;
-        let _held = self
-            .hold(&mut lock, "set it up")
-            .map_err(|e| LabError::Setup(format!("cannot lock the lab home: {e}")))?;
+        let mut lock = self.home.lock().map_err(LabError::setup)?;
+        let _held = self.hold(&mut lock, "set it up").map_err(|e| {
+            LabError::setup(anyhow::Error::new(e).context("cannot lock the lab home"))
+        })?;
         self.builder.bootstrap(&self.home, &self.python, &self.sink)
     }
 
@@ -365,7 +365,7 @@ impl Lab {
             if let Some((_, Ok(i))) = counts.iter_mut().find(|(l, _)| *l == lane) {
                 match profile {
                     Ok(hot) => i.python_hot = hot,
-                    Err(why) => i.python_hot_failure = Some(why),
+                    Err(why) => i.python_hot_failure = Some(why.to_string()),
                 }
             }
         }
@@ -421,7 +421,7 @@ impl Lab {
         exp: &Experiment,
         imp: &experiment::Implementation,
         cancel: &Cancel,
-    ) -> anyhow::Result<build::route::RouteBuild> {
+    ) -> anyhow::Result<types::RouteBuild> {
         let Some((route, source)) = imp.built_route() else {
             anyhow::bail!("{} is no route that builds", imp.label);
         };
@@ -431,13 +431,13 @@ impl Lab {
             format!("{route}: {}", source.display()),
         ));
         let packages = self.packages(toolchain, exp);
-        let job = build::route::Job {
+        let job = compile::route::Job {
             route,
             source,
             toolchain,
             packages: &packages,
         };
-        let built = build::route::ensure(&self.home, &job, cancel, &mut |line| {
+        let built = compile::route::ensure(&self.home, &job, cancel, &mut |line| {
             (self.sink)(Event::RouteLine(label.clone(), line))
         })?;
         (self.sink)(Event::RouteBuilt(label, built.clone()));
@@ -450,7 +450,9 @@ impl Lab {
         let mut exp = exp.clone();
         for imp in &mut exp.python {
             if let Some((route, source)) = imp.built_route() {
-                imp.dir = Some(build::route::dir_for(&self.home, toolchain, route, source));
+                imp.dir = Some(compile::route::dir_for(
+                    &self.home, toolchain, route, source,
+                ));
             }
         }
         exp

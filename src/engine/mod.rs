@@ -6,7 +6,7 @@
 //! the steps (`build/`, `measure/`, `gil/`, `why/`) above that, then `lab`
 //! (the facade that does each step) and `pipeline` (a whole job) on top.
 
-pub mod build;
+pub mod compile;
 pub mod error;
 pub mod event;
 pub mod experiment;

@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::build::bootstrap::{self, Toolchain};
-use super::build::maturin::Builder;
+use super::compile::bootstrap::{self, Toolchain};
+use super::compile::maturin::Builder;
 use super::error::{LabError, LabResult};
 use super::event::Sink;
 use super::experiment::{Experiment, Implementation};
@@ -284,7 +284,7 @@ pub struct Maturin;
 
 impl BuildStep for Maturin {
     fn bootstrap(&self, home: &Home, python: &Path, sink: &Sink) -> LabResult<Toolchain> {
-        bootstrap::ensure(home, python, sink).map_err(|e| LabError::setup(&e))
+        bootstrap::ensure(home, python, sink).map_err(LabError::setup)
     }
 
     fn existing(&self, home: &Home, toolchain: &Toolchain, target: &Target) -> Option<BuildInfo> {

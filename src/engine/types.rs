@@ -835,3 +835,21 @@ pub fn share_of(categories: &BTreeMap<Category, f64>, c: Category) -> f64 {
     let total: f64 = categories.values().sum();
     categories.get(&c).copied().unwrap_or(0.0) / total.max(f64::MIN_POSITIVE)
 }
+
+/// What a route build made, kept beside its module.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RouteBuild {
+    pub route: Route,
+    /// The file it was made from.
+    pub source: PathBuf,
+    /// The module's file, in `dir`.
+    pub module_file: PathBuf,
+    pub module_bytes: u64,
+    /// How long the tool took when it made it.
+    pub seconds: f64,
+    /// The tool, as pinned: `cython==3.3.1`.
+    pub tool: String,
+    /// Taken from an earlier build of the same inputs.
+    #[serde(skip)]
+    pub fresh: bool,
+}

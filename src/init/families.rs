@@ -74,7 +74,7 @@ impl Family<'_> {
             || self
                 .twin
                 .as_ref()
-                .is_some_and(|t| super::render::defaults(&t.def).is_some())
+                .is_some_and(|t| t.def.toml_defaults().is_some())
     }
 
     /// Takes what trying each candidate found: agreed, a lane; disagreed,

@@ -42,6 +42,25 @@ pub struct Def {
     pub params: Vec<Param>,
 }
 
+impl Def {
+    /// Its defaults as TOML values, when every parameter has a literal one.
+    pub fn toml_defaults(&self) -> Option<Vec<String>> {
+        self.params
+            .iter()
+            .map(|p| {
+                (p.has_default && p.literal)
+                    .then(|| toml_value(&p.default))
+                    .flatten()
+            })
+            .collect()
+    }
+}
+
+/// A JSON value as TOML writes it, when TOML can hold it.
+pub fn toml_value(v: &Value) -> Option<String> {
+    toml::Value::try_from(v).ok().map(|t| t.to_string())
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct Param {
     #[serde(default)]

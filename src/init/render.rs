@@ -5,8 +5,6 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
 use super::families::Family;
 use super::inputs::{INPUTS_FILE, Inputs};
 use super::python::{Def, Module};
@@ -35,9 +33,7 @@ impl Draft {
     }
 }
 
-fn toml_value(v: &Value) -> Option<String> {
-    toml::Value::try_from(v).ok().map(|t| t.to_string())
-}
+use super::python::toml_value;
 
 fn head(project: &Project) -> String {
     format!(
@@ -275,19 +271,6 @@ fn benchmark_input(
     }
 }
 
-/// A Python function's defaults as TOML, when every parameter has a
-/// literal one.
-pub fn defaults(def: &Def) -> Option<Vec<String>> {
-    def.params
-        .iter()
-        .map(|p| {
-            (p.has_default && p.literal)
-                .then(|| toml_value(&p.default))
-                .flatten()
-        })
-        .collect()
-}
-
 fn defaults_input(
     twin: Option<&Def>,
     first: &str,
@@ -296,7 +279,7 @@ fn defaults_input(
     draft: &mut Draft,
 ) {
     let input = place.table("input");
-    match twin.and_then(defaults) {
+    match twin.and_then(Def::toml_defaults) {
         Some(args) => {
             let _ = writeln!(
                 out,

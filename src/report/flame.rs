@@ -38,7 +38,8 @@ fn slug(s: &str) -> String {
 
 /// Writes `DIR/EXPERIMENT-LANE.svg` for every lane with a profile; returns
 /// the files written, or the first error.
-pub fn write_all(dir: &Path, records: &[LaneRecord]) -> Result<Vec<PathBuf>, String> {
+pub fn write_all(dir: &Path, records: &[LaneRecord]) -> anyhow::Result<Vec<PathBuf>> {
+    use anyhow::Context as _;
     let mut written = Vec::new();
     for r in records {
         let Some(i) = r.instructions.as_ref().filter(|i| !i.folded.is_empty()) else {
@@ -59,8 +60,8 @@ pub fn write_all(dir: &Path, records: &[LaneRecord]) -> Result<Vec<PathBuf>, Str
         options.count_name = "instructions".into();
         let mut svg = Vec::new();
         flamegraph::from_lines(&mut options, i.folded.iter().map(String::as_str), &mut svg)
-            .map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
-        std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .with_context(|| format!("cannot draw {}", path.display()))?;
+        std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     Ok(written)

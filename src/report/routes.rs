@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::{LaneResult, Report};
-use crate::engine::build::route::RouteBuild;
+use crate::engine::types::RouteBuild;
 use crate::engine::types::{Language, Route};
 use crate::units::{bytes, seconds};
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::engine::build::bootstrap::Toolchain;
+use crate::engine::compile::bootstrap::Toolchain;
 use crate::engine::error::LabError;
 use crate::engine::event::Event;
 use crate::engine::experiment::Experiment;

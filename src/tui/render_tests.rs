@@ -16,7 +16,7 @@ use crate::engine::error::LabError;
 use crate::engine::event::Event;
 use crate::engine::gil::scaling::analyse;
 use crate::engine::types::{
-    Activity, BuildInfo, GilMode, GilRun, Lane, LogLine, RunOutcome, Segment, Thread, Variant,
+    Activity, GilMode, GilRun, Lane, LogLine, RunOutcome, Segment, Thread, Variant,
 };
 
 const COLOR: Theme = Theme { color: true };

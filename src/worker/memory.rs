@@ -29,11 +29,12 @@ pub fn peak_above(start: Option<u64>) -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// Linux lets a process reset its own peak: where it is refused the
+    /// lab shows no figure, and this test says the machine gives none.
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_large_allocation_shows_in_the_peak() {
-        let Some(start) = reset_peak() else {
-            return; // not Linux, or clear_refs refused: "n/a" is the answer
-        };
+        let start = reset_peak().expect("writing 5 to /proc/self/clear_refs was refused");
         let block = vec![1u8; 32 << 20];
         std::hint::black_box(&block);
         drop(block);

@@ -130,10 +130,20 @@ struct Entry {
     calibrated: bool,
 }
 
+/// Why a lane's worker did not start, or its function did not load.
+#[derive(Debug, thiserror::Error)]
+enum NotStarted {
+    #[error("{0}")]
+    Spawn(#[from] WorkerError),
+    /// Said as the lane's setup says it: which key of which lab.toml.
+    #[error("{0}")]
+    Load(String),
+}
+
 /// Starts a lane's worker and loads its function, refusing a Rust lane whose
 /// function turns out to be Python code. The error is the lane's failure.
-fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, String> {
-    let mut worker = spawner.spawn_lane(setup).map_err(|e| e.to_string())?;
+fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, NotStarted> {
+    let mut worker = spawner.spawn_lane(setup)?;
     if setup.call.callee != Callee::Native {
         let load = Request::Load {
             call: setup.call.clone(),
@@ -141,7 +151,7 @@ fn start(setup: &LaneSetup, spawner: &dyn Spawner) -> Result<Box<dyn Caller>, St
         };
         worker
             .call(&load, None, &mut |_| {})
-            .map_err(|e| setup.failure(e))?;
+            .map_err(|e| NotStarted::Load(setup.failure(e)))?;
     }
     Ok(worker)
 }
@@ -242,12 +252,13 @@ impl Entry {
             ..LaneRecord::new(&exp.key, setup.lane.clone(), plan.command(&setup))
         };
         let loaded = if cancel.is_cancelled() {
-            Err(WorkerError::Cancelled.to_string())
+            Err(NotStarted::Spawn(WorkerError::Cancelled))
         } else {
             start(&setup, spawner)
         };
         let worker = loaded
             .map_err(|why| {
+                let why = why.to_string();
                 sink(Event::LaneFinished {
                     lane: setup.lane.clone(),
                     run: 0,

@@ -2,7 +2,7 @@
 //! the race, or the GIL demo and the scaling run, and the problems found.
 //! `--check`, the TUI and `bench` are front ends over `Lab::run`.
 
-use super::build::bootstrap::Toolchain;
+use super::compile::bootstrap::Toolchain;
 use super::error::{CountError, LabError, LabResult};
 use super::event::Event;
 use super::experiment::Experiment;

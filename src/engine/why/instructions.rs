@@ -150,7 +150,18 @@ pub fn count(
 }
 
 /// A Python lane's own functions by cumulative time, or why cProfile could not say.
-pub type Profiled = Result<Vec<PyHot>, String>;
+pub type Profiled = Result<Vec<PyHot>, NoProfile>;
+
+/// Why cProfile could not say where a Python lane's time goes.
+#[derive(Debug, thiserror::Error)]
+pub enum NoProfile {
+    #[error("cProfile {0}")]
+    Worker(#[from] crate::worker::WorkerError),
+    #[error("cProfile gave nothing")]
+    Nothing,
+    #[error("cProfile saw no Python function (a C function?)")]
+    NoPythonFunction,
+}
 
 /// Each Python lane's call once more, untimed, under cProfile, at the size
 /// its instructions were counted at: its own functions by cumulative time.
@@ -171,15 +182,15 @@ pub fn profile(
             let rows = spawner
                 .spawn_lane(setup)
                 .and_then(|mut w| w.call(&request, None, &mut |_| {}))
-                .map_err(|e| format!("cProfile {e}"))
+                .map_err(NoProfile::from)
                 .and_then(|done| {
                     let rows: Vec<(String, f64, f64)> = done
                         .json
                         .as_deref()
                         .and_then(|j| serde_json::from_str(j).ok())
-                        .ok_or_else(|| "cProfile gave nothing".to_owned())?;
+                        .ok_or(NoProfile::Nothing)?;
                     if rows.is_empty() {
-                        return Err("cProfile saw no Python function (a C function?)".into());
+                        return Err(NoProfile::NoPythonFunction);
                     }
                     Ok(rows
                         .into_iter()

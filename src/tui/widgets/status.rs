@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::engine::build::bootstrap::MATURIN_VERSION;
+use crate::engine::compile::bootstrap::MATURIN_VERSION;
 use crate::report::PYO3_VERSION;
 use crate::tui::app::{App, Job, Level, View};
 use crate::tui::keys::{Action, BINDINGS, Binding};

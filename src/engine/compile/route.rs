@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::bootstrap::Toolchain;
@@ -19,25 +18,7 @@ use super::stream;
 use crate::cancel::Cancel;
 use crate::engine::files::hex;
 use crate::engine::home::places::Home;
-use crate::engine::types::Route;
-
-/// What a route build made, kept beside its module.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RouteBuild {
-    pub route: Route,
-    /// The file it was made from.
-    pub source: PathBuf,
-    /// The module's file, in `dir`.
-    pub module_file: PathBuf,
-    pub module_bytes: u64,
-    /// How long the tool took when it made it.
-    pub seconds: f64,
-    /// The tool, as pinned: `cython==3.3.1`.
-    pub tool: String,
-    /// Taken from an earlier build of the same inputs.
-    #[serde(skip)]
-    pub fresh: bool,
-}
+use crate::engine::types::{Route, RouteBuild};
 
 const RECORD: &str = "route.json";
 
