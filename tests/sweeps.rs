@@ -43,7 +43,12 @@ fn fitted_points(report: &Value, lane: &str) -> Vec<(f64, f64)> {
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["lane"] == lane && r["parameters"]["n"] == n.to_string())
+            .find(|r| {
+                let size = r["parameters"]["n"]
+                    .as_str()
+                    .and_then(|s| s.parse::<f64>().ok());
+                r["lane"] == lane && size == Some(n)
+            })
             .unwrap_or_else(|| panic!("{lane}: no row at {n}"));
         let fastest = row["times"]
             .as_array()
