@@ -178,7 +178,7 @@ fn init_reads_a_word_count_project_as_it_is_and_races_it_in_one_command() {
     let lab_toml = std::fs::read_to_string(project.join("lab.toml")).unwrap();
     assert!(!lab_toml.contains("TODO"), "{lab_toml}");
     assert!(lab_toml.contains("function = \"search_py\""), "{lab_toml}");
-    assert_eq!(lab_toml.matches("[[rust]]").count(), 3, "{lab_toml}");
+    assert_eq!(lab_toml.matches("\n[[rust]]").count(), 3, "{lab_toml}");
     assert!(lab_toml.contains("result = 3000"), "{lab_toml}");
     assert!(stdout.contains("rule: NAME_py"), "{stdout}");
     assert!(

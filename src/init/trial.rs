@@ -30,10 +30,11 @@ pub fn try_candidates(
     dir: &Path,
     draft: &Draft,
 ) -> Result<Vec<(String, String, Verdict)>> {
+    // The races' own files (their fixtures' lab_inputs) first: they load them.
+    let written = Scratch::write(dir, &draft.files)?;
     let experiments = Experiment::load_text(dir, &draft.lab_toml)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the races written to try the candidates do not load")?;
-    let written = Scratch::write(dir, &draft.files)?;
     let verdicts = run(lab, &experiments);
     drop(written);
     verdicts
