@@ -120,12 +120,7 @@ fn init_copy(
     );
     // Before init, the lab run in the project says what to do, and does
     // nothing else.
-    let before = std::process::Command::new(common::bin())
-        .arg("--home")
-        .arg(common::home())
-        .current_dir(&project)
-        .output()
-        .unwrap();
+    let before = common::lab_in(&project, &[]);
     let said = common::text(&before.stderr);
     assert_eq!(before.status.code(), Some(2), "{said}");
     assert!(
@@ -233,13 +228,7 @@ fn init_races_each_function_of_a_library_against_its_own_twin() {
         assert!(listed.contains(line), "{line}\n{listed}");
     }
     assert!(!project.join("lab.toml").exists(), "--list writes nothing");
-    let init = std::process::Command::new(common::bin())
-        .arg("--home")
-        .arg(common::home())
-        .args(["init", "."])
-        .current_dir(&project)
-        .output()
-        .unwrap();
+    let init = common::lab_in(&project, &["init", "."]);
     let said = common::text(&init.stdout);
     assert!(
         init.status.success(),
@@ -251,22 +240,16 @@ fn init_races_each_function_of_a_library_against_its_own_twin() {
     assert_eq!(lab_toml.matches("[[race]]").count(), 4, "{lab_toml}");
     assert!(!lab_toml.contains("TODO"), "{lab_toml}");
     let json = project.join("report.json");
-    let raced = std::process::Command::new(common::bin())
-        .arg("--home")
-        .arg(common::home())
-        .args([
-            "--check",
-            "--lab",
-            ".",
-            "--variants",
-            "release",
-            "--json",
-            "report.json",
-        ])
-        .args(common::ONCE)
-        .current_dir(&project)
-        .output()
-        .unwrap();
+    let args = [
+        "--check",
+        "--lab",
+        ".",
+        "--variants",
+        "release",
+        "--json",
+        "report.json",
+    ];
+    let raced = common::lab_in(&project, &[&args[..], &common::ONCE].concat());
     let stdout = common::text(&raced.stdout);
     assert_eq!(
         raced.status.code(),

@@ -13,15 +13,15 @@ use super::twins::{self, Twin};
 
 /// Exports raced against one Python twin.
 pub struct Family<'a> {
-    /// The export the family is named for, then the candidates that agreed.
-    pub lanes: Vec<&'a RustFunction>,
+    /// The export the family is named for: its first lane.
+    pub head: &'a RustFunction,
     /// Exports of the same parameters and no twin of their own, not tried
     /// yet (or not triable: the family has no inputs).
     pub candidates: Vec<&'a RustFunction>,
     /// Candidates tried that answered otherwise, and where.
     pub rejected: Vec<(&'a RustFunction, String)>,
-    /// Candidates that agreed: on how many inputs.
-    pub agreed: Vec<(String, usize)>,
+    /// Candidates that agreed, lanes after the head: on how many inputs.
+    pub agreed: Vec<(&'a RustFunction, usize)>,
     pub twin: Option<Twin>,
     pub inputs: Result<Option<Inputs>, NotTaken>,
     pub benchmarks: usize,
@@ -38,19 +38,19 @@ pub enum Verdict {
 
 impl Family<'_> {
     pub fn name(&self) -> &str {
-        &self.lanes[0].name
+        &self.head.name
     }
 
-    pub fn head(&self) -> &RustFunction {
-        self.lanes[0]
+    /// Its lanes: the head, then the candidates that agreed.
+    pub fn lanes(&self) -> impl Iterator<Item = &RustFunction> {
+        std::iter::once(self.head).chain(self.agreed.iter().map(|(f, _)| *f))
     }
 
     /// The names its benchmarks may call: the exports', and the twin's.
     pub fn names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self
-            .lanes
-            .iter()
-            .chain(&self.candidates)
+            .lanes()
+            .chain(self.candidates.iter().copied())
             .map(|f| f.name.as_str())
             .collect();
         if let Some(t) = self
@@ -83,10 +83,7 @@ impl Family<'_> {
         let mut untried = Vec::new();
         for c in std::mem::take(&mut self.candidates) {
             match verdicts.iter().find(|(name, _)| *name == c.name) {
-                Some((_, Verdict::Agreed(n))) => {
-                    self.lanes.push(c);
-                    self.agreed.push((c.name.clone(), *n));
-                }
+                Some((_, Verdict::Agreed(n))) => self.agreed.push((c, *n)),
                 Some((_, Verdict::Disagreed(why))) => self.rejected.push((c, why.clone())),
                 None => untried.push(c),
             }
@@ -112,9 +109,10 @@ impl Family<'_> {
             Some(t) => format!("  {head}: a lane, its own twin {}", t.def.name),
             None => format!("  {head}: a lane, heads the family (no twin found)"),
         });
-        for (name, n) in &self.agreed {
+        for (f, n) in &self.agreed {
             out.push(format!(
-                "  {name}: a lane, no twin of its own, answers as {head}'s twin on {n} inputs"
+                "  {}: a lane, no twin of its own, answers as {head}'s twin on {n} inputs",
+                f.name
             ));
         }
         for c in &self.candidates {
@@ -196,7 +194,7 @@ fn family<'a>(
     twin: Option<Twin>,
 ) -> Family<'a> {
     let mut family = Family {
-        lanes: vec![members[0]],
+        head: members[0],
         candidates: members[1..].to_vec(),
         rejected: Vec::new(),
         agreed: Vec::new(),
@@ -223,7 +221,7 @@ pub fn settle_all(families: &mut [Family], verdicts: &[(String, String, Verdict)
             .map(|(_, c, v)| (c.clone(), v.clone()))
             .collect();
         family.settle(&mine);
-        joined.extend(family.agreed.iter().map(|(n, _)| n.clone()));
+        joined.extend(family.agreed.iter().map(|(f, _)| f.name.clone()));
     }
     // A candidate that agreed elsewhere is no rejection here.
     for family in families.iter_mut() {

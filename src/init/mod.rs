@@ -121,7 +121,7 @@ fn chosen<'f, 'a>(families: &'f [Family<'a>], wanted: &str) -> Result<&'f Family
         .or_else(|| {
             families
                 .iter()
-                .find(|f| f.lanes.iter().any(|l| l.name == wanted))
+                .find(|f| f.lanes().any(|l| l.name == wanted))
         })
         .with_context(|| {
             let names: Vec<&str> = families.iter().map(Family::name).collect();

@@ -126,7 +126,7 @@ fn python_table(family: &Family, place: Place, out: &mut String, draft: &mut Dra
 /// A `[[rust]]` table for each lane; a candidate not tried, or not a lane,
 /// as a comment saying why.
 fn rust_tables(family: &Family, place: Place, trying: bool, out: &mut String, draft: &mut Draft) {
-    let head = family.head();
+    let head = family.head;
     let rust = place.array("rust");
     let params: Vec<String> = head
         .params
@@ -139,7 +139,8 @@ fn rust_tables(family: &Family, place: Place, trying: bool, out: &mut String, dr
         head.file.file_name().unwrap_or_default().to_string_lossy(),
         head.name
     );
-    for (name, n) in &family.agreed {
+    for (f, n) in &family.agreed {
+        let name = &f.name;
         let _ = writeln!(
             out,
             "{rust}   # no twin of its own; answers as {}'s twin on {n} inputs\nfunction = \"{name}\"\n",
@@ -160,7 +161,7 @@ fn rust_tables(family: &Family, place: Place, trying: bool, out: &mut String, dr
     for (c, why) in &family.rejected {
         let _ = writeln!(out, "# not a lane: {} {why}\n", c.name);
     }
-    let names: Vec<&str> = family.lanes.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = family.lanes().map(|f| f.name.as_str()).collect();
     draft.found.push(format!(
         "{}: rust lanes {} ({})",
         head.name,

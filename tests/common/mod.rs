@@ -20,11 +20,17 @@ pub fn home() -> PathBuf {
 }
 
 pub fn lab(args: &[&str]) -> Output {
+    lab_in(project(), args)
+}
+
+/// The lab run in `dir` (as a user runs it where their code is), in the
+/// shared home.
+pub fn lab_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .args(args)
         .arg("--home")
         .arg(home())
-        .current_dir(project())
+        .current_dir(dir)
         .output()
         .expect("pyo3-lab runs")
 }

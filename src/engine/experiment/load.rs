@@ -214,7 +214,7 @@ fn read(dir: &Path, text: &str) -> Result<(String, Vec<(String, LabToml)>), Load
             .get("name")
             .and_then(toml::Value::as_str)
             .filter(|n| {
-                is_identifier(n) || n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c))
+                !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c))
             })
             .ok_or_else(|| bad("give it a name (letters, digits, - _ .), its key in the lab"))?
             .to_owned();
