@@ -90,25 +90,29 @@ pub fn default_sizes(knob: &Knob) -> Vec<u64> {
     }
 }
 
-/// A least-squares line `y = a + b x` and its R².
+/// A least-squares line `y = a + b x` and its R², through three points or more.
 fn fit(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
-    let n = points.len() as f64;
     if points.len() < 3 {
         return None;
     }
-    let (sx, sy) = points
-        .iter()
-        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
-    let (mx, my) = (sx / n, sy / n);
+    let (a, b) = line(points)?;
+    let my = points.iter().map(|(_, y)| y).sum::<f64>() / points.len() as f64;
+    let syy: f64 = points.iter().map(|(_, y)| (y - my).powi(2)).sum();
+    let residual: f64 = points.iter().map(|(x, y)| (y - a - b * x).powi(2)).sum();
+    (syy > 0.0).then(|| (a, b, 1.0 - residual / syy))
+}
+
+/// The least-squares line `y = a + b x` through `points`, as `(a, b)`.
+pub(super) fn line(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    let mx = points.iter().map(|(x, _)| x).sum::<f64>() / n;
+    let my = points.iter().map(|(_, y)| y).sum::<f64>() / n;
     let sxx: f64 = points.iter().map(|(x, _)| (x - mx).powi(2)).sum();
     let sxy: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let syy: f64 = points.iter().map(|(_, y)| (y - my).powi(2)).sum();
-    if sxx == 0.0 || syy == 0.0 {
-        return None;
-    }
-    let b = sxy / sxx;
-    let r2 = (sxy * sxy) / (sxx * syy);
-    Some((my - b * mx, b, r2))
+    (sxx > 0.0).then(|| {
+        let b = sxy / sxx;
+        (my - b * mx, b)
+    })
 }
 
 /// How a lane's time grows with N: the better fitting of an exponential

@@ -160,31 +160,71 @@ fn log_uniform(min: u64, max: u64, u: f64) -> u64 {
 
 /// What a reference call of size `n` is expected to take, from the calls
 /// made so far, fitted as a sweep fits its curves: on a small knob stepped
-/// by one (fib's N) a factor a step, else a power law; through the two
-/// largest sizes timed (their local growth, the steepest seen for a cost
-/// that grows ever faster), or in proportion to the one size timed.
+/// by one (fib's N) a factor a step, else a power law. The fit is least
+/// squares over the calls long enough to time (a call's own overhead and a
+/// busy machine's jitter are small beside them), or through the two largest
+/// sizes while too few are; its growth is bounded (`GROWTH`), so one call
+/// slowed by a neighbour cannot foresee a cost no program has. Without two
+/// sizes, a cost in proportion to the one timed.
 fn predicted(timed: &[(u64, f64)], n: u64, stepwise: bool) -> Option<f64> {
-    let mut sizes: Vec<&(u64, f64)> = timed.iter().filter(|(s, _)| *s > 0).collect();
-    sizes.sort_by_key(|(s, _)| *s);
+    let mut sizes: Vec<(u64, f64)> = timed.iter().copied().filter(|(s, _)| *s > 0).collect();
+    // The fastest call of a size: the one least disturbed.
+    sizes.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     sizes.dedup_by_key(|(s, _)| *s);
-    let &&(s2, t2) = sizes.last()?;
-    if n <= s2 {
-        return Some(t2);
+    let &(largest, last) = sizes.last()?;
+    if n <= largest {
+        return Some(last);
     }
-    let previous = sizes.len().checked_sub(2).map(|k| *sizes[k]);
-    let growth = |t1: f64| (t2.max(1e-9) / t1.max(1e-9)).ln();
-    if stepwise {
-        // Without two sizes, a doubling a step: fib's φ, rounded up.
-        let per_step = previous.map_or(2f64.ln(), |(s1, t1)| {
-            (growth(t1) / (s2 - s1) as f64).max(0.0)
-        });
-        return Some(t2 * (per_step * (n - s2) as f64).exp());
-    }
-    let exponent = previous.map_or(1.0, |(s1, t1)| {
-        (growth(t1) / (s2 as f64 / s1 as f64).ln()).max(1.0)
-    });
-    Some(t2 * (n as f64 / s2 as f64).powf(exponent))
+    let long: Vec<(u64, f64)> = sizes
+        .iter()
+        .copied()
+        .filter(|(_, t)| *t >= FIT_FLOOR_SECONDS)
+        .collect();
+    let points = if long.len() >= 2 {
+        long
+    } else {
+        sizes[sizes.len().saturating_sub(2)..].to_vec()
+    };
+    let x = |s: u64| if stepwise { s as f64 } else { (s as f64).ln() };
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .map(|&(s, t)| (x(s), t.max(1e-9).ln()))
+        .collect();
+    let (low, high, alone) = if stepwise { GROWTH.step } else { GROWTH.power };
+    let Some((_, slope)) = super::sweep::line(&xy) else {
+        return Some(last * (alone * (x(n) - x(largest))).exp());
+    };
+    let slope = slope.clamp(low, high);
+    // Through three points or more, anchored on the line through their
+    // mean: one call slowed at the largest size does not move every
+    // foresight.
+    let at_largest = if xy.len() > 2 {
+        let k = xy.len() as f64;
+        let (mx, my) = xy
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / k, b + y / k));
+        (my + slope * (x(largest) - mx)).exp()
+    } else {
+        last
+    };
+    Some(at_largest * (slope * (x(n) - x(largest))).exp())
 }
+
+/// A call shorter than this is timed mostly by its own overhead.
+const FIT_FLOOR_SECONDS: f64 = 1e-3;
+
+/// The growth a foresight allows, (least, most, with one size timed): a power
+/// law's exponent, from linear (a smaller one is overhead, not the cost) to
+/// cubic; a step's factor, from flat to fourfold (fib's is 1.618).
+struct Growth {
+    power: (f64, f64, f64),
+    step: (f64, f64, f64),
+}
+
+const GROWTH: Growth = Growth {
+    power: (1.0, 3.0, 1.0),
+    step: (0.0, std::f64::consts::LN_2 * 2.0, std::f64::consts::LN_2),
+};
 
 /// The largest size whose reference call `predicted` keeps within the budget.
 fn ceiling(timed: &[(u64, f64)], above: u64, up_to: u64, stepwise: bool) -> u64 {
@@ -479,6 +519,21 @@ mod tests {
         let fib = [(14, 1e-4), (25, 1e-4 * phi.powi(11))];
         let t = predicted(&fib, 39, true).unwrap();
         assert!((t / (1e-4 * phi.powi(25)) - 1.0).abs() < 1e-6, "{t}");
+    }
+
+    #[test]
+    fn a_call_slowed_by_a_busy_machine_does_not_foresee_a_cost_no_program_has() {
+        // sumsq is linear; beside two CPU hogs the call at 11,775 was
+        // preempted and took 30 ms. Through it and the call before, the
+        // growth would be an exponent of 8 and 20,028 would foresee 2 s.
+        let busy = [(5000, 3e-4), (8000, 4e-4), (11_775, 0.03)];
+        assert!(predicted(&busy, 20_028, false).unwrap() < 0.2);
+        // Among many calls long enough to time, one slowed is outvoted.
+        let linear: Vec<(u64, f64)> = (1..=8).map(|k| (k * 100_000, k as f64 * 0.01)).collect();
+        let mut slowed = linear.clone();
+        slowed[7].1 *= 3.0;
+        let t = predicted(&slowed, 3_200_000, false).unwrap();
+        assert!((0.25..0.8).contains(&t), "{t}");
     }
 
     struct NoWorker;
