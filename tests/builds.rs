@@ -164,3 +164,52 @@ fn clean_removes_the_builds_of_a_deleted_crate_folder_and_keeps_the_rest() {
         "the venv stays"
     );
 }
+
+/// A new home compiles pyo3 for its first release build while pip and
+/// maturin go into the venv; that build then compiles its own crate alone,
+/// and its log says where pyo3 came from.
+#[test]
+fn a_new_home_compiles_pyo3_for_its_first_release_build_during_set_up() {
+    let home = tempfile::tempdir().unwrap();
+    let exp = common::project().join("tests/fixtures/sleepy");
+    let json = home.path().join("report.json");
+    let out = common::lab_alone(
+        home.path(),
+        &[
+            &[
+                "--check",
+                "--lab",
+                exp.to_str().unwrap(),
+                "--variants",
+                "release",
+            ][..],
+            &common::ONCE,
+            &["--json", json.to_str().unwrap()],
+        ]
+        .concat(),
+        &[],
+    );
+    let stderr = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("compiling pyo3 for sleepy's release build meanwhile"),
+        "{stderr}"
+    );
+    let log = fs::read_dir(home.path().join("logs"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with("-release.log"))
+        .map(|e| fs::read_to_string(e.path()).unwrap())
+        .expect("the release build's log");
+    assert!(
+        log.starts_with("pyo3 was compiled for this build during set-up"),
+        "{log}"
+    );
+    assert!(log.contains("Compiling sleepy v"), "{log}");
+    assert!(
+        !log.contains("Compiling pyo3 v"),
+        "pyo3 compiled twice: {log}"
+    );
+    let report: Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["builds"][0]["clean"], false, "{}", report["builds"]);
+}

@@ -152,15 +152,11 @@ fn init_reads_a_word_count_project_as_it_is_and_races_it_in_one_command() {
         "wordcount",
         "word-count",
         &[
-            "--variants",
-            "release",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--json",
-            report,
-        ],
+            &["--variants", "release"][..],
+            &common::ONCE,
+            &["--json", report],
+        ]
+        .concat(),
         &["--check"],
     );
     let stdout = common::text(&out.stdout);

@@ -56,7 +56,7 @@ impl Lab {
     ) -> (Self, Vec<experiment::LoadError>) {
         let seams: (Arc<dyn Launcher>, Arc<dyn BuildStep>) = (
             Arc::new(seams::Processes { pypy }),
-            Arc::new(seams::Maturin),
+            Arc::new(seams::Maturin::default()),
         );
         Self::with_seams(home, project, python, sink, dirs, seams)
     }
@@ -219,7 +219,16 @@ impl Lab {
         let _held = self.hold(&mut lock, "set it up").map_err(|e| {
             LabError::setup(anyhow::Error::new(e).context("cannot lock the lab home"))
         })?;
-        self.builder.bootstrap(&self.home, &self.python, &self.sink)
+        // A new home's first build is its first experiment's release build
+        // (the TUI races it first; `--check` and init's trial build it).
+        let release = Variant::release();
+        let ahead = self
+            .experiments()
+            .iter()
+            .find(|e| e.variants.contains(&release))
+            .map(|e| self.target(e, &release));
+        self.builder
+            .bootstrap(&self.home, &self.python, &self.sink, ahead.as_ref())
     }
 
     /// The home's lock, taken at once if it is free; else a word that

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::compile::bootstrap::{self, Toolchain};
+use super::compile::head_start::HeadStart;
 use super::compile::maturin::Builder;
 use super::error::{LabError, LabResult};
-use super::event::Sink;
+use super::event::{Event, Sink};
 use super::experiment::{Experiment, Implementation};
 use super::home::places::Home;
 use super::types::{BuildInfo, Target};
@@ -265,7 +266,14 @@ impl Spawner for Workers<'_> {
 /// Sets up the venv and maturin, and builds crates. The lab holds the
 /// home's lock around each call.
 pub trait BuildStep: Send + Sync {
-    fn bootstrap(&self, home: &Home, python: &Path, sink: &Sink) -> LabResult<Toolchain>;
+    /// `ahead`: the build a new home will want first, to start early.
+    fn bootstrap(
+        &self,
+        home: &Home,
+        python: &Path,
+        sink: &Sink,
+        ahead: Option<&Target>,
+    ) -> LabResult<Toolchain>;
     /// What is built already and still current, without building anything.
     fn existing(&self, home: &Home, toolchain: &Toolchain, target: &Target) -> Option<BuildInfo>;
     fn build(
@@ -279,12 +287,40 @@ pub trait BuildStep: Send + Sync {
     ) -> LabResult<BuildInfo>;
 }
 
-/// The real thing: a venv with a pinned maturin, and `maturin build`.
-pub struct Maturin;
+/// The real thing: a venv with a pinned maturin, and `maturin build`; in a
+/// new home, pyo3 compiled for the first release build meanwhile.
+#[derive(Default)]
+pub struct Maturin {
+    ahead: std::sync::Mutex<Option<HeadStart>>,
+}
 
 impl BuildStep for Maturin {
-    fn bootstrap(&self, home: &Home, python: &Path, sink: &Sink) -> LabResult<Toolchain> {
-        bootstrap::ensure(home, python, sink).map_err(LabError::setup)
+    fn bootstrap(
+        &self,
+        home: &Home,
+        python: &Path,
+        sink: &Sink,
+        ahead: Option<&Target>,
+    ) -> LabResult<Toolchain> {
+        let mut start = |venv_python: &Path, short: &str| {
+            // Without it the build compiles pyo3 itself, as it always could.
+            let Some((target, started)) = ahead.and_then(|target| {
+                Some((
+                    target,
+                    HeadStart::start(home, venv_python, short, target).ok()?,
+                ))
+            }) else {
+                return false;
+            };
+            sink(Event::Status(format!(
+                "compiling pyo3 for {}'s {} build meanwhile",
+                target.krate,
+                target.variant.name()
+            )));
+            *self.ahead.lock().expect("not poisoned") = Some(started);
+            true
+        };
+        bootstrap::ensure(home, python, sink, &mut start).map_err(LabError::setup)
     }
 
     fn existing(&self, home: &Home, toolchain: &Toolchain, target: &Target) -> Option<BuildInfo> {
@@ -307,12 +343,19 @@ impl BuildStep for Maturin {
         sink: &Sink,
         cancel: &Cancel,
     ) -> LabResult<BuildInfo> {
+        let ahead = {
+            let mut slot = self.ahead.lock().expect("not poisoned");
+            let serves = slot
+                .as_ref()
+                .is_some_and(|h| h.krate == target.krate && h.variant == target.variant);
+            if serves { slot.take() } else { None }
+        };
         Builder {
             home,
             toolchain,
             sink,
             cancel,
         }
-        .build(target, force)
+        .build(target, force, ahead)
     }
 }

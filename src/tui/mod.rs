@@ -17,7 +17,7 @@ mod render_tests;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -62,6 +62,10 @@ pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<LoadError>), n: Option<u64>)
         .append(true)
         .open(&log_path)
         .ok();
+    write_log(
+        &log,
+        &format!("pyo3-lab {} started", env!("CARGO_PKG_VERSION")),
+    );
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -87,10 +91,13 @@ pub fn run(make_lab: impl FnOnce(Sink) -> (Lab, Vec<LoadError>), n: Option<u64>)
     }
 }
 
-/// Engine events go to the log file, never onto the screen's raw output.
+/// Engine events go to the log file, never onto the screen's raw output;
+/// each line with the seconds since the lab started, so the log says where
+/// a slow first minute went.
 fn log_event(log: &Mutex<Option<File>>, event: &Event) {
     let line = match event {
         Event::Status(s) => format!("[setup] {s}"),
+        Event::BuildStarted(t) => format!("[build {t}] started"),
         Event::BuildLine(t, l) => format!("[build {t}] {l}"),
         Event::BuildFinished(t, r) => {
             format!("[build {t}] finished: {:?}", r.as_ref().map(|i| i.seconds))
@@ -103,8 +110,10 @@ fn log_event(log: &Mutex<Option<File>>, event: &Event) {
 }
 
 fn write_log(log: &Mutex<Option<File>>, line: &str) {
+    static STARTED: OnceLock<Instant> = OnceLock::new();
+    let t = STARTED.get_or_init(Instant::now).elapsed();
     if let Some(f) = log.lock().unwrap().as_mut() {
-        let _ = writeln!(f, "{line}");
+        let _ = writeln!(f, "{:8.3} {line}", t.as_secs_f64());
     }
 }
 

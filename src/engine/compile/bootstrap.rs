@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
-use super::pip;
+use super::{pip, stream};
 use crate::cancel::Cancel;
 use crate::engine::event::{Event, Sink};
 use crate::engine::home::places::Home;
@@ -33,13 +33,15 @@ struct PyFacts {
     short: String,
     purelib: PathBuf,
     has_venv: bool,
+    has_pip: bool,
 }
 
 const FACTS: &str = "import json, sys, sysconfig, importlib.util as u; \
 print(json.dumps({'version': sys.version.split()[0], \
 'short': '%d.%d' % sys.version_info[:2], \
 'purelib': sysconfig.get_paths()['purelib'], \
-'has_venv': u.find_spec('venv') is not None and u.find_spec('ensurepip') is not None}))";
+'has_venv': u.find_spec('venv') is not None and u.find_spec('ensurepip') is not None, \
+'has_pip': u.find_spec('pip') is not None}))";
 
 /// The interpreter to build the venv from: `--python`, else the one this binary
 /// was compiled against, else `python3` on the PATH.
@@ -71,20 +73,33 @@ fn facts(python: &Path) -> Result<PyFacts> {
     serde_json::from_slice(&out.stdout).context("unexpected answer from Python")
 }
 
-/// Makes sure the venv and maturin are there, creating what is missing.
-pub fn ensure(home: &Home, python: &Path, sink: &Sink) -> Result<Toolchain> {
+/// Makes sure the venv and maturin are there, creating what is missing. A
+/// new venv is made without pip, and `ahead` told of its interpreter (path,
+/// "3.11") before pip and maturin go in: a build can start meanwhile (it
+/// says whether one did, and pip then yields it the CPU).
+pub fn ensure(
+    home: &Home,
+    python: &Path,
+    sink: &Sink,
+    ahead: &mut dyn FnMut(&Path, &str) -> bool,
+) -> Result<Toolchain> {
     let venv_python = home.venv_bin("python");
     let reusable =
         venv_python.exists() && facts(&venv_python).is_ok_and(|f| f.short == EMBEDDED_PYTHON);
+    let mut yielding = false;
     if !reusable {
         create_venv(home, python, sink)?;
+        yielding = ahead(&venv_python, EMBEDDED_PYTHON);
     }
     let venv = facts(&venv_python)?;
     let maturin = home.venv_bin("maturin");
     let maturin_version = match installed_maturin(&maturin) {
         Some(v) if v == MATURIN_VERSION => v,
         _ => {
-            install_maturin(&venv_python, sink)?;
+            if !venv.has_pip {
+                install_pip(&venv_python, sink, yielding)?;
+            }
+            install_maturin(&venv_python, sink, yielding)?;
             installed_maturin(&maturin)
                 .ok_or_else(|| anyhow!("maturin was installed but does not run"))?
         }
@@ -126,16 +141,44 @@ fn create_venv(home: &Home, python: &Path, sink: &Sink) -> Result<()> {
         std::fs::remove_dir_all(&venv)
             .with_context(|| format!("cannot remove the stale venv {}", venv.display()))?;
     }
-    let out = duct::cmd!(python, "-m", "venv", &venv)
+    run_python(python, &["-m", "venv", "--without-pip"], &venv, false)
+}
+
+/// pip into a venv made without it, as `python -m venv` would have put it.
+fn install_pip(venv_python: &Path, sink: &Sink, yielding: bool) -> Result<()> {
+    sink(Event::Status("installing pip into the lab's venv".into()));
+    run_python(
+        venv_python,
+        &["-m", "ensurepip", "--upgrade", "--default-pip"],
+        Path::new(""),
+        yielding,
+    )
+}
+
+/// `python ARGS LAST`, its output kept for the error should it fail; at a
+/// lower priority when `yielding`.
+fn run_python(python: &Path, args: &[&str], last: &Path, yielding: bool) -> Result<()> {
+    let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    if !last.as_os_str().is_empty() {
+        all.push(last.into());
+    }
+    let mut command = duct::cmd(python, &all);
+    if yielding {
+        command = stream::yielding(command);
+    }
+    let out = command
         .stderr_to_stdout()
         .stdout_capture()
         .unchecked()
         .run()?;
     if !out.status.success() {
         bail!(
-            "`{} -m venv {}` failed: {}",
+            "`{} {}` failed: {}",
             python.display(),
-            venv.display(),
+            all.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
             String::from_utf8_lossy(&out.stdout).trim()
         );
     }
@@ -148,13 +191,20 @@ fn installed_maturin(maturin: &Path) -> Option<String> {
     text.split_whitespace().nth(1).map(str::to_owned)
 }
 
-fn install_maturin(venv_python: &Path, sink: &Sink) -> Result<()> {
+fn install_maturin(venv_python: &Path, sink: &Sink, yielding: bool) -> Result<()> {
     sink(Event::Status(format!(
         "installing maturin {MATURIN_VERSION} into the lab's venv"
     )));
     let spec = format!("maturin=={MATURIN_VERSION}");
     let venv = venv_python.parent().unwrap_or(venv_python);
-    match pip::install(venv_python, &[spec], venv, &Cancel::new(), &mut |_| {}) {
+    match pip::install(
+        venv_python,
+        &[spec],
+        venv,
+        yielding,
+        &Cancel::new(),
+        &mut |_| {},
+    ) {
         Ok(()) => Ok(()),
         Err(pip::PipError::NotRun(e)) => Err(e),
         Err(reason @ pip::PipError::Refused(_)) => bail!(

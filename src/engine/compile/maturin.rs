@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::bootstrap::Toolchain;
 use super::exports;
+use super::head_start::HeadStart;
 use super::inputs::{Inputs, inputs_hash};
 use super::packages;
 use super::pgo;
@@ -142,9 +143,15 @@ impl Builder<'_> {
 
     /// Builds `target` unless an intact build of the same inputs exists.
     /// Reports on the sink either way; the error is a one-line summary.
-    pub fn build(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
+    /// `ahead`: the head start compiling for it, waited for first.
+    pub fn build(
+        &self,
+        target: &Target,
+        force: bool,
+        ahead: Option<HeadStart>,
+    ) -> LabResult<BuildInfo> {
         self.sink.as_ref()(Event::BuildStarted(target.clone()));
-        let result = self.build_steps(target, force);
+        let result = self.build_steps(target, force, ahead);
         self.sink.as_ref()(Event::BuildFinished(target.clone(), result.clone()));
         result
     }
@@ -152,14 +159,31 @@ impl Builder<'_> {
     /// The inputs hashed once; then the log, the packages, and a compile
     /// unless an intact build of those inputs is there. A compile during
     /// which a file changed is of neither version: it is made again, once.
-    fn build_steps(&self, target: &Target, force: bool) -> LabResult<BuildInfo> {
+    fn build_steps(
+        &self,
+        target: &Target,
+        force: bool,
+        ahead: Option<HeadStart>,
+    ) -> LabResult<BuildInfo> {
         let failed = |e: anyhow::Error| LabError::Build(format!("{e:#}"));
+        // Its cargo may write the crate's Cargo.lock: it ends before the
+        // inputs are read.
+        let ahead = ahead.map(|h| {
+            self.sink.as_ref()(Event::BuildLine(
+                target.clone(),
+                "waiting for pyo3, compiling for this build since set-up began".into(),
+            ));
+            h.finish(&|| self.cancel.is_cancelled())
+        });
         let salt = self.salt(target);
         let mut inputs = Inputs::read(&target.dir, &salt).map_err(failed)?;
         let reused = (!force)
             .then(|| reusable(&self.home.manifest(target), &inputs.hash))
             .flatten();
         self.open_log(target, reused.is_none())?;
+        if let Some(ended) = ahead {
+            self.log_line(target, ended.describe());
+        }
         if target.counted && reused.is_none() {
             self.log_line(
                 target,
@@ -362,13 +386,7 @@ impl Builder<'_> {
             self.log_line(target, format!("{e:#}"));
         }
         let args = self.maturin_args(target, crate_dir, &out_dir, &package);
-        // The variant's flags after any the user set for every build.
-        let rustflags: Vec<String> = std::env::var("RUSTFLAGS")
-            .ok()
-            .into_iter()
-            .chain(spec.rustflags.iter().cloned())
-            .chain(phase.rustflags.iter().cloned())
-            .collect();
+        let rustflags = rustflags(&[&spec.rustflags[..], &phase.rustflags[..]].concat());
         let expression = duct::cmd(&self.toolchain.maturin, args)
             .env("CARGO_TARGET_DIR", &phase.target_dir)
             .env("RUSTFLAGS", rustflags.join(" "))
@@ -470,6 +488,15 @@ impl Builder<'_> {
             None => anyhow!("maturin failed{abi3}; full log: {log}"),
         }
     }
+}
+
+/// A build's RUSTFLAGS: `extra` after any the user set for every build.
+pub(super) fn rustflags(extra: &[String]) -> Vec<String> {
+    std::env::var("RUSTFLAGS")
+        .ok()
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect()
 }
 
 /// One maturin run: flags beyond the variant's, where it compiles, where

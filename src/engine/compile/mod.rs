@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 mod exports;
+pub mod head_start;
 pub mod inputs;
 pub mod maturin;
 pub mod packages;

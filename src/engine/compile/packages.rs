@@ -85,6 +85,7 @@ pub fn ensure(
         toolchain.venv_python.as_path(),
         &args,
         &home.packages(),
+        false,
         cancel,
         on_line,
     );

@@ -19,11 +19,13 @@ pub enum PipError {
     Refused(String),
 }
 
-/// `python -m pip install ARGS`, its output to `on_line`.
+/// `python -m pip install ARGS`, its output to `on_line`; `yield_cpu`: at a
+/// lower priority (`stream::yielding`).
 pub fn install(
     python: &Path,
     args: &[String],
     dir: &Path,
+    yield_cpu: bool,
     cancel: &Cancel,
     on_line: &mut dyn FnMut(String),
 ) -> Result<(), PipError> {
@@ -37,7 +39,11 @@ pub fn install(
     .map(String::from)
     .to_vec();
     all.extend(args.iter().cloned());
-    let (ok, lines) = stream::lines(duct::cmd(python, all), dir, cancel, on_line)?;
+    let mut command = duct::cmd(python, all);
+    if yield_cpu {
+        command = stream::yielding(command);
+    }
+    let (ok, lines) = stream::lines(command, dir, cancel, on_line)?;
     if cancel.is_cancelled() {
         return Err(anyhow::anyhow!("cancelled").into());
     }

@@ -48,3 +48,20 @@ pub fn lines(
         .ok_or_else(|| anyhow!("it closed its output but did not exit"))?;
     Ok((status.success(), lines))
 }
+
+/// `expression` at a lower priority: set-up's pip, run while a head start
+/// compiles the build a new home waits for, takes the CPU it leaves.
+pub fn yielding(expression: duct::Expression) -> duct::Expression {
+    expression.before_spawn(|cmd| {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the child between fork and exec and
+        // calls only setpriority(2), which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+                Ok(())
+            });
+        }
+        Ok(())
+    })
+}

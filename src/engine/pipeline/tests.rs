@@ -130,7 +130,13 @@ fn toolchain() -> Toolchain {
 }
 
 impl BuildStep for FakeBuilder {
-    fn bootstrap(&self, _: &Home, _: &Path, _: &super::super::event::Sink) -> LabResult<Toolchain> {
+    fn bootstrap(
+        &self,
+        _: &Home,
+        _: &Path,
+        _: &super::super::event::Sink,
+        _: Option<&Target>,
+    ) -> LabResult<Toolchain> {
         Ok(toolchain())
     }
 
