@@ -220,6 +220,38 @@ pub enum Command {
         #[arg(long, value_name = "PCT")]
         fail_if_slower: Option<f64>,
     },
+    /// Profile a program that imports a maturin project: where its time goes
+    /// (py-spy's samples), what porting each function could buy the whole
+    /// program at most (Amdahl), which already has a Rust port, and how the
+    /// top candidates are really called (recorded, with their types and the
+    /// Rust signature they suggest). Run it in the project:
+    /// pyo3-lab profile -- python app.py
+    Profile {
+        /// How many of the program's own functions to record, by own time.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        /// Record this function too (repeatable).
+        #[arg(long, value_name = "NAME")]
+        record: Vec<String>,
+        /// Functions shown.
+        #[arg(long, default_value_t = 12)]
+        rows: usize,
+        #[command(flatten)]
+        program: ProgramArgs,
+    },
+    /// Run a program as it is and with each Rust port in place of its Python
+    /// twin, in paired rounds: the end-to-end speed-up, beside what the
+    /// profile predicted, and the program's exit code and stdout compared.
+    Swap {
+        /// Paired rounds (8 or more for the paired test to call a difference).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=1000))]
+        rounds: u64,
+        /// Swap only this function (its twin's or its export's name; repeatable).
+        #[arg(long = "swap", value_name = "NAME")]
+        only: Vec<String>,
+        #[command(flatten)]
+        program: ProgramArgs,
+    },
     /// Show the lab home's size by kind and remove the builds, wheels and
     /// logs of crate folders that no longer exist. Waits for a lab that is
     /// building in the same home.
@@ -241,6 +273,24 @@ pub enum Command {
         #[arg(long = "path")]
         paths: Vec<PathBuf>,
     },
+}
+
+/// What `profile` and `swap` share: the project, the program, its time
+/// limit, the JSON.
+#[derive(Debug, Args, Clone)]
+pub struct ProgramArgs {
+    /// The maturin project the program imports, built (release) first.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Stop a run of the program after this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub timeout: u64,
+    /// Also write what was found as JSON.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// The program: python SCRIPT ARGS, python -m MODULE ARGS, or pytest ARGS.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub cmd: Vec<String>,
 }
 
 /// `--budget`: a finite number of seconds, 0 to 600.

@@ -8,6 +8,7 @@ mod cli;
 mod engine;
 mod fibonacci;
 mod init;
+mod program;
 mod report;
 mod scaffold;
 mod tui;
@@ -67,7 +68,15 @@ fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(engine::compile::bootstrap::default_python);
     let pypy = cli.lab.pypy.clone();
-    let lab = |sink| Lab::new(home, project, (python, pypy), sink, &cli.lab.lab);
+    // A program's own project is the lab's one experiment folder: a new
+    // home's head start is for its build, not a lesson's.
+    let dirs = match &cli.command {
+        Some(Command::Profile { program, .. } | Command::Swap { program, .. }) => {
+            vec![program.dir.clone()]
+        }
+        _ => cli.lab.lab.clone(),
+    };
+    let lab = |sink| Lab::new(home, project, (python, pypy), sink, &dirs);
     // Ctrl-C, SIGTERM, SIGHUP: kill every build and worker first. --check then
     // finishes its report as incomplete; the TUI restores the terminal and goes.
     let tui = !cli.check && cli.command.is_none();
@@ -78,7 +87,10 @@ fn main() -> ExitCode {
             std::process::exit(130);
         }
     });
-    if let Some(Command::Bench { n, rounds }) = cli.command {
+    if let Some(command @ (Command::Profile { .. } | Command::Swap { .. })) = &cli.command {
+        let (lab, _) = lab(check::progress_printer());
+        program::command(lab, command)
+    } else if let Some(Command::Bench { n, rounds }) = cli.command {
         let (lab, _) = lab(check::progress_printer());
         bench::run(&lab, n, rounds)
     } else if cli.check {
@@ -129,7 +141,7 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
             };
             clean::run(&cli.lab.home, options)
         }
-        Command::Bench { .. } => return None,
+        Command::Bench { .. } | Command::Profile { .. } | Command::Swap { .. } => return None,
     })
 }
 

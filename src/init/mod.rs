@@ -5,7 +5,7 @@
 //! tests for the inputs and the expected result. Each finding says which
 //! rule found it; what cannot be found is one marked TODO.
 
-mod families;
+pub mod families;
 mod inputs;
 mod python;
 mod render;

@@ -26,10 +26,11 @@ pub fn lab(args: &[&str]) -> Output {
 /// The lab run in `dir` (as a user runs it where their code is), in the
 /// shared home.
 pub fn lab_in(dir: &Path, args: &[&str]) -> Output {
+    // The home first: whatever follows `--` in `args` is a program's own.
     Command::new(bin())
-        .args(args)
         .arg("--home")
         .arg(home())
+        .args(args)
         .current_dir(dir)
         .output()
         .expect("pyo3-lab runs")

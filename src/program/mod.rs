@@ -1,0 +1,219 @@
+//! The program, not just the function: `profile` says where a program's time
+//! goes and what porting each function could buy it (Amdahl's bound), and
+//! records how the candidates are really called; `swap` runs the whole
+//! program with the ports in place of their twins and measures what they
+//! bought, beside what the profile and the recorded calls predicted.
+//!
+//! Both run in a maturin project, the program as it is, in the lab's venv,
+//! with the project's release build importable as after `maturin develop
+//! --release`.
+
+pub mod profile;
+pub mod run;
+mod signature;
+pub mod swap;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::cancel::Cancel;
+use crate::engine::Lab;
+use crate::engine::compile::bootstrap::Toolchain;
+use crate::engine::compile::packages;
+use crate::engine::types::{Target, Variant};
+use crate::init;
+
+/// The profiler, pinned as maturin is: it samples the running process from
+/// outside (no hook in the program's calls to charge them overhead).
+pub const PY_SPY: &str = "py-spy==0.4.3";
+/// Installed when the program is pytest.
+pub const PYTEST: &str = "pytest==9.2.0";
+/// Where `profile` leaves what `swap` and `init` read, in the project.
+pub const STATE: &str = ".pyo3-lab";
+
+/// A Python function with a Rust port beside it: where the twin is imported
+/// from, and the export that replaces it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Port {
+    /// The twin's dotted module and name.
+    pub module: String,
+    pub name: String,
+    /// Its file, relative to the project.
+    pub file: String,
+    pub port_module: String,
+    pub port_name: String,
+}
+
+impl Port {
+    pub fn twin(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+
+    pub fn port(&self) -> String {
+        format!("{}.{}", self.port_module, self.port_name)
+    }
+}
+
+/// A project made ready for its program: built, with the tools installed.
+pub struct Setting {
+    pub dir: PathBuf,
+    pub lab: Lab,
+    pub toolchain: Toolchain,
+    pub project: init::Project,
+    /// PYTHONPATH for the program: the build, then the tools.
+    pub path: Vec<PathBuf>,
+    /// The tools' folder (py-spy's binary is in its `bin`).
+    pub tools: Option<PathBuf>,
+    pub runner: PathBuf,
+}
+
+impl Setting {
+    /// Sets up the venv, builds `dir`'s crate (release) and installs `tools`.
+    pub fn open(dir: &Path, lab: Lab, tools: &[String]) -> Result<Self> {
+        let dir = crate::engine::experiment::absolute(dir)?;
+        let project = init::Project::read(&dir).map_err(|e| {
+            anyhow!("{e:#}").context(format!("{}: not a maturin project", dir.display()))
+        })?;
+        let toolchain = lab.bootstrap()?;
+        let cancel = Cancel::new();
+        let key = dir
+            .file_name()
+            .map_or_else(|| project.module.clone(), |n| n.to_string_lossy().into());
+        let target = Target {
+            module: Some(project.module.clone()),
+            ..Target::new(&key, &dir, Variant::release())
+        };
+        lab.build(&toolchain, &target, false, &cancel)
+            .with_context(|| format!("the release build of {}", dir.display()))?;
+        let mut path = vec![lab.home.site(&target)];
+        let tools_dir = packages::dir_for(&lab.home, &toolchain, tools);
+        if !tools.is_empty() {
+            eprintln!("[setup] {}", tools.join(", "));
+            packages::ensure(&lab.home, &toolchain, tools, &cancel, &mut |_| {})
+                .with_context(|| format!("installing {}", tools.join(", ")))?;
+            path.extend(tools_dir.clone());
+        }
+        let runner = lab.project.assets().join("program_runner.py");
+        if !runner.is_file() {
+            bail!(
+                "{} is missing: the lab's assets are incomplete",
+                runner.display()
+            );
+        }
+        Ok(Self {
+            dir,
+            lab,
+            toolchain,
+            project,
+            path,
+            tools: tools_dir,
+            runner,
+        })
+    }
+
+    /// The functions of the project with a port: each family's twin, when it
+    /// is in a module of the package maturin builds.
+    pub fn ports(&self) -> Vec<Port> {
+        let port_module = self.project.module.clone();
+        init::families::of(&self.project)
+            .iter()
+            .filter_map(|f| {
+                let twin = f.twin.as_ref()?;
+                Some(Port {
+                    module: twin.module.clone()?,
+                    name: twin.def.name.clone(),
+                    file: twin.file.clone(),
+                    port_module: port_module.clone(),
+                    port_name: f.head.name.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// `python program_runner.py ARGS`: the program under the lab's runner.
+    pub fn runner(&self, args: Vec<OsString>, timeout: Duration) -> Result<run::Ran> {
+        let mut all: Vec<OsString> = vec![self.runner.clone().into()];
+        all.extend(args);
+        run::command(&self.toolchain.venv_python, &all, &self.path, timeout)
+    }
+
+    /// The project's folder of what `profile` found.
+    pub fn state(&self) -> PathBuf {
+        self.dir.join(STATE)
+    }
+}
+
+/// `profile` or `swap`, from the command line: its exit code. 0: done (and
+/// for swap, the program behaved the same); 1: a swap changed the program's
+/// output or a port answered a recorded call otherwise; 2: the program, the
+/// project or the set-up failed, said in one message.
+pub fn command(lab: Lab, command: &crate::cli::Command) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match run_command(lab, command) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
+    use crate::cli::Command;
+    match command {
+        Command::Profile {
+            top,
+            record,
+            rows,
+            program: args,
+        } => {
+            let program = run::Program::parse(&args.cmd)?;
+            let setting = Setting::open(&args.dir, lab, &profile::tools(&program))?;
+            let options = profile::Options {
+                top: *top,
+                record: record.clone(),
+                timeout: Duration::from_secs(args.timeout),
+            };
+            let found = profile::profile(&setting, &program, &options)?;
+            print!("{}", profile::text(&found, *rows));
+            if let Some(path) = &args.json {
+                write_json(path, &found)?;
+            }
+            Ok(true)
+        }
+        Command::Swap {
+            rounds,
+            only,
+            program: args,
+        } => {
+            let program = run::Program::parse(&args.cmd)?;
+            let tools: Vec<String> = if program.is_pytest() {
+                vec![PYTEST.to_owned()]
+            } else {
+                Vec::new()
+            };
+            let setting = Setting::open(&args.dir, lab, &tools)?;
+            let ports = swap::chosen(setting.ports(), only, &setting.dir)?;
+            let options = swap::Options {
+                rounds: *rounds as usize,
+                timeout: Duration::from_secs(args.timeout),
+            };
+            let report = swap::swap(&setting, &program, &ports, &options)?;
+            print!("{}", swap::text(&report));
+            if let Some(path) = &args.json {
+                write_json(path, &report)?;
+            }
+            Ok(report.passed())
+        }
+        _ => unreachable!("only profile and swap come here"),
+    }
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    std::fs::write(path, serde_json::to_vec_pretty(value)?)
+        .with_context(|| format!("cannot write {}", path.display()))
+}

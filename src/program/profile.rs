@@ -1,0 +1,491 @@
+//! `pyo3-lab profile -- CMD`: where the program's time goes, by py-spy's
+//! samples (taken from outside the process, at 1 kHz, idle time counted so
+//! shares are of the wall clock); what porting each function could buy the
+//! whole program at most, 1 / (1 - its share with callees); which functions
+//! have a Rust port already; and, for the top candidates, a bounded sample
+//! of their real calls, with the types they take and the signature those
+//! suggest.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::run::{self, Program, Ran};
+use super::signature::{self, Seen};
+use super::{PY_SPY, PYTEST, Port, Setting};
+
+/// Samples a second py-spy takes.
+const RATE: u32 = 1000;
+
+/// What `profile` is asked.
+pub struct Options {
+    pub top: usize,
+    pub record: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// One function of the program, as the samples saw it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    pub name: String,
+    /// Its dotted module where the program imported it, `__main__` for the
+    /// script itself.
+    pub module: Option<String>,
+    pub file: String,
+    pub line: u32,
+    /// Counted by the recording run, for the functions recorded.
+    pub calls: Option<u64>,
+    pub own_seconds: f64,
+    /// Of the profiled run's wall time, start-up included.
+    pub own_share: f64,
+    pub total_share: f64,
+    /// 1 / (1 - total_share): the program's speed-up were the function and
+    /// all it calls to take no time. None: the whole run.
+    pub bound: Option<f64>,
+    /// `module.export` of its Rust port, when the project has one.
+    pub twin: Option<String>,
+}
+
+/// A recorded function: how it was really called.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub name: String,
+    pub module: String,
+    pub calls: u64,
+    pub kept: u64,
+    /// The pickle of the kept calls: (args, kwargs, result, seconds) each.
+    pub pickle: Option<String>,
+    pub types: String,
+    pub signature: String,
+    pub not_replayable: Option<String>,
+    pub mean_call_seconds: f64,
+}
+
+/// What `profile` found: `--json`, and `.pyo3-lab/profile.json` for `swap`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub command: String,
+    /// The program alone, and under the profiler.
+    pub wall_seconds: f64,
+    pub profiled_wall_seconds: f64,
+    pub profiler: String,
+    pub samples: u64,
+    pub functions: Vec<Function>,
+    pub recorded: Vec<Recorded>,
+}
+
+impl Profile {
+    pub fn read(state: &Path) -> Option<Self> {
+        serde_json::from_slice(&std::fs::read(state.join("profile.json")).ok()?).ok()
+    }
+}
+
+/// Profiles, records, prints; the profile for the caller to save.
+pub fn profile(setting: &Setting, program: &Program, options: &Options) -> Result<Profile> {
+    let python = setting.toolchain.venv_python.clone();
+    let argv: Vec<OsString> = program.argv.iter().map(Into::into).collect();
+    eprintln!("[profile] {}: as it is", program.shown);
+    let plain = run::command(&python, &argv, &setting.path, options.timeout)?;
+    if plain.code != Some(0) {
+        bail!("{}", plain.failure(program));
+    }
+    eprintln!(
+        "[profile] {}: under py-spy, {RATE} samples a second",
+        program.shown
+    );
+    let state = setting.state();
+    std::fs::create_dir_all(&state).with_context(|| format!("cannot write {}", state.display()))?;
+    let speedscope = state.join("profile.speedscope.json");
+    let py_spy = setting
+        .tools
+        .as_ref()
+        .map(|t| t.join("bin").join("py-spy"))
+        .context("py-spy was not installed")?;
+    let mut args: Vec<OsString> = [
+        "record",
+        "--idle",
+        "--function",
+        "--nonblocking",
+        "--format",
+        "speedscope",
+        "--rate",
+        &RATE.to_string(),
+        "--output",
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    args.push(speedscope.clone().into());
+    args.push("--".into());
+    args.push(python.clone().into());
+    args.extend(argv.iter().cloned());
+    let profiled = run::command(&py_spy, &args, &setting.path, options.timeout)?;
+    if !speedscope.is_file() {
+        bail!(
+            "py-spy took no samples ({}): it reads the program's memory, which needs ptrace \
+             (run as the same user; in a container, --cap-add SYS_PTRACE)",
+            profiled.stderr_tail().trim()
+        );
+    }
+    let mut functions = read_samples(&speedscope)?;
+    functions.of_wall(profiled.seconds);
+    let candidates = candidates(&functions, setting, options);
+    eprintln!(
+        "[profile] {}: recording the calls of {}",
+        program.shown,
+        candidates
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (recorded, modules) = record(setting, program, &candidates, options.timeout)?;
+    let ports = setting.ports();
+    for f in &mut functions.rows {
+        f.module = modules.get(&real(&f.file)).cloned();
+        f.twin = twin_of(&ports, f).map(Port::port);
+        f.calls = recorded
+            .iter()
+            .find(|r| Some(&r.module) == f.module.as_ref() && r.name == f.name)
+            .map(|r| r.calls);
+    }
+    let profile = Profile {
+        command: program.shown.clone(),
+        wall_seconds: plain.seconds,
+        profiled_wall_seconds: profiled.seconds,
+        profiler: format!(
+            "{PY_SPY}, sampling {RATE} times a second from outside the process, idle time counted"
+        ),
+        samples: functions.samples,
+        functions: functions.rows,
+        recorded,
+    };
+    std::fs::write(
+        state.join("profile.json"),
+        serde_json::to_vec_pretty(&profile)?,
+    )?;
+    Ok(profile)
+}
+
+/// The tools `profile` needs for `program`.
+pub fn tools(program: &Program) -> Vec<String> {
+    let mut tools = vec![PY_SPY.to_owned()];
+    if program.is_pytest() {
+        tools.push(PYTEST.to_owned());
+    }
+    tools
+}
+
+fn twin_of<'p>(ports: &'p [Port], f: &Function) -> Option<&'p Port> {
+    ports
+        .iter()
+        .find(|p| Some(&p.module) == f.module.as_ref() && p.name == f.name)
+}
+
+fn real(file: &str) -> String {
+    std::fs::canonicalize(file).map_or_else(|_| file.to_owned(), |p| p.display().to_string())
+}
+
+struct Samples {
+    samples: u64,
+    /// What the samples cover: the run less the interpreter's start, which
+    /// has no Python frame to sample.
+    seconds: f64,
+    rows: Vec<Function>,
+}
+
+impl Samples {
+    /// Shares of the whole run's wall time, `wall` seconds, not of the
+    /// samples alone: Amdahl's law is about the time the user waits.
+    fn of_wall(&mut self, wall: f64) {
+        let factor = (self.seconds / wall).min(1.0);
+        for f in &mut self.rows {
+            f.own_share *= factor;
+            f.total_share *= factor;
+            f.bound = bound(f.total_share);
+        }
+    }
+}
+
+/// The speedscope file's main thread: each function's own samples (where it
+/// was the innermost Python frame) and total ones (anywhere on the stack,
+/// once per sample however deep its recursion).
+fn read_samples(path: &Path) -> Result<Samples> {
+    let doc: Value = serde_json::from_slice(&std::fs::read(path)?)
+        .with_context(|| format!("py-spy's {} is not JSON", path.display()))?;
+    let frames = doc["shared"]["frames"]
+        .as_array()
+        .context("py-spy's file has no frames")?;
+    let profiles = doc["profiles"].as_array().context("no profiles")?;
+    let main = profiles
+        .iter()
+        .find(|p| p["name"].as_str().is_some_and(|n| n.contains("MainThread")))
+        .or_else(|| profiles.first())
+        .context("py-spy sampled no thread")?;
+    let stacks = main["samples"].as_array().context("no samples")?;
+    let weights: Vec<f64> = main["weights"]
+        .as_array()
+        .map(|w| w.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    let mut own: HashMap<usize, (f64, f64)> = HashMap::new();
+    let mut all = 0.0;
+    for (i, stack) in stacks.iter().enumerate() {
+        let weight = weights.get(i).copied().unwrap_or(1.0 / f64::from(RATE));
+        all += weight;
+        let ids: Vec<usize> = stack
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|v| v.as_u64().map(|v| v as usize))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        for &id in &ids {
+            if seen.insert(id) {
+                own.entry(id).or_default().1 += weight;
+            }
+        }
+        if let Some(&leaf) = ids.last() {
+            own.entry(leaf).or_default().0 += weight;
+        }
+    }
+    let mut rows: Vec<Function> = own
+        .into_iter()
+        .filter_map(|(id, (mine, total))| {
+            let frame = frames.get(id)?;
+            let total_share = total / all.max(f64::MIN_POSITIVE);
+            Some(Function {
+                name: frame["name"].as_str()?.to_owned(),
+                module: None,
+                file: frame["file"].as_str().unwrap_or_default().to_owned(),
+                line: frame["line"].as_u64().unwrap_or(0) as u32,
+                calls: None,
+                own_seconds: mine,
+                own_share: mine / all.max(f64::MIN_POSITIVE),
+                total_share,
+                bound: bound(total_share),
+                twin: None,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.own_share
+            .total_cmp(&a.own_share)
+            .then(b.total_share.total_cmp(&a.total_share))
+    });
+    Ok(Samples {
+        samples: stacks.len() as u64,
+        seconds: all,
+        rows,
+    })
+}
+
+/// Amdahl: what taking the share's time to nothing gives the whole run.
+pub fn bound(share: f64) -> Option<f64> {
+    (share < 0.999).then(|| 1.0 / (1.0 - share))
+}
+
+/// The functions to record: the `top` of the program's own code by own
+/// time (not the standard library's, not a module's top level), and those
+/// `--record` names.
+fn candidates<'f>(samples: &'f Samples, setting: &Setting, options: &Options) -> Vec<&'f Function> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let own_code = |f: &Function| {
+        let file = Path::new(&f.file);
+        !f.name.starts_with('<')
+            && (file.starts_with(&setting.dir)
+                || file.starts_with(&cwd) && !file.starts_with(setting.lab.home.root())
+                || setting
+                    .path
+                    .first()
+                    .is_some_and(|site| file.starts_with(site)))
+    };
+    let mut chosen: Vec<&Function> = samples
+        .rows
+        .iter()
+        .filter(|f| own_code(f))
+        .take(options.top)
+        .collect();
+    for name in &options.record {
+        if let Some(f) = samples.rows.iter().find(|f| &f.name == name)
+            && !chosen.contains(&f)
+        {
+            chosen.push(f);
+        }
+    }
+    chosen
+}
+
+#[derive(Deserialize)]
+struct RecordedFile {
+    functions: Vec<RecordedRaw>,
+    modules: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RecordedRaw {
+    name: String,
+    module: String,
+    params: Option<Vec<String>>,
+    calls: u64,
+    seconds: f64,
+    kept: u64,
+    pickle: Option<String>,
+    not_replayable: Option<String>,
+    types: Vec<Seen>,
+}
+
+/// Runs the program once more with the candidates wrapped as their modules
+/// are imported: their calls counted, a bounded sample kept.
+fn record(
+    setting: &Setting,
+    program: &Program,
+    candidates: &[&Function],
+    timeout: Duration,
+) -> Result<(Vec<Recorded>, HashMap<String, String>)> {
+    let out = setting.state().join("calls");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    let spec = serde_json::json!({
+        "targets": candidates.iter().map(|f| serde_json::json!({"file": f.file, "name": f.name})).collect::<Vec<_>>(),
+    });
+    let spec_file = setting.state().join("record.json");
+    std::fs::write(&spec_file, spec.to_string())?;
+    let mut args: Vec<OsString> = vec![
+        "record".into(),
+        spec_file.into(),
+        out.clone().into(),
+        "--".into(),
+    ];
+    args.extend(program.argv.iter().map(Into::into));
+    let ran: Ran = setting.runner(args, timeout)?;
+    if ran.code != Some(0) {
+        bail!("recording its calls: {}", ran.failure(program));
+    }
+    let file: RecordedFile = serde_json::from_slice(
+        &std::fs::read(out.join("recorded.json")).context("the recording run wrote nothing")?,
+    )?;
+    let recorded = file
+        .functions
+        .into_iter()
+        .map(|r| {
+            let params = r.params.unwrap_or_default();
+            Recorded {
+                types: signature::describe(&params, &r.types),
+                signature: signature::rust(&r.name, &params, &r.types),
+                name: r.name,
+                module: r.module,
+                calls: r.calls,
+                kept: r.kept,
+                pickle: r.pickle,
+                not_replayable: r.not_replayable,
+                mean_call_seconds: r.seconds / r.calls.max(1) as f64,
+            }
+        })
+        .collect();
+    Ok((recorded, file.modules))
+}
+
+/// The report as a person reads it.
+pub fn text(profile: &Profile, shown: usize) -> String {
+    use crate::units::seconds as duration;
+    let mut out = format!(
+        "{}: {} as it is, {} under the profiler ({:+.0}%); {}\n\n",
+        profile.command,
+        duration(profile.wall_seconds),
+        duration(profile.profiled_wall_seconds),
+        (profile.profiled_wall_seconds / profile.wall_seconds - 1.0) * 100.0,
+        profile.profiler
+    );
+    out.push_str(&format!(
+        "  {:<28} {:>6} {:>6} {:>9} {:>9}  {}\n",
+        "function", "own", "total", "calls", "port buys", "Rust port"
+    ));
+    for f in profile.functions.iter().take(shown) {
+        let name = match &f.module {
+            Some(m) => format!("{m}.{}", f.name),
+            None => f.name.clone(),
+        };
+        out.push_str(&format!(
+            "  {:<28} {:>5.1}% {:>5.1}% {:>9} {:>9}  {}\n",
+            crate::tui::widgets::fit(&name, 28),
+            f.own_share * 100.0,
+            f.total_share * 100.0,
+            f.calls.map_or("-".into(), crate::units::thousands),
+            f.bound.map_or("all".into(), |b| format!("≤ {b:.2}x")),
+            f.twin.as_deref().unwrap_or("-"),
+        ));
+    }
+    out.push_str(
+        "  (own: its own code; total: with what it calls; port buys: the whole program's \
+         speed-up at most, were it and its callees to take no time)\n",
+    );
+    for r in &profile.recorded {
+        out.push_str(&format!(
+            "\n{}.{}: {} calls, {} kept ({} a call on average)\n  {}\n  suggests {}\n",
+            r.module,
+            r.name,
+            crate::units::thousands(r.calls),
+            r.kept,
+            duration(r.mean_call_seconds),
+            r.types,
+            r.signature
+        ));
+        if let Some(why) = &r.not_replayable {
+            out.push_str(&format!("  not replayable: {why}\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amdahl_bounds_what_a_port_buys_by_the_share() {
+        assert_eq!(bound(0.5), Some(2.0));
+        assert!((bound(0.05).unwrap() - 1.0 / 0.95).abs() < 1e-12);
+        assert_eq!(bound(1.0), None);
+    }
+
+    #[test]
+    fn own_and_total_shares_come_from_the_main_threads_stacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
+        // main -> fib -> fib (recursion counts once), main -> io.
+        let doc = serde_json::json!({
+            "shared": {"frames": [
+                {"name": "main", "file": "app.py", "line": 1},
+                {"name": "fib", "file": "app.py", "line": 5},
+                {"name": "io", "file": "app.py", "line": 9},
+            ]},
+            "profiles": [{"name": "Thread 1 \"MainThread\"", "type": "sampled",
+                "samples": [[0, 1, 1], [0, 1], [0, 1, 1, 1], [0, 2]],
+                "weights": [0.001, 0.001, 0.001, 0.001]}],
+        });
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let mut s = read_samples(&file).unwrap();
+        assert_eq!(s.samples, 4);
+        let fib = s.rows.iter().find(|f| f.name == "fib").unwrap();
+        assert!((fib.own_share - 0.75).abs() < 1e-9);
+        assert!((fib.total_share - 0.75).abs() < 1e-9);
+        assert_eq!(fib.bound, Some(4.0));
+        let main = s.rows.iter().find(|f| f.name == "main").unwrap();
+        assert_eq!(main.own_share, 0.0);
+        assert_eq!(main.bound, None);
+        assert_eq!(s.rows[0].name, "fib", "ranked by own time");
+        // 4 ms sampled of a 5 ms run: the start-up has no frame to sample.
+        s.of_wall(0.005);
+        let fib = s.rows.iter().find(|f| f.name == "fib").unwrap();
+        assert!((fib.total_share - 0.6).abs() < 1e-9, "{}", fib.total_share);
+        assert!((fib.bound.unwrap() - 2.5).abs() < 1e-9);
+    }
+}
