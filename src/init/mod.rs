@@ -180,7 +180,10 @@ pub fn init(dir: &Path, options: &Options, trial: Trial) -> Result<Written> {
         (_, 0) => (render::classes(&project), 1),
         (Some(wanted), _) => {
             let one = chosen(&families, wanted)?;
-            let mut w = render::family(&project, one, false);
+            let mut w = match recorded(dir, one) {
+                Some((pickle, calls)) => render::replayed(&project, one, &pickle, calls),
+                None => render::family(&project, one, false),
+            };
             w.others = families
                 .iter()
                 .filter(|f| f.name() != one.name())
@@ -221,6 +224,23 @@ pub fn init(dir: &Path, options: &Options, trial: Trial) -> Result<Written> {
         todos: written.todos,
         races,
     })
+}
+
+/// The calls `pyo3-lab profile` recorded of `family`'s twin in `dir`: the
+/// pickle (relative to `dir`) and how many calls it holds.
+fn recorded(dir: &Path, family: &Family) -> Option<(String, u64)> {
+    let twin = family.twin.as_ref()?;
+    let profile = crate::program::profile::Profile::read(&dir.join(crate::program::STATE))?;
+    let r = profile.recorded.iter().find(|r| {
+        Some(&r.module) == twin.module.as_ref()
+            && r.name == twin.def.name
+            && r.not_replayable.is_none()
+    })?;
+    let pickle = Path::new(r.pickle.as_ref()?);
+    let relative = pickle
+        .strip_prefix(crate::engine::experiment::absolute(dir).ok()?)
+        .ok()?;
+    Some((relative.display().to_string(), r.kept))
 }
 
 /// The draft's own files beside lab.toml; one that is there already stops

@@ -320,6 +320,38 @@ fn tables(family: &Family, place: Place, trying: bool, out: &mut String, draft: 
     input_tables(family, place, out, draft);
 }
 
+/// The file of a race on recorded calls: the scenario that replays them.
+pub const REPLAY_FILE: &str = "lab_replay.py";
+
+const REPLAY_SCENARIO: &str = include_str!("../../assets/template/lab_replay.py");
+
+/// The lab.toml of one family raced on the calls a profile recorded
+/// (`pickle`, relative to the project; `calls` of them).
+pub fn replayed(project: &Project, family: &Family, pickle: &str, calls: u64) -> Draft {
+    let mut draft = Draft::new(head(project));
+    let mut out = std::mem::take(&mut draft.lab_toml);
+    let _ = writeln!(
+        out,
+        "[scenario]   # the {calls} calls pyo3-lab profile recorded of it, replayed\n\
+         file = \"{REPLAY_FILE}\"\nfunction = \"replay\"\n"
+    );
+    python_table(family, Place::Alone, &mut out, &mut draft);
+    rust_tables(family, Place::Alone, false, &mut out, &mut draft);
+    let _ = writeln!(
+        out,
+        "[input]   # one run: a pass over the recorded calls\nargs = [\"{pickle}\"]"
+    );
+    draft.found.push(format!(
+        "{}: input the {calls} calls recorded by pyo3-lab profile ({pickle})",
+        family.name()
+    ));
+    draft
+        .files
+        .push((REPLAY_FILE.to_owned(), REPLAY_SCENARIO.to_owned()));
+    draft.lab_toml = out;
+    draft
+}
+
 /// One lab.toml of a race for each family: every function of a library.
 pub fn races<'a>(
     project: &Project,

@@ -75,6 +75,9 @@ pub struct Profile {
     pub profiled_wall_seconds: f64,
     pub profiler: String,
     pub samples: u64,
+    /// What the samples covered of the profiled run: the rest is start-up
+    /// and imports before the first sample, which no function is charged.
+    pub sampled_seconds: f64,
     pub functions: Vec<Function>,
     pub recorded: Vec<Recorded>,
 }
@@ -162,6 +165,7 @@ pub fn profile(setting: &Setting, program: &Program, options: &Options) -> Resul
             "{PY_SPY}, sampling {RATE} times a second from outside the process, idle time counted"
         ),
         samples: functions.samples,
+        sampled_seconds: functions.seconds,
         functions: functions.rows,
         recorded,
     };
@@ -404,6 +408,15 @@ pub fn text(profile: &Profile, shown: usize) -> String {
         (profile.profiled_wall_seconds / profile.wall_seconds - 1.0) * 100.0,
         profile.profiler
     );
+    let covered = profile.sampled_seconds / profile.profiled_wall_seconds;
+    if covered < 0.9 {
+        out.push_str(&format!(
+            "note: the samples cover {:.0}% of the run; the rest (start-up, imports before the \
+             first sample) is charged to no function, so for a run this short the shares and \
+             what they predict are rough\n\n",
+            covered * 100.0
+        ));
+    }
     out.push_str(&format!(
         "  {:<28} {:>6} {:>6} {:>9} {:>9}  {}\n",
         "function", "own", "total", "calls", "port buys", "Rust port"

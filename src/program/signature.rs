@@ -19,7 +19,11 @@ pub fn describe(params: &[String], seen: &[Seen]) -> String {
     let mut parts = Vec::new();
     for (i, name) in names(params, seen).iter().enumerate() {
         let kinds: Vec<String> = at(seen, &i.to_string(), name).map(one).collect();
-        parts.push(format!("{name}: {}", kinds.join(" | ")));
+        if kinds.is_empty() {
+            parts.push(format!("{name}: never passed (its default)"));
+        } else {
+            parts.push(format!("{name}: {}", kinds.join(" | ")));
+        }
     }
     let returns: Vec<String> = seen
         .iter()
@@ -75,10 +79,17 @@ fn one(s: &Seen) -> String {
         "int" | "float" => "",
         _ => return s.kind.clone(),
     };
+    let number = |x: f64| {
+        if x.fract() == 0.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.3}")
+        }
+    };
     let range = if s.low == s.high {
-        format!("{}", s.low)
+        number(s.low)
     } else {
-        format!("{}-{}", s.low, s.high)
+        format!("{}-{}", number(s.low), number(s.high))
     };
     format!("{} ({range}{unit})", s.kind)
 }
@@ -88,8 +99,8 @@ fn rust_type(kinds: &[&Seen], argument: bool) -> String {
     let some: Vec<&&Seen> = kinds.iter().filter(|s| s.kind != "NoneType").collect();
     let optional = some.len() < kinds.len();
     let base = match some.as_slice() {
-        [] if kinds.is_empty() => "Bound<'_, PyAny>".to_owned(),
-        [] => "()".to_owned(),
+        [] if kinds.is_empty() => "Option<Bound<'_, PyAny>> /* never passed */".to_owned(),
+        [] => return "()".to_owned(),
         [one] => scalar(one, argument),
         _ if some.iter().all(|s| s.kind == "int" || s.kind == "float") => "f64".into(),
         _ => "Bound<'_, PyAny>".into(),
@@ -169,5 +180,21 @@ mod tests {
             rust("f", &[], &mixed),
             "fn f(arg0: Option<Vec<f64>>) -> BigUint /* num-bigint: above u64 */"
         );
+        // A check that returns None, a default never passed, a float's range.
+        let check = [
+            seen("0", "str", 4.0, 12.0),
+            seen("return", "NoneType", 0.0, 0.0),
+        ];
+        let params = ["s".to_owned(), "strict".to_owned()];
+        assert_eq!(
+            rust("check", &params, &check),
+            "fn check(s: &str, strict: Option<Bound<'_, PyAny>> /* never passed */) -> ()"
+        );
+        assert_eq!(
+            describe(&params, &check),
+            "s: str (4-12 chars), strict: never passed (its default) -> NoneType"
+        );
+        let score = [seen("return", "float", 0.0, 0.9611111)];
+        assert_eq!(describe(&[], &score), " -> float (0-0.961)");
     }
 }
