@@ -15,6 +15,7 @@ pub mod swap;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -57,10 +58,17 @@ impl Port {
     }
 }
 
+/// Where a command's progress goes: stderr on the command line, the status
+/// line in the terminal.
+pub type Say = Box<dyn Fn(String) + Send + Sync>;
+
 /// A project made ready for its program: built, with the tools installed.
 pub struct Setting {
     pub dir: PathBuf,
-    pub lab: Lab,
+    pub lab: Arc<Lab>,
+    pub say: Say,
+    /// Kills the program's runs (Esc in the terminal, Ctrl-C).
+    pub cancel: Cancel,
     pub toolchain: Toolchain,
     pub project: init::Project,
     /// PYTHONPATH for the program: the build, then the tools.
@@ -72,13 +80,18 @@ pub struct Setting {
 
 impl Setting {
     /// Sets up the venv, builds `dir`'s crate (release) and installs `tools`.
-    pub fn open(dir: &Path, lab: Lab, tools: &[String]) -> Result<Self> {
+    pub fn open(
+        dir: &Path,
+        lab: Arc<Lab>,
+        tools: &[String],
+        say: Say,
+        cancel: Cancel,
+    ) -> Result<Self> {
         let dir = crate::engine::experiment::absolute(dir)?;
         let project = init::Project::read(&dir).map_err(|e| {
             anyhow!("{e:#}").context(format!("{}: not a maturin project", dir.display()))
         })?;
         let toolchain = lab.bootstrap()?;
-        let cancel = Cancel::new();
         let key = dir
             .file_name()
             .map_or_else(|| project.module.clone(), |n| n.to_string_lossy().into());
@@ -91,7 +104,7 @@ impl Setting {
         let mut path = vec![lab.home.site(&target)];
         let tools_dir = packages::dir_for(&lab.home, &toolchain, tools);
         if !tools.is_empty() {
-            eprintln!("[setup] {}", tools.join(", "));
+            say(format!("installing {}", tools.join(", ")));
             packages::ensure(&lab.home, &toolchain, tools, &cancel, &mut |_| {})
                 .with_context(|| format!("installing {}", tools.join(", ")))?;
             path.extend(tools_dir.clone());
@@ -106,6 +119,8 @@ impl Setting {
         Ok(Self {
             dir,
             lab,
+            say,
+            cancel,
             toolchain,
             project,
             path,
@@ -133,11 +148,27 @@ impl Setting {
             .collect()
     }
 
-    /// `python program_runner.py ARGS`: the program under the lab's runner.
-    pub fn runner(&self, args: Vec<OsString>, timeout: Duration) -> Result<run::Ran> {
+    /// `python program_runner.py ARGS`: `program` under the lab's runner.
+    pub fn runner(
+        &self,
+        program: &run::Program,
+        args: Vec<OsString>,
+        timeout: Duration,
+    ) -> Result<run::Ran> {
         let mut all: Vec<OsString> = vec![self.runner.clone().into()];
         all.extend(args);
-        run::command(&self.toolchain.venv_python, &all, &self.path, timeout)
+        self.run(program, &self.toolchain.venv_python, &all, timeout)
+    }
+
+    /// `exe ARGS` where `program` runs, with the build importable.
+    pub fn run(
+        &self,
+        program: &run::Program,
+        exe: &Path,
+        args: &[OsString],
+        timeout: Duration,
+    ) -> Result<run::Ran> {
+        run::command(exe, args, &self.path, (&program.cwd, timeout), &self.cancel)
     }
 
     /// The project's folder of what `profile` found.
@@ -164,6 +195,8 @@ pub fn command(lab: Lab, command: &crate::cli::Command) -> std::process::ExitCod
 
 fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
     use crate::cli::Command;
+    let lab = Arc::new(lab);
+    let say = || -> Say { Box::new(|line| eprintln!("[program] {line}")) };
     match command {
         Command::Profile {
             top,
@@ -171,8 +204,14 @@ fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
             rows,
             program: args,
         } => {
-            let program = run::Program::parse(&args.cmd)?;
-            let setting = Setting::open(&args.dir, lab, &profile::tools(&program))?;
+            let program = run::Program::parse(&args.cmd, &std::env::current_dir()?)?;
+            let setting = Setting::open(
+                &args.dir,
+                lab,
+                &profile::tools(&program),
+                say(),
+                Cancel::new(),
+            )?;
             let options = profile::Options {
                 top: *top,
                 record: record.clone(),
@@ -190,13 +229,13 @@ fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
             only,
             program: args,
         } => {
-            let program = run::Program::parse(&args.cmd)?;
+            let program = run::Program::parse(&args.cmd, &std::env::current_dir()?)?;
             let tools: Vec<String> = if program.is_pytest() {
                 vec![PYTEST.to_owned()]
             } else {
                 Vec::new()
             };
-            let setting = Setting::open(&args.dir, lab, &tools)?;
+            let setting = Setting::open(&args.dir, lab, &tools, say(), Cancel::new())?;
             let ports = swap::chosen(setting.ports(), only, &setting.dir)?;
             let options = swap::Options {
                 rounds: *rounds as usize,

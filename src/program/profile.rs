@@ -8,14 +8,14 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::run::{self, Program, Ran};
+use super::run::{Program, Ran};
 use super::signature::{self, Seen};
 use super::{PY_SPY, PYTEST, Port, Setting};
 
@@ -70,6 +70,11 @@ pub struct Recorded {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     pub command: String,
+    /// The command as given, and where it ran: what `swap` runs again.
+    #[serde(default)]
+    pub cmd: Vec<String>,
+    #[serde(default)]
+    pub cwd: PathBuf,
     /// The program alone, and under the profiler.
     pub wall_seconds: f64,
     pub profiled_wall_seconds: f64,
@@ -92,15 +97,15 @@ impl Profile {
 pub fn profile(setting: &Setting, program: &Program, options: &Options) -> Result<Profile> {
     let python = setting.toolchain.venv_python.clone();
     let argv: Vec<OsString> = program.argv.iter().map(Into::into).collect();
-    eprintln!("[profile] {}: as it is", program.shown);
-    let plain = run::command(&python, &argv, &setting.path, options.timeout)?;
+    (setting.say)(format!("{}: as it is", program.shown));
+    let plain = setting.run(program, &python, &argv, options.timeout)?;
     if plain.code != Some(0) {
         bail!("{}", plain.failure(program));
     }
-    eprintln!(
-        "[profile] {}: under py-spy, {RATE} samples a second",
+    (setting.say)(format!(
+        "{}: under py-spy, {RATE} samples a second",
         program.shown
-    );
+    ));
     let state = setting.state();
     std::fs::create_dir_all(&state).with_context(|| format!("cannot write {}", state.display()))?;
     let speedscope = state.join("profile.speedscope.json");
@@ -127,7 +132,7 @@ pub fn profile(setting: &Setting, program: &Program, options: &Options) -> Resul
     args.push("--".into());
     args.push(python.clone().into());
     args.extend(argv.iter().cloned());
-    let profiled = run::command(&py_spy, &args, &setting.path, options.timeout)?;
+    let profiled = setting.run(program, &py_spy, &args, options.timeout)?;
     if !speedscope.is_file() {
         bail!(
             "py-spy took no samples ({}): it reads the program's memory, which needs ptrace \
@@ -137,16 +142,16 @@ pub fn profile(setting: &Setting, program: &Program, options: &Options) -> Resul
     }
     let mut functions = read_samples(&speedscope)?;
     functions.of_wall(profiled.seconds);
-    let candidates = candidates(&functions, setting, options);
-    eprintln!(
-        "[profile] {}: recording the calls of {}",
+    let candidates = candidates(&functions, setting, program, options);
+    (setting.say)(format!(
+        "{}: recording the calls of {}",
         program.shown,
         candidates
             .iter()
             .map(|c| c.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ));
     let (recorded, modules) = record(setting, program, &candidates, options.timeout)?;
     let ports = setting.ports();
     for f in &mut functions.rows {
@@ -159,6 +164,8 @@ pub fn profile(setting: &Setting, program: &Program, options: &Options) -> Resul
     }
     let profile = Profile {
         command: program.shown.clone(),
+        cmd: program.cmd.clone(),
+        cwd: program.cwd.clone(),
         wall_seconds: plain.seconds,
         profiled_wall_seconds: profiled.seconds,
         profiler: format!(
@@ -298,13 +305,18 @@ pub fn bound(share: f64) -> Option<f64> {
 /// The functions to record: the `top` of the program's own code by own
 /// time (not the standard library's, not a module's top level), and those
 /// `--record` names.
-fn candidates<'f>(samples: &'f Samples, setting: &Setting, options: &Options) -> Vec<&'f Function> {
-    let cwd = std::env::current_dir().unwrap_or_default();
+fn candidates<'f>(
+    samples: &'f Samples,
+    setting: &Setting,
+    program: &Program,
+    options: &Options,
+) -> Vec<&'f Function> {
+    let cwd = &program.cwd;
     let own_code = |f: &Function| {
         let file = Path::new(&f.file);
         !f.name.starts_with('<')
             && (file.starts_with(&setting.dir)
-                || file.starts_with(&cwd) && !file.starts_with(setting.lab.home.root())
+                || file.starts_with(cwd) && !file.starts_with(setting.lab.home.root())
                 || setting
                     .path
                     .first()
@@ -369,7 +381,7 @@ fn record(
         "--".into(),
     ];
     args.extend(program.argv.iter().map(Into::into));
-    let ran: Ran = setting.runner(args, timeout)?;
+    let ran: Ran = setting.runner(program, args, timeout)?;
     if ran.code != Some(0) {
         bail!("recording its calls: {}", ran.failure(program));
     }

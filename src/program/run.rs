@@ -18,12 +18,17 @@ pub struct Program {
     pub argv: Vec<String>,
     /// The command as the user gave it, for messages.
     pub shown: String,
+    /// Where it runs: where the user ran the lab.
+    pub cwd: PathBuf,
+    /// The command as given.
+    pub cmd: Vec<String>,
 }
 
 impl Program {
     /// Reads `python SCRIPT ARGS`, `python -m MODULE ARGS`, `SCRIPT.py ARGS`
-    /// or `pytest ARGS`; the venv's Python stands in for any `python`.
-    pub fn parse(cmd: &[String]) -> Result<Self> {
+    /// or `pytest ARGS`, run in `cwd`; the venv's Python stands in for any
+    /// `python`.
+    pub fn parse(cmd: &[String], cwd: &Path) -> Result<Self> {
         let shown = cmd.join(" ");
         let Some(first) = cmd.first() else {
             bail!("no program given: put it after --, as in `pyo3-lab profile -- python app.py`");
@@ -56,25 +61,26 @@ impl Program {
                     "{shown}: the lab runs `python SCRIPT` or `python -m MODULE`, not python {flag}"
                 )
             }
-            Some(script) if !Path::new(script).is_file() => {
+            Some(script) if !cwd.join(script).is_file() => {
                 bail!(
                     "{shown}: the program is not found: no file {script} in {}",
-                    cwd()
+                    cwd.display()
                 )
             }
             Some(_) => {}
         }
-        Ok(Self { argv, shown })
+        Ok(Self {
+            argv,
+            shown,
+            cwd: cwd.to_path_buf(),
+            cmd: cmd.to_vec(),
+        })
     }
 
     /// Whether it runs pytest, which the lab then installs.
     pub fn is_pytest(&self) -> bool {
         self.argv.len() >= 2 && self.argv[0] == "-m" && self.argv[1] == "pytest"
     }
-}
-
-fn cwd() -> String {
-    std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string())
 }
 
 /// How one run of the program ended.
@@ -109,13 +115,20 @@ impl Ran {
 }
 
 /// `exe ARGS` (the venv's Python, or py-spy running it) with `path` on
-/// PYTHONPATH, in the current folder; killed at `timeout` (an error that
-/// says so) or on Ctrl-C.
-pub fn command(exe: &Path, args: &[OsString], path: &[PathBuf], timeout: Duration) -> Result<Ran> {
+/// PYTHONPATH, in `cwd`; killed at `timeout` (an error that
+/// says so), on Ctrl-C or when `cancel` is.
+pub fn command(
+    exe: &Path,
+    args: &[OsString],
+    path: &[PathBuf],
+    (cwd, timeout): (&Path, Duration),
+    cancel: &Cancel,
+) -> Result<Ran> {
     let pythonpath = std::env::join_paths(path).context("a path with ':' in it")?;
     let started = Instant::now();
     let handle = duct::cmd(exe, args)
         .env("PYTHONPATH", pythonpath)
+        .dir(cwd)
         .stdin_null()
         .stdout_capture()
         .stderr_capture()
@@ -126,17 +139,16 @@ pub fn command(exe: &Path, args: &[OsString], path: &[PathBuf], timeout: Duratio
         })
         .start()
         .with_context(|| format!("cannot run {}", exe.display()))?;
-    let cancel = Cancel::new();
     let _group = cancel.register(handle.pids()[0] as i32);
     let output = loop {
         if let Some(done) = handle.try_wait()? {
             break done.clone();
         }
-        if crate::cancel::interrupted() {
-            bail!("interrupted");
+        if cancel.is_cancelled() {
+            bail!("cancelled");
         }
         if started.elapsed() > timeout {
-            cancel.cancel();
+            crate::cancel::kill_group(handle.pids()[0] as i32);
             bail!(
                 "the program ran for more than {} s, and was stopped: raise --timeout if it needs longer",
                 timeout.as_secs()
@@ -160,25 +172,27 @@ mod tests {
         s.split_whitespace().map(String::from).collect()
     }
 
+    fn parse(cmd: &[String]) -> Result<Program> {
+        Program::parse(cmd, &std::env::current_dir().unwrap())
+    }
+
     #[test]
     fn a_command_is_read_as_python_reads_it() {
-        let m = Program::parse(&words("python3 -m pytest -q tests")).unwrap();
+        let m = parse(&words("python3 -m pytest -q tests")).unwrap();
         assert_eq!(m.argv, words("-m pytest -q tests"));
         assert!(m.is_pytest());
         assert_eq!(
-            Program::parse(&words("pytest -x")).unwrap().argv,
+            parse(&words("pytest -x")).unwrap().argv,
             words("-m pytest -x")
         );
-        let e = Program::parse(&words("ls -l")).unwrap_err().to_string();
+        let e = parse(&words("ls -l")).unwrap_err().to_string();
         assert!(e.contains("runs Python programs"), "{e}");
-        let e = Program::parse(&words("python no_such_app.py"))
+        let e = parse(&words("python no_such_app.py"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("not found: no file no_such_app.py"), "{e}");
-        let e = Program::parse(&words("python -c 1"))
-            .unwrap_err()
-            .to_string();
+        let e = parse(&words("python -c 1")).unwrap_err().to_string();
         assert!(e.contains("not python -c"), "{e}");
-        assert!(Program::parse(&[]).is_err());
+        assert!(parse(&[]).is_err());
     }
 }

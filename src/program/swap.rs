@@ -70,6 +70,10 @@ pub struct Report {
 }
 
 impl Report {
+    pub fn read(state: &Path) -> Option<Self> {
+        serde_json::from_slice(&std::fs::read(state.join("swap.json")).ok()?).ok()
+    }
+
     /// Whether the swap kept the program's behaviour and every port's answers.
     pub fn passed(&self) -> bool {
         self.output_same
@@ -131,7 +135,7 @@ pub fn swap(
         }
         args.push("--".into());
         args.extend(program.argv.iter().map(Into::into));
-        setting.runner(args, options.timeout)
+        setting.runner(program, args, options.timeout)
     };
     // Each side once untimed: bytecode written, files in the page cache.
     let reference = once(0)?;
@@ -145,7 +149,7 @@ pub fn swap(
         if difference.is_some() {
             break;
         }
-        eprintln!("[swap] round {} of {}", round + 1, options.rounds);
+        (setting.say)(format!("round {} of {}", round + 1, options.rounds));
         // Alternating order: a drift of the machine hits both sides alike.
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for side in order {
@@ -162,7 +166,7 @@ pub fn swap(
         }
     }
     let measured: Option<Significance> = significance::speedup(&baseline, &swapped);
-    let prediction = predict(setting, ports, options.timeout)?;
+    let prediction = predict(setting, program, ports, options.timeout)?;
     let mut report = Report {
         command: program.shown.clone(),
         rounds: baseline.len().min(swapped.len()),
@@ -186,6 +190,8 @@ pub fn swap(
         why: Vec::new(),
     };
     report.why = why(&report);
+    // What the terminal's program view shows of the last swap.
+    std::fs::write(state.join("swap.json"), serde_json::to_vec_pretty(&report)?)?;
     Ok(report)
 }
 
@@ -228,9 +234,14 @@ struct ReplayRow {
 
 /// From `profile`'s shares and the recorded calls replayed through twin and
 /// port: None when there is no profile of the swapped functions.
-fn predict(setting: &Setting, ports: &[Port], timeout: Duration) -> Result<Option<Prediction>> {
+fn predict(
+    setting: &Setting,
+    program: &Program,
+    ports: &[Port],
+    timeout: Duration,
+) -> Result<Option<Prediction>> {
     let Some(profile) = Profile::read(&setting.state()) else {
-        eprintln!("[swap] no profile here: run pyo3-lab profile first for a prediction");
+        (setting.say)("no profile here: run pyo3-lab profile first for a prediction".into());
         return Ok(None);
     };
     let mut functions = Vec::new();
@@ -258,7 +269,9 @@ fn predict(setting: &Setting, ports: &[Port], timeout: Duration) -> Result<Optio
         ));
     }
     if replays.is_empty() {
-        eprintln!("[swap] the profile recorded no calls of the swapped functions: no prediction");
+        (setting.say)(
+            "the profile recorded no calls of the swapped functions: no prediction".into(),
+        );
         return Ok(None);
     }
     let spec = setting.state().join("replay.json");
@@ -268,6 +281,7 @@ fn predict(setting: &Setting, ports: &[Port], timeout: Duration) -> Result<Optio
         serde_json::json!({"functions": replays, "rounds": 9}).to_string(),
     )?;
     let ran = setting.runner(
+        program,
         vec!["replay".into(), spec.into(), out.clone().into()],
         timeout,
     )?;

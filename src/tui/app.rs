@@ -18,8 +18,8 @@ use crate::units::{bytes, faster_or_slower, seconds};
 
 use super::keys::Action;
 pub use super::panes::{
-    BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, RacePane, ScalingView, SweepPane,
-    View,
+    BuildState, BuildsPane, Extras, GilPane, GilView, LaneState, ProgramPane, RacePane,
+    ScalingView, SweepPane, View,
 };
 
 /// An experiment on screen, and its knob's current value.
@@ -81,10 +81,20 @@ impl ExpView {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Start(Job),
+    /// Run the profiled program as it is and swapped (the program view's `S`).
+    Swap(SwapRequest),
     Cancel,
     /// Start watching this experiment's files, or stop (None).
     Watch(Option<String>),
     Quit,
+}
+
+/// What `S` asks the runner: the project, and the program as profiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SwapRequest {
+    pub dir: std::path::PathBuf,
+    pub cmd: Vec<String>,
+    pub cwd: std::path::PathBuf,
 }
 
 /// Watching an experiment: every settled save rebuilds and re-races it.
@@ -106,6 +116,10 @@ pub enum AppEvent {
     FilesChanged(String, Vec<std::path::PathBuf>),
     /// Boxed: a report is large, the events around it are small.
     JobDone(Box<Result<JobReport, LabError>>),
+    /// A swap's progress, a line at a time.
+    SwapSaid(String),
+    /// A swap's report, or why it stopped.
+    SwapDone(Box<Result<crate::program::swap::Report, String>>),
 }
 
 impl AppEvent {
@@ -130,6 +144,7 @@ pub struct App {
     pub race: RacePane,
     pub gil: GilPane,
     pub sweep: SweepPane,
+    pub program: ProgramPane,
     /// The races and sweeps of the experiments not on screen, by key: each
     /// keeps its last results while another is shown.
     pub saved_races: BTreeMap<String, RacePane>,
@@ -178,6 +193,10 @@ impl App {
                     .collect(),
                 scaling: ScalingView::NotRun,
             },
+            program: experiments
+                .first()
+                .map(|e| ProgramPane::load(&e.exp.dir))
+                .unwrap_or_default(),
             experiments,
             sweep: SweepPane::default(),
             saved_races: BTreeMap::new(),
@@ -324,6 +343,12 @@ impl App {
                 self.builds.log_scroll = self.builds.log_scroll.saturating_sub(10);
                 None
             }
+            Action::SelectUp | Action::SelectDown => {
+                self.select_function(action == Action::SelectDown);
+                None
+            }
+            Action::Open => self.open_function(),
+            Action::Swap => self.swap(),
             Action::Cancel => self.cancel(),
             Action::Help => {
                 self.show_help = true;
@@ -478,6 +503,11 @@ impl App {
         if !self.is_busy() {
             self.show_selected();
         }
+        if self.program.swapping.is_none()
+            && let Some(dir) = self.current().map(|e| e.exp.dir.clone())
+        {
+            self.program = ProgramPane::load(&dir);
+        }
         let name = self.current().map_or("", |e| e.name()).to_owned();
         let text = if self.reference_time().is_some() && self.race.experiment == self.selected {
             format!("{name}: its last race; r races it again")
@@ -522,6 +552,10 @@ impl App {
     /// `Esc`: the help closes; the job that runs is cancelled.
     fn cancel(&mut self) -> Option<Effect> {
         self.show_help = false;
+        if self.program.swapping.is_some() {
+            self.inform(Level::Info, "cancelling the swap".into());
+            return Some(Effect::Cancel);
+        }
         let running = self.running.as_ref()?;
         self.pending = None;
         self.then = None;
@@ -530,6 +564,101 @@ impl App {
             format!("cancelling the {}", running.0.describe()),
         );
         Some(Effect::Cancel)
+    }
+
+    /// The program view's selection, moved one function up or down.
+    fn select_function(&mut self, down: bool) {
+        let count = self
+            .program
+            .profile
+            .as_ref()
+            .map_or(0, |p| p.functions.len());
+        if count == 0 {
+            return;
+        }
+        self.program.selected = if down {
+            (self.program.selected + 1).min(count - 1)
+        } else {
+            self.program.selected.saturating_sub(1)
+        };
+    }
+
+    /// Enter on a function: its race, when the selected experiment races
+    /// it; else the command that writes that race.
+    fn open_function(&mut self) -> Option<Effect> {
+        let function = self
+            .program
+            .profile
+            .as_ref()?
+            .functions
+            .get(self.program.selected)?
+            .clone();
+        let raced_here = self.current().is_some_and(|e| {
+            e.exp.reference().function == function.name
+                && Some(&e.exp.reference().module) == function.module.as_ref()
+        });
+        if raced_here {
+            self.view = View::Race;
+            return self.on_action(Action::Race);
+        }
+        let dir = self.program.dir.clone().unwrap_or_default();
+        let text = match &function.twin {
+            Some(port) => format!(
+                "{} has a port ({port}): `pyo3-lab init --function {}` in {} writes its race on                  the recorded calls (this folder's lab.toml races another)",
+                function.name,
+                function.name,
+                dir.display()
+            ),
+            None => format!(
+                "{} has no Rust port yet: write one (the profile suggests its signature), then                  `pyo3-lab init --function {}` races it on the recorded calls",
+                function.name, function.name
+            ),
+        };
+        self.inform(Level::Info, text);
+        None
+    }
+
+    /// `S`: the profiled program, as it is and with the ports swapped in.
+    fn swap(&mut self) -> Option<Effect> {
+        if self.is_busy() || self.program.swapping.is_some() {
+            self.inform(
+                Level::Info,
+                "a job is running: S swaps once it ends (Esc cancels it)".into(),
+            );
+            return None;
+        }
+        let dir = self.program.dir.clone()?;
+        let Some(profile) = self.program.profile.as_ref() else {
+            self.inform(
+                Level::Error,
+                format!(
+                    "no profile in {}: run `pyo3-lab profile -- python YOUR_PROGRAM.py` there first",
+                    dir.display()
+                ),
+            );
+            return None;
+        };
+        // A profile of an older lab kept only the command as shown.
+        let request = SwapRequest {
+            cmd: if profile.cmd.is_empty() {
+                profile
+                    .command
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect()
+            } else {
+                profile.cmd.clone()
+            },
+            cwd: if profile.cwd.as_os_str().is_empty() {
+                dir.clone()
+            } else {
+                profile.cwd.clone()
+            },
+            dir,
+        };
+        self.program.swapping = Some((Instant::now(), "setting up".into()));
+        self.view = View::Program;
+        Some(Effect::Swap(request))
     }
 
     /// A race of the selected experiment as the pane is set up: its size, the
@@ -727,6 +856,33 @@ impl App {
             AppEvent::Engine(e) => self.on_engine(*e),
             AppEvent::JobDone(result) => self.on_job_done(*result),
             AppEvent::FilesChanged(key, changed) => self.on_save(&key, &changed),
+            AppEvent::SwapSaid(line) => {
+                if let Some((_, said)) = &mut self.program.swapping {
+                    *said = line;
+                }
+                None
+            }
+            AppEvent::SwapDone(result) => {
+                self.program.swapping = None;
+                match *result {
+                    Ok(report) => {
+                        let text = match (report.speedup, report.output_same) {
+                            (_, false) => {
+                                (Level::Error, "swap: the program's output changed".into())
+                            }
+                            (Some(s), true) => (
+                                Level::Info,
+                                format!("swap: {s:.2}x faster end to end, the output the same"),
+                            ),
+                            (None, true) => (Level::Info, "swap: done".into()),
+                        };
+                        self.inform(text.0, text.1);
+                        self.program.swap = Some(report);
+                    }
+                    Err(e) => self.inform(Level::Error, format!("swap: {e}")),
+                }
+                None
+            }
         }
     }
 

@@ -135,6 +135,7 @@ fn apply(
     while let Some(effect) = queue.pop_front() {
         match effect {
             Effect::Start(job) => runner.start(job),
+            Effect::Swap(request) => runner.swap(request),
             Effect::Cancel => runner.cancel(),
             // Dropping the file watcher stops watching.
             Effect::Watch(None) => *watching = None,

@@ -155,6 +155,34 @@ pub struct SweepPane {
     pub show_speedup: bool,
 }
 
+/// The program view: what `pyo3-lab profile` and `swap` left in the
+/// selected experiment's project, and a swap under way.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramPane {
+    /// The project whose `.pyo3-lab/` it shows.
+    pub dir: Option<std::path::PathBuf>,
+    pub profile: Option<crate::program::profile::Profile>,
+    pub swap: Option<crate::program::swap::Report>,
+    /// The function Enter acts on.
+    pub selected: usize,
+    /// A swap running: since when, and what it last said.
+    pub swapping: Option<(Instant, String)>,
+}
+
+impl ProgramPane {
+    /// What the project in `dir` holds of its program.
+    pub fn load(dir: &std::path::Path) -> Self {
+        let state = dir.join(crate::program::STATE);
+        Self {
+            dir: Some(dir.to_path_buf()),
+            profile: crate::program::profile::Profile::read(&state),
+            swap: crate::program::swap::Report::read(&state),
+            selected: 0,
+            swapping: None,
+        }
+    }
+}
+
 /// The main view: one job's pane gets the screen, the others wait behind
 /// their tabs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -166,10 +194,19 @@ pub enum View {
     Gil,
     /// Where each lane's instructions go.
     Why,
+    /// The program around the function: its profile and its swap.
+    Program,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [View::Race, View::Builds, View::Sweep, View::Gil, View::Why];
+    pub const ALL: [View; 6] = [
+        View::Race,
+        View::Builds,
+        View::Sweep,
+        View::Gil,
+        View::Why,
+        View::Program,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -178,6 +215,7 @@ impl View {
             View::Sweep => "Sweep",
             View::Gil => "GIL",
             View::Why => "Why",
+            View::Program => "Program",
         }
     }
 

@@ -901,3 +901,119 @@ fn a_route_lane_says_whether_its_code_had_to_change() {
     assert!(row("mypyc").contains("code as is"), "{shot}");
     assert!(!row("python").contains("code"), "{shot}");
 }
+
+/// The program view of the lesson's spell checker: its profile as bars of
+/// share, the selected function's recorded calls, and a swap with the
+/// prediction marked; at 80x24 every row fits whole.
+#[test]
+fn the_program_view_ranks_functions_by_share_and_marks_the_prediction_on_the_swap() {
+    use crate::program::profile::{Function, Profile, Recorded};
+    use crate::program::swap::Report;
+    let function = |name: &str, own: f64, total: f64, twin: Option<&str>| Function {
+        name: name.into(),
+        module: Some("spellcheck.pure".into()),
+        file: "pure.py".into(),
+        line: 1,
+        calls: Some(62_100),
+        own_seconds: own * 0.7,
+        own_share: own,
+        total_share: total,
+        bound: crate::program::profile::bound(total),
+        twin: twin.map(Into::into),
+    };
+    let mut app = ready_app();
+    app.view = View::Program;
+    app.program.profile = Some(Profile {
+        command: "python app.py".into(),
+        cmd: vec!["python".into(), "app.py".into()],
+        cwd: "/p".into(),
+        wall_seconds: 0.696,
+        profiled_wall_seconds: 0.725,
+        profiler: "py-spy".into(),
+        samples: 700,
+        sampled_seconds: 0.70,
+        functions: vec![
+            function(
+                "edit_distance",
+                0.944,
+                0.944,
+                Some("spellcheck._native.edit_distance"),
+            ),
+            function("closest", 0.012, 0.957, None),
+        ],
+        recorded: vec![Recorded {
+            name: "edit_distance".into(),
+            module: "spellcheck.pure".into(),
+            calls: 62_100,
+            kept: 48,
+            pickle: None,
+            types: "a: str (2-11 chars), b: str (2-11 chars) -> int (1-11)".into(),
+            signature: "fn edit_distance(a: &str, b: &str) -> usize".into(),
+            not_replayable: None,
+            mean_call_seconds: 10.75e-6,
+        }],
+    });
+    app.program.swap = Some(Report {
+        command: "python app.py".into(),
+        rounds: 10,
+        swapped: vec!["spellcheck.pure.edit_distance".into()],
+        baseline_seconds: vec![0.754; 10],
+        swapped_seconds: vec![0.0474; 10],
+        speedup: Some(15.07),
+        interval: Some((12.5, 16.84)),
+        p: Some(0.002),
+        significant: true,
+        test: None,
+        predicted: Some(12.67),
+        prediction: None,
+        output_same: true,
+        difference: None,
+        why: Vec::new(),
+    });
+    let shot = render(&app, Instant::now(), 80, 24, &COLOR)
+        .backend()
+        .to_string();
+    assert!(shot.contains("› spellcheck.pure.edit_di"), "{shot}");
+    assert!(shot.contains("≤17.9x  ✓ edit_distance"), "{shot}");
+    assert!(
+        shot.contains("suggests fn edit_distance(a: &str, b: &str) -> usize"),
+        "{shot}"
+    );
+    assert!(shot.contains("┃"), "the prediction is marked: {shot}");
+    assert!(
+        shot.contains(
+            "15.07x faster (12.50-16.84x, significant) · ┃ predicted 12.67x · output same"
+        ),
+        "{shot}"
+    );
+    at_three_sizes(&app, "program");
+    // Down selects the next function, and its detail says it was not recorded.
+    app.on_action(Action::SelectDown);
+    let shot = render(&app, Instant::now(), 80, 24, &COLOR)
+        .backend()
+        .to_string();
+    assert!(shot.contains("› spellcheck.pure.closest"), "{shot}");
+    assert!(shot.contains("closest: not recorded"), "{shot}");
+}
+
+/// Without a profile the view says how to make one, and S says so too.
+#[test]
+fn the_program_view_without_a_profile_says_how_to_make_one() {
+    let mut app = ready_app();
+    app.view = View::Program;
+    app.program = Default::default();
+    app.program.dir = Some("/p".into());
+    let shot = screen(&app, Instant::now());
+    assert!(
+        shot.contains("No profile of a program here (/p/.pyo3-lab)"),
+        "{shot}"
+    );
+    assert!(app.on_action(Action::Swap).is_none());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(_, m)| m.contains("no profile in /p")),
+        "{:?}",
+        app.message
+    );
+}

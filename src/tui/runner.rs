@@ -43,6 +43,40 @@ impl Runner {
         });
     }
 
+    /// Runs the program view's swap on a thread of its own: the project set
+    /// up and built (its build events reach the builds pane as a job's do),
+    /// then the rounds; Esc cancels it as it cancels a job.
+    pub fn swap(&mut self, request: super::app::SwapRequest) {
+        use crate::program::{Setting, run, swap};
+        let cancel = Cancel::new();
+        self.current = Some(cancel.clone());
+        let (lab, tx) = (Arc::clone(&self.lab), self.tx.clone());
+        std::thread::spawn(move || {
+            let said = tx.clone();
+            let say: crate::program::Say = Box::new(move |line| {
+                let _ = said.send(AppEvent::SwapSaid(line));
+            });
+            let result = (|| -> anyhow::Result<swap::Report> {
+                let program = run::Program::parse(&request.cmd, &request.cwd)?;
+                let tools = if program.is_pytest() {
+                    vec![crate::program::PYTEST.to_owned()]
+                } else {
+                    Vec::new()
+                };
+                let setting = Setting::open(&request.dir, lab, &tools, say, cancel)?;
+                let ports = swap::chosen(setting.ports(), &[], &setting.dir)?;
+                let options = swap::Options {
+                    rounds: 10,
+                    timeout: std::time::Duration::from_secs(600),
+                };
+                swap::swap(&setting, &program, &ports, &options)
+            })();
+            let _ = tx.send(AppEvent::SwapDone(Box::new(
+                result.map_err(|e| format!("{e:#}")),
+            )));
+        });
+    }
+
     /// Starts watching an experiment's files; changes come back as events.
     pub fn watch(&self, key: &str) -> Result<Watch, super::watch::WatchError> {
         let exp = self.lab.experiment(key)?;

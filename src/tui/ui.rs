@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, ScalingView, View};
 use super::theme::Theme;
-use super::widgets::{builds, gil, help, race, scaling, status, sweep, why};
+use super::widgets::{builds, gil, help, program, race, scaling, status, sweep, why};
 use crate::engine::types::GilMode;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -72,6 +72,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: Instant, theme: &Theme) {
             scaling::draw(frame, scaling_area, &app.gil.scaling, theme);
         }
         View::Why => why::draw(frame, main, app, theme),
+        View::Program => program::draw(frame, main, &app.program, now, theme),
     }
     status::draw_message(frame, message, app, theme);
     status::draw_keys(frame, keys, app, theme);

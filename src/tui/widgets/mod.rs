@@ -3,6 +3,7 @@
 pub mod builds;
 pub mod gil;
 pub mod help;
+pub mod program;
 pub mod race;
 pub mod scaling;
 pub mod status;

@@ -109,6 +109,20 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// Whether a key means something on the view on screen now.
+/// Whether `action` is a key of one view alone.
+fn view_only(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Swap
+            | Action::Open
+            | Action::SelectUp
+            | Action::SelectDown
+            | Action::SweepView
+            | Action::ToggleVariant
+            | Action::BuildAll
+    )
+}
+
 fn applies(action: Action, app: &App) -> bool {
     if app.show_help {
         return matches!(
@@ -122,6 +136,9 @@ fn applies(action: Action, app: &App) -> bool {
             app.view == View::Builds && !app.builds.log.is_empty()
         }
         Action::SweepView => app.view == View::Sweep,
+        Action::Swap | Action::Open | Action::SelectUp | Action::SelectDown => {
+            app.view == View::Program
+        }
         Action::NUp | Action::NDown | Action::NextExperiment => app.view != View::Builds,
         Action::ToggleVariant | Action::BuildAll => app.view == View::Builds,
         _ => true,
@@ -132,11 +149,15 @@ fn applies(action: Action, app: &App) -> bool {
 /// line always ends with `?` for the rest.
 pub fn draw_keys(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Cancel and quit first: they must stay on the line whatever is cut.
+    // Then the view's own keys: what this screen is for comes before what
+    // every screen has.
     let first = |b: &&Binding| matches!(b.action, Action::Quit | Action::Cancel);
+    let own = |b: &&Binding| !first(b) && view_only(b.action);
     let ordered = BINDINGS
         .iter()
         .filter(first)
-        .chain(BINDINGS.iter().filter(|b| !first(b)))
+        .chain(BINDINGS.iter().filter(own))
+        .chain(BINDINGS.iter().filter(|b| !first(b) && !own(b)))
         .filter(|b| b.action != Action::Help);
     let help = if app.show_help { "close" } else { "more keys" };
     let tail = format!("? {help}");
