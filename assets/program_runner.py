@@ -89,6 +89,9 @@ def _size(value):
 def _describe(value):
     """What a value is, for the types a port takes: ("str", 5), ("list[int]", 3)."""
     kind = type(value).__name__
+    if isinstance(value, tuple) and 0 < len(value) <= 8:
+        # A short tuple is a record: its fields in order.
+        return f"tuple({','.join(type(v).__name__ for v in value)})", len(value)
     if isinstance(value, (list, tuple, set, frozenset)) and value:
         inner = sorted({type(v).__name__ for v in list(value)[:50]})
         kind = f"{kind}[{'|'.join(inner)}]"
@@ -109,6 +112,7 @@ class _Record:
         self.classes = {}
         self.seen = {}
         self.params = None
+        self.source = None
         self.not_replayable = None
         self.raised = 0
         import random
@@ -221,6 +225,10 @@ def record(spec, out):
                 rec.params = list(inspect.signature(fn).parameters)
             except (TypeError, ValueError):
                 rec.params = None
+            try:
+                rec.source = inspect.getsource(fn)
+            except (OSError, TypeError):
+                rec.source = None
             module.__dict__[t["name"]] = _recorder(fn, rec)
 
     sys.meta_path.insert(0, _Watch(lambda name, origin: origin in by_file, hook))
@@ -248,6 +256,7 @@ def record(spec, out):
                     "name": name,
                     "module": rec.module,
                     "params": rec.params,
+                    "source": rec.source,
                     "calls": rec.calls,
                     "raised": rec.raised,
                     "seconds": rec.seconds,

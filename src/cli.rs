@@ -183,6 +183,11 @@ pub enum Command {
         /// compiled by Cython and by mypyc, and jitted by Numba.
         #[arg(long, conflicts_with = "numpy")]
         routes: bool,
+        /// The port of a program's function that has none yet, from what
+        /// `pyo3-lab profile` recorded of it here: its suggested signature,
+        /// its Python as a comment, todo!() for a body, raced on its calls.
+        #[arg(long, value_name = "MODULE:FUNCTION", conflicts_with_all = ["numpy", "class", "routes"])]
+        from: Option<String>,
     },
     /// Write a lab.toml for an existing maturin project, read as it is: the
     /// exports of its #[pymodule] (by syn), each function's Python twin by

@@ -116,9 +116,16 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
         Command::New {
             name,
             dir,
+            from: Some(from),
+            ..
+        } => program::new_port_command(name, dir, from),
+        Command::New {
+            name,
+            dir,
             numpy,
             class,
             routes,
+            from: None,
         } => new_command(name, dir, (*numpy, *class, *routes)),
         Command::Compare {
             reports,

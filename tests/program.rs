@@ -101,6 +101,91 @@ fn profile_finds_the_hot_function_records_its_calls_and_swap_measures_the_port()
         stdout.contains("output    the same in every run"),
         "{stdout}"
     );
+
+    // The recorded calls are a race's input: one run, one pass over them,
+    // every answer checked against what the program got.
+    let out = common::lab_in(&dir, &["init", "--function", "edit_distance"]);
+    let said = common::text(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "input the {kept} calls recorded by pyo3-lab profile"
+        )),
+        "{said}"
+    );
+    let raced = common::lab_in(
+        &dir,
+        &[
+            &["--check", "--lab", ".", "--variants", "release"][..],
+            &common::ONCE,
+        ]
+        .concat(),
+    );
+    let report = common::text(&raced.stdout);
+    assert!(raced.status.success(), "{report}");
+    assert!(
+        report.contains(&format!(
+            "'{kept} answers, each as the program got it' (right)"
+        )),
+        "{report}"
+    );
+
+    // A function without a port: its scaffold builds and races, and says
+    // plainly that the port is not written yet.
+    let ports = tmp.path().join("ports");
+    fs::create_dir_all(&ports).unwrap();
+    let ports_arg = ports.to_str().unwrap();
+    let missing = common::lab_in(
+        &dir,
+        &[
+            "new",
+            "tokenizer",
+            "--dir",
+            ports_arg,
+            "--from",
+            "spellcheck.pure:tokenize",
+        ],
+    );
+    let e = common::text(&missing.stderr);
+    assert!(e.contains("the profile recorded no calls of it"), "{e}");
+    let out = common::lab_in(
+        &dir,
+        &[
+            "new",
+            "closest_port",
+            "--dir",
+            ports_arg,
+            "--from",
+            "spellcheck.pure:closest",
+        ],
+    );
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    assert!(common::text(&out.stdout).contains("NOT WRITTEN YET"));
+    let port = ports.join("closest_port");
+    let lib = fs::read_to_string(port.join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("fn closest(word: &str, dictionary: Vec<String>) -> (String, i64)")
+            && lib.contains("/// def closest(word, dictionary):"),
+        "{lib}"
+    );
+    let raced = common::lab_in(
+        &port,
+        &[
+            &["--check", "--lab", ".", "--variants", "release"][..],
+            &common::ONCE,
+        ]
+        .concat(),
+    );
+    let report = common::text(&raced.stdout);
+    assert_eq!(raced.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("not yet implemented: port spellcheck.pure.closest"),
+        "{report}"
+    );
+    assert!(
+        report.contains("answers, each as the program got it' (reference)"),
+        "{report}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 pub mod families;
 mod inputs;
-mod python;
+pub mod python;
 mod render;
 mod rust;
 mod trial;

@@ -8,6 +8,7 @@
 //! with the project's release build importable as after `maturin develop
 //! --release`.
 
+pub mod new_port;
 pub mod profile;
 pub mod run;
 mod signature;
@@ -255,4 +256,26 @@ fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     std::fs::write(path, serde_json::to_vec_pretty(value)?)
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `pyo3-lab new NAME --from MODULE:FUNCTION`, from the profile here.
+pub fn new_port_command(name: &str, parent: &Path, from: &str) -> std::process::ExitCode {
+    let written = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|here| new_port::write(name, parent, from, &here));
+    match written {
+        Ok(dir) => {
+            println!(
+                "created {0}: the port of {from}, NOT WRITTEN YET (its body is todo!(), its \
+                 Python in a comment above it)\n  write it in {0}/src/lib.rs, then race it on \
+                 the program's calls:  pyo3-lab --lab {0}",
+                dir.display()
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -64,6 +64,9 @@ pub struct Recorded {
     pub signature: String,
     pub not_replayable: Option<String>,
     pub mean_call_seconds: f64,
+    /// Its Python source, for a port's scaffold.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// What `profile` found: `--json`, and `.pyo3-lab/profile.json` for `swap`.
@@ -349,6 +352,7 @@ struct RecordedRaw {
     name: String,
     module: String,
     params: Option<Vec<String>>,
+    source: Option<String>,
     calls: u64,
     seconds: f64,
     kept: u64,
@@ -403,6 +407,7 @@ fn record(
                 pickle: r.pickle,
                 not_replayable: r.not_replayable,
                 mean_call_seconds: r.seconds / r.calls.max(1) as f64,
+                source: r.source,
             }
         })
         .collect();

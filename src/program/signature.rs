@@ -99,16 +99,26 @@ fn rust_type(kinds: &[&Seen], argument: bool) -> String {
     let some: Vec<&&Seen> = kinds.iter().filter(|s| s.kind != "NoneType").collect();
     let optional = some.len() < kinds.len();
     let base = match some.as_slice() {
-        [] if kinds.is_empty() => "Option<Bound<'_, PyAny>> /* never passed */".to_owned(),
+        [] if kinds.is_empty() => return format!("Option<{}> /* never passed */", any(argument)),
         [] => return "()".to_owned(),
         [one] => scalar(one, argument),
         _ if some.iter().all(|s| s.kind == "int" || s.kind == "float") => "f64".into(),
-        _ => "Bound<'_, PyAny>".into(),
+        _ => any(argument),
     };
     if optional {
         format!("Option<{base}>")
     } else {
         base
+    }
+}
+
+/// Any Python object: borrowed as an argument, owned as a result (which
+/// outlives the call).
+fn any(argument: bool) -> String {
+    if argument {
+        "Bound<'_, PyAny>".into()
+    } else {
+        "Py<PyAny>".into()
     }
 }
 
@@ -121,10 +131,30 @@ fn scalar(s: &Seen, argument: bool) -> String {
         "bool" => "bool".into(),
         "float" => "f64".into(),
         // Python's int has no bound; a u64 or i64 holds what was seen, or
-        // it needs a big integer.
-        "int" if s.high > u64::MAX as f64 => "BigUint /* num-bigint: above u64 */".into(),
+        // a u128 (PyO3 converts it), or it needs a big integer.
+        "int" if s.high > u128::MAX as f64 => any(argument),
+        "int" if s.high > u64::MAX as f64 || s.low < i64::MIN as f64 => "u128".into(),
         "int" if !argument && s.low >= 0.0 => "usize".into(),
         "int" => "i64".into(),
+        k if k.starts_with("tuple(") => {
+            // Its fields' sizes were not kept: an int may be negative.
+            let fields: Vec<String> = k["tuple(".len()..k.len() - 1]
+                .split(',')
+                .map(|field| {
+                    let seen = Seen {
+                        position: String::new(),
+                        kind: field.to_owned(),
+                        low: -1.0,
+                        high: 0.0,
+                    };
+                    scalar(&seen, argument)
+                })
+                .collect();
+            match fields.as_slice() {
+                [one] => format!("({one},)"),
+                _ => format!("({})", fields.join(", ")),
+            }
+        }
         k => match k.split_once('[') {
             Some(("list" | "tuple", inner)) => {
                 let inner = inner.trim_end_matches(']');
@@ -133,11 +163,11 @@ fn scalar(s: &Seen, argument: bool) -> String {
                     "float" => "f64",
                     "str" => "String",
                     "bool" => "bool",
-                    _ => "Bound<'_, PyAny>",
+                    _ => return format!("Vec<{}>", any(false)),
                 };
                 format!("Vec<{item}>")
             }
-            _ => "Bound<'_, PyAny>".into(),
+            _ => any(argument),
         },
     }
 }
@@ -178,7 +208,7 @@ mod tests {
         ];
         assert_eq!(
             rust("f", &[], &mixed),
-            "fn f(arg0: Option<Vec<f64>>) -> BigUint /* num-bigint: above u64 */"
+            "fn f(arg0: Option<Vec<f64>>) -> u128"
         );
         // A check that returns None, a default never passed, a float's range.
         let check = [
@@ -196,5 +226,8 @@ mod tests {
         );
         let score = [seen("return", "float", 0.0, 0.9611111)];
         assert_eq!(describe(&[], &score), " -> float (0-0.961)");
+        // A short tuple is a record of its fields, in order.
+        let pair = [seen("return", "tuple(str,int)", 2.0, 2.0)];
+        assert_eq!(rust("closest", &[], &pair), "fn closest() -> (String, i64)");
     }
 }

@@ -951,6 +951,7 @@ fn the_program_view_ranks_functions_by_share_and_marks_the_prediction_on_the_swa
             signature: "fn edit_distance(a: &str, b: &str) -> usize".into(),
             not_replayable: None,
             mean_call_seconds: 10.75e-6,
+            source: None,
         }],
     });
     app.program.swap = Some(Report {
