@@ -201,7 +201,8 @@ fn a_person_builds_races_and_quits_with_the_keys_on_screen() {
     lab.wait_for("the builds view", Duration::from_secs(10), |s| {
         s.contains("log: ")
     });
-    for _ in 0..4 {
+    // Sweep, GIL, Why, Program, and the race again.
+    for _ in 0..5 {
         lab.keys("Tab");
     }
     lab.wait_for("the race again", Duration::from_secs(10), |s| {
@@ -590,5 +591,53 @@ fn a_class_race_shows_each_lanes_phases_at_80x24() {
         assert_eq!(row.matches('x').count(), 3, "a speed-up per phase: {row}");
     }
     assert!(screen.contains("✗"), "sloppy's wrong result:\n{screen}");
+    lab.keys("q");
+}
+
+/// The program view, as a person uses it after `profile` and `init`: the
+/// profiled functions with their shares and ports, then S swaps the ports
+/// into the whole program and draws the two runs and the prediction; at
+/// 80x24 too.
+#[test]
+fn the_program_view_shows_the_profile_and_s_swaps_the_ports_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("spellcheck");
+    common::copy_dir(&common::project().join("lab/programs/spellcheck"), &project);
+    let _ = std::fs::remove_dir_all(project.join(".pyo3-lab"));
+    let profiled = common::lab_in(&project, &["profile", "--", "python", "app.py", "150"]);
+    assert!(
+        profiled.status.success(),
+        "{}",
+        common::text(&profiled.stderr)
+    );
+    let init = common::lab_in(&project, &["init", "--function", "edit_distance"]);
+    assert!(init.status.success(), "{}", common::text(&init.stderr));
+    let lab = Session::with_args("program", &format!("--lab {}", project.display()));
+    lab.wait_for("set-up", Duration::from_secs(60), |s| s.contains("ready"));
+    for _ in 0..5 {
+        lab.keys("Tab");
+    }
+    let screen = lab.wait_for("the program view", Duration::from_secs(10), |s| {
+        s.contains("Program: python app.py 150")
+    });
+    assert!(
+        screen.contains("› spellcheck.pure.edit_distance") && screen.contains("✓ edit_distance"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("suggests fn edit_distance(a: &str, b: &str) -> usize"),
+        "{screen}"
+    );
+    lab.keys("S");
+    let screen = lab.wait_for("the swap", Duration::from_secs(180), |s| {
+        s.contains("output same") || s.contains("OUTPUT DIFFERS") || s.contains("swap: ")
+    });
+    assert!(screen.contains("output same"), "{screen}");
+    assert!(screen.contains("┃ predicted"), "{screen}");
+    lab.resize(80, 24);
+    let small = lab.wait_for("80x24", Duration::from_secs(10), |s| {
+        s.lines().count() <= 24 && s.contains("output same")
+    });
+    assert!(small.contains("swapped"), "{small}");
     lab.keys("q");
 }

@@ -19,10 +19,14 @@ use crate::tui::app::ProgramPane;
 use crate::tui::theme::Theme;
 use crate::units::{seconds, thousands};
 
-const NAME: usize = 26;
-/// A row's columns besides its bar: the name, the share, the bound, the port.
+/// A row's columns besides its bar: the share, the bound, the port.
 const PORT: usize = 16;
-const FIXED: usize = NAME + 2 + 7 + 9 + 2 + PORT;
+const FIXED: usize = 2 + 7 + 9 + 2 + PORT;
+
+/// The name column: a third of the width, from 26 to 48 characters.
+fn name_width(width: u16) -> usize {
+    (width as usize / 3).clamp(26, 48)
+}
 const SWAP_ROWS: u16 = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, pane_: &ProgramPane, now: Instant, theme: &Theme) {
@@ -71,6 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, pane_: &ProgramPane, now: Instant, th
 
 fn summary_lines(p: &Profile, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let bar = bar_width(width);
+    let name = name_width(width);
     let overhead = (p.profiled_wall_seconds / p.wall_seconds - 1.0) * 100.0;
     vec![
         Line::from(vec![
@@ -81,7 +86,7 @@ fn summary_lines(p: &Profile, width: u16, theme: &Theme) -> Vec<Line<'static>> {
         ]),
         Line::styled(
             format!(
-                "{:<NAME$}  {:<w$} {:>8}  port",
+                "{:<name$}  {:<w$} {:>8}  port",
                 "function",
                 fit("share: own █ + callees ░", bar + 7),
                 "buys",
@@ -97,6 +102,7 @@ fn draw_functions(frame: &mut Frame, area: Rect, p: &Profile, selected: usize, t
     // The selected row stays in sight.
     let first = selected.saturating_sub(rows.saturating_sub(1));
     let bar_width = bar_width(area.width);
+    let name_w = name_width(area.width);
     let lines: Vec<Line> = p
         .functions
         .iter()
@@ -127,7 +133,7 @@ fn draw_functions(frame: &mut Frame, area: Rect, p: &Profile, selected: usize, t
             };
             Line::from(vec![
                 Span::styled(format!("{marker} "), theme.key()),
-                Span::raw(format!("{:<w$}", fit(&name, NAME - 2), w = NAME - 2)),
+                Span::raw(format!("{:<w$}", fit(&name, name_w - 2), w = name_w - 2)),
                 Span::raw("  "),
                 Span::styled(bar, style),
                 Span::raw(format!(" {:>5.1}%", f.total_share * 100.0)),
@@ -143,7 +149,9 @@ fn draw_functions(frame: &mut Frame, area: Rect, p: &Profile, selected: usize, t
 }
 
 fn bar_width(width: u16) -> usize {
-    (width as usize).saturating_sub(FIXED).max(8)
+    (width as usize)
+        .saturating_sub(FIXED + name_width(width))
+        .max(8)
 }
 
 fn detail_lines(p: &Profile, selected: usize, width: u16, theme: &Theme) -> Vec<Line<'static>> {
