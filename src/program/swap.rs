@@ -32,6 +32,12 @@ pub struct Prediction {
     /// Of the profiled run, in the swapped functions and what they call.
     pub share: f64,
     pub functions: Vec<Replayed>,
+    /// How much slower the program ran under the profiler, and what share
+    /// of that run its samples cover: how rough the share is.
+    #[serde(default)]
+    pub profile_overhead: f64,
+    #[serde(default)]
+    pub sampled: f64,
 }
 
 /// One port on its twin's recorded calls, round by round.
@@ -318,6 +324,8 @@ fn predict(
         speedup: 1.0 / ((1.0 - share) + left),
         share,
         functions: replayed,
+        profile_overhead: profile.profiled_wall_seconds / profile.wall_seconds - 1.0,
+        sampled: profile.sampled_seconds / profile.profiled_wall_seconds,
     }))
 }
 
@@ -337,6 +345,17 @@ fn why(report: &Report) -> Vec<String> {
     if (low..=high).contains(&p.speedup) {
         return why;
     }
+    // The share is of a run under the profiler: slowed where it sampled,
+    // and blind before its first sample.
+    if p.profile_overhead > 0.1 || p.sampled < 0.9 {
+        why.push(format!(
+            "the share is rough: the program ran {:+.0}% slower under the profiler, and the \
+             samples cover {:.0}% of that run (start-up and imports before the first sample are \
+             charged to no function); profile a longer run for a closer prediction",
+            p.profile_overhead * 100.0,
+            p.sampled * 100.0
+        ));
+    }
     if p.speedup > high {
         for f in p.functions.iter().filter(|f| f.mean_call_seconds < 5e-6) {
             why.push(format!(
@@ -347,14 +366,14 @@ fn why(report: &Report) -> Vec<String> {
             ));
         }
         why.push(
-            "time moved elsewhere: what the profile charged to the swapped functions includes \
-             the profiler's view of their callers' work, and start-up and imports are not ported"
+            "time moved elsewhere: start-up, imports and the code around the calls are not \
+             ported, and may have taken longer in these runs than in the profiled one"
                 .into(),
         );
-    } else {
+    } else if why.is_empty() {
         why.push(
-            "the port bought more than its calls' share: the profile's run was slowed where the \
-             twin ran (sampling a busy interpreter), or the swap also sped up work around the calls"
+            "the port bought more than its share predicts: the swap also sped up work around \
+             the calls (fewer objects made, less for the collector)"
                 .into(),
         );
     }
@@ -457,6 +476,63 @@ mod tests {
             d.contains("Some(1) swapped") && d.contains("ValueError: boom"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn where_measurement_and_prediction_part_the_numbers_say_why() {
+        let replayed = Replayed {
+            name: "f".into(),
+            calls: 32,
+            share: 0.785,
+            per_call_speedup: 12.0,
+            mean_call_seconds: 2e-6,
+            wrong: None,
+        };
+        let mut report = Report {
+            command: "python app.py".into(),
+            rounds: 10,
+            swapped: vec!["pkg.f".into()],
+            baseline_seconds: vec![0.18; 10],
+            swapped_seconds: vec![0.042; 10],
+            speedup: Some(4.3),
+            interval: Some((4.09, 4.43)),
+            p: Some(0.002),
+            significant: true,
+            test: None,
+            predicted: Some(3.57),
+            prediction: Some(Prediction {
+                speedup: 3.57,
+                share: 0.785,
+                functions: vec![replayed],
+                profile_overhead: 0.19,
+                sampled: 0.82,
+            }),
+            output_same: true,
+            difference: None,
+            why: Vec::new(),
+        };
+        let said = why(&report).join("\n");
+        assert!(
+            said.contains("ran +19% slower under the profiler") && said.contains("82%"),
+            "{said}"
+        );
+        // Predicted above the interval: short calls are named.
+        if let Some(p) = report.prediction.as_mut() {
+            p.speedup = 6.0;
+            p.profile_overhead = 0.02;
+            p.sampled = 0.97;
+        }
+        let said = why(&report).join("\n");
+        assert!(
+            said.contains("f's calls are short (2.00 µs each in Python)"),
+            "{said}"
+        );
+        assert!(!said.contains("rough"), "{said}");
+        // Inside the interval: nothing to explain.
+        if let Some(p) = report.prediction.as_mut() {
+            p.speedup = 4.2;
+        }
+        assert!(why(&report).is_empty());
     }
 
     #[test]
