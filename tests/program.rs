@@ -97,6 +97,11 @@ fn profile_finds_the_hot_function_records_its_calls_and_swap_measures_the_port()
     assert_eq!(prediction["functions"][0]["wrong"], Value::Null, "{swap}");
     assert_eq!(prediction["functions"][0]["calls"].as_u64(), Some(kept));
     assert!(swap["predicted"].as_f64().unwrap() > 1.0);
+    // Inside the bound: no port can buy more than 1 / (1 - share); the
+    // measured interval reaches below it (its share is of the profiled run,
+    // start-up included, so the bound is the cautious one).
+    let bound = top["bound"].as_f64().unwrap();
+    assert!(low <= bound, "{low} above the bound {bound}: {swap}");
     assert!(
         stdout.contains("output    the same in every run"),
         "{stdout}"
@@ -287,4 +292,44 @@ fn the_programs_own_failures_and_bad_commands_are_one_message_each() {
         left.stdout.is_empty(),
         "the stopped program is gone: {left:?}"
     );
+}
+
+/// A project's test suite is a program too: `profile -- python -m pytest`
+/// installs pytest (pinned) and ranks what the tests spend their time in.
+#[test]
+fn a_test_suite_is_profiled_as_a_program() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = spellcheck(tmp.path(), "spellcheck_suite");
+    fs::write(
+        dir.join("test_spelling.py"),
+        "from spellcheck import closest\n\n\
+         WORDS = ['kitten', 'sitting', 'mitten', 'fitting', 'written', 'bitten'] * 40\n\n\n\
+         def test_the_nearest_word_is_found():\n\
+         \x20   for w in ['kiten', 'sittin', 'mittens']:\n\
+         \x20       for _ in range(10):\n\
+         \x20           assert closest(w, WORDS)[1] <= 1\n",
+    )
+    .unwrap();
+    let (code, profile, stdout, stderr) = run(
+        &dir,
+        &[
+            "profile",
+            "--",
+            "python",
+            "-m",
+            "pytest",
+            "-q",
+            "test_spelling.py",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let names: Vec<&str> = profile["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"edit_distance"), "{names:?}\n{stdout}");
+    assert_eq!(profile["command"], "python -m pytest -q test_spelling.py");
 }

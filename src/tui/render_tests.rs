@@ -932,6 +932,7 @@ fn the_program_view_ranks_functions_by_share_and_marks_the_prediction_on_the_swa
         profiler: "py-spy".into(),
         samples: 700,
         sampled_seconds: 0.70,
+        startup_seconds: 0.02,
         functions: vec![
             function(
                 "edit_distance",
