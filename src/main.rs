@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         let options = init::Options {
             list: *list,
             function: function.clone(),
+            replays: program::replays(dir),
         };
         match (init_command(dir, &options, &cli), check) {
             // A new user's first minute: the lab.toml written, then raced.

@@ -50,6 +50,19 @@ pub fn faster_or_slower(ratio: f64, reference: &str) -> String {
     }
 }
 
+/// `text` cut to `width` characters, its last one an ellipsis when cut: no
+/// line loses its end without saying so.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// A whole number with its thousands apart: 1,000,000.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -35,6 +35,19 @@ pub struct Options {
     pub list: bool,
     /// Write the family of this function (a Rust export or its twin).
     pub function: Option<String>,
+    /// Calls a profile recorded: with `function`, its race replays its twin's.
+    pub replays: Vec<Replay>,
+}
+
+/// A function's calls as `pyo3-lab profile` recorded them in the project.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    /// The twin's dotted module and name.
+    pub module: String,
+    pub name: String,
+    /// The pickle, relative to the project.
+    pub pickle: String,
+    pub calls: u64,
 }
 
 /// Tries candidates: given the project's folder and a lab.toml of races
@@ -180,8 +193,8 @@ pub fn init(dir: &Path, options: &Options, trial: Trial) -> Result<Written> {
         (_, 0) => (render::classes(&project), 1),
         (Some(wanted), _) => {
             let one = chosen(&families, wanted)?;
-            let mut w = match recorded(dir, one) {
-                Some((pickle, calls)) => render::replayed(&project, one, &pickle, calls),
+            let mut w = match recorded(&options.replays, one) {
+                Some(r) => render::replayed(&project, one, &r.pickle, r.calls),
                 None => render::family(&project, one, false),
             };
             w.others = families
@@ -226,21 +239,12 @@ pub fn init(dir: &Path, options: &Options, trial: Trial) -> Result<Written> {
     })
 }
 
-/// The calls `pyo3-lab profile` recorded of `family`'s twin in `dir`: the
-/// pickle (relative to `dir`) and how many calls it holds.
-fn recorded(dir: &Path, family: &Family) -> Option<(String, u64)> {
+/// The recorded calls of `family`'s twin, if a profile kept some.
+fn recorded<'r>(replays: &'r [Replay], family: &Family) -> Option<&'r Replay> {
     let twin = family.twin.as_ref()?;
-    let profile = crate::program::profile::Profile::read(&dir.join(crate::program::STATE))?;
-    let r = profile.recorded.iter().find(|r| {
-        Some(&r.module) == twin.module.as_ref()
-            && r.name == twin.def.name
-            && r.not_replayable.is_none()
-    })?;
-    let pickle = Path::new(r.pickle.as_ref()?);
-    let relative = pickle
-        .strip_prefix(crate::engine::experiment::absolute(dir).ok()?)
-        .ok()?;
-    Some((relative.display().to_string(), r.kept))
+    replays
+        .iter()
+        .find(|r| Some(&r.module) == twin.module.as_ref() && r.name == twin.def.name)
 }
 
 /// The draft's own files beside lab.toml; one that is there already stops

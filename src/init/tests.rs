@@ -202,6 +202,7 @@ fn function_races_its_own_twin_and_an_untried_candidate_is_no_lane() {
         &Options {
             list: false,
             function: Some("hamming".into()),
+            ..Options::default()
         },
         &mut untried,
     )
@@ -233,6 +234,7 @@ fn function_races_its_own_twin_and_an_untried_candidate_is_no_lane() {
         &Options {
             list: false,
             function: Some("g".into()),
+            ..Options::default()
         },
         &mut untried,
     )

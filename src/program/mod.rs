@@ -279,3 +279,28 @@ pub fn new_port_command(name: &str, parent: &Path, from: &str) -> std::process::
         }
     }
 }
+
+/// What `profile` recorded in the project `dir`, as init replays it: the
+/// replayable functions, their pickles relative to `dir`.
+pub fn replays(dir: &Path) -> Vec<init::Replay> {
+    let Some(profile) = profile::Profile::read(&dir.join(STATE)) else {
+        return Vec::new();
+    };
+    let Ok(root) = crate::engine::experiment::absolute(dir) else {
+        return Vec::new();
+    };
+    profile
+        .recorded
+        .into_iter()
+        .filter(|r| r.not_replayable.is_none())
+        .filter_map(|r| {
+            let pickle = Path::new(r.pickle.as_ref()?).strip_prefix(&root).ok()?;
+            Some(init::Replay {
+                pickle: pickle.display().to_string(),
+                module: r.module,
+                name: r.name,
+                calls: r.kept,
+            })
+        })
+        .collect()
+}

@@ -464,7 +464,7 @@ pub fn text(profile: &Profile, shown: usize) -> String {
         };
         out.push_str(&format!(
             "  {:<28} {:>5.1}% {:>5.1}% {:>9} {:>9}  {}\n",
-            crate::tui::widgets::fit(&name, 28),
+            crate::units::fit(&name, 28),
             f.own_share * 100.0,
             f.total_share * 100.0,
             f.calls.map_or("-".into(), crate::units::thousands),

@@ -75,10 +75,7 @@ impl HeadStart {
         let expression = duct::cmd("cargo", args)
             .dir(&target.dir)
             .env("CARGO_TARGET_DIR", &target_dir)
-            .env(
-                "RUSTFLAGS",
-                super::maturin::rustflags(&spec.rustflags).join(" "),
-            )
+            .env("RUSTFLAGS", rustflags(&spec.rustflags).join(" "))
             .env("PYO3_PYTHON", python)
             .env(
                 "PYO3_ENVIRONMENT_SIGNATURE",
@@ -140,4 +137,13 @@ impl HeadStart {
             compiled,
         }
     }
+}
+
+/// A build's RUSTFLAGS: `extra` after any the user set for every build.
+pub fn rustflags(extra: &[String]) -> Vec<String> {
+    std::env::var("RUSTFLAGS")
+        .ok()
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect()
 }

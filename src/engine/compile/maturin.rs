@@ -386,7 +386,8 @@ impl Builder<'_> {
             self.log_line(target, format!("{e:#}"));
         }
         let args = self.maturin_args(target, crate_dir, &out_dir, &package);
-        let rustflags = rustflags(&[&spec.rustflags[..], &phase.rustflags[..]].concat());
+        let rustflags =
+            super::head_start::rustflags(&[&spec.rustflags[..], &phase.rustflags[..]].concat());
         let expression = duct::cmd(&self.toolchain.maturin, args)
             .env("CARGO_TARGET_DIR", &phase.target_dir)
             .env("RUSTFLAGS", rustflags.join(" "))
@@ -488,15 +489,6 @@ impl Builder<'_> {
             None => anyhow!("maturin failed{abi3}; full log: {log}"),
         }
     }
-}
-
-/// A build's RUSTFLAGS: `extra` after any the user set for every build.
-pub(super) fn rustflags(extra: &[String]) -> Vec<String> {
-    std::env::var("RUSTFLAGS")
-        .ok()
-        .into_iter()
-        .chain(extra.iter().cloned())
-        .collect()
 }
 
 /// One maturin run: flags beyond the variant's, where it compiles, where

@@ -20,18 +20,7 @@ pub fn spinner(since: Instant, now: Instant) -> char {
     FRAMES[(now.saturating_duration_since(since).as_millis() / 100) as usize % FRAMES.len()]
 }
 
-/// `text` cut to `width` characters, its last one an ellipsis when cut: no
-/// line loses its end without saying so.
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
+pub use crate::units::fit;
 
 /// `text` split into lines of at most `width` characters, for a log whose
 /// lines must keep their ends.
