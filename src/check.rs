@@ -321,9 +321,13 @@ fn check(cli: &Cli, lab: &Lab, plan: &Plan, report: &mut Report) -> bool {
 /// for the built-in lab, the GIL demo.
 fn jobs(cli: &Cli, plan: &Plan) -> Vec<Job> {
     // One seed for the whole run, so one --verify-seed replays all of it.
-    let verify = cli
-        .verify
-        .map(|k| VerifyConfig::new(k as usize, cli.verify_seed));
+    let verify = cli.verify.map(|k| {
+        let config = VerifyConfig::new(k as usize, cli.verify_seed);
+        match cli.verify_budget {
+            Some(budget) => config.with_budget(budget),
+            None => config,
+        }
+    });
     let mut jobs: Vec<Job> = plan
         .experiments
         .iter()

@@ -51,6 +51,11 @@ pub struct Cli {
     #[arg(long, value_name = "SEED", requires = "verify")]
     pub verify_seed: Option<u64>,
 
+    /// With --verify: the reference's time a call at most (default 2 s):
+    /// sizes foreseen to take longer are left out, and said so.
+    #[arg(long, value_name = "SECONDS", requires = "verify", value_parser = budget_seconds)]
+    pub verify_budget: Option<f64>,
+
     /// With --check: race at several sizes of the knob: a list (1000,10000)
     /// or a range A..B in --steps steps (by one on a small knob, else
     /// geometric). Each size gets the full measurement.

@@ -27,14 +27,16 @@ const CALL_LIMIT: Duration = Duration::from_secs(20);
 /// A size is tried only when the reference's call is expected to take no
 /// longer than this (from the growth of the calls already made).
 pub const BUDGET_SECONDS: f64 = 2.0;
-/// Nor may the reference's calls take longer than this together: the
-/// largest sizes drawn are left out first.
+/// Nor may the reference's calls take longer than this together (or ten
+/// calls at a larger budget): the largest sizes drawn are left out first.
 const TOTAL_SECONDS: f64 = 20.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifyConfig {
     pub inputs: usize,
     pub seed: u64,
+    /// The reference's time a call at most: a larger size is left out.
+    pub budget: f64,
 }
 
 impl VerifyConfig {
@@ -45,7 +47,22 @@ impl VerifyConfig {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |d| d.as_micros() as u64 % 1_000_000_000)
         });
-        Self { inputs, seed }
+        Self {
+            inputs,
+            seed,
+            budget: BUDGET_SECONDS,
+        }
+    }
+
+    /// The same check with another budget for the reference's calls.
+    pub fn with_budget(self, budget: f64) -> Self {
+        Self { budget, ..self }
+    }
+
+    /// The reference's time for all its calls: ten calls at the budget, and
+    /// never less than `TOTAL_SECONDS`.
+    fn total(&self) -> f64 {
+        (10.0 * self.budget).max(TOTAL_SECONDS)
     }
 }
 
@@ -249,12 +266,12 @@ const GROWTH: Growth = Growth {
     step: (0.0, std::f64::consts::LN_2 * 2.0, std::f64::consts::LN_2),
 };
 
-/// The largest size whose reference call `predicted` keeps within the budget.
-fn ceiling(timed: &[(u64, f64)], above: u64, up_to: u64, stepwise: bool) -> u64 {
+/// The largest size whose reference call `predicted` keeps within `budget`.
+fn ceiling(timed: &[(u64, f64)], (above, up_to): (u64, u64), stepwise: bool, budget: f64) -> u64 {
     let (mut low, mut high) = (above, up_to);
     while low + 1 < high {
         let mid = low + (high - low) / 2;
-        if predicted(timed, mid, stepwise).is_some_and(|t| t <= BUDGET_SECONDS) {
+        if predicted(timed, mid, stepwise).is_some_and(|t| t <= budget) {
             low = mid;
         } else {
             high = mid;
@@ -345,7 +362,7 @@ pub fn run(
         if let Some(n) = input.size {
             let spent: f64 = timed.iter().map(|t| t.1).sum();
             let cost = predicted(&timed, n, stepwise).unwrap_or(0.0);
-            if cost > BUDGET_SECONDS || spent + cost > TOTAL_SECONDS {
+            if cost > cfg.budget || spent + cost > cfg.total() {
                 skipped.push(n);
                 continue;
             }
@@ -381,11 +398,10 @@ pub fn run(
                 declared: (k.min, k.max),
                 tried,
                 skipped: skipped.len(),
-                ceiling: skipped
-                    .iter()
-                    .min()
-                    .map(|&first| ceiling(&timed, tried.1, first, stepwise).max(tried.1)),
-                budget_seconds: BUDGET_SECONDS,
+                ceiling: skipped.iter().min().map(|&first| {
+                    ceiling(&timed, (tried.1, first), stepwise, cfg.budget).max(tried.1)
+                }),
+                budget_seconds: cfg.budget,
             }
         });
     let mut records = Vec::new();
@@ -538,7 +554,11 @@ mod tests {
         let timed = [(1000, 0.001), (10_000, 0.01)];
         let t = predicted(&timed, 1_000_000, false).unwrap();
         assert!((t - 1.0).abs() < 1e-9, "{t}");
-        assert_eq!(ceiling(&timed, 10_000, 10_000_000, false), 2_000_000);
+        assert_eq!(
+            ceiling(&timed, (10_000, 10_000_000), false, BUDGET_SECONDS),
+            2_000_000
+        );
+        assert_eq!(ceiling(&timed, (10_000, 10_000_000), false, 5.0), 5_000_000);
         // A cost that grows faster than the size is foreseen at least as steep.
         let steep = [(10, 0.001), (20, 0.004)];
         assert!(predicted(&steep, 40, false).unwrap() >= 0.016 - 1e-12);
