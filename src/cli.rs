@@ -254,7 +254,8 @@ pub enum Command {
     /// profile predicted, and the program's exit code and stdout compared.
     Swap {
         /// Paired rounds (8 or more for the paired test to call a difference).
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=1000))]
+        #[arg(long, default_value_t = crate::program::swap::ROUNDS,
+              value_parser = clap::value_parser!(u64).range(2..=1000))]
         rounds: u64,
         /// Swap only this function (its twin's or its export's name; repeatable).
         #[arg(long = "swap", value_name = "NAME")]
@@ -293,7 +294,7 @@ pub struct ProgramArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
     /// Stop a run of the program after this long.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::program::run::TIMEOUT_SECONDS)]
     pub timeout: u64,
     /// Also write what was found as JSON.
     #[arg(long, value_name = "PATH")]

@@ -79,7 +79,7 @@ impl Kind {
 }
 
 /// A name that works as a crate, a Python module and a folder alike.
-pub fn check_name(name: &str) -> Result<()> {
+fn check_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
     let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
@@ -94,6 +94,23 @@ pub fn check_name(name: &str) -> Result<()> {
 
 /// Writes the experiment into `parent/name` and returns that folder.
 pub fn new_experiment(name: &str, parent: &Path, kind: Kind) -> Result<PathBuf> {
+    let files = kind
+        .template()
+        .map(|(file, text)| (file, text.replace("{{name}}", name)));
+    write_experiment(name, parent, &files)
+}
+
+/// The crate files every experiment starts from (Cargo.toml, pyproject.toml),
+/// named `name`.
+pub fn crate_files(name: &str) -> [(&'static str, String); 2] {
+    // The template macro lists them first, in this order.
+    [TEMPLATE[0], TEMPLATE[1]].map(|(file, text)| (file, text.replace("{{name}}", name)))
+}
+
+/// Writes `files` (path in the folder, text) into a new folder `parent/name`
+/// and returns it: a name that works as crate, module and folder alike, and
+/// a folder that is not there yet.
+pub fn write_experiment(name: &str, parent: &Path, files: &[(&str, String)]) -> Result<PathBuf> {
     check_name(name)?;
     let dir = parent.join(name);
     if dir.exists() {
@@ -102,12 +119,11 @@ pub fn new_experiment(name: &str, parent: &Path, kind: Kind) -> Result<PathBuf> 
             dir.display()
         );
     }
-    for (file, text) in kind.template() {
+    for (file, text) in files {
         let path = dir.join(file);
         fs::create_dir_all(path.parent().unwrap())
             .with_context(|| format!("cannot create {}", path.parent().unwrap().display()))?;
-        fs::write(&path, text.replace("{{name}}", name))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(dir)
 }

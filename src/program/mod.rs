@@ -38,13 +38,11 @@ pub const STATE: &str = ".pyo3-lab";
 
 /// A Python function with a Rust port beside it: where the twin is imported
 /// from, and the export that replaces it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Port {
     /// The twin's dotted module and name.
     pub module: String,
     pub name: String,
-    /// Its file, relative to the project.
-    pub file: String,
     pub port_module: String,
     pub port_name: String,
 }
@@ -141,7 +139,6 @@ impl Setting {
                 Some(Port {
                     module: twin.module.clone()?,
                     name: twin.def.name.clone(),
-                    file: twin.file.clone(),
                     port_module: port_module.clone(),
                     port_name: f.head.name.clone(),
                 })
@@ -231,18 +228,19 @@ fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
             program: args,
         } => {
             let program = run::Program::parse(&args.cmd, &std::env::current_dir()?)?;
-            let tools: Vec<String> = if program.is_pytest() {
-                vec![PYTEST.to_owned()]
-            } else {
-                Vec::new()
-            };
-            let setting = Setting::open(&args.dir, lab, &tools, say(), Cancel::new())?;
-            let ports = swap::chosen(setting.ports(), only, &setting.dir)?;
             let options = swap::Options {
                 rounds: *rounds as usize,
                 timeout: Duration::from_secs(args.timeout),
             };
-            let report = swap::swap(&setting, &program, &ports, &options)?;
+            let report = swap_in(
+                &args.dir,
+                lab,
+                &program,
+                only,
+                &options,
+                say(),
+                Cancel::new(),
+            )?;
             print!("{}", swap::text(&report));
             if let Some(path) = &args.json {
                 write_json(path, &report)?;
@@ -251,6 +249,23 @@ fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
         }
         _ => unreachable!("only profile and swap come here"),
     }
+}
+
+/// The swap of `program` in the project `dir`, from the command line or the
+/// terminal alike: the project set up and built, each port with a twin (or
+/// those `only` names) swapped in, the rounds run.
+pub fn swap_in(
+    dir: &Path,
+    lab: Arc<Lab>,
+    program: &run::Program,
+    only: &[String],
+    options: &swap::Options,
+    say: Say,
+    cancel: Cancel,
+) -> Result<swap::Report> {
+    let setting = Setting::open(dir, lab, &swap::tools(program), say, cancel)?;
+    let ports = swap::chosen(setting.ports(), only, &setting.dir)?;
+    swap::swap(&setting, program, &ports, options)
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

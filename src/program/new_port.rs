@@ -12,8 +12,6 @@ use anyhow::{Context, Result, bail};
 use super::STATE;
 use super::profile::{Profile, Recorded};
 
-const CARGO_TOML: &str = include_str!("../../assets/template/Cargo.toml.tmpl");
-const PYPROJECT: &str = include_str!("../../assets/template/pyproject.toml");
 const REPLAY: &str = include_str!("../../assets/template/lab_replay.py");
 /// The recorded calls, copied beside the race that replays them.
 const CALLS: &str = "calls.pickle";
@@ -53,27 +51,15 @@ pub fn write(name: &str, parent: &Path, from: &str, project: &Path) -> Result<Pa
         .as_deref()
         .context("the profile kept no calls of it")?;
     let file = python_file(project, &profile, recorded)?;
-    crate::scaffold::check_name(name)?;
-    let dir = parent.join(name);
-    if dir.exists() {
-        bail!(
-            "{} already exists: pick another name or remove it",
-            dir.display()
-        );
-    }
-    fs::create_dir_all(dir.join("src"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let [cargo, pyproject] = crate::scaffold::crate_files(name);
     let files = [
-        ("Cargo.toml", CARGO_TOML.replace("{{name}}", name)),
-        ("pyproject.toml", PYPROJECT.replace("{{name}}", name)),
+        cargo,
+        pyproject,
         ("src/lib.rs", lib_rs(name, recorded)),
         ("lab_replay.py", REPLAY.to_owned()),
         ("lab.toml", lab_toml(name, recorded, &file)),
     ];
-    for (path, text) in files {
-        fs::write(dir.join(path), text)
-            .with_context(|| format!("cannot write {}", dir.join(path).display()))?;
-    }
+    let dir = crate::scaffold::write_experiment(name, parent, &files)?;
     fs::copy(pickle, dir.join(CALLS)).with_context(|| format!("cannot copy {pickle}"))?;
     Ok(dir)
 }

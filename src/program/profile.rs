@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::run::{Program, Ran};
 use super::signature::{self, Seen};
-use super::{PY_SPY, PYTEST, Port, Setting};
+use super::{PY_SPY, Port, Setting};
 
 /// Samples a second py-spy takes.
 const RATE: u32 = 1000;
@@ -74,9 +74,7 @@ pub struct Recorded {
 pub struct Profile {
     pub command: String,
     /// The command as given, and where it ran: what `swap` runs again.
-    #[serde(default)]
     pub cmd: Vec<String>,
-    #[serde(default)]
     pub cwd: PathBuf,
     /// The program alone, and under the profiler.
     pub wall_seconds: f64,
@@ -207,9 +205,7 @@ fn startup_seconds(setting: &Setting, program: &Program, timeout: Duration) -> R
 /// The tools `profile` needs for `program`.
 pub fn tools(program: &Program) -> Vec<String> {
     let mut tools = vec![PY_SPY.to_owned()];
-    if program.is_pytest() {
-        tools.push(PYTEST.to_owned());
-    }
+    tools.extend(super::swap::tools(program));
     tools
 }
 

@@ -10,6 +10,9 @@ use anyhow::{Context, Result, bail};
 
 use crate::cancel::Cancel;
 
+/// A run of the program is stopped after this long unless `--timeout` says.
+pub const TIMEOUT_SECONDS: u64 = 600;
+
 /// What the program is: a script or a module, and its arguments, as they
 /// follow `python`.
 #[derive(Clone, Debug, PartialEq)]

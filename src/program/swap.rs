@@ -18,10 +18,23 @@ use super::{Port, Setting};
 use crate::engine::measure::significance::{self, Significance};
 use crate::engine::measure::stats::median;
 
+/// Paired rounds unless `--rounds` says otherwise: enough for the paired
+/// test to call a difference (8), and two more.
+pub const ROUNDS: u64 = 10;
+
 /// What `swap` is asked.
 pub struct Options {
     pub rounds: usize,
     pub timeout: Duration,
+}
+
+/// The tools a swap of `program` needs: pytest when it runs pytest.
+pub fn tools(program: &Program) -> Vec<String> {
+    if program.is_pytest() {
+        vec![super::PYTEST.to_owned()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The prediction: Amdahl's law over the swapped functions' shares and
@@ -540,7 +553,6 @@ mod tests {
         let port = Port {
             module: "pkg.pure".into(),
             name: "f".into(),
-            file: "python/pkg/pure.py".into(),
             port_module: "pkg._native".into(),
             port_name: "f".into(),
         };

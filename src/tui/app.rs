@@ -119,7 +119,8 @@ pub enum AppEvent {
     /// A swap's progress, a line at a time.
     SwapSaid(String),
     /// A swap's report, or why it stopped.
-    SwapDone(Box<Result<crate::program::swap::Report, String>>),
+    /// (An `Arc`: events clone, as `LabError::Setup` does.)
+    SwapDone(Box<Result<crate::program::swap::Report, std::sync::Arc<anyhow::Error>>>),
 }
 
 impl AppEvent {
@@ -638,22 +639,9 @@ impl App {
             );
             return None;
         };
-        // A profile of an older lab kept only the command as shown.
         let request = SwapRequest {
-            cmd: if profile.cmd.is_empty() {
-                profile
-                    .command
-                    .split_whitespace()
-                    .map(String::from)
-                    .collect()
-            } else {
-                profile.cmd.clone()
-            },
-            cwd: if profile.cwd.as_os_str().is_empty() {
-                dir.clone()
-            } else {
-                profile.cwd.clone()
-            },
+            cmd: profile.cmd.clone(),
+            cwd: profile.cwd.clone(),
             dir,
         };
         self.program.swapping = Some((Instant::now(), "setting up".into()));
@@ -879,7 +867,7 @@ impl App {
                         self.inform(text.0, text.1);
                         self.program.swap = Some(report);
                     }
-                    Err(e) => self.inform(Level::Error, format!("swap: {e}")),
+                    Err(e) => self.inform(Level::Error, format!("swap: {e:#}")),
                 }
                 None
             }

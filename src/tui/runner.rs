@@ -47,7 +47,7 @@ impl Runner {
     /// up and built (its build events reach the builds pane as a job's do),
     /// then the rounds; Esc cancels it as it cancels a job.
     pub fn swap(&mut self, request: super::app::SwapRequest) {
-        use crate::program::{Setting, run, swap};
+        use crate::program::{run, swap};
         let cancel = Cancel::new();
         self.current = Some(cancel.clone());
         let (lab, tx) = (Arc::clone(&self.lab), self.tx.clone());
@@ -56,24 +56,14 @@ impl Runner {
             let say: crate::program::Say = Box::new(move |line| {
                 let _ = said.send(AppEvent::SwapSaid(line));
             });
-            let result = (|| -> anyhow::Result<swap::Report> {
-                let program = run::Program::parse(&request.cmd, &request.cwd)?;
-                let tools = if program.is_pytest() {
-                    vec![crate::program::PYTEST.to_owned()]
-                } else {
-                    Vec::new()
-                };
-                let setting = Setting::open(&request.dir, lab, &tools, say, cancel)?;
-                let ports = swap::chosen(setting.ports(), &[], &setting.dir)?;
+            let result = run::Program::parse(&request.cmd, &request.cwd).and_then(|program| {
                 let options = swap::Options {
-                    rounds: 10,
-                    timeout: std::time::Duration::from_secs(600),
+                    rounds: swap::ROUNDS as usize,
+                    timeout: std::time::Duration::from_secs(run::TIMEOUT_SECONDS),
                 };
-                swap::swap(&setting, &program, &ports, &options)
-            })();
-            let _ = tx.send(AppEvent::SwapDone(Box::new(
-                result.map_err(|e| format!("{e:#}")),
-            )));
+                crate::program::swap_in(&request.dir, lab, &program, &[], &options, say, cancel)
+            });
+            let _ = tx.send(AppEvent::SwapDone(Box::new(result.map_err(Arc::new))));
         });
     }
 

@@ -1,6 +1,7 @@
 //! Step 1 of the chapter, done for the user: a virtual environment of the right
 //! Python with a pinned maturin in it, created once and reused.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -141,7 +142,13 @@ fn create_venv(home: &Home, python: &Path, sink: &Sink) -> Result<()> {
         std::fs::remove_dir_all(&venv)
             .with_context(|| format!("cannot remove the stale venv {}", venv.display()))?;
     }
-    run_python(python, &["-m", "venv", "--without-pip"], &venv, false)
+    let args = [
+        "-m".as_ref(),
+        "venv".as_ref(),
+        "--without-pip".as_ref(),
+        venv.as_os_str(),
+    ];
+    run_python(python, &args, false)
 }
 
 /// pip into a venv made without it, as `python -m venv` would have put it.
@@ -149,20 +156,15 @@ fn install_pip(venv_python: &Path, sink: &Sink, yielding: bool) -> Result<()> {
     sink(Event::Status("installing pip into the lab's venv".into()));
     run_python(
         venv_python,
-        &["-m", "ensurepip", "--upgrade", "--default-pip"],
-        Path::new(""),
+        &["-m", "ensurepip", "--upgrade", "--default-pip"].map(OsStr::new),
         yielding,
     )
 }
 
-/// `python ARGS LAST`, its output kept for the error should it fail; at a
-/// lower priority when `yielding`.
-fn run_python(python: &Path, args: &[&str], last: &Path, yielding: bool) -> Result<()> {
-    let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
-    if !last.as_os_str().is_empty() {
-        all.push(last.into());
-    }
-    let mut command = duct::cmd(python, &all);
+/// `python ARGS`, its output kept for the error should it fail; at a lower
+/// priority when `yielding`.
+fn run_python(python: &Path, args: &[&OsStr], yielding: bool) -> Result<()> {
+    let mut command = duct::cmd(python, args);
     if yielding {
         command = stream::yielding(command);
     }
@@ -175,7 +177,7 @@ fn run_python(python: &Path, args: &[&str], last: &Path, yielding: bool) -> Resu
         bail!(
             "`{} {}` failed: {}",
             python.display(),
-            all.iter()
+            args.iter()
                 .map(|a| a.to_string_lossy())
                 .collect::<Vec<_>>()
                 .join(" "),

@@ -103,7 +103,7 @@ fn fit(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
 }
 
 /// The least-squares line `y = a + b x` through `points`, as `(a, b)`.
-pub(super) fn line(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+fn line(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     let n = points.len() as f64;
     let mx = points.iter().map(|(x, _)| x).sum::<f64>() / n;
     let my = points.iter().map(|(_, y)| y).sum::<f64>() / n;
