@@ -73,6 +73,10 @@ def calibrate(contender, seconds):
         work *= 4
 
 
+# Each contender's work size, from `scaling`'s calibration, for `confirm`.
+_work = {}
+
+
 def scaling(thread_counts, seconds, repeats=3):
     """[(contender, threads, wall)] for every contender and thread count.
 
@@ -83,11 +87,26 @@ def scaling(thread_counts, seconds, repeats=3):
     One line per repeat is printed: the lab shows it as progress.
     """
     names = [NATIVE, *CONTENDERS]
-    work = {c: calibrate(c, seconds) for c in names}
+    _work.update({c: calibrate(c, seconds) for c in names})
+    return _rounds(names, thread_counts, repeats)
+
+
+def confirm(contenders, thread_counts, repeats):
+    """More rounds of `contenders` alone, on the work `scaling` calibrated.
+
+    For a result that looked like a failure: a busy moment can only slow a
+    batch, so the best of more rounds can only bring a function that really
+    runs in parallel closer to its true speed-up; one that holds the GIL
+    stays at 1x however many rounds it is given.
+    """
+    return _rounds(contenders, thread_counts, repeats)
+
+
+def _rounds(names, thread_counts, repeats):
     best = {(c, t): float("inf") for c in names for t in thread_counts}
     for r in range(repeats):
         for c in names:
             for t in thread_counts:
-                best[c, t] = min(best[c, t], batch(c, t, work[c]))
+                best[c, t] = min(best[c, t], batch(c, t, _work[c]))
         print(f"batch {r + 1} of {repeats}", flush=True)
     return [(c, t, best[c, t]) for c in names for t in thread_counts]
