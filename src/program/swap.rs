@@ -383,6 +383,16 @@ fn why(report: &Report) -> Vec<String> {
              ported, and may have taken longer in these runs than in the profiled one"
                 .into(),
         );
+    } else if p.share < 1.0 && low > 1.0 / (1.0 - p.share) {
+        why.push(format!(
+            "even the most a port could buy by the profile's share ({:.1}%: at most {:.2}x) is \
+             below what was measured, so the profiled run spent more of its time outside the \
+             swapped functions than these runs do (a busy moment in its start-up or imports, \
+             which slow more than a loop beside other programs): profile again on a quieter \
+             machine",
+            p.share * 100.0,
+            1.0 / (1.0 - p.share)
+        ));
     } else if why.is_empty() {
         why.push(
             "the port bought more than its share predicts: the swap also sped up work around \
@@ -541,6 +551,18 @@ mod tests {
             "{said}"
         );
         assert!(!said.contains("rough"), "{said}");
+        // Measured above even the share's bound (78.5%: 4.65x at most).
+        if let Some(p) = report.prediction.as_mut() {
+            p.speedup = 3.0;
+        }
+        report.interval = Some((4.8, 5.2));
+        let said = why(&report).join("\n");
+        assert!(
+            said.contains("(78.5%: at most 4.65x) is below what was measured"),
+            "{said}"
+        );
+        report.interval = Some((4.09, 4.43));
+        assert!(why(&report).join("\n").contains("fewer objects made"));
         // Inside the interval: nothing to explain.
         if let Some(p) = report.prediction.as_mut() {
             p.speedup = 4.2;

@@ -605,14 +605,15 @@ impl App {
         let dir = self.program.dir.clone().unwrap_or_default();
         let text = match &function.twin {
             Some(port) => format!(
-                "{} has a port ({port}): `pyo3-lab init --function {}` in {} writes its race on                  the recorded calls (this folder's lab.toml races another)",
+                "{} has a port ({port}): `pyo3-lab init --function {}` in {} writes its race on the recorded calls (this folder's lab.toml races another)",
                 function.name,
                 function.name,
                 dir.display()
             ),
             None => format!(
-                "{} has no Rust port yet: write one (the profile suggests its signature), then                  `pyo3-lab init --function {}` races it on the recorded calls",
-                function.name, function.name
+                "{0} has no Rust port yet: `pyo3-lab new {0}_port --from {1}:{0}` writes one to fill in, with the signature its calls suggest, raced on them",
+                function.name,
+                function.module.as_deref().unwrap_or("MODULE")
             ),
         };
         self.inform(Level::Info, text);
