@@ -132,7 +132,7 @@ impl Worker {
     /// Starts a worker with `paths` first on its `sys.path` and waits until its
     /// interpreter is up.
     pub fn spawn(paths: &[PathBuf], cancel: &Cancel) -> Result<Self, WorkerError> {
-        Self::spawn_under(&[], paths, cancel)
+        Self::start(Self::command(&[])?, paths, cancel, START_TIMEOUT)
     }
 
     /// `spawn`, with `env` set in the worker's environment.
@@ -143,17 +143,20 @@ impl Worker {
     ) -> Result<Self, WorkerError> {
         let mut cmd = Self::command(&[])?;
         cmd.envs(env.iter().copied());
-        Self::start(cmd, paths, cancel)
+        Self::start(cmd, paths, cancel, START_TIMEOUT)
     }
 
     /// Starts a worker run by `wrapper` (a command and its options, such as
-    /// Valgrind's), which gets the worker's own command line after its own.
+    /// Valgrind's), which gets the worker's own command line after its own,
+    /// and gives its interpreter up to `start` to come up (under callgrind,
+    /// beside two CPU hogs and three test binaries, over 30 s once).
     pub fn spawn_under(
         wrapper: &[std::ffi::OsString],
         paths: &[PathBuf],
         cancel: &Cancel,
+        start: Duration,
     ) -> Result<Self, WorkerError> {
-        Self::start(Self::command(wrapper)?, paths, cancel)
+        Self::start(Self::command(wrapper)?, paths, cancel, start)
     }
 
     /// This program in its worker mode, run by `wrapper` if one is given.
@@ -199,12 +202,17 @@ impl Worker {
         })?;
         let mut cmd = Command::new(program);
         cmd.arg(script);
-        Self::start(cmd, paths, cancel)
+        Self::start(cmd, paths, cancel, START_TIMEOUT)
     }
 
     /// Starts `cmd` (a worker's command line, its paths still to come) and
     /// waits until its interpreter is up.
-    fn start(mut cmd: Command, paths: &[PathBuf], cancel: &Cancel) -> Result<Self, WorkerError> {
+    fn start(
+        mut cmd: Command,
+        paths: &[PathBuf],
+        cancel: &Cancel,
+        start: Duration,
+    ) -> Result<Self, WorkerError> {
         for p in paths {
             cmd.arg("--path").arg(p);
         }
@@ -265,9 +273,16 @@ impl Worker {
             kept_answer: None,
             _group: group,
         };
-        match worker.next(Some(Instant::now() + START_TIMEOUT))? {
-            Reply::Ready { python } => worker.python = python,
-            other => return Err(WorkerError::Broken(format!("unexpected {other:?}"))),
+        match worker.next(Some(Instant::now() + start)) {
+            Ok(Reply::Ready { python }) => worker.python = python,
+            Err(WorkerError::TimedOut(_)) => {
+                return Err(WorkerError::Broken(format!(
+                    "its interpreter did not start within {:.0} s",
+                    start.as_secs_f64()
+                )));
+            }
+            Err(e) => return Err(e),
+            Ok(other) => return Err(WorkerError::Broken(format!("unexpected {other:?}"))),
         }
         Ok(worker)
     }

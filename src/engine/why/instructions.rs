@@ -29,8 +29,9 @@ use crate::worker::protocol::{Callee, Request};
 pub const FIB_COUNTED: u64 = 25;
 /// How much slower a call runs under callgrind, for time limits.
 const SLOWDOWN: u32 = 100;
-/// Time for a worker to start and end under Valgrind.
-const START_STOP: Duration = Duration::from_secs(120);
+/// Time for a worker to start, and to end, under Valgrind (a start beside
+/// two CPU hogs and three test binaries once took over 30 s).
+const START_STOP: Duration = Duration::from_secs(180);
 
 /// `--instructions` without Valgrind on the PATH.
 #[derive(Clone, Copy, Debug, thiserror::Error)]
@@ -229,7 +230,7 @@ fn count_lane(
         "--toggle-collect=pyo3_lab_phase".into(),
         format!("--callgrind-out-file={}", file.display()).into(),
     ];
-    let mut worker = Worker::spawn_under(&wrapper, &setup.paths, cancel)?;
+    let mut worker = Worker::spawn_under(&wrapper, &setup.paths, cancel, START_STOP)?;
     let request = setup.run(setup.call.with_args(args.to_vec()), None, calls, None);
     let limit = timeout.map(|t| t * SLOWDOWN);
     worker.call(&request, limit, |_| {})?;
