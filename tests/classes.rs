@@ -115,8 +115,12 @@ fn scenario_lanes_verify_count_instructions_and_run_from_threads() {
         TALLY,
         "--verify",
         "8",
+        // Seed 14 draws 112, 426 and 634 reads among its eight: past the
+        // fault's 100 and cheap enough for the 2 s budget on a busy machine
+        // (seed 3's first past 100 was 3086, which two CPU hogs and three
+        // other test binaries made foreseeably over 2 s: left out).
         "--verify-seed",
-        "3",
+        "14",
         "--threads",
         "1,2",
         "--instructions",
