@@ -263,7 +263,7 @@ pub fn swap_in(
     say: Say,
     cancel: Cancel,
 ) -> Result<swap::Report> {
-    let setting = Setting::open(dir, lab, &swap::tools(program), say, cancel)?;
+    let setting = Setting::open(dir, lab, &program.tools(), say, cancel)?;
     let ports = swap::chosen(setting.ports(), only, &setting.dir)?;
     swap::swap(&setting, program, &ports, options)
 }

@@ -217,7 +217,7 @@ fn startup_seconds(setting: &Setting, program: &Program, timeout: Duration) -> R
 /// The tools `profile` needs for `program`.
 pub fn tools(program: &Program) -> Vec<String> {
     let mut tools = vec![PY_SPY.to_owned()];
-    tools.extend(super::swap::tools(program));
+    tools.extend(program.tools());
     tools
 }
 

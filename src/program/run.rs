@@ -84,6 +84,15 @@ impl Program {
     pub fn is_pytest(&self) -> bool {
         self.argv.len() >= 2 && self.argv[0] == "-m" && self.argv[1] == "pytest"
     }
+
+    /// What the lab installs for it to run: pytest, pinned, when it runs it.
+    pub fn tools(&self) -> Vec<String> {
+        if self.is_pytest() {
+            vec![super::PYTEST.to_owned()]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// How one run of the program ended.

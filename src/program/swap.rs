@@ -28,15 +28,6 @@ pub struct Options {
     pub timeout: Duration,
 }
 
-/// The tools a swap of `program` needs: pytest when it runs pytest.
-pub fn tools(program: &Program) -> Vec<String> {
-    if program.is_pytest() {
-        vec![super::PYTEST.to_owned()]
-    } else {
-        Vec::new()
-    }
-}
-
 /// The prediction: Amdahl's law over the swapped functions' shares and
 /// their ports' speed-ups on the recorded calls.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
