@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::home::places::default_home;
+use crate::program::command::{Request, Run};
 
 /// Race Python against its PyO3 port, live, and watch what the GIL does to threads.
 ///
@@ -302,6 +303,46 @@ pub struct ProgramArgs {
     /// The program: python SCRIPT ARGS, python -m MODULE ARGS, or pytest ARGS.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub cmd: Vec<String>,
+}
+
+impl Command {
+    /// `profile` or `swap`, in the program's own terms; None for the others.
+    pub fn program_request(&self) -> Option<Request> {
+        Some(match self {
+            Command::Profile {
+                top,
+                record,
+                rows,
+                program,
+            } => Request::Profile {
+                top: *top,
+                record: record.clone(),
+                rows: *rows,
+                run: program.run(),
+            },
+            Command::Swap {
+                rounds,
+                only,
+                program,
+            } => Request::Swap {
+                rounds: *rounds as usize,
+                only: only.clone(),
+                run: program.run(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl ProgramArgs {
+    fn run(&self) -> Run {
+        Run {
+            dir: self.dir.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout),
+            json: self.json.clone(),
+            cmd: self.cmd.clone(),
+        }
+    }
 }
 
 /// `--budget`: a finite number of seconds, 0 to 600.

@@ -88,9 +88,9 @@ fn main() -> ExitCode {
             std::process::exit(130);
         }
     });
-    if let Some(command @ (Command::Profile { .. } | Command::Swap { .. })) = &cli.command {
+    if let Some(request) = cli.command.as_ref().and_then(Command::program_request) {
         let (lab, _) = lab(check::progress_printer());
-        program::command(lab, command)
+        program::command::exit_code(lab, request)
     } else if let Some(Command::Bench { n, rounds }) = cli.command {
         let (lab, _) = lab(check::progress_printer());
         bench::run(&lab, n, rounds)
@@ -119,7 +119,7 @@ fn on_its_own(command: &Command, cli: &Cli) -> Option<ExitCode> {
             dir,
             from: Some(from),
             ..
-        } => program::new_port_command(name, dir, from),
+        } => program::command::new_port(name, dir, from),
         Command::New {
             name,
             dir,

@@ -8,6 +8,7 @@
 //! with the project's release build importable as after `maturin develop
 //! --release`.
 
+pub mod command;
 pub mod new_port;
 pub mod profile;
 pub mod run;
@@ -175,82 +176,6 @@ impl Setting {
     }
 }
 
-/// `profile` or `swap`, from the command line: its exit code. 0: done (and
-/// for swap, the program behaved the same); 1: a swap changed the program's
-/// output or a port answered a recorded call otherwise; 2: the program, the
-/// project or the set-up failed, said in one message.
-pub fn command(lab: Lab, command: &crate::cli::Command) -> std::process::ExitCode {
-    use std::process::ExitCode;
-    match run_command(lab, command) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn run_command(lab: Lab, command: &crate::cli::Command) -> Result<bool> {
-    use crate::cli::Command;
-    let lab = Arc::new(lab);
-    let say = || -> Say { Box::new(|line| eprintln!("[program] {line}")) };
-    match command {
-        Command::Profile {
-            top,
-            record,
-            rows,
-            program: args,
-        } => {
-            let program = run::Program::parse(&args.cmd, &std::env::current_dir()?)?;
-            let setting = Setting::open(
-                &args.dir,
-                lab,
-                &profile::tools(&program),
-                say(),
-                Cancel::new(),
-            )?;
-            let options = profile::Options {
-                top: *top,
-                record: record.clone(),
-                timeout: Duration::from_secs(args.timeout),
-            };
-            let found = profile::profile(&setting, &program, &options)?;
-            print!("{}", profile::text(&found, *rows));
-            if let Some(path) = &args.json {
-                write_json(path, &found)?;
-            }
-            Ok(true)
-        }
-        Command::Swap {
-            rounds,
-            only,
-            program: args,
-        } => {
-            let program = run::Program::parse(&args.cmd, &std::env::current_dir()?)?;
-            let options = swap::Options {
-                rounds: *rounds as usize,
-                timeout: Duration::from_secs(args.timeout),
-            };
-            let report = swap_in(
-                &args.dir,
-                lab,
-                &program,
-                only,
-                &options,
-                say(),
-                Cancel::new(),
-            )?;
-            print!("{}", swap::text(&report));
-            if let Some(path) = &args.json {
-                write_json(path, &report)?;
-            }
-            Ok(report.passed())
-        }
-        _ => unreachable!("only profile and swap come here"),
-    }
-}
-
 /// The swap of `program` in the project `dir`, from the command line or the
 /// terminal alike: the project set up and built, each port with a twin (or
 /// those `only` names) swapped in, the rounds run.
@@ -266,33 +191,6 @@ pub fn swap_in(
     let setting = Setting::open(dir, lab, &program.tools(), say, cancel)?;
     let ports = swap::chosen(setting.ports(), only, &setting.dir)?;
     swap::swap(&setting, program, &ports, options)
-}
-
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    std::fs::write(path, serde_json::to_vec_pretty(value)?)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// `pyo3-lab new NAME --from MODULE:FUNCTION`, from the profile here.
-pub fn new_port_command(name: &str, parent: &Path, from: &str) -> std::process::ExitCode {
-    let written = std::env::current_dir()
-        .map_err(anyhow::Error::from)
-        .and_then(|here| new_port::write(name, parent, from, &here));
-    match written {
-        Ok(dir) => {
-            println!(
-                "created {0}: the port of {from}, NOT WRITTEN YET (its body is todo!(), its \
-                 Python in a comment above it)\n  write it in {0}/src/lib.rs, then race it on \
-                 the program's calls:  pyo3-lab --lab {0}",
-                dir.display()
-            );
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
 }
 
 /// What `profile` recorded in the project `dir`, as init replays it: the
