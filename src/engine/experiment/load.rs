@@ -1277,6 +1277,20 @@ args = [1000]
         assert!(err.contains("no pyproject.toml"), "{err}");
     }
 
+    /// `--lab .` and `--lab ..` name no folder by themselves: the key is
+    /// the name of the folder they resolve to.
+    #[test]
+    fn a_path_ending_in_dot_or_dot_dot_is_keyed_by_its_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("wordcount");
+        fs::rename(folder(GOOD).path(), &dir).unwrap();
+        fs::create_dir(dir.join("tests")).unwrap();
+        for path in [dir.join("."), dir.join("tests").join(".."), dir.clone()] {
+            let e = Experiment::load(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            assert_eq!(e.key, "wordcount", "{path:?}");
+        }
+    }
+
     #[test]
     fn discovery_keeps_the_good_and_reports_the_bad() {
         let root = tempfile::tempdir().unwrap();
