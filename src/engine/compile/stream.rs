@@ -49,22 +49,18 @@ pub fn lines(
     Ok((status.success(), lines))
 }
 
-/// `expression` at the idle priority: set-up's pip, run while a head start
-/// compiles the build a new home waits for, takes only the CPU it leaves.
-/// At nice 10 it still slowed that compile by ~1.5 s of 11 (the first
-/// answer 14.2-15.9 s beside 12.9-14.5 s, interleaved, in one sitting).
+/// `expression` at a lower priority: set-up's pip, run while a head start
+/// compiles the build a new home waits for, takes the CPU it leaves. Not the
+/// idle class: beside two CPU hogs that starved ensurepip (0% CPU for over
+/// three minutes), where nice 10 still lets set-up finish.
 pub fn yielding(expression: duct::Expression) -> duct::Expression {
     expression.before_spawn(|cmd| {
         use std::os::unix::process::CommandExt;
         // SAFETY: the closure runs in the child between fork and exec and
-        // calls only sched_setscheduler(2) and setpriority(2), async-signal-safe
-        // system calls; nice 19 where the idle class is refused.
+        // calls only setpriority(2), which is async-signal-safe.
         unsafe {
             cmd.pre_exec(|| {
-                let param = libc::sched_param { sched_priority: 0 };
-                if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
-                    libc::setpriority(libc::PRIO_PROCESS, 0, 19);
-                }
+                libc::setpriority(libc::PRIO_PROCESS, 0, 10);
                 Ok(())
             });
         }
