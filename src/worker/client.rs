@@ -148,15 +148,15 @@ impl Worker {
 
     /// Starts a worker run by `wrapper` (a command and its options, such as
     /// Valgrind's), which gets the worker's own command line after its own,
-    /// and gives its interpreter up to `start` to come up (under callgrind,
+    /// and gives its interpreter up to `start_limit` to come up (under callgrind,
     /// beside two CPU hogs and three test binaries, over 30 s once).
     pub fn spawn_under(
         wrapper: &[std::ffi::OsString],
         paths: &[PathBuf],
         cancel: &Cancel,
-        start: Duration,
+        start_limit: Duration,
     ) -> Result<Self, WorkerError> {
-        Self::start(Self::command(wrapper)?, paths, cancel, start)
+        Self::start(Self::command(wrapper)?, paths, cancel, start_limit)
     }
 
     /// This program in its worker mode, run by `wrapper` if one is given.
@@ -206,12 +206,12 @@ impl Worker {
     }
 
     /// Starts `cmd` (a worker's command line, its paths still to come) and
-    /// waits until its interpreter is up.
+    /// waits up to `start_limit` until its interpreter is up.
     fn start(
         mut cmd: Command,
         paths: &[PathBuf],
         cancel: &Cancel,
-        start: Duration,
+        start_limit: Duration,
     ) -> Result<Self, WorkerError> {
         for p in paths {
             cmd.arg("--path").arg(p);
@@ -273,12 +273,12 @@ impl Worker {
             kept_answer: None,
             _group: group,
         };
-        match worker.next(Some(Instant::now() + start)) {
+        match worker.next(Some(Instant::now() + start_limit)) {
             Ok(Reply::Ready { python }) => worker.python = python,
             Err(WorkerError::TimedOut(_)) => {
                 return Err(WorkerError::Broken(format!(
                     "its interpreter did not start within {:.0} s",
-                    start.as_secs_f64()
+                    start_limit.as_secs_f64()
                 )));
             }
             Err(e) => return Err(e),
